@@ -1,0 +1,29 @@
+#pragma once
+// Atomic writes: every output file is written to `<name>.tmp.<pid>` in the same directory,
+// flushed (fsync), then renamed over the final name. A process killed mid-write (SIGKILL
+// included) leaves at most a `*.tmp.*` file, never a partial file under a final name.
+#include <filesystem>
+#include <functional>
+#include <string>
+
+namespace taupe {
+
+/// Temporary sibling path used while writing `final_path`.
+std::filesystem::path temp_path_for(const std::filesystem::path& final_path);
+
+/// Calls `write(tmp)` to produce the file at a temporary path, fsyncs it and renames it to
+/// `final_path`. If `write` throws, the temporary file is removed and the exception rethrown.
+/// Parent directories are created. Throws IoError naming the file on failure.
+void write_atomic(const std::filesystem::path& final_path,
+                  const std::function<void(const std::filesystem::path& tmp)>& write);
+
+/// Atomically writes a text/binary string to `final_path`.
+void write_text_atomic(const std::filesystem::path& final_path, const std::string& content);
+
+/// Reads a whole file; throws IoError naming the file when it cannot be read.
+std::string read_text_file(const std::filesystem::path& path);
+
+/// Removes leftover `*.tmp.*` files of earlier interrupted runs under `dir` (non-recursive).
+void remove_stale_temporaries(const std::filesystem::path& dir);
+
+}  // namespace taupe

@@ -1,0 +1,63 @@
+#pragma once
+// Typed exceptions thrown by library code. Only apps/taupe/main.cpp turns them into an
+// `error: ...` line (+ `hint: ...`) and an exit code; library code never prints or exits.
+#include <stdexcept>
+#include <string>
+
+namespace taupe {
+
+/// Process exit codes (documented in docs/cli.md).
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitRuntime = 1,   ///< unexpected failure
+  kExitUsage = 2,     ///< bad command line
+  kExitConfig = 3,    ///< invalid configuration (ConfigError)
+  kExitIo = 4,        ///< file missing / unreadable / unwritable (IoError)
+  kExitData = 5,      ///< file readable but its content breaks a rule (DataError)
+  kExitModel = 6,     ///< model files incompatible or training failed (ModelError)
+  kExitInterrupted = 130,
+};
+
+/// Base of every taupe error. `hint()` is an optional actionable suggestion.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& what, std::string hint = {})
+      : std::runtime_error(what), hint_(std::move(hint)) {}
+  const std::string& hint() const noexcept { return hint_; }
+  virtual int exit_code() const noexcept { return kExitRuntime; }
+
+ private:
+  std::string hint_;
+};
+
+/// A configuration value (TOML, --set, CLI flag) is unknown, mistyped or out of range.
+/// The message names the key, e.g. "temporal.epochs = -1: must be > 0".
+class ConfigError : public Error {
+ public:
+  using Error::Error;
+  int exit_code() const noexcept override { return kExitConfig; }
+};
+
+/// A file cannot be opened, read or written. The message names the file.
+class IoError : public Error {
+ public:
+  using Error::Error;
+  int exit_code() const noexcept override { return kExitIo; }
+};
+
+/// Input data breaks a rule (wrong format/version/dtype/shape, NaN, bad lineage...).
+/// The message names the file, the record/field and the rule.
+class DataError : public Error {
+ public:
+  using Error::Error;
+  int exit_code() const noexcept override { return kExitData; }
+};
+
+/// A model directory is incompatible (version, shapes) or a model cannot be trained.
+class ModelError : public Error {
+ public:
+  using Error::Error;
+  int exit_code() const noexcept override { return kExitModel; }
+};
+
+}  // namespace taupe
