@@ -1,0 +1,119 @@
+#pragma once
+// Configuration of the temporal stage: the TCN (reference §5), its training data (trim, jitter,
+// crop, synthetic random walks: §5.7, §6) and the K-fold cross-validation. Sections [temporal]
+// and [cv] of the presets. Defaults follow the reference's TemporalConfig dataclass
+// (batch 128, 100 steps per epoch, 100 epochs); the presets pick the step budget.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "taupe/core/config.h"
+
+namespace taupe {
+
+struct TemporalConfig {
+  // ---- network (reference §5.1) ----
+  int max_len = 128;                                   ///< frames per model input
+  int filters = 64;                                    ///< TCN filters per conv
+  int kernel_size = 2;                                 ///< causal conv kernel
+  std::vector<int> dilations = {1, 2, 4, 8, 16, 32, 64};  ///< one residual block each
+  int head_units = 128;                                ///< Dense 64 -> head_units -> 3
+  double dropout = 0.3;                                ///< spatial dropout (whole channels)
+  std::string wn_init = "unit";                        ///< weight-norm data init: "unit" | "tfa"
+  // ---- optimisation (reference §5.6) ----
+  int batch_size = 128;
+  int steps_per_epoch = 100;
+  int epochs = 100;
+  double learning_rate = 1e-3;                         ///< RMSprop
+  double rho = 0.9;                                    ///< RMSprop decay (Keras rho = torch alpha)
+  double eps = 1e-7;                                   ///< RMSprop epsilon
+  // ---- training data (reference §5.7, §6) ----
+  int cutoff_jitter = 4;                               ///< cutoff' = max(0, cutoff - U{0..jitter})
+  double crop_prob = 0.5;                              ///< probability of the random crop
+  int crop_max = 117;                                  ///< crop r = U{1..crop_max}: frames [0, r) -> padding
+  double synthetic_noise = 0.2;                        ///< random-walk step sd per frame and dim
+  int synthetic_extra_frames = 10;                     ///< walk length = max_len + this
+  bool use_probabilistic_encoder = false;              ///< sample z ~ N(mean, exp(logvar)) per batch
+  double posterior_noise = 1.0;                        ///< scale of that sample's std
+  double validation_fraction = 0.1;                    ///< of the smallest class (per class), monitoring only
+
+  template <class V>
+  void visit(V& v) {
+    v("max_len", max_len, "frames per TCN input (trim + pre-pad)");
+    v("filters", filters, "TCN filters per causal conv");
+    v("kernel_size", kernel_size, "causal conv kernel size");
+    v("dilations", dilations, "dilation of each residual block");
+    v("head_units", head_units, "hidden units of the last-step head");
+    v("dropout", dropout, "spatial dropout rate (whole channels) during training");
+    v("wn_init", wn_init, "weight-norm data init: unit (unit-variance pre-activations) | tfa (reference quirk)");
+    v("batch_size", batch_size, "trajectories per training batch");
+    v("steps_per_epoch", steps_per_epoch, "optimiser steps per epoch");
+    v("epochs", epochs, "epochs per fold");
+    v("learning_rate", learning_rate, "RMSprop learning rate");
+    v("rho", rho, "RMSprop decay rate (Keras rho)");
+    v("eps", eps, "RMSprop epsilon");
+    v("cutoff_jitter", cutoff_jitter, "training drops 0..cutoff_jitter frames before the cutoff");
+    v("crop_prob", crop_prob, "probability of the random crop augmentation");
+    v("crop_max", crop_max, "crop replaces frames [0, r) by padding, r uniform in 1..crop_max");
+    v("synthetic_noise", synthetic_noise, "synthetic random-walk step sd");
+    v("synthetic_extra_frames", synthetic_extra_frames, "synthetic walk length = max_len + this");
+    v("use_probabilistic_encoder", use_probabilistic_encoder, "train on posterior samples instead of z_mean");
+    v("posterior_noise", posterior_noise, "scale of the posterior sample's std");
+    v("validation_fraction", validation_fraction, "monitoring split per class (fraction of the smallest class)");
+  }
+
+  void validate() const {
+    check_range("temporal.max_len", max_len, 2, 4096);
+    check_gt("temporal.filters", filters, 0);
+    check_range("temporal.kernel_size", kernel_size, 1, 16);
+    if (dilations.empty()) throw ConfigError("temporal.dilations = []: must list at least one dilation");
+    for (int d : dilations) check_gt("temporal.dilations", d, 0);
+    check_gt("temporal.head_units", head_units, 0);
+    check_range("temporal.dropout", dropout, 0.0, 0.95);
+    check_one_of("temporal.wn_init", wn_init, {"unit", "tfa"});
+    check_gt("temporal.batch_size", batch_size, 0);
+    check_gt("temporal.steps_per_epoch", steps_per_epoch, 0);
+    check_gt("temporal.epochs", epochs, 0);
+    check_gt("temporal.learning_rate", learning_rate, 0.0);
+    check_range("temporal.rho", rho, 0.0, 1.0);
+    check_gt("temporal.eps", eps, 0.0);
+    check_ge("temporal.cutoff_jitter", cutoff_jitter, 0);
+    check_range("temporal.crop_prob", crop_prob, 0.0, 1.0);
+    check_range("temporal.crop_max", crop_max, 1, max_len - 1);
+    check_ge("temporal.synthetic_noise", synthetic_noise, 0.0);
+    check_ge("temporal.synthetic_extra_frames", synthetic_extra_frames, 0);
+    check_ge("temporal.posterior_noise", posterior_noise, 0.0);
+    check_range("temporal.validation_fraction", validation_fraction, 0.0, 0.5);
+  }
+
+  /// Receptive field of the TCN in frames: 1 + 2 (k-1) sum(dilations) (255 for the reference).
+  int receptive_field() const {
+    int s = 0;
+    for (int d : dilations) s += d;
+    return 1 + 2 * (kernel_size - 1) * s;
+  }
+};
+
+struct CvConfig {
+  int folds = 10;                       ///< K: one TCN per fold, tested on its held-out fold
+  std::int64_t seed = 1;                ///< fold assignment, batches, init, dropout
+  int synthetic_test_per_fold = -1;     ///< synthetic test trajectories per fold; -1 = as many as real ones
+  std::int64_t predict_memory_mb = 256; ///< activation budget of batched prediction
+
+  template <class V>
+  void visit(V& v) {
+    v("folds", folds, "number of cross-validation folds (one TCN each)");
+    v("seed", seed, "seed of fold assignment, batches, weight init and dropout");
+    v("synthetic_test_per_fold", synthetic_test_per_fold,
+      "synthetic test trajectories per fold (-1 = as many as the fold's real ones)");
+    v("predict_memory_mb", predict_memory_mb, "memory budget of batched prediction (MB)");
+  }
+
+  void validate() const {
+    check_range("cv.folds", folds, 2, 100);
+    check_ge("cv.synthetic_test_per_fold", synthetic_test_per_fold, -1);
+    check_gt("cv.predict_memory_mb", predict_memory_mb, 0);
+  }
+};
+
+}  // namespace taupe
