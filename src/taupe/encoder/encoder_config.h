@@ -1,0 +1,103 @@
+#pragma once
+// Configuration of the β-VAE stage (`[encoder]` in the presets): architecture, the
+// capacity-annealed loss, Adam, augmentation, the data pipeline and checkpointing.
+// Defaults follow the reference (tau-vae-reference.md §1-3); see docs/models.md.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "taupe/core/config.h"
+
+namespace taupe {
+
+struct EncoderConfig {
+  // ---- architecture (reference §1) -------------------------------------------------------
+  int latent_dims = 32;                      ///< D, size of z
+  std::vector<int> layers = {8, 16, 32, 64}; ///< filters of the encoder conv blocks
+  int intermediate_dims = 256;               ///< width of the two dense branches
+  /// BatchNorm during training: "frozen" = inference mode with the initial moving statistics
+  /// (0, 1), i.e. a learned per-channel affine, as the reference effectively does (ambiguity 1);
+  /// "batch" = ordinary batch statistics with running averages (momentum 0.01).
+  std::string batchnorm = "frozen";
+
+  // ---- loss (reference §2) -----------------------------------------------------------------
+  double capacity = 50.0;                 ///< C_max in nats
+  double gamma = 1000.0;                  ///< weight of |KL - C|
+  double max_iterations_fraction = 0.9;   ///< C rises linearly over this fraction of all steps
+
+  // ---- optimisation ----------------------------------------------------------------------
+  int batch_size = 256;
+  int epochs = 50;
+  double learning_rate = 1e-3;
+  double adam_beta1 = 0.9;
+  double adam_beta2 = 0.999;
+  double adam_eps = 1e-7;
+  std::int64_t seed = 1;                  ///< weights init, shuffling, augmentation, z sampling
+
+  // ---- data (reference §3) ---------------------------------------------------------------
+  bool augment_flips = true;              ///< left-right p 0.5, then up-down p 0.5
+  bool augment_rot90 = true;              ///< k counter-clockwise quarter turns, k in {0, 1, 2}
+  double normalization_clip = 4.0;        ///< per-image per-channel standardisation clip
+  std::int64_t max_patches = 0;           ///< use at most this many patches (0 = all)
+  int loader_threads = 1;                 ///< data-pipeline worker threads
+  int prefetch_batches = 4;               ///< batches prepared ahead of the trainer
+  bool channels_last = true;              ///< run convolutions in channels-last memory format
+
+  // ---- outputs ---------------------------------------------------------------------------
+  int montage_images = 16;                ///< inputs shown in the per-epoch reconstruction montage
+  int encode_batch_size = 512;            ///< batch size when encoding (inference)
+
+  template <class V>
+  void visit(V& v) {
+    v("latent_dims", latent_dims, "latent dimensions D");
+    v("layers", layers, "filters of the encoder conv blocks (decoder mirrors them)");
+    v("intermediate_dims", intermediate_dims, "width of the two dense branches (z_mean, z_log_var)");
+    v("batchnorm", batchnorm, "BatchNorm while training: frozen (reference) | batch");
+    v("capacity", capacity, "KL capacity C_max (nats)");
+    v("gamma", gamma, "weight of |KL - C|");
+    v("max_iterations_fraction", max_iterations_fraction, "fraction of all steps over which C rises");
+    v("batch_size", batch_size, "training batch size");
+    v("epochs", epochs, "training epochs");
+    v("learning_rate", learning_rate, "Adam learning rate");
+    v("adam_beta1", adam_beta1, "Adam beta1");
+    v("adam_beta2", adam_beta2, "Adam beta2");
+    v("adam_eps", adam_eps, "Adam epsilon");
+    v("seed", seed, "seed of weights init, shuffling, augmentation and z sampling");
+    v("augment_flips", augment_flips, "random left-right and up-down flips (p 0.5 each)");
+    v("augment_rot90", augment_rot90, "random rot90 by k in {0,1,2} quarter turns");
+    v("normalization_clip", normalization_clip, "clip of the per-channel standardised images");
+    v("max_patches", max_patches, "use at most this many patches (0 = all)");
+    v("loader_threads", loader_threads, "data-pipeline worker threads");
+    v("prefetch_batches", prefetch_batches, "batches prepared ahead of the trainer");
+    v("channels_last", channels_last, "channels-last memory format for the convolutions");
+    v("montage_images", montage_images, "images in the per-epoch reconstruction montage");
+    v("encode_batch_size", encode_batch_size, "batch size when encoding");
+  }
+
+  void validate() const {
+    check_gt("encoder.latent_dims", latent_dims, 0);
+    if (layers.empty()) throw ConfigError("encoder.layers = []: must list at least one filter count");
+    for (int f : layers) check_gt("encoder.layers", f, 0);
+    check_range("encoder.layers (number of blocks)", static_cast<int>(layers.size()), 1, 6);
+    check_gt("encoder.intermediate_dims", intermediate_dims, 0);
+    check_one_of("encoder.batchnorm", batchnorm, {"frozen", "batch"});
+    check_ge("encoder.capacity", capacity, 0.0);
+    check_ge("encoder.gamma", gamma, 0.0);
+    check_range("encoder.max_iterations_fraction", max_iterations_fraction, 0.0, 1.0);
+    check_gt("encoder.batch_size", batch_size, 0);
+    check_gt("encoder.epochs", epochs, 0);
+    check_gt("encoder.learning_rate", learning_rate, 0.0);
+    check_range("encoder.adam_beta1", adam_beta1, 0.0, 1.0);
+    check_range("encoder.adam_beta2", adam_beta2, 0.0, 1.0);
+    check_gt("encoder.adam_eps", adam_eps, 0.0);
+    check_ge("encoder.seed", seed, 0);
+    check_gt("encoder.normalization_clip", normalization_clip, 0.0);
+    check_ge("encoder.max_patches", max_patches, 0);
+    check_range("encoder.loader_threads", loader_threads, 1, 64);
+    check_range("encoder.prefetch_batches", prefetch_batches, 1, 256);
+    check_range("encoder.montage_images", montage_images, 1, 256);
+    check_gt("encoder.encode_batch_size", encode_batch_size, 0);
+  }
+};
+
+}  // namespace taupe

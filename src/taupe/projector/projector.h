@@ -1,0 +1,51 @@
+#pragma once
+// `taupe train projector`: PCA on the z_mean of all patches (reference §4), saved as
+// <model_dir>/pca.h5 plus the manifest's "projector" section; and the PC-meaning report:
+// for every PC, Spearman ρ of its per-patch value with the central cell's ground-truth nuclear
+// area and with the central cell type. Torch-free: the encoding is done by the caller
+// (encoder/encode.h) and handed in.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "taupe/dataset/types.h"
+#include "taupe/projector/pca.h"
+#include "taupe/projector/projector_config.h"
+
+namespace taupe {
+
+/// Fits the PCA on z_mean (n, D), writes pca.h5 and the manifest section; returns it.
+Pca fit_projector(const std::vector<float>& z_mean, int dims, const std::filesystem::path& model_dir,
+                  const ProjectorConfig& cfg = {});
+/// Loads <model_dir>/pca.h5 and checks its dims against the manifest; ModelError if not.
+Pca load_projector(const std::filesystem::path& model_dir);
+
+/// Spearman rank correlation (ties get average ranks); NaN if either side is constant or n < 3.
+double spearman(const std::vector<double>& x, const std::vector<double>& y);
+
+struct PcMeaning {
+  int pc = 0;
+  double explained_variance_ratio = 0;
+  double rho_nuclear_area = 0;    ///< NaN when the feature is absent
+  double rho_cell_type = 0;       ///< type coded WT = 0, scrib = 1 (unknown types left out)
+};
+struct PcMeaningReport {
+  std::int64_t patches = 0;
+  bool has_nuclear_area = false;
+  std::vector<PcMeaning> pcs;
+  /// Largest |ρ| with nuclear area among PC0..PC2 and its PC.
+  double best_area_rho_top3 = 0;
+  int best_area_pc_top3 = -1;
+  std::string brief() const;
+};
+/// pcs: (n, D) PC coordinates; types (n,); features may hold "nuclear_area_um2" (n,).
+PcMeaningReport pc_meaning(const std::vector<float>& pcs, int dims, const std::vector<CellType>& types,
+                           const std::map<std::string, std::vector<float>>& features,
+                           const std::vector<double>& explained_variance_ratio);
+/// Writes <stem>.csv (pc, explained_variance_ratio, rho_nuclear_area, rho_cell_type) and
+/// <stem>.json, atomically.
+void write_pc_meaning(const PcMeaningReport& report, const std::filesystem::path& stem);
+
+}  // namespace taupe

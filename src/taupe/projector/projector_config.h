@@ -1,0 +1,25 @@
+#pragma once
+// Configuration of the projector stage (`[projector]` in the presets): PCA on the z_mean of
+// the patches (reference §4) and the PC-meaning report.
+#include <cstdint>
+
+#include "taupe/core/config.h"
+
+namespace taupe {
+
+struct ProjectorConfig {
+  std::int64_t max_patches = 0;   ///< fit on at most this many patches (0 = all, as the reference)
+  int batch_size = 512;           ///< encoding batch size (reference: 512)
+
+  template <class V>
+  void visit(V& v) {
+    v("max_patches", max_patches, "fit the PCA on at most this many patches (0 = all)");
+    v("batch_size", batch_size, "encoding batch size while fitting");
+  }
+  void validate() const {
+    check_ge("projector.max_patches", max_patches, 0);
+    check_gt("projector.batch_size", batch_size, 0);
+  }
+};
+
+}  // namespace taupe

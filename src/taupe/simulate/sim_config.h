@@ -1,0 +1,177 @@
+#pragma once
+// Configuration of the cell-competition simulator (`[simulate]` in configs/*.toml).
+// Units: lengths in µm unless the name says _px, times in hours unless _frames/_min.
+// Real-world equivalents of the defaults are in docs/simulator.md (MDCK monolayer, H2B-GFP /
+// H2B-RFP nuclei, 20x objective with 2x2 binning = 0.65 µm/px, a frame every 4 min).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "taupe/core/config.h"
+
+namespace taupe {
+
+struct SimConfig {
+  // ---- world and size ------------------------------------------------------------------
+  std::string world = "mechanical";  ///< planted cause of scrib apoptosis: mechanical | contact | neutral
+  int fovs = 6;                      ///< fields of view (independent periodic monolayers)
+  int fov_width_px = 512;
+  int fov_height_px = 512;
+  double pixel_size_um = 0.65;
+  int frames = 360;                  ///< recorded frames per field of view
+  double frame_interval_min = 4.0;
+  int burn_in_frames = 120;          ///< unrecorded frames simulated first (confluent, mixed start)
+  int substeps = 2;                  ///< mechanics sub-steps per frame
+  double initial_density_per_mm2 = 4200;
+  double scrib_fraction = 0.5;       ///< seeding fraction of scrib cells (1 = pure scrib culture)
+  // ---- cells -------------------------------------------------------------------------------
+  double cell_diameter_um = 15.0;    ///< free (uncompressed) cell diameter at birth
+  double nuclear_diameter_um = 10.0; ///< free nuclear diameter at mid-cycle
+  double cycle_hours = 18.0;         ///< mean cell-cycle length without compression
+  double cycle_cv = 0.15;
+  double growth = 0.5;               ///< target area grows by this fraction through the cycle
+  double wt_stiffness = 2.5;         ///< WT stiffness relative to scrib (WT crowd scrib)
+  double wt_stall_compression = 0.45;    ///< contact inhibition: WT cycle stops at this compression
+  double scrib_stall_compression = 0.30; ///< scrib cycle stops at this compression
+  double motility_um = 1.2;          ///< motility noise, RMS displacement per sqrt(hour) per axis
+  double mobility = 2.0;             ///< µm/h per unit overlap force (overdamped)
+  // ---- fates (hazards per hour) ---------------------------------------------------------
+  double wt_apoptosis_per_h = 0.002;
+  double scrib_base_apoptosis_per_h = 0.004;
+  double mech_hazard_max_per_h = 0.25;   ///< mechanical: max extra hazard at high compression
+  double mech_compression_half = 0.38;   ///< mechanical: compression at half max
+  double mech_compression_width = 0.05;  ///< mechanical: logistic width
+  double contact_hazard_max_per_h = 0.25;  ///< contact: max extra hazard with many WT neighbours
+  double contact_wt_half = 4.0;            ///< contact: WT neighbours in contact at half max
+  double contact_wt_width = 0.8;
+  double neutral_apoptosis_per_h = 0.05;   ///< neutral: constant scrib hazard
+  int mitosis_frames = 8;            ///< visible condensation → metaphase before the daughters appear
+  int apoptosis_frames = 10;         ///< visible pyknosis / fragmentation before the nucleus disappears
+  // ---- imaging --------------------------------------------------------------------------
+  double gfp_brightness = 900;       ///< mean photo-electrons at a GFP nucleus centre
+  double rfp_brightness = 450;       ///< mean photo-electrons at an RFP nucleus centre (dimmer)
+  double expression_cv = 0.25;       ///< cell-to-cell H2B expression variability
+  double texture = 0.25;             ///< chromatin texture amplitude (relative)
+  double eccentricity_max = 0.75;    ///< nuclear eccentricity drawn in [0, max]
+  double psf_sigma_px = 1.1;         ///< Gaussian PSF
+  double background = 100;           ///< camera offset (ADU)
+  double autofluorescence = 20;      ///< diffuse signal (photo-electrons)
+  double gain = 1.0;                 ///< ADU per photo-electron
+  double read_noise = 3.0;           ///< ADU RMS
+  double bleach_half_life_frames = 1500;
+  int bit_depth = 16;                ///< 16 or 8 (saturating)
+  int mask_erode_px = 0;             ///< mask degradation: >0 erode, <0 dilate by |n| px
+  double mask_min_area_um2 = 0;      ///< mask degradation: nuclei smaller than this are missed
+  // ---- outputs --------------------------------------------------------------------------
+  bool movies = false;               ///< write full-frame movie + masks per field of view
+  bool pictures = true;              ///< write PNG pictures (frame, montage, ground-truth plots)
+  bool ground_truth = true;          ///< write the per-cell per-frame ground-truth table
+  int threads = 0;                   ///< fields of view simulated in parallel (0 = cores)
+
+  template <class V>
+  void visit(V& v) {
+    v("world", world, "planted cause of scrib apoptosis: mechanical | contact | neutral");
+    v("fovs", fovs, "fields of view simulated (independent periodic monolayers)");
+    v("fov_width_px", fov_width_px, "field width in pixels");
+    v("fov_height_px", fov_height_px, "field height in pixels");
+    v("pixel_size_um", pixel_size_um, "µm per pixel (0.65 = 20x objective, 2x2 binning)");
+    v("frames", frames, "recorded frames per field of view");
+    v("frame_interval_min", frame_interval_min, "minutes between frames");
+    v("burn_in_frames", burn_in_frames, "unrecorded frames simulated before frame 0");
+    v("substeps", substeps, "mechanics sub-steps per frame");
+    v("initial_density_per_mm2", initial_density_per_mm2, "seeding density, cells per mm^2");
+    v("scrib_fraction", scrib_fraction, "seeding fraction of scrib cells (1 = pure scrib culture)");
+    v("cell_diameter_um", cell_diameter_um, "free cell diameter at birth (µm)");
+    v("nuclear_diameter_um", nuclear_diameter_um, "free nuclear diameter (µm)");
+    v("cycle_hours", cycle_hours, "mean cell-cycle length without compression (h)");
+    v("cycle_cv", cycle_cv, "coefficient of variation of the cycle length");
+    v("growth", growth, "fractional growth of the target area through the cycle");
+    v("wt_stiffness", wt_stiffness, "WT stiffness relative to scrib");
+    v("wt_stall_compression", wt_stall_compression, "compression at which the WT cycle stops");
+    v("scrib_stall_compression", scrib_stall_compression, "compression at which the scrib cycle stops");
+    v("motility_um", motility_um, "motility noise, µm per sqrt(h) per axis");
+    v("mobility", mobility, "µm/h per µm of overlap (overdamped mechanics)");
+    v("wt_apoptosis_per_h", wt_apoptosis_per_h, "WT apoptosis hazard (per hour), all worlds");
+    v("scrib_base_apoptosis_per_h", scrib_base_apoptosis_per_h, "scrib baseline hazard (mechanical, contact)");
+    v("mech_hazard_max_per_h", mech_hazard_max_per_h, "mechanical world: max extra scrib hazard");
+    v("mech_compression_half", mech_compression_half, "mechanical world: compression at half max");
+    v("mech_compression_width", mech_compression_width, "mechanical world: logistic width");
+    v("contact_hazard_max_per_h", contact_hazard_max_per_h, "contact world: max extra scrib hazard");
+    v("contact_wt_half", contact_wt_half, "contact world: WT neighbours in contact at half max");
+    v("contact_wt_width", contact_wt_width, "contact world: logistic width (neighbours)");
+    v("neutral_apoptosis_per_h", neutral_apoptosis_per_h, "neutral world: constant scrib hazard");
+    v("mitosis_frames", mitosis_frames, "frames of visible mitotic morphology before division");
+    v("apoptosis_frames", apoptosis_frames, "frames of visible pyknosis before disappearance");
+    v("gfp_brightness", gfp_brightness, "GFP nucleus brightness (photo-electrons)");
+    v("rfp_brightness", rfp_brightness, "RFP nucleus brightness (photo-electrons)");
+    v("expression_cv", expression_cv, "cell-to-cell expression variability");
+    v("texture", texture, "chromatin texture amplitude");
+    v("eccentricity_max", eccentricity_max, "maximum nuclear eccentricity");
+    v("psf_sigma_px", psf_sigma_px, "Gaussian PSF sigma in pixels");
+    v("background", background, "camera offset (ADU)");
+    v("autofluorescence", autofluorescence, "diffuse background signal (photo-electrons)");
+    v("gain", gain, "ADU per photo-electron");
+    v("read_noise", read_noise, "read noise (ADU RMS)");
+    v("bleach_half_life_frames", bleach_half_life_frames, "photobleaching half-life (frames)");
+    v("bit_depth", bit_depth, "image bit depth: 8 or 16");
+    v("mask_erode_px", mask_erode_px, "mask degradation: >0 erode, <0 dilate (px)");
+    v("mask_min_area_um2", mask_min_area_um2, "mask degradation: smaller nuclei are missed");
+    v("movies", movies, "write full-frame movies and masks (large)");
+    v("pictures", pictures, "write PNG pictures");
+    v("ground_truth", ground_truth, "write the per-cell per-frame ground-truth table");
+    v("threads", threads, "fields of view simulated in parallel (0 = cores available)");
+  }
+
+  void validate() const {
+    if (world != "mechanical" && world != "contact" && world != "neutral")
+      throw ConfigError("simulate.world = " + world + ": must be one of mechanical, contact, neutral");
+    check_gt("simulate.fovs", fovs, 0);
+    check_ge("simulate.fov_width_px", fov_width_px, 96);
+    check_ge("simulate.fov_height_px", fov_height_px, 96);
+    check_gt("simulate.pixel_size_um", pixel_size_um, 0.0);
+    check_gt("simulate.frames", frames, 0);
+    check_gt("simulate.frame_interval_min", frame_interval_min, 0.0);
+    check_ge("simulate.burn_in_frames", burn_in_frames, 0);
+    check_range("simulate.substeps", substeps, 1, 64);
+    check_gt("simulate.initial_density_per_mm2", initial_density_per_mm2, 0.0);
+    check_range("simulate.scrib_fraction", scrib_fraction, 0.0, 1.0);
+    check_gt("simulate.cell_diameter_um", cell_diameter_um, 0.0);
+    check_gt("simulate.nuclear_diameter_um", nuclear_diameter_um, 0.0);
+    check_le("simulate.nuclear_diameter_um", nuclear_diameter_um, cell_diameter_um);
+    check_gt("simulate.cycle_hours", cycle_hours, 0.0);
+    check_range("simulate.cycle_cv", cycle_cv, 0.0, 0.5);
+    check_range("simulate.growth", growth, 0.0, 2.0);
+    check_gt("simulate.wt_stiffness", wt_stiffness, 0.0);
+    check_range("simulate.wt_stall_compression", wt_stall_compression, 0.01, 0.99);
+    check_range("simulate.scrib_stall_compression", scrib_stall_compression, 0.01, 0.99);
+    check_ge("simulate.motility_um", motility_um, 0.0);
+    check_gt("simulate.mobility", mobility, 0.0);
+    check_ge("simulate.wt_apoptosis_per_h", wt_apoptosis_per_h, 0.0);
+    check_ge("simulate.scrib_base_apoptosis_per_h", scrib_base_apoptosis_per_h, 0.0);
+    check_ge("simulate.mech_hazard_max_per_h", mech_hazard_max_per_h, 0.0);
+    check_gt("simulate.mech_compression_width", mech_compression_width, 0.0);
+    check_ge("simulate.contact_hazard_max_per_h", contact_hazard_max_per_h, 0.0);
+    check_gt("simulate.contact_wt_width", contact_wt_width, 0.0);
+    check_ge("simulate.neutral_apoptosis_per_h", neutral_apoptosis_per_h, 0.0);
+    check_range("simulate.mitosis_frames", mitosis_frames, 2, 100);
+    check_range("simulate.apoptosis_frames", apoptosis_frames, 2, 100);
+    check_gt("simulate.gfp_brightness", gfp_brightness, 0.0);
+    check_gt("simulate.rfp_brightness", rfp_brightness, 0.0);
+    check_range("simulate.expression_cv", expression_cv, 0.0, 1.0);
+    check_range("simulate.texture", texture, 0.0, 1.0);
+    check_range("simulate.eccentricity_max", eccentricity_max, 0.0, 0.95);
+    check_range("simulate.psf_sigma_px", psf_sigma_px, 0.0, 5.0);
+    check_ge("simulate.background", background, 0.0);
+    check_ge("simulate.autofluorescence", autofluorescence, 0.0);
+    check_gt("simulate.gain", gain, 0.0);
+    check_ge("simulate.read_noise", read_noise, 0.0);
+    check_gt("simulate.bleach_half_life_frames", bleach_half_life_frames, 0.0);
+    if (bit_depth != 8 && bit_depth != 16)
+      throw ConfigError("simulate.bit_depth = " + std::to_string(bit_depth) + ": must be 8 or 16");
+    check_range("simulate.mask_erode_px", mask_erode_px, -3, 3);
+    check_ge("simulate.mask_min_area_um2", mask_min_area_um2, 0.0);
+    check_ge("simulate.threads", threads, 0);
+  }
+};
+
+}  // namespace taupe
