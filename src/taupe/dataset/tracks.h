@@ -1,6 +1,7 @@
 #pragma once
 // Tracks container ("taupe.tracks" v1): one row per cell per frame plus a per-track table.
 // Coordinates in pixels of the movie (x = column, y = row). See docs/formats.md.
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -34,9 +35,16 @@ struct TrackSet {
   std::vector<TrackPoint> points;   ///< sorted by (track_id, t)
   std::string source;               ///< provenance, e.g. "simulate fov 3" or "btrack:file.h5"
 
-  /// Checks ids unique and > 0, parents exist, start <= end, no lineage cycles, every
-  /// point's track exists and t in [start, end]. Throws DataError naming `where` and record.
+  /// Checks ids unique and > 0, parents exist (0 = root), start <= end, no lineage cycles,
+  /// children start after their parent ends, every point's track exists with t in
+  /// [start, end] and the track's parent, points sorted by (track_id, t) with one point per
+  /// track and frame, coordinates finite. Throws DataError naming `where`, the record and
+  /// the rule.
   void validate(const std::string& where) const;
+  /// Sorts `points` by (track_id, t) (stable), as validate() requires.
+  void sort_points();
+  /// Index of the track with this id in `tracks`, or -1.
+  std::ptrdiff_t find(std::int64_t id) const;
 };
 
 void write_tracks(const std::filesystem::path& path, const TrackSet& tracks);
