@@ -7,6 +7,7 @@
 // LibTorch is configured through a hook that the torch stages register (so this header and
 // taupe_core stay torch-free).
 #include <functional>
+#include <map>
 #include <string>
 
 namespace taupe {
@@ -22,6 +23,8 @@ struct RuntimeInfo {
   std::string blas_library;        ///< path of the BLAS shared object actually loaded
   std::string blas_name;           ///< "OpenBLAS", "reference BLAS", ...
   bool blas_single_threaded = false;
+  std::string blas_config;         ///< openblas_get_config() text when OpenBLAS is loaded
+  bool malloc_tuned = false;       ///< mallopt settings applied
 };
 
 /// Applies the settings above; idempotent. Returns what is in effect.
@@ -34,5 +37,16 @@ RuntimeInfo runtime_info();
 /// Torch stages register a function that sets LibTorch's thread count (called by runtime_init
 /// and immediately if runtime_init already ran).
 void register_thread_hook(std::function<void(int)> hook);
+
+/// Versions of the libraries linked into this process ("libtorch" -> "1.13.0"); torch code
+/// registers its own so that torch-free code (run directories, manifests) can report it.
+void register_version(const std::string& component, const std::string& version);
+/// All registered versions (empty map when none were registered).
+std::map<std::string, std::string> registered_versions();
+
+/// BLAS identification from the path of a loaded shared object ("" when it is not a BLAS):
+/// "OpenBLAS" for libopenblas* or an openblas alternative, "reference BLAS" for netlib's
+/// libblas.so.3 (under .../blas/), "MKL", "BLIS", or "unknown BLAS" for another libblas.
+std::string blas_name_from_path(const std::string& resolved_path);
 
 }  // namespace taupe
