@@ -18,8 +18,6 @@ if(CMAKE_SCRIPT_MODE_FILE)
     string(LENGTH "${hex}" hex_len)
     math(EXPR size "${hex_len} / 2")
     string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
-    # Break the initializer into lines of 24 bytes to keep the generated file readable.
-    string(REGEX REPLACE "((0x[0-9a-f][0-9a-f],){24})" "\\1\n" bytes "${bytes}")
     string(APPEND body "static const unsigned char kPreset${index}[] = {\n${bytes}0x00};\n")
     string(APPEND table "  {\"${stem}\", kPreset${index}, ${size}ul},\n")
     math(EXPR index "${index} + 1")

@@ -54,7 +54,7 @@ const Field& find_field(const ConfigSections& sections, const std::string& secti
 std::string peek_toml_string(const std::string& toml_text, const std::string& source, const std::string& section,
                              const std::string& key);
 
-/// Levenshtein distance (insert/delete/substitute cost 1).
+/// Edit distance (insert, delete, substitute and adjacent transposition cost 1).
 std::size_t edit_distance(const std::string& a, const std::string& b);
 /// The closest candidate within a small distance of `word` ("" when none is close).
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
