@@ -366,7 +366,7 @@ std::string render(const SmallMultiples& m) {
     legend.push_back(e);
   }
 
-  const double left = 66, hgap = 12, vgap = 40, right = 16, bottom = 54;
+  const double left = 66, hgap = 18, vgap = 40, right = 16, bottom = 54;
   const double title_h = m.title.empty() ? 8 : 34;
   const double legend_h = legend.empty() ? 0 : 26;
   const double top = title_h + legend_h + 20;
@@ -460,7 +460,7 @@ std::string render(const BarChart& b) {
   Svg s(b.width, b.height, b.title);
   background(s);
   title_text(s, a.x + a.w / 2, 24, b.title);
-  if (!legend.empty()) legend_horizontal(s, std::max(a.x, a.right() - legend_horizontal_width(legend)), title_h + 6, legend);
+  if (!legend.empty()) legend_horizontal(s, a.x + 8, title_h + 6, legend);
   for (int h : b.highlight)
     if (h >= 0 && static_cast<std::size_t>(h) < ncat)
       s.rect(a.x + h * cat_w, a.y, cat_w, a.h, Paint::filled(kHighlightColour, 0.35));

@@ -70,6 +70,46 @@ double nice_step(double raw) {
   return nice * mag;
 }
 
+namespace {
+/// Neighbouring value on the 1-2-5 ladder (dir = -1: smaller, +1: larger).
+double ladder_neighbour(double step, int dir) {
+  const double mag = std::pow(10.0, std::floor(std::log10(step) + 1e-9));
+  const long m = std::lround(step / mag);  // 1, 2 or 5
+  if (dir < 0) return m == 1 ? 0.5 * mag : (m == 2 ? 1.0 * mag : 2.0 * mag);
+  return m == 1 ? 2.0 * mag : (m == 2 ? 5.0 * mag : 10.0 * mag);
+}
+
+Ticks make_ticks(double lo, double hi, double step, bool expand) {
+  Ticks t;
+  t.step = step;
+  const double eps = 1e-9;
+  long long k0, k1;  // integer tick indices: k * step
+  if (expand) {
+    k0 = static_cast<long long>(std::floor(lo / step + eps));
+    k1 = static_cast<long long>(std::ceil(hi / step - eps));
+  } else {
+    k0 = static_cast<long long>(std::ceil(lo / step - eps));
+    k1 = static_cast<long long>(std::floor(hi / step + eps));
+  }
+  t.decimals = std::max(0, static_cast<int>(-std::floor(std::log10(step) + eps)));
+  const double scale = std::pow(10.0, t.decimals);
+  for (long long k = k0; k <= k1; ++k) {
+    double v = static_cast<double>(k) * step;
+    v = std::round(v * scale) / scale;  // 0.6000000000000001 → 0.6
+    if (v == 0.0) v = 0.0;              // no -0
+    t.values.push_back(v);
+  }
+  if (expand && !t.values.empty()) {
+    t.lo = t.values.front();
+    t.hi = t.values.back();
+  } else {
+    t.lo = lo;
+    t.hi = hi;
+  }
+  return t;
+}
+}  // namespace
+
 Ticks nice_ticks(double lo, double hi, int target, bool expand) {
   if (!std::isfinite(lo) || !std::isfinite(hi)) { lo = 0.0; hi = 1.0; }
   if (lo > hi) std::swap(lo, hi);
@@ -79,34 +119,25 @@ Ticks nice_ticks(double lo, double hi, int target, bool expand) {
     hi += pad;
   }
   target = std::max(target, 1);
-  Ticks t;
-  t.step = nice_step((hi - lo) / target);
-  const double eps = 1e-9;
-  // integer tick indices: k * step
-  long long k0, k1;
-  if (expand) {
-    k0 = static_cast<long long>(std::floor(lo / t.step + eps));
-    k1 = static_cast<long long>(std::ceil(hi / t.step - eps));
-  } else {
-    k0 = static_cast<long long>(std::ceil(lo / t.step - eps));
-    k1 = static_cast<long long>(std::floor(hi / t.step + eps));
+  const double s0 = nice_step((hi - lo) / target);
+  if (!expand) return make_ticks(lo, hi, s0, false);
+  // Loose labelling: among the ladder step and its smaller neighbour, take the expansion that
+  // wastes least of the axis while keeping at most ~1.5× the target number of intervals.
+  // If every expansion wastes more than a quarter of the axis, keep the data range (tight).
+  Ticks best;
+  double best_cov = -1.0;
+  for (double step : {s0, ladder_neighbour(s0, -1)}) {
+    Ticks t = make_ticks(lo, hi, step, true);
+    const double n = static_cast<double>(t.values.size()) - 1.0;
+    if (step != s0 && n > std::floor(target * 1.5) + 1) continue;
+    const double cov = (hi - lo) / (t.hi - t.lo);
+    if (cov > best_cov + 1e-9) {
+      best = t;
+      best_cov = cov;
+    }
   }
-  t.decimals = std::max(0, static_cast<int>(-std::floor(std::log10(t.step) + eps)));
-  const double scale = std::pow(10.0, t.decimals);
-  for (long long k = k0; k <= k1; ++k) {
-    double v = static_cast<double>(k) * t.step;
-    v = std::round(v * scale) / scale;  // 0.6000000000000001 → 0.6
-    if (v == 0.0) v = 0.0;              // no -0
-    t.values.push_back(v);
-  }
-  if (expand) {
-    t.lo = t.values.front();
-    t.hi = t.values.back();
-  } else {
-    t.lo = lo;
-    t.hi = hi;
-  }
-  return t;
+  if (best_cov < 0.75) return make_ticks(lo, hi, s0, false);
+  return best;
 }
 
 // ---- colours ------------------------------------------------------------------------------

@@ -42,7 +42,10 @@ struct Ticks {
 /// raw = m × 10^k (1 ≤ m < 10): m < 1.5 → 1, < 3 → 2, < 7 → 5, else 10.
 double nice_step(double raw);
 /// Ticks for data in [lo, hi] aiming at about `target` intervals. With `expand` the range is
-/// widened outward to whole steps ([0, 0.93] → 0, 0.2, …, 1.0); otherwise only ticks inside
+/// widened outward to whole steps ([0, 0.93] → 0, 0.2, …, 1.0), choosing between the ladder
+/// step and the next smaller one (≤ 1.5 × target intervals) whichever wastes less of the axis;
+/// when every widening would waste more than 25 % ([-6, 6] with 3 intervals: −10…10), the data
+/// range is kept with the ticks inside it (−5, 0, 5). Without `expand` only ticks inside
 /// [lo, hi] are returned and lo/hi are kept. Degenerate ranges (lo == hi) are widened.
 Ticks nice_ticks(double lo, double hi, int target = 5, bool expand = true);
 

@@ -1,0 +1,63 @@
+#pragma once
+// Agent-based model of a mixed MDCK monolayer (WT + scrib) on a periodic field of view.
+// One call simulates one field of view and returns its full history: a snapshot of every
+// cell at every recorded frame (what the renderer draws and the ground-truth table holds)
+// and the tracks a perfect tracker would produce. See docs/simulator.md.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "taupe/dataset/tracks.h"
+#include "taupe/dataset/types.h"
+#include "taupe/simulate/sim_config.h"
+
+namespace taupe {
+
+/// Visible state of a cell's nucleus.
+enum class Morph : std::int8_t { kInterphase = 0, kMitosis = 1, kApoptosis = 2 };
+
+/// One cell at one recorded frame. Positions and nuclear axes in pixels.
+struct CellSnap {
+  std::int64_t track_id = 0;      ///< current track (also the instance label in masks)
+  CellType type = CellType::kWildType;
+  Morph morph = Morph::kInterphase;
+  float morph_progress = 0;       ///< 0..1 through the visible event
+  float x = 0, y = 0;             ///< pixels, in [0, width) x [0, height)
+  float nuc_a = 0, nuc_b = 0;     ///< nuclear semi-axes (pixels, interphase shape)
+  float theta = 0;                ///< orientation (radians)
+  float expression = 1;           ///< relative H2B expression
+  float division_angle = 0;       ///< axis along which the daughters will separate
+  std::uint32_t texture_seed = 0;
+  // ---- ground truth -------------------------------------------------------------------
+  float area_um2 = 0;             ///< available (Voronoi-like) cell area
+  float target_area_um2 = 0;      ///< area the cell would take uncompressed
+  float compression = 0;          ///< 1 - area / target area, in [0, 1)
+  float local_density = 0;        ///< cells per mm² within 25 µm
+  float nuclear_area_um2 = 0;     ///< geometric nuclear area (interphase ellipse)
+  float hazard_apoptosis = 0;     ///< apoptosis hazard in force (per hour)
+  float cycle_speed = 0;          ///< cycle progression relative to free growth (contact inhibition)
+  float phase = 0;                ///< cell-cycle phase 0..1
+  std::int16_t wt_neighbours = 0;     ///< WT neighbours in contact
+  std::int16_t scrib_neighbours = 0;  ///< scrib neighbours in contact
+};
+
+struct FovHistory {
+  int fov = 0;
+  int width = 0, height = 0;      ///< pixels
+  double pixel_size_um = 0.65;
+  std::uint64_t seed = 0;         ///< this field of view's derived seed (also seeds its camera noise)
+  std::vector<std::vector<CellSnap>> frames;  ///< [t] -> cells sorted by track_id
+  TrackSet tracks;
+
+  /// Snapshot of track `id` at frame t, or nullptr.
+  const CellSnap* find(std::int64_t track_id, int t) const;
+};
+
+/// Simulates field of view `fov` with seed derive_seed(seed, fov).
+FovHistory simulate_fov(const SimConfig& cfg, std::uint64_t seed, int fov);
+
+/// Apoptosis hazard (per hour) of a cell given its type and its recent (~30 min exponential
+/// average) compression and number of WT neighbours in contact: the planted mechanism.
+double apoptosis_hazard(const SimConfig& cfg, CellType type, double compression, double wt_neighbours);
+
+}  // namespace taupe
