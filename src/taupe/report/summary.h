@@ -1,0 +1,155 @@
+#pragma once
+// summary.json — the machine-readable contract of a `taupe run` (issue 6). Key names are fixed:
+//
+//   taupe_version, preset, world (null for real data), seed,
+//   data: {trajectories: {mitosis, apoptosis}, patches},
+//   cv: {folds, class_names = ["mitosis","apoptosis","synthetic"], confusion_mean, confusion_std},
+//   switch_neighbours: {confusion_mean, confusion_std, delta_recall: {class: [mean, ci_lo, ci_hi]}},
+//   switch_centre: {synthetic_fraction},
+//   pc_shift: {shifts, per_pc: [{pc, slope_mitosis, slope_apoptosis, slope_ci_apoptosis,
+//              realistic_range, rho_nuclear_area}], top_pc},
+//   ground_truth: {world, verdicts: [{experiment, conclusion, correct}]}   (simulated data only),
+//   timings_s: {stage: seconds}
+//
+// Confusion matrices are 3×3, rows = true class, columns = predicted class, in class_names
+// order, each row of a mean matrix summing to 1. Numbers that are undefined (e.g. a slope when
+// the realistic range holds fewer than two shifts) are JSON null ↔ NaN in C++.
+// Optional sections (pc_ablate, pc_window, shrink_nucleus, …) travel as extra top-level keys.
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace taupe::report {
+
+using Matrix = std::vector<std::vector<double>>;
+
+/// The τ-VAE classes, in the order of every confusion matrix row/column.
+const std::vector<std::string>& summary_class_names();
+
+/// A point estimate with a confidence interval; JSON [mean, ci_lo, ci_hi].
+struct Estimate {
+  double mean = 0.0;
+  double ci_lo = 0.0;
+  double ci_hi = 0.0;
+};
+
+struct DataSummary {
+  std::int64_t trajectories_mitosis = 0;
+  std::int64_t trajectories_apoptosis = 0;
+  std::int64_t patches = 0;
+};
+
+struct CvSummary {
+  int folds = 0;
+  std::vector<std::string> class_names = summary_class_names();
+  Matrix confusion_mean;  ///< 3×3, row-normalised
+  Matrix confusion_std;   ///< 3×3, sd over models
+};
+
+struct SwitchNeighboursSummary {
+  Matrix confusion_mean;                        ///< perturbed, 3×3 row-normalised
+  Matrix confusion_std;
+  std::map<std::string, Estimate> delta_recall;  ///< class → perturbed − unperturbed recall
+};
+
+struct SwitchCentreSummary {
+  double synthetic_fraction = 0.0;  ///< of real trajectories predicted synthetic, in [0, 1]
+};
+
+struct PcShiftEntry {
+  int pc = 0;
+  double slope_mitosis = 0.0;                   ///< NaN ↔ null
+  double slope_apoptosis = 0.0;                 ///< NaN ↔ null
+  std::array<double, 2> slope_ci_apoptosis{};   ///< [lo, hi]; NaN ↔ null
+  std::array<double, 2> realistic_range{};      ///< [lo, hi] shift; NaN ↔ null (empty range)
+  double rho_nuclear_area = 0.0;                ///< NaN ↔ null (no ground truth)
+};
+
+struct PcShiftSummary {
+  std::vector<double> shifts;
+  std::vector<PcShiftEntry> per_pc;
+  int top_pc = 0;  ///< PC with the largest mean |apoptosis slope|
+};
+
+struct VerdictEntry {
+  std::string experiment;
+  std::string conclusion;
+  bool correct = false;
+};
+
+struct GroundTruthSummary {
+  std::string world;
+  std::vector<VerdictEntry> verdicts;
+};
+
+struct RunSummary {
+  std::string taupe_version;
+  std::string preset;
+  std::optional<std::string> world;  ///< nullopt: real data (JSON null)
+  std::uint64_t seed = 0;
+  DataSummary data;
+  CvSummary cv;
+  SwitchNeighboursSummary switch_neighbours;
+  SwitchCentreSummary switch_centre;
+  PcShiftSummary pc_shift;
+  std::optional<GroundTruthSummary> ground_truth;  ///< simulated data only
+  std::map<std::string, double> timings_s;
+  nlohmann::json extra = nlohmann::json::object();  ///< optional sections, merged at top level
+
+  /// Terminal view: headline numbers and verdicts, a dozen lines.
+  std::string brief() const;
+};
+
+void to_json(nlohmann::json& j, const Estimate& e);
+void from_json(const nlohmann::json& j, Estimate& e);
+void to_json(nlohmann::json& j, const DataSummary& d);
+void from_json(const nlohmann::json& j, DataSummary& d);
+void to_json(nlohmann::json& j, const CvSummary& c);
+void from_json(const nlohmann::json& j, CvSummary& c);
+void to_json(nlohmann::json& j, const SwitchNeighboursSummary& s);
+void from_json(const nlohmann::json& j, SwitchNeighboursSummary& s);
+void to_json(nlohmann::json& j, const SwitchCentreSummary& s);
+void from_json(const nlohmann::json& j, SwitchCentreSummary& s);
+void to_json(nlohmann::json& j, const PcShiftEntry& e);
+void from_json(const nlohmann::json& j, PcShiftEntry& e);
+void to_json(nlohmann::json& j, const PcShiftSummary& s);
+void from_json(const nlohmann::json& j, PcShiftSummary& s);
+void to_json(nlohmann::json& j, const VerdictEntry& v);
+void from_json(const nlohmann::json& j, VerdictEntry& v);
+void to_json(nlohmann::json& j, const GroundTruthSummary& g);
+void from_json(const nlohmann::json& j, GroundTruthSummary& g);
+/// Top-level object; `extra` keys are merged in (a key clashing with a contract key throws
+/// DataError).
+void to_json(nlohmann::json& j, const RunSummary& s);
+/// Reads the contract keys (throws DataError naming the key on a type mismatch; run
+/// validate_summary_json first for a full list of problems); unknown keys go to `extra`.
+void from_json(const nlohmann::json& j, RunSummary& s);
+
+struct SummaryValidationOptions {
+  double row_sum_tolerance = 1e-3;  ///< |Σ row − 1| allowed in mean confusion matrices
+};
+/// Every problem with `j` as a summary.json, each naming the key path (e.g.
+/// "cv.confusion_mean: row 1 (apoptosis) sums to 0.93, expected 1 ± 0.001"). Empty = valid.
+/// Checks: every required key and its type; class_names exactly as above; 3×3 matrices of
+/// finite numbers in [0, 1] (std ≥ 0); mean rows summing to 1; delta_recall entries are
+/// [mean, lo, hi] with lo ≤ hi for mitosis and apoptosis (synthetic optional); fractions in
+/// [0, 1]; shifts ascending; per_pc entries with unique pcs ≥ 0, CI/range pairs with lo ≤ hi
+/// (or null); top_pc one of the per_pc pcs; ground_truth present iff world is a string, with
+/// the same world; timings non-negative.
+std::vector<std::string> validate_summary_json(const nlohmann::json& j, const SummaryValidationOptions& opts = {});
+
+/// Pretty JSON text (2-space indent, keys sorted, trailing newline): deterministic bytes.
+std::string summary_to_string(const RunSummary& s);
+/// Writes summary.json atomically after validating it; throws DataError listing the problems
+/// if it does not validate (nothing is written then).
+void write_summary(const std::filesystem::path& path, const RunSummary& s);
+/// Reads and validates summary.json; throws IoError/DataError naming the file and problems.
+RunSummary read_summary(const std::filesystem::path& path);
+
+}  // namespace taupe::report
