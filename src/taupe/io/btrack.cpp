@@ -1,0 +1,321 @@
+#include "taupe/io/btrack.h"
+
+#include <H5Cpp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "taupe/core/errors.h"
+
+namespace fs = std::filesystem;
+
+namespace taupe::io {
+
+// Shared with the fuzz target: reads from an already opened file.
+BtrackData read_btrack_file(H5::H5File& file, const std::string& where, const BtrackReadOptions& opts,
+                            std::size_t max_elements);
+
+namespace {
+
+const std::set<int> kKnownFates = {0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 20, 21, 22, 666, 999};
+
+struct Loaded {
+  std::vector<double> v;
+  std::vector<hsize_t> shape;
+};
+
+/// Reads a whole numeric dataset as doubles (HDF5 converts; integer vs float class checked).
+Loaded load(const H5::Group& g, const std::string& name, const std::string& where, bool want_integer,
+            std::size_t max_elements) {
+  const std::string w = where + ": " + name;
+  if (!g.nameExists(name)) throw DataError(w + ": dataset missing");
+  Loaded out;
+  try {
+    H5::DataSet ds = g.openDataSet(name);
+    const H5T_class_t cls = ds.getTypeClass();
+    if (cls != H5T_INTEGER && cls != H5T_FLOAT) throw DataError(w + ": dataset must be numeric");
+    if (want_integer && cls != H5T_INTEGER) throw DataError(w + ": dataset must hold integers");
+    const H5::DataSpace sp = ds.getSpace();
+    const int nd = sp.getSimpleExtentNdims();
+    if (nd < 0 || nd > 4) throw DataError(w + ": unsupported rank " + std::to_string(nd));
+    out.shape.resize(std::size_t(nd));
+    if (nd) sp.getSimpleExtentDims(out.shape.data());
+    std::size_t n = 1;
+    for (hsize_t d : out.shape) {
+      if (d != 0 && n > max_elements / d) throw DataError(w + ": dataset larger than " + std::to_string(max_elements) + " values");
+      n *= std::size_t(d);
+    }
+    out.v.resize(n);
+    if (n) ds.read(out.v.data(), H5::PredType::NATIVE_DOUBLE);
+  } catch (const H5::Exception& e) {
+    throw DataError(w + ": cannot read: " + e.getDetailMsg());
+  }
+  return out;
+}
+
+std::string shape_str(const std::vector<hsize_t>& s) {
+  std::string o = "(";
+  for (std::size_t i = 0; i < s.size(); ++i) o += (i ? ", " : "") + std::to_string(s[i]);
+  return o + ")";
+}
+
+std::string read_string_attr(const H5::Group& g, const std::string& name, const std::string& where) {
+  if (!g.attrExists(name)) return {};
+  try {
+    H5::Attribute a = g.openAttribute(name);
+    if (a.getTypeClass() != H5T_STRING) throw DataError(where + ": attribute '" + name + "' must be a string");
+    H5::StrType st = a.getStrType();
+    std::string s;
+    a.read(st, s);
+    if (s.size() > 4096) throw DataError(where + ": attribute '" + name + "' is too long");
+    return s;
+  } catch (const H5::Exception& e) {
+    throw DataError(where + ": attribute '" + name + "': cannot read: " + e.getDetailMsg());
+  }
+}
+
+bool version_stores_y_first(const std::string& v) {
+  // "0.4.6" -> (0, 4): below 0.5 column 1 is y.
+  int major = 0, minor = 0;
+  char dot = 0;
+  std::istringstream in(v);
+  if (!(in >> major >> dot >> minor) || dot != '.') return false;
+  return major == 0 && minor < 5;
+}
+
+/// f_expr: conjunction of "<property> <op> <number>" terms joined by '&' or 'and'.
+std::vector<std::uint8_t> apply_filter(const std::string& expr, const H5::Group& objects, std::size_t rows,
+                                       const std::string& where, std::size_t max_elements) {
+  std::vector<std::uint8_t> keep(rows, 1);
+  std::string e = expr;
+  for (std::size_t p; (p = e.find(" and ")) != std::string::npos;) e.replace(p, 5, "&");
+  std::stringstream ss(e);
+  std::string term;
+  const std::string w = where + ": attribute 'f_expr' = '" + expr + "'";
+  while (std::getline(ss, term, '&')) {
+    term.erase(std::remove(term.begin(), term.end(), ' '), term.end());
+    if (term.empty()) continue;
+    const std::size_t op_pos = term.find_first_of("<>=!");
+    if (op_pos == std::string::npos || op_pos == 0) throw DataError(w + ": unsupported filter term '" + term + "'");
+    std::size_t op_len = (op_pos + 1 < term.size() && term[op_pos + 1] == '=') ? 2 : 1;
+    const std::string name = term.substr(0, op_pos), op = term.substr(op_pos, op_len);
+    double thr = 0;
+    try {
+      std::size_t used = 0;
+      thr = std::stod(term.substr(op_pos + op_len), &used);
+      if (used != term.size() - op_pos - op_len) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+      throw DataError(w + ": unsupported filter term '" + term + "'");
+    }
+    if (op != ">" && op != "<" && op != ">=" && op != "<=" && op != "==" && op != "!=")
+      throw DataError(w + ": unsupported operator '" + op + "'");
+    if (!objects.nameExists("properties"))
+      throw DataError(w + ": property '" + name + "' is not in the objects' properties");
+    const H5::Group props = objects.openGroup("properties");
+    const Loaded col = load(props, name, where + ": properties", false, max_elements);
+    if (col.v.size() != rows) throw DataError(w + ": property '" + name + "' has " + std::to_string(col.v.size()) +
+                                              " values for " + std::to_string(rows) + " objects");
+    for (std::size_t i = 0; i < rows; ++i) {
+      const double x = col.v[i];
+      const bool ok = op == ">" ? x > thr : op == "<" ? x < thr : op == ">=" ? x >= thr : op == "<=" ? x <= thr
+                      : op == "==" ? x == thr : x != thr;
+      if (!ok) keep[i] = 0;
+    }
+  }
+  return keep;
+}
+
+Fate fate_of(int code) {
+  if (code == 4) return Fate::kMitosis;
+  if (code == 5) return Fate::kApoptosis;
+  if (code == 20) return Fate::kLeftField;
+  return Fate::kCensored;
+}
+
+}  // namespace
+
+BtrackData read_btrack_file(H5::H5File& file, const std::string& where, const BtrackReadOptions& opts,
+                            std::size_t max_elements) {
+  BtrackData out;
+  try {
+    if (!file.nameExists("objects")) throw DataError(where + ": /objects: group missing (not a btrack file?)");
+    if (!file.nameExists("tracks")) throw DataError(where + ": /tracks: group missing (the file holds no tracks)");
+    const H5::Group objects_root = file.openGroup("objects");
+    const H5::Group tracks_root = file.openGroup("tracks");
+    std::string type = opts.object_type;
+    if (type.empty()) {
+      std::vector<std::string> found;
+      for (hsize_t i = 0; i < std::min<hsize_t>(tracks_root.getNumObjs(), 1000); ++i) {
+        const std::string n = tracks_root.getObjnameByIdx(i);
+        if (n.rfind("obj_type_", 0) == 0) found.push_back(n);
+      }
+      if (found.size() != 1)
+        throw DataError(where + ": /tracks: found " + std::to_string(found.size()) +
+                        " obj_type_* groups; pick one with --object-type");
+      type = found[0];
+    }
+    if (!objects_root.nameExists(type)) throw DataError(where + ": /objects/" + type + ": group missing");
+    if (!tracks_root.nameExists(type)) throw DataError(where + ": /tracks/" + type + ": group missing");
+    const H5::Group objects = objects_root.openGroup(type);
+    const H5::Group tracks = tracks_root.openGroup(type);
+    const std::string ow = where + ": /objects/" + type, tw = where + ": /tracks/" + type;
+
+    out.version = read_string_attr(tracks, "version", tw);
+    out.column1_is_y = version_stores_y_first(out.version) != opts.swap_xy;
+    out.has_segmentation = file.nameExists("segmentation") && file.openGroup("segmentation").nameExists("images");
+
+    // Objects: rows [t, x, y, z, type]; grouped by t (the stored map is never read).
+    const Loaded coords = load(objects, "coords", ow, false, max_elements);
+    if (coords.shape.size() != 2 || coords.shape[1] < 3)
+      throw DataError(ow + "/coords: expected (I, 5) [t, x, y, z, type], found " + shape_str(coords.shape));
+    const std::size_t I = coords.shape[0], cw = coords.shape[1];
+    std::map<std::int64_t, std::size_t> per_frame;
+    for (std::size_t i = 0; i < I; ++i) {
+      const double t = coords.v[i * cw], x = coords.v[i * cw + 1], y = coords.v[i * cw + 2];
+      if (!std::isfinite(t) || t < 0 || t > 1e7 || std::floor(t) != t)
+        throw DataError(ow + "/coords: row " + std::to_string(i) + ": t = " + std::to_string(t) +
+                        " is not a frame number (integer >= 0)");
+      if (!std::isfinite(x) || !std::isfinite(y))
+        throw DataError(ow + "/coords: row " + std::to_string(i) + ": NaN/Inf coordinate");
+      ++per_frame[std::int64_t(t)];
+    }
+    // Rows visible to the tracker (after f_expr).
+    std::vector<std::size_t> visible;
+    const std::string f_expr = read_string_attr(tracks, "f_expr", tw);
+    if (f_expr.empty()) {
+      visible.resize(I);
+      for (std::size_t i = 0; i < I; ++i) visible[i] = i;
+    } else {
+      const auto keep = apply_filter(f_expr, objects, I, tw, max_elements);
+      for (std::size_t i = 0; i < I; ++i)
+        if (keep[i]) visible.push_back(i);
+    }
+
+    const Loaded refs = load(tracks, "tracks", tw, true, max_elements);
+    const Loaded map = load(tracks, "map", tw, true, max_elements);
+    const Loaded lbepr = load(tracks, "LBEPR", tw, true, max_elements);
+    if (refs.shape.size() != 1 && !(refs.shape.size() == 2 && refs.shape[1] == 1))
+      throw DataError(tw + "/tracks: expected (N,) object references, found " + shape_str(refs.shape));
+    if (map.shape.size() != 2 || map.shape[1] != 2)
+      throw DataError(tw + "/map: expected (K, 2) [start, end), found " + shape_str(map.shape));
+    const std::size_t K = map.shape[0];
+    if (lbepr.shape.size() != 2 || lbepr.shape[0] != K || lbepr.shape[1] < 4)
+      throw DataError(tw + "/LBEPR: expected (" + std::to_string(K) + ", 6) [L, B, E, P, R, G], found " +
+                      shape_str(lbepr.shape));
+    const std::size_t lw = lbepr.shape[1];
+    std::vector<double> fates(K, 2);
+    if (tracks.nameExists("fates")) {
+      const Loaded f = load(tracks, "fates", tw, true, max_elements);
+      if (f.shape.empty() || f.shape[0] != K)
+        throw DataError(tw + "/fates: expected (" + std::to_string(K) + ",), found " + shape_str(f.shape));
+      const std::size_t fw = f.v.size() / K;
+      for (std::size_t k = 0; k < K; ++k) fates[k] = f.v[k * fw];
+    }
+    Loaded dummies;
+    if (tracks.nameExists("dummies")) {
+      dummies = load(tracks, "dummies", tw, false, max_elements);
+      if (!dummies.v.empty() && (dummies.shape.size() != 2 || dummies.shape[1] < 3))
+        throw DataError(tw + "/dummies: expected (M, 5) [t, x, y, z, type], found " + shape_str(dummies.shape));
+    }
+    const std::size_t M = dummies.shape.size() == 2 ? dummies.shape[0] : 0, dw = M ? dummies.shape[1] : 0;
+
+    TrackSet& ts = out.tracks;
+    ts.source = where;
+    for (std::size_t k = 0; k < K; ++k) {
+      const double* row = &lbepr.v[k * lw];
+      const std::string rec = tw + "/LBEPR: row " + std::to_string(k) + " (track " + std::to_string(std::int64_t(row[0])) + ")";
+      Track t;
+      t.id = std::int64_t(row[0]);
+      t.start = std::int32_t(std::clamp(row[1], -1.0, 1e7));
+      t.end = std::int32_t(std::clamp(row[2], -1.0, 1e7));
+      t.parent = std::int64_t(row[3]);
+      if (t.parent == t.id) t.parent = 0;   // btrack roots: parent == own id
+      if (t.parent < 0) throw DataError(rec + ": parent " + std::to_string(t.parent) + " must be >= 0");
+      const int code = int(fates[k]);
+      if (!kKnownFates.count(code) || double(code) != fates[k])
+        throw DataError(tw + "/fates: row " + std::to_string(k) + " (track " + std::to_string(t.id) + "): fate code " +
+                        std::to_string(fates[k]) + " is not a btrack Fates value");
+      t.fate = fate_of(code);
+      const double s = map.v[2 * k], e = map.v[2 * k + 1];
+      if (s < 0 || e < s || e > double(refs.v.size()))
+        throw DataError(tw + "/map: row " + std::to_string(k) + " (track " + std::to_string(t.id) + "): slice [" +
+                        std::to_string(std::int64_t(s)) + ", " + std::to_string(std::int64_t(e)) + ") outside tracks (" +
+                        std::to_string(refs.v.size()) + " references)");
+      if (e == s)
+        throw DataError(tw + "/map: row " + std::to_string(k) + " (track " + std::to_string(t.id) + "): track has no observations");
+      std::set<std::int32_t> seen_t;
+      for (std::size_t r = std::size_t(s); r < std::size_t(e); ++r) {
+        const double ref = refs.v[r];
+        const double* obs = nullptr;
+        if (ref >= 0) {
+          if (ref >= double(visible.size()))
+            throw DataError(tw + "/tracks: reference " + std::to_string(std::int64_t(ref)) + " of track " +
+                            std::to_string(t.id) + " exceeds the " + std::to_string(visible.size()) + " objects" +
+                            (f_expr.empty() ? "" : " left by f_expr"));
+          obs = &coords.v[visible[std::size_t(ref)] * cw];
+        } else {
+          const double d = -ref - 1;
+          if (d >= double(M))
+            throw DataError(tw + "/tracks: dummy reference " + std::to_string(std::int64_t(ref)) + " of track " +
+                            std::to_string(t.id) + " exceeds the " + std::to_string(M) + " dummies");
+          obs = &dummies.v[std::size_t(d) * dw];
+          if (!std::isfinite(obs[0]) || !std::isfinite(obs[1]) || !std::isfinite(obs[2]) || obs[0] < 0 ||
+              std::floor(obs[0]) != obs[0] || obs[0] > 1e7)
+            throw DataError(tw + "/dummies: row " + std::to_string(std::int64_t(d)) + ": invalid t or NaN/Inf coordinate");
+          ++out.dummies;
+        }
+        TrackPoint p;
+        p.track_id = t.id;
+        p.t = std::int32_t(obs[0]);
+        p.x = out.column1_is_y ? obs[2] : obs[1];
+        p.y = out.column1_is_y ? obs[1] : obs[2];
+        p.parent = t.parent;
+        if (p.t < t.start || p.t > t.end)
+          throw DataError(tw + "/tracks: track " + std::to_string(t.id) + ": observation at frame " + std::to_string(p.t) +
+                          " outside its LBEPR frames [" + std::to_string(t.start) + ", " + std::to_string(t.end) + "]");
+        if (!seen_t.insert(p.t).second)
+          throw DataError(tw + "/tracks: track " + std::to_string(t.id) + ": two observations at frame " + std::to_string(p.t));
+        ts.points.push_back(p);
+      }
+      ts.tracks.push_back(t);
+    }
+    if (ts.tracks.empty()) throw DataError(tw + ": no tracks");
+    check_lineage(ts, tw + "/LBEPR");
+  } catch (const H5::Exception& e) {
+    throw DataError(where + ": cannot read: " + e.getDetailMsg());
+  }
+  return out;
+}
+
+BtrackData read_btrack(const fs::path& path, const BtrackReadOptions& opts) {
+  H5::Exception::dontPrint();
+  if (!fs::exists(path)) throw IoError(path.string() + ": file not found");
+  std::unique_ptr<H5::H5File> file;
+  try {
+    file = std::make_unique<H5::H5File>(path.string(), H5F_ACC_RDONLY);
+  } catch (const H5::Exception& e) {
+    throw DataError(path.string() + ": not a readable HDF5 file: " + e.getDetailMsg());
+  }
+  return read_btrack_file(*file, path.string(), opts, std::size_t{1} << 28);
+}
+
+IoSummary import_btrack(const BtrackImportOptions& opts, const fs::path& out_dir) {
+  BtrackData data = read_btrack(opts.file, opts.read);
+  auto frames = tiff_stack_frames(opts.movie);
+  std::unique_ptr<LabelSource> labels;
+  if (!opts.segmentation.empty()) labels = tiff_stack_labels(opts.segmentation);
+  else if (data.has_segmentation) labels = hdf5_labels(opts.file, "segmentation/images");
+  MovieImportOptions mo = opts.movie_opts;
+  if (mo.name.empty()) mo.name = opts.file.stem().string();
+  IoSummary s = write_movie_dataset(*frames, labels.get(), std::move(data.tracks), PointLabels::kFromPosition, mo,
+                                    out_dir, "import btrack");
+  s.notes.insert(s.notes.begin(), "btrack version '" + data.version + "': coords column 1 read as " +
+                                      (data.column1_is_y ? "y" : "x") + (opts.read.swap_xy ? " (--swap-xy)" : ""));
+  if (data.dummies) s.counts["dummy observations"] = data.dummies;
+  return s;
+}
+
+}  // namespace taupe::io

@@ -1,0 +1,383 @@
+#include "taupe/io/movie_import.h"
+
+#include <H5Cpp.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "taupe/core/errors.h"
+#include "taupe/dataset/movie.h"
+#include "taupe/dataset/tiff_stack.h"
+#include "taupe/io/tiff_io.h"
+
+namespace fs = std::filesystem;
+
+namespace taupe::io {
+namespace {
+
+class TiffStackFrames : public FrameSource {
+ public:
+  explicit TiffStackFrames(const fs::path& p) : path_(p), h_(tiff_header(p)) {
+    where = p.string();
+    const auto& s = h_.shape;
+    if (h_.has_z)
+      throw DataError(where + ": axes: Z slices are not supported (expected a 2-D time-lapse (T, C, Y, X))");
+    if (s.size() == 3)
+      throw DataError(where + ": axes: expected 4 axes (T, C, Y, X), found 3 " + shape_text(s) +
+                      " (a single-channel movie; taupe needs GFP and RFP channels)");
+    if (s.size() != 4)
+      throw DataError(where + ": axes: expected 4 axes (T, C, Y, X), found " + std::to_string(s.size()) + " " +
+                      shape_text(s));
+    if (s[3] <= 4 && s[1] > 4)
+      throw DataError(where + ": axes: order looks like (T, Y, X, C); expected (T, C, Y, X), found " + shape_text(s));
+    frames = int(s[0]);
+    channels = int(s[1]);
+    height = int(s[2]);
+    width = int(s[3]);
+    needs_rescale_pass = !(h_.kind == PixelKind::kUInt && h_.bits <= 16);
+    const TiffInfo info = read_tiff_info(p);
+    pixel_size_um = info.pixel_size_um;
+    frame_interval_min = info.frame_interval_s / 60.0;
+  }
+  std::vector<double> read(int t) override { return tiff_read_rows(path_, h_, std::size_t(t), 1); }
+
+ private:
+  fs::path path_;
+  StackHeader h_;
+};
+
+class TiffSeriesFrames : public FrameSource {
+ public:
+  TiffSeriesFrames(std::vector<fs::path> files, const fs::path& folder) : files_(std::move(files)) {
+    where = folder.string();
+    if (files_.empty()) throw DataError(where + ": empty folder: no frame TIFFs");
+    frames = int(files_.size());
+    for (std::size_t i = 0; i < files_.size(); ++i) {
+      StackHeader h = tiff_header(files_[i]);
+      // A 2-D page reads as (1, Y, X) / (1, 1, Y, X); a (C, Y, X) frame as (1, C, Y, X).
+      std::vector<std::size_t> s = h.shape;
+      while (s.size() > 3 && s[0] == 1) s.erase(s.begin());
+      if (s.size() == 3 && s[0] == 1 && h.pages == 1) s.erase(s.begin());
+      int c = 1, y = 0, x = 0;
+      if (s.size() == 2) { y = int(s[0]); x = int(s[1]); }
+      else if (s.size() == 3) { c = int(s[0]); y = int(s[1]); x = int(s[2]); }
+      else
+        throw DataError(files_[i].string() + ": axes: expected one frame (Y, X) or (C, Y, X), found " + shape_text(h.shape));
+      if (i == 0) { channels = c; height = y; width = x; }
+      else if (c != channels || y != height || x != width)
+        throw DataError(files_[i].string() + ": axes: frame is " + shape_text(h.shape) + ", the first frame was (" +
+                        std::to_string(channels) + ", " + std::to_string(height) + ", " + std::to_string(width) + ")");
+      if (!(h.kind == PixelKind::kUInt && h.bits <= 16)) needs_rescale_pass = true;
+      headers_.push_back(h);
+    }
+  }
+  std::vector<double> read(int t) override {
+    const StackHeader& h = headers_[std::size_t(t)];
+    return tiff_read_rows(files_[std::size_t(t)], h, 0, h.shape[0]);
+  }
+
+ private:
+  std::vector<fs::path> files_;
+  std::vector<StackHeader> headers_;
+};
+
+class TiffStackLabels : public LabelSource {
+ public:
+  explicit TiffStackLabels(const fs::path& p) : path_(p), h_(tiff_header(p)) {
+    where = p.string();
+    auto s = h_.shape;
+    if (s.size() == 4 && s[1] == 1) s.erase(s.begin() + 1);   // ImageJ (T, 1, Y, X)
+    if (s.size() != 3)
+      throw DataError(where + ": axes: segmentation must be (T, Y, X) labels, found " + shape_text(h_.shape));
+    if (h_.kind == PixelKind::kFloat)
+      throw DataError(where + ": dtype " + h_.dtype() + ": segmentation labels must be integers");
+    frames = int(s[0]);
+    height = int(s[1]);
+    width = int(s[2]);
+  }
+  std::vector<std::uint32_t> read(int t) override {
+    return to_labels(tiff_read_rows(path_, h_, std::size_t(t), 1), frame_where(t));
+  }
+
+ private:
+  fs::path path_;
+  StackHeader h_;
+};
+
+class TiffSeriesLabels : public LabelSource {
+ public:
+  TiffSeriesLabels(std::vector<fs::path> files, const fs::path& folder) : files_(std::move(files)) {
+    where = folder.string();
+    if (files_.empty()) throw DataError(where + ": empty folder: no mask TIFFs");
+    frames = int(files_.size());
+    for (std::size_t i = 0; i < files_.size(); ++i) {
+      StackHeader h = tiff_header(files_[i]);
+      std::vector<std::size_t> s = h.shape;
+      while (s.size() > 2 && s[0] == 1) s.erase(s.begin());
+      if (s.size() != 2)
+        throw DataError(files_[i].string() + ": axes: a mask frame must be 2-D (Y, X), found " + shape_text(h.shape));
+      if (h.kind == PixelKind::kFloat)
+        throw DataError(files_[i].string() + ": dtype " + h.dtype() + ": mask labels must be integers (uint16)");
+      if (i == 0) { height = int(s[0]); width = int(s[1]); }
+      else if (int(s[0]) != height || int(s[1]) != width)
+        throw DataError(files_[i].string() + ": axes: mask is " + shape_text(s) + ", the first mask was (" +
+                        std::to_string(height) + ", " + std::to_string(width) + ")");
+      headers_.push_back(h);
+    }
+  }
+  std::vector<std::uint32_t> read(int t) override {
+    const StackHeader& h = headers_[std::size_t(t)];
+    return to_labels(tiff_read_rows(files_[std::size_t(t)], h, 0, h.shape[0]), files_[std::size_t(t)].string());
+  }
+  std::string frame_where(int t) const override { return files_[std::size_t(t)].string(); }
+
+ private:
+  std::vector<fs::path> files_;
+  std::vector<StackHeader> headers_;
+};
+
+class Hdf5Labels : public LabelSource {
+ public:
+  Hdf5Labels(const fs::path& file, const std::string& name) : name_(name) {
+    where = file.string() + ": dataset '" + name + "'";
+    try {
+      file_ = std::make_unique<H5::H5File>(file.string(), H5F_ACC_RDONLY);
+      ds_ = std::make_unique<H5::DataSet>(file_->openDataSet(name));
+      const H5::DataSpace sp = ds_->getSpace();
+      const int nd = sp.getSimpleExtentNdims();
+      if (nd != 3) throw DataError(where + ": expected (T, Y, X) labels, found " + std::to_string(nd) + " axes");
+      hsize_t d[3];
+      sp.getSimpleExtentDims(d);
+      if (ds_->getTypeClass() != H5T_INTEGER)
+        throw DataError(where + ": segmentation labels must be integers");
+      frames = int(d[0]);
+      height = int(d[1]);
+      width = int(d[2]);
+    } catch (const H5::Exception& e) {
+      throw DataError(where + ": cannot read: " + e.getDetailMsg());
+    }
+  }
+  std::vector<std::uint32_t> read(int t) override {
+    std::vector<std::uint32_t> out(std::size_t(height) * std::size_t(width));
+    try {
+      H5::DataSpace fsp = ds_->getSpace();
+      hsize_t start[3] = {hsize_t(t), 0, 0}, count[3] = {1, hsize_t(height), hsize_t(width)};
+      fsp.selectHyperslab(H5S_SELECT_SET, count, start);
+      H5::DataSpace msp(3, count);
+      ds_->read(out.data(), H5::PredType::NATIVE_UINT32, msp, fsp);
+    } catch (const H5::Exception& e) {
+      throw DataError(frame_where(t) + ": cannot read: " + e.getDetailMsg());
+    }
+    return out;
+  }
+
+ private:
+  std::string name_;
+  std::unique_ptr<H5::H5File> file_;
+  std::unique_ptr<H5::DataSet> ds_;
+};
+
+std::uint32_t label_at(const std::vector<std::uint32_t>& lab, int h, int w, double x, double y, double radius) {
+  const int xi = int(std::lround(x)), yi = int(std::lround(y));
+  if (xi >= 0 && yi >= 0 && xi < w && yi < h && lab[std::size_t(yi) * std::size_t(w) + std::size_t(xi)])
+    return lab[std::size_t(yi) * std::size_t(w) + std::size_t(xi)];
+  const int r = int(std::ceil(radius));
+  double best = radius * radius + 1e-9;
+  std::uint32_t out = 0;
+  for (int yy = yi - r; yy <= yi + r; ++yy)
+    for (int xx = xi - r; xx <= xi + r; ++xx) {
+      if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+      const std::uint32_t l = lab[std::size_t(yy) * std::size_t(w) + std::size_t(xx)];
+      const double d = (xx - x) * (xx - x) + (yy - y) * (yy - y);
+      if (l && d < best) { best = d; out = l; }
+    }
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<FrameSource> tiff_stack_frames(const fs::path& path) { return std::make_unique<TiffStackFrames>(path); }
+std::unique_ptr<FrameSource> tiff_series_frames(const std::vector<fs::path>& files, const fs::path& folder) {
+  return std::make_unique<TiffSeriesFrames>(files, folder);
+}
+std::unique_ptr<LabelSource> tiff_stack_labels(const fs::path& path) { return std::make_unique<TiffStackLabels>(path); }
+std::unique_ptr<LabelSource> tiff_series_labels(const std::vector<fs::path>& files, const fs::path& folder) {
+  return std::make_unique<TiffSeriesLabels>(files, folder);
+}
+std::unique_ptr<LabelSource> hdf5_labels(const fs::path& file, const std::string& dataset) {
+  return std::make_unique<Hdf5Labels>(file, dataset);
+}
+
+void check_lineage(const TrackSet& tracks, const std::string& where) {
+  tracks.validate(where);
+  std::unordered_map<std::int64_t, const Track*> by_id;
+  for (const Track& t : tracks.tracks) by_id[t.id] = &t;
+  for (const Track& t : tracks.tracks) {
+    if (t.parent == 0) continue;
+    const Track& p = *by_id.at(t.parent);
+    if (p.end >= t.start)
+      throw DataError(where + ": track " + std::to_string(t.id) + ": parent " + std::to_string(p.id) + " ends at frame " +
+                      std::to_string(p.end) + ", not before the child's first frame " + std::to_string(t.start));
+  }
+}
+
+IoSummary write_movie_dataset(FrameSource& frames, LabelSource* labels, TrackSet tracks, PointLabels mode,
+                              const MovieImportOptions& opts, const fs::path& out_dir, const std::string& what) {
+  // ---- geometry and channels ------------------------------------------------------------
+  ChannelMap ch;
+  if (!opts.channels.empty()) {
+    ch = parse_channel_map(opts.channels);
+    if (ch.gfp >= frames.channels || ch.rfp >= frames.channels)
+      throw ConfigError("--channels gfp=" + std::to_string(ch.gfp) + ",rfp=" + std::to_string(ch.rfp) + ": " +
+                        frames.where + " has " + std::to_string(frames.channels) + " channel(s)");
+  } else if (frames.channels != 2) {
+    throw DataError(frames.where + ": axes: channel axis has " + std::to_string(frames.channels) +
+                    " channel(s); expected 2 (GFP, RFP) -- pass --channels gfp=I,rfp=J to pick them");
+  }
+  if (frames.frames <= 0 || frames.height <= 0 || frames.width <= 0)
+    throw DataError(frames.where + ": movie is empty");
+  if (labels && (labels->frames != frames.frames || labels->height != frames.height || labels->width != frames.width))
+    throw DataError(labels->where + ": segmentation is (" + std::to_string(labels->frames) + ", " +
+                    std::to_string(labels->height) + ", " + std::to_string(labels->width) + "), the movie " +
+                    frames.where + " is (" + std::to_string(frames.frames) + ", " + std::to_string(frames.height) + ", " +
+                    std::to_string(frames.width) + ") (T, Y, X must agree)");
+
+  // ---- tracks against the movie -----------------------------------------------------------
+  std::sort(tracks.points.begin(), tracks.points.end(), [](const TrackPoint& a, const TrackPoint& b) {
+    return a.track_id != b.track_id ? a.track_id < b.track_id : a.t < b.t;
+  });
+  const std::string twhere = tracks.source;
+  check_lineage(tracks, twhere);
+  for (const Track& t : tracks.tracks)
+    if (t.end >= frames.frames)
+      throw DataError(twhere + ": track " + std::to_string(t.id) + ": frames [" + std::to_string(t.start) + ", " +
+                      std::to_string(t.end) + "] fall outside the movie (" + std::to_string(frames.frames) +
+                      " frames, 0.." + std::to_string(frames.frames - 1) + ")");
+  for (const TrackPoint& p : tracks.points)
+    if (!(p.x >= -0.5 && p.y >= -0.5 && p.x <= frames.width - 0.5 && p.y <= frames.height - 0.5))
+      throw DataError(twhere + ": track " + std::to_string(p.track_id) + " frame " + std::to_string(p.t) + ": position (x " +
+                      std::to_string(p.x) + ", y " + std::to_string(p.y) + ") lies outside the " +
+                      std::to_string(frames.width) + " x " + std::to_string(frames.height) +
+                      " movie (x = column, y = row; swapped? try --swap-xy)");
+
+  // ---- rescale pass for non-uint16 movies -------------------------------------------------
+  double lo = 0, hi = 65535;
+  bool rescale = false;
+  if (frames.needs_rescale_pass) {
+    lo = std::numeric_limits<double>::infinity();
+    hi = -lo;
+    bool exact = true;
+    for (int t = 0; t < frames.frames; ++t)
+      for (double v : frames.read(t)) {
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+        if (v < 0 || v > 65535 || std::floor(v) != v) exact = false;
+      }
+    rescale = !exact;
+  }
+
+  // ---- stream frames: labels, types, point labels ----------------------------------------
+  const fs::path dir = out_dir / (opts.name.empty() ? std::string("movie") : opts.name);
+  const fs::path movie_path = dir / "movie.h5", tracks_path = dir / "tracks.h5";
+  check_output(movie_path, opts.overwrite);
+  check_output(tracks_path, opts.overwrite);
+  MovieInfo mi;
+  mi.frames = frames.frames;
+  mi.channels = 2;
+  mi.height = frames.height;
+  mi.width = frames.width;
+  mi.bit_depth = 16;
+  mi.pixel_size_um = opts.pixel_size_um > 0 ? opts.pixel_size_um : frames.pixel_size_um > 0 ? frames.pixel_size_um : 0.5;
+  mi.frame_interval_min =
+      opts.frame_interval_min > 0 ? opts.frame_interval_min : frames.frame_interval_min > 0 ? frames.frame_interval_min : 4.0;
+  MovieWriter writer(movie_path, mi);
+
+  // Points by frame.
+  std::vector<std::vector<std::size_t>> at_frame(std::size_t(frames.frames));
+  for (std::size_t i = 0; i < tracks.points.size(); ++i) at_frame[std::size_t(tracks.points[i].t)].push_back(i);
+  std::unordered_map<std::int64_t, std::map<CellType, std::size_t>> votes;
+  const std::size_t hw = std::size_t(frames.height) * std::size_t(frames.width);
+  std::size_t unmatched = 0;
+  for (int t = 0; t < frames.frames; ++t) {
+    const std::vector<double> raw = frames.read(t);
+    MovieFrame f;
+    f.images.resize(2 * hw);
+    const int src[2] = {ch.gfp, ch.rfp};
+    for (int c = 0; c < 2; ++c)
+      for (std::size_t i = 0; i < hw; ++i) {
+        double v = raw[std::size_t(src[c]) * hw + i];
+        if (rescale) v = hi > lo ? std::lround((v - lo) * 65535.0 / (hi - lo)) : 0.0;
+        f.images[std::size_t(c) * hw + i] = static_cast<std::uint16_t>(std::clamp(v, 0.0, 65535.0));
+      }
+    f.labels = labels ? labels->read(t) : segment_frame(f.images.data(), 2, frames.height, frames.width, opts.segment);
+    f.label_types = classify_labels(f.images.data(), frames.height, frames.width, 0, 1, f.labels, opts.type_ratio);
+    std::map<std::uint32_t, std::array<double, 3>> centroids;   // CTC: points sit at their label's centroid
+    if (mode == PointLabels::kTrackId && !at_frame[std::size_t(t)].empty())
+      for (std::size_t i = 0; i < hw; ++i)
+        if (f.labels[i]) {
+          auto& c = centroids[f.labels[i]];
+          c[0] += double(i % std::size_t(frames.width));
+          c[1] += double(i / std::size_t(frames.width));
+          c[2] += 1;
+        }
+    if (mode == PointLabels::kTrackId) {
+      std::set<std::uint32_t> alive;
+      for (std::size_t idx : at_frame[std::size_t(t)]) alive.insert(static_cast<std::uint32_t>(tracks.points[idx].track_id));
+      for (const auto& kv : f.label_types)
+        if (!alive.count(kv.first))
+          throw DataError((labels ? labels->frame_where(t) : frames.where) + ": label " + std::to_string(kv.first) +
+                          " at frame " + std::to_string(t) + " belongs to no track alive in that frame (every mask label must be listed)");
+    }
+    for (std::size_t idx : at_frame[std::size_t(t)]) {
+      TrackPoint& p = tracks.points[idx];
+      if (mode == PointLabels::kTrackId) {
+        if (!f.label_types.count(static_cast<std::uint32_t>(p.track_id)))
+          throw DataError((labels ? labels->frame_where(t) : frames.where) + ": label " + std::to_string(p.track_id) +
+                          " of track " + std::to_string(p.track_id) + " is missing from the mask at frame " +
+                          std::to_string(t) + " (every frame in [B, E] must contain the track's label)");
+        p.label = static_cast<std::uint32_t>(p.track_id);
+        const auto& c = centroids.at(p.label);
+        p.x = c[0] / c[2];
+        p.y = c[1] / c[2];
+      } else if (p.label == 0) {
+        p.label = label_at(f.labels, frames.height, frames.width, p.x, p.y, opts.snap_radius_px);
+        if (!p.label) ++unmatched;
+      }
+      if (p.label) ++votes[p.track_id][f.label_types.at(p.label)];
+    }
+    writer.append(f);
+  }
+  for (Track& tr : tracks.tracks) {
+    if (tr.type != CellType::kUnknown) continue;
+    std::size_t best = 0;
+    for (const auto& [type, n] : votes[tr.id])
+      if (type != CellType::kUnknown && n > best) { best = n; tr.type = type; }
+  }
+  writer.close();
+  try {
+    write_tracks(tracks_path, tracks);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(movie_path, ec);
+    throw;
+  }
+  IoSummary sum;
+  sum.what = what;
+  sum.outputs = {movie_path, tracks_path};
+  sum.counts["frames"] = std::size_t(frames.frames);
+  sum.counts["tracks"] = tracks.tracks.size();
+  for (const Track& t : tracks.tracks) ++sum.counts[to_string(t.fate)];
+  if (rescale)
+    sum.notes.push_back("movie values in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                        "] were rescaled linearly to [0, 65535]");
+  if (!labels) sum.notes.push_back("no segmentation given: masks derived (Otsu + watershed)");
+  if (unmatched) sum.notes.push_back(std::to_string(unmatched) + " track point(s) lie on background (label 0)");
+  return sum;
+}
+
+}  // namespace taupe::io
