@@ -69,7 +69,7 @@ void GlimpseWriter::append(const GlimpseTrajectory& tr) {
     throw DataError(where + ": cutoff " + std::to_string(tr.cutoff) + " outside [0, " + std::to_string(T - 1) + "]");
   detail::fate_from_code(static_cast<std::int8_t>(tr.fate), where);
   detail::cell_type_from_code(static_cast<std::int8_t>(tr.central_type), where);
-  if (!m.seen.insert(tr.id).second) throw DataError(where + ": duplicate trajectory id");
+  if (m.seen.count(tr.id)) throw DataError(where + ": duplicate trajectory id");
   for (std::size_t i = 0; i < tr.masks.size(); ++i) {
     const std::uint8_t c = tr.masks[i];
     if ((c & ~(kMaskTypeBits | kMaskCentral)) != 0 || (c & kMaskTypeBits) == kMaskTypeBits)
@@ -77,27 +77,29 @@ void GlimpseWriter::append(const GlimpseTrajectory& tr) {
                       " is not a valid mask code (bits 0-1 type 0..2, bit 2 central)");
   }
   // Feature columns: the first trajectory fixes the set; every later one must match it.
-  if (!m.features_fixed) {
-    for (const auto& [name, col] : tr.features) {
-      detail::check_feature_name(name, where);
-      m.features.emplace(name, std::make_unique<h5::RowAppender<float>>(m.features_group, name,
-                                                                          std::vector<hsize_t>{}, 4096,
-                                                                          detail::kGzipLevel));
-    }
-    m.features_fixed = true;
+  for (const auto& [name, col] : tr.features) {
+    detail::check_feature_name(name, where);
+    if (col.size() != T)
+      throw DataError(where + ": feature '" + name + "' has " + std::to_string(col.size()) + " values, expected " +
+                      std::to_string(T));
   }
-  if (tr.features.size() != m.features.size() ||
-      !std::equal(tr.features.begin(), tr.features.end(), m.features.begin(),
-                  [](const auto& a, const auto& b) { return a.first == b.first; })) {
+  if (m.features_fixed &&
+      (tr.features.size() != m.features.size() ||
+       !std::equal(tr.features.begin(), tr.features.end(), m.features.begin(),
+                   [](const auto& a, const auto& b) { return a.first == b.first; }))) {
     std::string expected;
     for (const auto& kv : m.features) expected += (expected.empty() ? "" : ", ") + kv.first;
     throw DataError(where + ": feature columns differ from the first trajectory's {" + expected + "}");
   }
-  for (const auto& [name, col] : tr.features)
-    if (col.size() != T)
-      throw DataError(where + ": feature '" + name + "' has " + std::to_string(col.size()) + " values, expected " +
-                      std::to_string(T));
+  if (!m.features_fixed) {
+    for (const auto& kv : tr.features)
+      m.features.emplace(kv.first, std::make_unique<h5::RowAppender<float>>(m.features_group, kv.first,
+                                                                              std::vector<hsize_t>{}, 4096,
+                                                                              detail::kGzipLevel));
+    m.features_fixed = true;
+  }
 
+  m.seen.insert(tr.id);
   m.images.append(tr.images);
   m.masks.append(tr.masks);
   m.frames.append(tr.frames);

@@ -51,23 +51,25 @@ void PatchWriter::append(const PatchBatch& batch) {
     codes[i] = static_cast<std::int8_t>(batch.types[i]);
     detail::cell_type_from_code(codes[i], where);
   }
-  if (!m.features_fixed) {
-    for (const auto& [name, col] : batch.features) {
-      detail::check_feature_name(name, where);
-      m.features.emplace(name, std::make_unique<h5::RowAppender<float>>(m.features_group, name,
-                                                                          std::vector<hsize_t>{}, 4096,
-                                                                          detail::kGzipLevel));
-    }
-    m.features_fixed = true;
-  }
-  if (batch.features.size() != m.features.size() ||
-      !std::equal(batch.features.begin(), batch.features.end(), m.features.begin(),
-                  [](const auto& a, const auto& b) { return a.first == b.first; }))
-    throw DataError(where + ": feature columns differ from the first batch's");
-  for (const auto& [name, col] : batch.features)
+  if (n == 0) return;
+  for (const auto& [name, col] : batch.features) {
+    detail::check_feature_name(name, where);
     if (col.size() != n)
       throw DataError(where + ": feature '" + name + "' has " + std::to_string(col.size()) + " values, expected " +
                       std::to_string(n));
+  }
+  if (m.features_fixed &&
+      (batch.features.size() != m.features.size() ||
+       !std::equal(batch.features.begin(), batch.features.end(), m.features.begin(),
+                   [](const auto& a, const auto& b) { return a.first == b.first; })))
+    throw DataError(where + ": feature columns differ from the first batch's");
+  if (!m.features_fixed) {
+    for (const auto& kv : batch.features)
+      m.features.emplace(kv.first, std::make_unique<h5::RowAppender<float>>(m.features_group, kv.first,
+                                                                              std::vector<hsize_t>{}, 4096,
+                                                                              detail::kGzipLevel));
+    m.features_fixed = true;
+  }
   m.images.append(batch.images);
   m.types.append(codes);
   for (const auto& [name, col] : batch.features) m.features.at(name)->append(col);
