@@ -1,0 +1,108 @@
+// `taupe import <format>`: brings the field's formats into taupe containers (src/taupe/io).
+//   cellx   cellx-predict glimpses (data/<label>/*.tif + metadata/<label>/*.npz) -> glimpses.h5
+//   btrack  btrack HDF5 + movie TIFF (+ segmentation)        -> <out>/<name>/{movie,tracks}.h5
+//   ctc     Cell Tracking Challenge tracks + masks + raw     -> <out>/<name>/{movie,tracks}.h5
+//   csv     napari/btrack CSV tracks + movie TIFF            -> <out>/<name>/{movie,tracks}.h5
+#include <iostream>
+#include <memory>
+
+#include "cli.h"
+#include "commands.h"
+#include "taupe/io/btrack.h"
+#include "taupe/io/cellx.h"
+#include "taupe/io/csv_tracks.h"
+#include "taupe/io/ctc.h"
+
+namespace taupe::cli {
+namespace {
+
+void add_movie_options(CLI::App* sub, io::MovieImportOptions& m) {
+  sub->add_option("--channels", m.channels, "which input channel is GFP (WT) and which RFP (scrib), e.g. gfp=0,rfp=1")
+      ->delimiter(',');
+  sub->add_option("--pixel-size", m.pixel_size_um, "µm per pixel (default: TIFF metadata, else 0.5)");
+  sub->add_option("--frame-interval", m.frame_interval_min, "minutes between frames (default: TIFF metadata, else 4)");
+  sub->add_option("--type-ratio", m.type_ratio, "cell-type rule: WT if GFP > ratio*RFP, scrib if RFP > ratio*GFP")
+      ->capture_default_str();
+  sub->add_option("--name", m.name, "output sub-folder name (default: from the input file)");
+  sub->add_flag("--overwrite", m.overwrite, "replace existing outputs");
+}
+
+void report(const io::IoSummary& s) { std::cout << s.brief() << '\n'; }
+
+}  // namespace
+
+void register_import(CLI::App& app) {
+  auto* imp = app.add_subcommand("import", "import cellx-predict glimpses, btrack HDF5, Cell Tracking Challenge or CSV tracks");
+  imp->require_subcommand(1);
+
+  {  // cellx
+    auto* sub = imp->add_subcommand("cellx", "cellx-predict glimpses: data/<label>/*.tif + metadata/<label>/*.npz -> glimpses.h5");
+    struct Args {
+      std::filesystem::path root, out;
+      std::vector<std::string> label_map;
+      io::CellxImportOptions opts;
+    };
+    auto a = std::make_shared<Args>();
+    sub->add_option("root", a->root, "folder holding data/ and metadata/ (or training/glimpses/)")->required();
+    sub->add_option("--out", a->out, "output glimpse container (e.g. DIR/glimpses.h5)")->required();
+    sub->add_option("--label-map", a->label_map, "map a folder name to a fate, e.g. dividing=mitosis")->delimiter(',');
+    sub->add_option("--masks", a->opts.masks, "auto (masks/ if present, else derive) | derive | none")->capture_default_str();
+    sub->add_option("--type-ratio", a->opts.segment.type_ratio, "cell-type channel-ratio threshold")->capture_default_str();
+    sub->add_option("--frame-interval", a->opts.frame_interval_min, "minutes between frames")->capture_default_str();
+    sub->add_flag("--overwrite", a->opts.overwrite, "replace an existing output");
+    set_action(sub, [a] {
+      a->opts.label_map = io::parse_label_map(a->label_map);
+      report(io::import_cellx(a->root, a->out, a->opts));
+    });
+  }
+  {  // btrack
+    auto* sub = imp->add_subcommand("btrack", "btrack HDF5 tracks (0.4.x / 0.6.x) + movie TIFF (T, C, Y, X)");
+    struct Args {
+      io::BtrackImportOptions opts;
+      std::filesystem::path out;
+    };
+    auto a = std::make_shared<Args>();
+    sub->add_option("file", a->opts.file, "btrack .h5 file")->required();
+    sub->add_option("--movie", a->opts.movie, "movie TIFF with axes (T, C, Y, X)")->required();
+    sub->add_option("--segmentation", a->opts.segmentation,
+                    "label TIFF (T, Y, X) (default: the file's segmentation/images, else derived)");
+    sub->add_option("--object-type", a->opts.read.object_type, "obj_type_N group (default: the only one)");
+    sub->add_flag("--swap-xy", a->opts.read.swap_xy, "swap x and y once more than the version attribute implies");
+    sub->add_option("--out", a->out, "output dataset folder")->required();
+    add_movie_options(sub, a->opts.movie_opts);
+    set_action(sub, [a] { report(io::import_btrack(a->opts, a->out)); });
+  }
+  {  // ctc
+    auto* sub = imp->add_subcommand("ctc", "Cell Tracking Challenge: man_track.txt/res_track.txt + masks + raw frames");
+    struct Args {
+      io::CtcImportOptions opts;
+      std::filesystem::path out;
+    };
+    auto a = std::make_shared<Args>();
+    sub->add_option("tracks", a->opts.tracks, "man_track.txt or res_track.txt")->required();
+    sub->add_option("--masks", a->opts.masks, "folder of man_trackTTT.tif / maskTTT.tif (default: folder of the tracks file)");
+    sub->add_option("--raw", a->opts.raw, "folder of tTTT.tif raw frames (C, Y, X) or one (T, C, Y, X) TIFF")->required();
+    sub->add_option("--fates", a->opts.fates, "CSV track_id,fate (mitosis|apoptosis); divisions are found from the lineage");
+    sub->add_option("--out", a->out, "output dataset folder")->required();
+    add_movie_options(sub, a->opts.movie);
+    set_action(sub, [a] { report(io::import_ctc(a->opts, a->out)); });
+  }
+  {  // csv
+    auto* sub = imp->add_subcommand("csv", "napari/btrack CSV tracks (ID,t,y,x + properties) + movie TIFF");
+    struct Args {
+      io::CsvImportOptions opts;
+      std::filesystem::path out;
+    };
+    auto a = std::make_shared<Args>();
+    sub->add_option("tracks", a->opts.tracks, "tracks.csv (comma) or btrack CSV export (space-delimited)")->required();
+    sub->add_option("--movie", a->opts.movie, "movie TIFF with axes (T, C, Y, X)")->required();
+    sub->add_option("--segmentation", a->opts.segmentation, "label TIFF (T, Y, X) (default: derived)");
+    sub->add_option("--graph", a->opts.graph, "napari graph.json {child: [parent]}");
+    sub->add_option("--fates", a->opts.fates, "CSV track_id,fate");
+    sub->add_option("--out", a->out, "output dataset folder")->required();
+    add_movie_options(sub, a->opts.movie_opts);
+    set_action(sub, [a] { report(io::import_csv(a->opts, a->out)); });
+  }
+}
+
+}  // namespace taupe::cli
