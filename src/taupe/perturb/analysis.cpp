@@ -1,0 +1,368 @@
+// Statistics of the perturbation experiments (torch-free). See analysis.h.
+#include "taupe/perturb/analysis.h"
+
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <limits>
+#include <sstream>
+
+#include "taupe/core/errors.h"
+#include "taupe/core/rng.h"
+#include "taupe/core/stats.h"
+
+namespace taupe::perturb {
+
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+double quantile_sorted(const std::vector<double>& v, double p) {
+  if (v.empty()) return kNaN;
+  const double pos = std::clamp(p, 0.0, 1.0) * static_cast<double>(v.size() - 1);
+  const auto i = static_cast<std::size_t>(std::floor(pos));
+  const double f = pos - static_cast<double>(i);
+  return i + 1 < v.size() ? v[i] * (1 - f) + v[i + 1] * f : v[i];
+}
+}  // namespace
+
+void Strata::finalize() {
+  if (model.size() != truth.size()) throw DataError("perturb strata: model/truth sizes differ");
+  counts.assign(static_cast<std::size_t>(num_models) * 3, 0);
+  for (std::size_t i = 0; i < model.size(); ++i) {
+    if (model[i] < 0 || model[i] >= num_models || truth[i] < 0 || truth[i] > 2)
+      throw DataError("perturb strata: trajectory " + std::to_string(i) + " has model " + std::to_string(model[i]) +
+                      ", class " + std::to_string(truth[i]));
+    counts[static_cast<std::size_t>(model[i]) * 3 + truth[i]] += 1;
+  }
+}
+
+std::int64_t Strata::count(int m, int c) const { return counts[static_cast<std::size_t>(m) * 3 + c]; }
+
+int Strata::models_with(int c) const {
+  int k = 0;
+  for (int m = 0; m < num_models; ++m) k += count(m, c) > 0;
+  return k;
+}
+
+std::vector<Interval> bootstrap_linear(const Strata& strata, const std::vector<double>& h, int k, int reps,
+                                       std::uint64_t seed, double level) {
+  const std::size_t n = strata.model.size();
+  if (h.size() != n * static_cast<std::size_t>(k)) throw DataError("bootstrap_linear: h has the wrong size");
+  std::vector<Interval> out(static_cast<std::size_t>(k));
+  for (std::size_t i = 0; i < n; ++i)
+    for (int j = 0; j < k; ++j) out[static_cast<std::size_t>(j)].estimate += h[i * k + j];
+  // Members of each stratum.
+  std::vector<std::vector<std::size_t>> members(static_cast<std::size_t>(strata.num_models) * 3);
+  for (std::size_t i = 0; i < n; ++i) members[static_cast<std::size_t>(strata.model[i]) * 3 + strata.truth[i]].push_back(i);
+  Rng rng(seed);
+  std::vector<std::vector<double>> reps_k(static_cast<std::size_t>(k));
+  for (auto& r : reps_k) r.reserve(static_cast<std::size_t>(reps));
+  std::vector<double> w(n), acc(static_cast<std::size_t>(k));
+  for (int r = 0; r < reps; ++r) {
+    std::fill(w.begin(), w.end(), 0.0);
+    for (const auto& mem : members) {
+      if (mem.empty()) continue;
+      const auto sz = static_cast<std::int64_t>(mem.size());
+      for (std::int64_t t = 0; t < sz; ++t) w[mem[static_cast<std::size_t>(rng.integer(0, sz - 1))]] += 1.0;
+    }
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (w[i] == 0) continue;
+      const double* hi = h.data() + i * k;
+      for (int j = 0; j < k; ++j) acc[static_cast<std::size_t>(j)] += w[i] * hi[j];
+    }
+    for (int j = 0; j < k; ++j) reps_k[static_cast<std::size_t>(j)].push_back(acc[static_cast<std::size_t>(j)]);
+  }
+  for (int j = 0; j < k; ++j) {
+    auto& v = reps_k[static_cast<std::size_t>(j)];
+    auto& o = out[static_cast<std::size_t>(j)];
+    std::sort(v.begin(), v.end());
+    o.lo = quantile_sorted(v, (1 - level) / 2);
+    o.hi = quantile_sorted(v, 1 - (1 - level) / 2);
+    o.se = stats::sd(v);
+    if (o.se > 0) {
+      o.p = 2 * (1 - stats::normal_cdf(std::fabs(o.estimate) / o.se));
+    } else {
+      o.p = o.estimate == 0 ? 1.0 : 0.0;
+    }
+    if (reps < 2) o.lo = o.hi = o.estimate;
+  }
+  return out;
+}
+
+ConfusionStats confusion_stats(int num_models, const std::vector<int>& model, const std::vector<int>& truth,
+                               const std::vector<int>& pred) {
+  ConfusionStats cs;
+  cs.per_model.assign(static_cast<std::size_t>(num_models), Matrix3{});
+  std::vector<std::array<double, 3>> rows(static_cast<std::size_t>(num_models), std::array<double, 3>{});
+  for (std::size_t i = 0; i < model.size(); ++i) {
+    if (truth[i] < 0 || pred[i] < 0) continue;
+    cs.per_model[static_cast<std::size_t>(model[i])][truth[i]][pred[i]] += 1;
+    rows[static_cast<std::size_t>(model[i])][truth[i]] += 1;
+  }
+  for (int m = 0; m < num_models; ++m)
+    for (int c = 0; c < 3; ++c)
+      for (int j = 0; j < 3; ++j) {
+        const double n = rows[static_cast<std::size_t>(m)][c];
+        auto& v = cs.per_model[static_cast<std::size_t>(m)][c][j];
+        v = n > 0 ? v / n : kNaN;
+      }
+  for (int c = 0; c < 3; ++c)
+    for (int j = 0; j < 3; ++j) {
+      std::vector<double> v;
+      for (int m = 0; m < num_models; ++m) v.push_back(cs.per_model[static_cast<std::size_t>(m)][c][j]);
+      const auto ms = mean_sd_ignore_nan(v);
+      cs.mean[c][j] = std::isfinite(ms.first) ? ms.first : 0.0;
+      cs.sd[c][j] = std::isfinite(ms.second) ? ms.second : 0.0;
+    }
+  return cs;
+}
+
+std::pair<double, double> mean_sd_ignore_nan(const std::vector<double>& v) {
+  std::vector<double> f;
+  for (double x : v)
+    if (std::isfinite(x)) f.push_back(x);
+  if (f.empty()) return {kNaN, kNaN};
+  return {stats::mean(f), stats::sd(f)};
+}
+
+Interval delta_recall(const Strata& strata, const std::vector<int>& pred_a, const std::vector<int>& pred_b, int c,
+                      int reps, std::uint64_t seed, double level) {
+  const std::size_t n = strata.model.size();
+  const int mc = strata.models_with(c);
+  std::vector<double> h(n, 0.0);
+  if (mc > 0)
+    for (std::size_t i = 0; i < n; ++i) {
+      if (strata.truth[i] != c) continue;
+      const double denom = static_cast<double>(strata.count(strata.model[i], c)) * mc;
+      h[i] = ((pred_b[i] == c ? 1.0 : 0.0) - (pred_a[i] == c ? 1.0 : 0.0)) / denom;
+    }
+  return bootstrap_linear(strata, h, 1, reps, seed, level)[0];
+}
+
+std::pair<int, int> realistic_range(const std::vector<double>& shifts, const std::vector<double>& synthetic_fraction,
+                                    double threshold) {
+  if (shifts.empty()) return {-1, -1};
+  int z = 0;
+  for (int i = 1; i < static_cast<int>(shifts.size()); ++i)
+    if (std::fabs(shifts[static_cast<std::size_t>(i)]) < std::fabs(shifts[static_cast<std::size_t>(z)])) z = i;
+  auto ok = [&](int i) {
+    const double f = synthetic_fraction[static_cast<std::size_t>(i)];
+    return std::isfinite(f) && f < threshold;
+  };
+  if (!ok(z)) return {-1, -1};
+  int lo = z, hi = z;
+  while (lo > 0 && ok(lo - 1)) --lo;
+  while (hi + 1 < static_cast<int>(shifts.size()) && ok(hi + 1)) ++hi;
+  return {lo, hi};
+}
+
+std::pair<int, int> intersect_ranges(std::pair<int, int> a, std::pair<int, int> b) {
+  if (a.first < 0 || b.first < 0) return {-1, -1};
+  const int lo = std::max(a.first, b.first), hi = std::min(a.second, b.second);
+  if (lo > hi) return {-1, -1};
+  return {lo, hi};
+}
+
+std::vector<double> ols_slope_weights(const std::vector<double>& x, std::pair<int, int> range) {
+  std::vector<double> a(x.size(), 0.0);
+  if (range.first < 0 || range.second - range.first < 1) return a;
+  double mx = 0;
+  const int n = range.second - range.first + 1;
+  for (int i = range.first; i <= range.second; ++i) mx += x[static_cast<std::size_t>(i)];
+  mx /= n;
+  double sxx = 0;
+  for (int i = range.first; i <= range.second; ++i) sxx += (x[static_cast<std::size_t>(i)] - mx) * (x[static_cast<std::size_t>(i)] - mx);
+  if (sxx <= 0) return a;
+  for (int i = range.first; i <= range.second; ++i) a[static_cast<std::size_t>(i)] = (x[static_cast<std::size_t>(i)] - mx) / sxx;
+  return a;
+}
+
+std::vector<double> sweep_fractions(const Sweep& sw, const Strata& strata) {
+  const int M = strata.num_models;
+  std::vector<double> f(static_cast<std::size_t>(sw.num_p) * sw.num_s * M * 9, 0.0);
+  for (int p = 0; p < sw.num_p; ++p)
+    for (int s = 0; s < sw.num_s; ++s) {
+      for (std::int64_t i = 0; i < sw.n; ++i) {
+        const int m = strata.model[static_cast<std::size_t>(i)], c = strata.truth[static_cast<std::size_t>(i)];
+        f[frac_index(p, s, m, c, sw.at(p, s, i), sw.num_s, M)] += 1;
+      }
+      for (int m = 0; m < M; ++m)
+        for (int c = 0; c < 3; ++c) {
+          const double n = static_cast<double>(strata.count(m, c));
+          for (int j = 0; j < 3; ++j) {
+            auto& v = f[frac_index(p, s, m, c, j, sw.num_s, M)];
+            v = n > 0 ? v / n : kNaN;
+          }
+        }
+    }
+  return f;
+}
+
+std::vector<SlopeResult> sweep_slopes(const Sweep& sw, const Strata& strata, const std::vector<double>& shifts,
+                                      double realistic_threshold, int reps, std::uint64_t seed, double level,
+                                      const std::string& correction) {
+  if (static_cast<int>(shifts.size()) != sw.num_s) throw DataError("sweep_slopes: shift grid size mismatch");
+  const int M = strata.num_models, S = sw.num_s;
+  const auto frac = sweep_fractions(sw, strata);
+  std::vector<SlopeResult> out(static_cast<std::size_t>(sw.num_p));
+  const std::size_t n = static_cast<std::size_t>(sw.n);
+  // h columns: per p, [apoptosis slope, mitosis slope]
+  std::vector<double> h(n * static_cast<std::size_t>(sw.num_p) * 2, 0.0);
+  const int mc[2] = {strata.models_with(0), strata.models_with(1)};
+  for (int p = 0; p < sw.num_p; ++p) {
+    SlopeResult& r = out[static_cast<std::size_t>(p)];
+    r.p = p;
+    std::vector<std::vector<double>> mean_curve(2 * 3, std::vector<double>(static_cast<std::size_t>(S)));
+    for (int c = 0; c < 2; ++c) {
+      for (int s = 0; s < S; ++s)
+        for (int j = 0; j < 3; ++j) {
+          std::vector<double> v;
+          for (int m = 0; m < M; ++m) v.push_back(frac[frac_index(p, s, m, c, j, S, M)]);
+          mean_curve[static_cast<std::size_t>(c * 3 + j)][static_cast<std::size_t>(s)] = mean_sd_ignore_nan(v).first;
+        }
+      r.range_by_class[static_cast<std::size_t>(c)] =
+          realistic_range(shifts, mean_curve[static_cast<std::size_t>(c * 3 + 2)], realistic_threshold);
+    }
+    r.range = intersect_ranges(r.range_by_class[0], r.range_by_class[1]);
+    // Per-class slopes of the mean curves, each within its own class's range.
+    for (int c = 0; c < 2; ++c) {
+      const auto a = ols_slope_weights(shifts, r.range_by_class[static_cast<std::size_t>(c)]);
+      const bool valid = r.range_by_class[static_cast<std::size_t>(c)].first >= 0 &&
+                         r.range_by_class[static_cast<std::size_t>(c)].second > r.range_by_class[static_cast<std::size_t>(c)].first;
+      for (int j = 0; j < 2; ++j) {
+        double sl = 0;
+        for (int s = 0; s < S; ++s) sl += a[static_cast<std::size_t>(s)] * mean_curve[static_cast<std::size_t>(c * 3 + j)][static_cast<std::size_t>(s)];
+        r.slope[static_cast<std::size_t>(c)][static_cast<std::size_t>(j)] = valid ? sl : kNaN;
+      }
+    }
+    // Class-balanced curve y_j(s) = ½ Σ_c mean_m f[m][c][j], fitted within the intersection.
+    const auto a = ols_slope_weights(shifts, r.range);
+    const bool valid = r.range.first >= 0 && r.range.second > r.range.first && mc[0] > 0 && mc[1] > 0;
+    for (int j = 0; j < 2; ++j) {
+      double sl = 0;
+      for (int s = 0; s < S; ++s)
+        sl += a[static_cast<std::size_t>(s)] * 0.5 *
+              (mean_curve[static_cast<std::size_t>(j)][static_cast<std::size_t>(s)] + mean_curve[static_cast<std::size_t>(3 + j)][static_cast<std::size_t>(s)]);
+      r.slope[2][static_cast<std::size_t>(j)] = valid ? sl : kNaN;
+    }
+    // Per-trajectory contributions: slope_j = Σ_i (½ / (M_c n_{m,c})) Σ_s a_s [pred_i(s) == j].
+    if (valid) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const int c = strata.truth[i];
+        if (c > 1) continue;
+        const double scale = 0.5 / (static_cast<double>(mc[c]) * static_cast<double>(strata.count(strata.model[i], c)));
+        double ga = 0, gm = 0;
+        for (int s = r.range.first; s <= r.range.second; ++s) {
+          const int pr = sw.at(p, s, static_cast<std::int64_t>(i));
+          if (pr == 1) ga += a[static_cast<std::size_t>(s)];
+          if (pr == 0) gm += a[static_cast<std::size_t>(s)];
+        }
+        h[i * sw.num_p * 2 + static_cast<std::size_t>(p) * 2 + 0] = scale * ga;
+        h[i * sw.num_p * 2 + static_cast<std::size_t>(p) * 2 + 1] = scale * gm;
+      }
+      // Sign agreement over models: each model's own class-balanced apoptosis slope.
+      int agree = 0, counted = 0;
+      for (int m = 0; m < M; ++m) {
+        if (strata.count(m, 0) == 0 || strata.count(m, 1) == 0) continue;
+        double sl = 0;
+        for (int s = 0; s < S; ++s)
+          sl += a[static_cast<std::size_t>(s)] * 0.5 *
+                (frac[frac_index(p, s, m, 0, 1, S, M)] + frac[frac_index(p, s, m, 1, 1, S, M)]);
+        ++counted;
+        if ((sl > 0) == (r.slope[2][1] > 0) && sl != 0) ++agree;
+      }
+      r.sign_agreement = counted > 0 ? static_cast<double>(agree) / counted : kNaN;
+    } else {
+      r.sign_agreement = kNaN;
+    }
+  }
+  const auto ci = bootstrap_linear(strata, h, sw.num_p * 2, reps, seed, level);
+  std::vector<double> pvals;
+  for (int p = 0; p < sw.num_p; ++p) {
+    SlopeResult& r = out[static_cast<std::size_t>(p)];
+    r.slope_apoptosis = ci[static_cast<std::size_t>(p) * 2];
+    r.slope_mitosis = ci[static_cast<std::size_t>(p) * 2 + 1];
+    if (!std::isfinite(r.slope[2][1])) {
+      for (Interval* iv : {&r.slope_apoptosis, &r.slope_mitosis}) *iv = Interval{kNaN, kNaN, kNaN, kNaN, 1.0};
+    }
+    pvals.push_back(r.slope_apoptosis.p);
+  }
+  const auto adj = correction == "bh" ? stats::benjamini_hochberg(pvals) : stats::holm(pvals);
+  for (int p = 0; p < sw.num_p; ++p) {
+    SlopeResult& r = out[static_cast<std::size_t>(p)];
+    r.p_adjusted = adj[static_cast<std::size_t>(p)];
+    r.significant = std::isfinite(r.slope[2][1]) && r.p_adjusted < 1 - level;
+  }
+  return out;
+}
+
+std::string format_interval(const Interval& v, int digits) {
+  std::ostringstream s;
+  s << std::showpos << std::fixed << std::setprecision(digits) << v.estimate << std::noshowpos << " ["
+    << std::showpos << v.lo << ", " << v.hi << "]";
+  return s.str();
+}
+
+std::vector<Verdict> make_verdicts(const VerdictInputs& in) {
+  std::vector<Verdict> out;
+  const bool truth = !in.world.empty();
+  auto fin = [&](Verdict v, bool expected) {
+    v.has_truth = truth;
+    v.expected = expected;
+    v.correct = truth && v.causal == expected;
+    if (truth) {
+      v.conclusion += "; world = " + in.world + " → " + (v.correct ? "correct" : "WRONG");
+    }
+    out.push_back(v);
+  };
+  bool neighbour_causal = false;
+  if (in.have_switch) {
+    Verdict v;
+    v.experiment = "neighbour identity";
+    const auto& d = in.delta_apoptosis_recall;
+    neighbour_causal = d.excludes_zero() && std::fabs(d.estimate) >= in.practical_threshold;
+    v.causal = neighbour_causal;
+    std::ostringstream s;
+    s << "Δ apoptosis recall " << format_interval(d, 3) << " → " << (v.causal ? "causal" : "not causal");
+    v.conclusion = s.str();
+    fin(v, in.world == "contact");
+  }
+  bool any_pc = false;
+  if (in.have_pc) {
+    for (bool b : in.significant) any_pc = any_pc || b;
+    Verdict v;
+    v.experiment = "nuclear size";
+    std::ostringstream s;
+    if (in.nuclear_pc < 0 || in.nuclear_pc >= static_cast<int>(in.significant.size())) {
+      v.causal = false;
+      s << "nuclear-size PC unknown (no nuclear_area_um2 ground truth)";
+      if (in.top_pc >= 0) s << "; top-|slope| PC " << in.top_pc;
+    } else {
+      const int p = in.nuclear_pc;
+      v.causal = in.significant[static_cast<std::size_t>(p)] && in.top_pc == p;
+      s << "PC " << p << " (ρ nuclear area " << std::fixed << std::setprecision(2) << in.nuclear_rho
+        << ") apoptosis slope " << format_interval(in.slope_ci_apoptosis[static_cast<std::size_t>(p)], 3)
+        << (in.significant[static_cast<std::size_t>(p)] ? " significant" : " not significant")
+        << " after correction, top-|slope| PC = " << in.top_pc << " → " << (v.causal ? "causal" : "not causal");
+    }
+    v.conclusion = s.str();
+    fin(v, in.world == "mechanical");
+  }
+  if (in.have_switch || in.have_pc) {
+    Verdict v;
+    v.experiment = "any cause";
+    v.causal = neighbour_causal || any_pc;
+    int nsig = 0;
+    for (bool b : in.significant) nsig += b;
+    std::ostringstream s;
+    s << (v.causal ? "cause found" : "no cause found") << " (" << nsig << " of " << in.significant.size()
+      << " PCs with a significant apoptosis slope after correction; neighbour switching "
+      << (neighbour_causal ? "causal" : "not causal") << ")";
+    v.conclusion = s.str();
+    fin(v, in.world != "neutral");
+  }
+  return out;
+}
+
+}  // namespace taupe::perturb

@@ -1,0 +1,180 @@
+// Statistics of the perturbation engine on hand-made predictions: confusion over models, paired
+// recall changes, realistic range, OLS slopes with bootstrap CIs, and the verdict rules.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "taupe/perturb/analysis.h"
+
+namespace taupe::perturb {
+namespace {
+
+TEST(PerturbRange, ContiguousAroundZero) {
+  const std::vector<double> x = {-2, -1, 0, 1, 2};
+  EXPECT_EQ(realistic_range(x, {0.5, 0.1, 0.0, 0.15, 0.3}, 0.2), std::make_pair(1, 3));
+  EXPECT_EQ(realistic_range(x, {0.1, 0.5, 0.0, 0.1, 0.1}, 0.2), std::make_pair(2, 4));
+  EXPECT_EQ(realistic_range(x, {0.0, 0.0, 0.25, 0.0, 0.0}, 0.2), std::make_pair(-1, -1));
+  EXPECT_EQ(realistic_range(x, {0.0, 0.0, 0.0, 0.0, 0.0}, 0.2), std::make_pair(0, 4));
+  // exactly at the threshold is outside (< 20 %)
+  EXPECT_EQ(realistic_range(x, {0.2, 0.0, 0.0, 0.0, 0.2}, 0.2), std::make_pair(1, 3));
+  EXPECT_EQ(intersect_ranges({1, 3}, {2, 4}), std::make_pair(2, 3));
+  EXPECT_EQ(intersect_ranges({0, 1}, {2, 4}), std::make_pair(-1, -1));
+}
+
+TEST(PerturbRange, OlsWeightsGiveTheSlope) {
+  const std::vector<double> x = {-2, -1, 0, 1, 2, 3};
+  const auto a = ols_slope_weights(x, {1, 4});
+  double s = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) s += a[i] * (2.5 * x[i] + 1 + (i == 0 || i == 5 ? 100 : 0));
+  EXPECT_NEAR(s, 2.5, 1e-12);  // points outside the range do not count
+  for (double v : ols_slope_weights(x, {2, 2})) EXPECT_EQ(v, 0.0);
+}
+
+Strata two_models_ten_each() {
+  Strata st;
+  st.num_models = 2;
+  for (int m = 0; m < 2; ++m)
+    for (int c = 0; c < 2; ++c)
+      for (int k = 0; k < 10; ++k) st.model.push_back(m), st.truth.push_back(c);
+  st.finalize();
+  return st;
+}
+
+TEST(PerturbSlopes, LinearRiseIsRecoveredAndFlatCurveIsNot) {
+  const Strata st = two_models_ten_each();
+  const std::vector<double> shifts = {-2, -1, 0, 1, 2};
+  Sweep sw;
+  sw.num_p = 2, sw.num_s = 5, sw.n = 40;
+  sw.pred.assign(2 * 5 * 40, 0);
+  for (int s = 0; s < 5; ++s)
+    for (int i = 0; i < 40; ++i) {
+      const int k = i % 10;
+      std::uint8_t pr;
+      if (s == 4) pr = 2;                              // +2: everything synthetic (out of range)
+      else pr = (shifts[s] >= (k % 4) - 2) ? 1 : 0;    // apoptosis fractions 0.3, 0.6, 0.8, 1.0
+      sw.pred[(0 * 5 + s) * 40 + i] = pr;
+      sw.pred[(1 * 5 + s) * 40 + i] = 0;               // PC 1: always mitosis
+    }
+  const auto r = sweep_slopes(sw, st, shifts, 0.2, 400, 7, 0.95, "holm");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].range, std::make_pair(0, 3));
+  EXPECT_NEAR(r[0].slope[2][1], 0.23, 1e-12);
+  EXPECT_NEAR(r[0].slope_apoptosis.estimate, 0.23, 1e-12);
+  EXPECT_NEAR(r[0].slope_mitosis.estimate, -0.23, 1e-12);
+  EXPECT_NEAR(r[0].slope[0][1], 0.23, 1e-12);
+  EXPECT_LT(r[0].slope_apoptosis.lo, 0.23);
+  EXPECT_GT(r[0].slope_apoptosis.hi, 0.15);
+  EXPECT_TRUE(r[0].significant);
+  EXPECT_DOUBLE_EQ(r[0].sign_agreement, 1.0);
+  EXPECT_EQ(r[1].range, std::make_pair(0, 4));
+  EXPECT_EQ(r[1].slope_apoptosis.estimate, 0.0);
+  EXPECT_FALSE(r[1].significant);
+  EXPECT_DOUBLE_EQ(r[1].p_adjusted, 1.0);
+}
+
+TEST(PerturbSlopes, EmptyRangeGivesNaN) {
+  const Strata st = two_models_ten_each();
+  Sweep sw;
+  sw.num_p = 1, sw.num_s = 3, sw.n = 40;
+  sw.pred.assign(3 * 40, 2);  // all synthetic
+  const auto r = sweep_slopes(sw, st, {-1, 0, 1}, 0.2, 50, 1, 0.95, "bh");
+  EXPECT_EQ(r[0].range, std::make_pair(-1, -1));
+  EXPECT_TRUE(std::isnan(r[0].slope_apoptosis.estimate));
+  EXPECT_FALSE(r[0].significant);
+}
+
+TEST(PerturbConfusion, MeanAndSdOverModels) {
+  // model 0: mitosis 2/2 correct; model 1: mitosis 1 of 2 predicted apoptosis.
+  const std::vector<int> model = {0, 0, 1, 1}, truth = {0, 0, 0, 0}, pred = {0, 0, 0, 1};
+  const auto cs = confusion_stats(2, model, truth, pred);
+  EXPECT_DOUBLE_EQ(cs.mean[0][0], 0.75);
+  EXPECT_DOUBLE_EQ(cs.mean[0][1], 0.25);
+  EXPECT_NEAR(cs.sd[0][0], std::sqrt(0.125), 1e-12);
+  EXPECT_DOUBLE_EQ(cs.mean[1][1], 0.0);  // empty rows stay 0
+}
+
+TEST(PerturbDeltaRecall, PairedChangeWithCi) {
+  const Strata st = two_models_ten_each();
+  std::vector<int> a(40), b(40);
+  for (int i = 0; i < 40; ++i) {
+    a[i] = st.truth[i];                        // all correct
+    b[i] = (st.truth[i] == 1 && i % 10 < 3) ? 0 : st.truth[i];  // 3 of 10 apoptoses flip
+  }
+  const auto d = delta_recall(st, a, b, 1, 500, 3, 0.95);
+  EXPECT_NEAR(d.estimate, -0.3, 1e-12);
+  EXPECT_LT(d.hi, 0.0);
+  EXPECT_TRUE(d.excludes_zero());
+  const auto m = delta_recall(st, a, b, 0, 500, 3, 0.95);
+  EXPECT_EQ(m.estimate, 0.0);
+  EXPECT_FALSE(m.excludes_zero());
+}
+
+VerdictInputs base_inputs(const std::string& world) {
+  VerdictInputs in;
+  in.world = world;
+  in.have_switch = in.have_pc = true;
+  in.nuclear_pc = 1;
+  in.nuclear_rho = -0.8;
+  in.slope_apoptosis.assign(4, 0.01);
+  in.slope_ci_apoptosis.assign(4, Interval{0.01, -0.01, 0.03, 0.01, 0.3});
+  in.significant.assign(4, false);
+  in.top_pc = 0;
+  return in;
+}
+
+TEST(PerturbVerdicts, MechanicalWorld) {
+  auto in = base_inputs("mechanical");
+  in.delta_apoptosis_recall = Interval{-0.02, -0.05, 0.01, 0.015, 0.2};
+  in.top_pc = 1;
+  in.slope_apoptosis[1] = -0.1;
+  in.slope_ci_apoptosis[1] = Interval{-0.1, -0.13, -0.07, 0.015, 1e-9};
+  in.significant[1] = true;
+  const auto v = make_verdicts(in);
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[0].experiment, "neighbour identity");
+  EXPECT_FALSE(v[0].causal);
+  EXPECT_TRUE(v[0].correct);
+  EXPECT_NE(v[0].conclusion.find("not causal; world = mechanical → correct"), std::string::npos) << v[0].conclusion;
+  EXPECT_TRUE(v[1].causal);
+  EXPECT_TRUE(v[1].correct);
+  EXPECT_TRUE(v[2].causal);
+  EXPECT_TRUE(v[2].correct);
+}
+
+TEST(PerturbVerdicts, ContactWorldNeedsPracticalSize) {
+  auto in = base_inputs("contact");
+  in.delta_apoptosis_recall = Interval{-0.2, -0.26, -0.14, 0.03, 1e-6};
+  auto v = make_verdicts(in);
+  EXPECT_TRUE(v[0].causal);
+  EXPECT_TRUE(v[0].correct);
+  EXPECT_FALSE(v[1].causal);
+  EXPECT_TRUE(v[1].correct);
+  // A CI excluding 0 but a tiny effect is not causal.
+  in.delta_apoptosis_recall = Interval{-0.03, -0.05, -0.01, 0.01, 0.01};
+  v = make_verdicts(in);
+  EXPECT_FALSE(v[0].causal);
+  EXPECT_FALSE(v[0].correct);
+}
+
+TEST(PerturbVerdicts, NeutralWorldAndRealData) {
+  auto in = base_inputs("neutral");
+  in.delta_apoptosis_recall = Interval{0.01, -0.03, 0.05, 0.02, 0.6};
+  auto v = make_verdicts(in);
+  EXPECT_FALSE(v[2].causal);
+  EXPECT_TRUE(v[2].correct);
+  EXPECT_NE(v[2].conclusion.find("no cause found"), std::string::npos);
+  in.significant[3] = true;  // one PC significant after correction: a cause is claimed -> wrong
+  v = make_verdicts(in);
+  EXPECT_TRUE(v[2].causal);
+  EXPECT_FALSE(v[2].correct);
+  in.world = "";
+  v = make_verdicts(in);
+  for (const auto& x : v) {
+    EXPECT_FALSE(x.has_truth);
+    EXPECT_EQ(x.conclusion.find("world"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace taupe::perturb
