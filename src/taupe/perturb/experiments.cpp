@@ -1,0 +1,703 @@
+// The experiments: image-space switching / shrinking (re-encoded), PC shift / ablate / window
+// (stored encodings in PC space), verdicts and run_all.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include "taupe/core/errors.h"
+#include "taupe/core/log.h"
+#include "taupe/core/progress.h"
+#include "taupe/core/rng.h"
+#include "taupe/dataset/glimpses.h"
+#include "taupe/dataset/encodings.h"
+#include "taupe/encoder/encode.h"
+#include "taupe/perturb/image_ops.h"
+#include "taupe/perturb/perturb.h"
+#include "taupe/perturb/perturb_internal.h"
+#include "taupe/temporal/sequence.h"
+
+namespace taupe {
+
+using namespace perturb;
+using perturb::detail::fractions_of;
+using perturb::detail::make_strata;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::vector<int> argmax_rows(const std::vector<float>& probs) {
+  std::vector<int> out(probs.size() / 3);
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = static_cast<int>(std::max_element(probs.begin() + static_cast<std::ptrdiff_t>(i * 3),
+                                               probs.begin() + static_cast<std::ptrdiff_t>(i * 3 + 3)) -
+                              (probs.begin() + static_cast<std::ptrdiff_t>(i * 3)));
+  return out;
+}
+
+/// Unperturbed predictions of the context's real items (cached per context address is not worth it).
+std::vector<int> base_predictions(PerturbContext& ctx, std::int64_t budget) {
+  const auto p = predict_variants(ctx.models(), ctx.items(), ctx.base_pc(), ctx.base_real(), 1,
+                                  [](int, float*, const std::uint8_t*) {}, budget);
+  return std::vector<int>(p.begin(), p.end());
+}
+
+std::vector<int> synthetic_predictions(PerturbContext& ctx, const PerturbConfig& cfg) {
+  const auto& syn = ctx.synthetic_items(cfg.synthetic_per_model, static_cast<std::uint64_t>(cfg.seed));
+  if (syn.empty()) return {};
+  std::vector<std::uint8_t> real(syn.size() * static_cast<std::size_t>(ctx.models().max_len()), 1);
+  const auto p = predict_variants(ctx.models(), syn, ctx.synthetic_pc(), real, 1,
+                                  [](int, float*, const std::uint8_t*) {}, cfg.memory_budget_mb);
+  return std::vector<int>(p.begin(), p.end());
+}
+
+// ---- image-space experiments --------------------------------------------------------------
+struct Condition {
+  enum Kind { kNormalised, kNeighbours, kCentre, kShrink } kind = kNormalised;
+  double factor = 1.0;
+};
+
+struct ImageRun {
+  std::vector<int> subset;                ///< indices into ctx.items()
+  std::vector<std::vector<int>> pred;     ///< condition -> (subset) predicted class
+  std::vector<double> pc_change;          ///< condition -> mean change of `pc` coordinate (shrink)
+  std::vector<double> area_ratio;         ///< condition -> mean central area after / before (shrink)
+  std::int64_t frames = 0;
+  double encode_seconds = 0;
+  std::vector<std::string> examples;
+};
+
+std::vector<int> choose_subset(const PerturbContext& ctx, const PerturbConfig& cfg) {
+  const auto& items = ctx.items();
+  const int M = ctx.models().num_models();
+  std::vector<int> out;
+  for (int m = 0; m < M; ++m) {
+    std::vector<int> mine;
+    for (std::size_t i = 0; i < items.size(); ++i)
+      if (items[i].model == m) mine.push_back(static_cast<int>(i));
+    if (cfg.max_image_trajectories > 0 && static_cast<std::int64_t>(mine.size()) > cfg.max_image_trajectories) {
+      Rng rng(derive_seed(static_cast<std::uint64_t>(cfg.seed), 2000 + m));
+      for (std::size_t k = mine.size(); k > 1; --k)
+        std::swap(mine[k - 1], mine[static_cast<std::size_t>(rng.integer(0, static_cast<std::int64_t>(k) - 1))]);
+      mine.resize(static_cast<std::size_t>(cfg.max_image_trajectories));
+      std::sort(mine.begin(), mine.end());
+    }
+    out.insert(out.end(), mine.begin(), mine.end());
+  }
+  return out;
+}
+
+report::Image render_std(const float* img) { return render_glimpse(img, kGlimpseSize, 0.f, 0.f); }
+
+ImageRun run_images(PerturbContext& ctx, const PerturbConfig& cfg, const std::vector<Condition>& conds, int pc,
+                    const std::filesystem::path& example_dir, const std::string& example_name, int example_cond) {
+  if (ctx.glimpses().empty())
+    throw DataError("image-space perturbation needs the glimpse file (none was given to the perturbation context)");
+  const VaeModel& vae = ctx.vae();
+  const ModelSet& ms = ctx.models();
+  const int L = ms.max_len(), D = ms.dims();
+  const auto& items = ctx.items();
+  const NormParams np = norm_params(cfg);
+  GlimpseReader reader(ctx.glimpses());
+  std::map<std::int64_t, std::size_t> by_id;
+  for (std::size_t k = 0; k < reader.infos().size(); ++k) by_id[reader.infos()[k].id] = k;
+
+  ImageRun run;
+  run.subset = choose_subset(ctx, cfg);
+  const std::size_t C = conds.size();
+  run.pred.assign(C, std::vector<int>(run.subset.size(), 0));
+  run.pc_change.assign(C, 0.0);
+  run.area_ratio.assign(C, 0.0);
+  std::vector<std::int64_t> pc_frames(C, 0);
+  // Examples: alternate apoptosis / mitosis among the first items.
+  std::vector<int> example_pos;
+  if (!example_dir.empty() && example_cond >= 0) {
+    for (int want : {1, 0, 1, 0, 1, 0}) {
+      for (std::size_t k = 0; k < run.subset.size(); ++k) {
+        if (items[static_cast<std::size_t>(run.subset[k])].truth != want) continue;
+        if (std::find(example_pos.begin(), example_pos.end(), static_cast<int>(k)) != example_pos.end()) continue;
+        example_pos.push_back(static_cast<int>(k));
+        break;
+      }
+      if (static_cast<int>(example_pos.size()) >= cfg.example_count) break;
+    }
+  }
+
+  const std::size_t px = static_cast<std::size_t>(kGlimpseSize) * kGlimpseSize;
+  const std::size_t img_sz = px * kGlimpseChannels;
+  Progress prog("perturb " + example_name, static_cast<std::int64_t>(run.subset.size()), "trajectories");
+  // Per model: raw sequences per condition, predicted when the model's items are done.
+  std::vector<std::vector<float>> raw(C);
+  std::vector<std::size_t> pending;
+  auto flush = [&](int model) {
+    if (pending.empty()) return;
+    for (std::size_t c = 0; c < C; ++c) {
+      const auto probs = ms.predict(model, raw[c].data(), static_cast<std::int64_t>(pending.size()));
+      const auto am = argmax_rows(probs);
+      for (std::size_t k = 0; k < pending.size(); ++k) run.pred[c][pending[k]] = am[k];
+      raw[c].clear();
+    }
+    pending.clear();
+  };
+  int cur_model = -1;
+  for (std::size_t k = 0; k < run.subset.size(); ++k) {
+    const PerturbItem& it = items[static_cast<std::size_t>(run.subset[k])];
+    if (it.model != cur_model) flush(cur_model), cur_model = it.model;
+    auto f = by_id.find(it.id);
+    if (f == by_id.end())
+      throw DataError(ctx.glimpses().string() + ": trajectory id " + std::to_string(it.id) +
+                      " of the encodings is not in the glimpse file");
+    const GlimpseTrajectory g = reader.read(f->second);
+    const auto& et = ctx.encodings().trajectories[static_cast<std::size_t>(it.enc_index)];
+    const int T = std::min(g.num_frames(), et.num_frames(D));
+    const int cutoff = std::min(static_cast<int>(et.cutoff), T - 1);
+    const int start = std::max(0, cutoff - L + 1);
+    const int nf = cutoff - start + 1;
+    run.frames += nf;
+    // Base PC coordinates of these frames (stored encodings), for pc_change.
+    std::vector<float> base_raw(et.z_mean.begin() + static_cast<std::ptrdiff_t>(start) * D,
+                                et.z_mean.begin() + static_cast<std::ptrdiff_t>(cutoff + 1) * D);
+    std::vector<float> base_pcs;
+    if (pc >= 0) base_pcs = ms.to_pc(base_raw);
+    std::vector<float> normed;  // (nf, 2, S, S) normalised, shared by the switch conditions
+    auto need_norm = std::any_of(conds.begin(), conds.end(), [](const Condition& c) { return c.kind != Condition::kShrink; });
+    if (need_norm) {
+      normed.resize(static_cast<std::size_t>(nf) * img_sz);
+      for (int fr = 0; fr < nf; ++fr) {
+        const auto n = normalize_image(g.images.data() + static_cast<std::size_t>(start + fr) * img_sz, kGlimpseChannels,
+                                       kGlimpseSize, np);
+        std::copy(n.begin(), n.end(), normed.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(fr) * img_sz));
+      }
+    }
+    const bool is_example = std::find(example_pos.begin(), example_pos.end(), static_cast<int>(k)) != example_pos.end();
+    std::vector<float> example_perturbed;
+    EncodedBatch example_enc;
+    for (std::size_t c = 0; c < C; ++c) {
+      EncodedBatch enc;
+      const auto t0 = Clock::now();
+      if (conds[c].kind == Condition::kShrink) {
+        std::vector<std::uint16_t> imgs(static_cast<std::size_t>(nf) * img_sz);
+        double ratio = 0;
+        for (int fr = 0; fr < nf; ++fr) {
+          const std::size_t o = static_cast<std::size_t>(start + fr);
+          const auto r = shrink_central(g.images.data() + o * img_sz, g.masks.data() + o * px, kGlimpseChannels,
+                                        kGlimpseSize, conds[c].factor);
+          std::copy(r.image.begin(), r.image.end(), imgs.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(fr) * img_sz));
+          ratio += r.area_before > 0 ? static_cast<double>(r.area_after) / static_cast<double>(r.area_before) : 1.0;
+        }
+        run.area_ratio[c] += ratio / nf;
+        enc = vae.encode(imgs.data(), nf);
+      } else {
+        std::vector<float> imgs = normed;
+        if (conds[c].kind != Condition::kNormalised) {
+          const SwitchTarget target =
+              conds[c].kind == Condition::kNeighbours ? SwitchTarget::kNeighbours : SwitchTarget::kCentre;
+          for (int fr = 0; fr < nf; ++fr)
+            switch_channels(imgs.data() + static_cast<std::size_t>(fr) * img_sz,
+                            g.masks.data() + static_cast<std::size_t>(start + fr) * px, kGlimpseSize, target);
+        }
+        enc = vae.encode(imgs.data(), nf, /*normalized=*/false);
+        if (is_example && static_cast<int>(c) == example_cond) example_perturbed = imgs;
+      }
+      run.encode_seconds += since(t0);
+      if (is_example && static_cast<int>(c) == example_cond) example_enc = enc;
+      const Sequence s = trim_sequence(enc.z_mean.data(), enc.z_log_var.data(), nf, D, nf - 1, L);
+      raw[c].insert(raw[c].end(), s.mean.begin(), s.mean.end());
+      if (pc >= 0) {
+        const auto pcs = ms.to_pc(enc.z_mean);
+        double d = 0;
+        for (int fr = 0; fr < nf; ++fr)
+          d += pcs[static_cast<std::size_t>(fr) * D + static_cast<std::size_t>(pc)] -
+               base_pcs[static_cast<std::size_t>(fr) * D + static_cast<std::size_t>(pc)];
+        run.pc_change[c] += d;
+        pc_frames[c] += nf;
+      }
+    }
+    pending.push_back(k);
+    if (is_example && !example_perturbed.empty()) {
+      const int ef = std::min(cfg.example_frames, nf);
+      const int f0 = nf - ef;
+      std::vector<report::Image> r_orig, r_rec, r_mask, r_pert, r_prec;
+      const auto rec = vae.decode(base_raw.data() + static_cast<std::size_t>(f0) * D, ef);
+      const auto prec = vae.decode(example_enc.z_mean.data() + static_cast<std::size_t>(f0) * D, ef);
+      for (int fr = f0; fr < nf; ++fr) {
+        const std::size_t o = static_cast<std::size_t>(fr) * img_sz;
+        r_orig.push_back(render_glimpse(normed.data() + o, kGlimpseSize));
+        r_rec.push_back(render_std(rec.data() + static_cast<std::size_t>(fr - f0) * img_sz));
+        r_mask.push_back(render_mask(g.masks.data() + static_cast<std::size_t>(start + fr) * px, kGlimpseSize));
+        r_pert.push_back(render_glimpse(example_perturbed.data() + o, kGlimpseSize));
+        r_prec.push_back(render_std(prec.data() + static_cast<std::size_t>(fr - f0) * img_sz));
+      }
+      const auto panel = tile_images({r_orig, r_rec, r_mask, r_pert, r_prec});
+      const auto file = example_dir / (example_name + "_example_" + std::to_string(it.id) + ".png");
+      perturb::detail::write_png(file, panel);
+      run.examples.push_back(file.filename().string());
+    }
+    prog.tick();
+  }
+  flush(cur_model);
+  prog.finish();
+  const double nsub = std::max<double>(1.0, static_cast<double>(run.subset.size()));
+  for (std::size_t c = 0; c < C; ++c) {
+    run.area_ratio[c] /= nsub;
+    run.pc_change[c] = pc_frames[c] > 0 ? run.pc_change[c] / static_cast<double>(pc_frames[c]) : kNaN;
+  }
+  return run;
+}
+
+SwitchResult switch_result_from(PerturbContext& ctx, const PerturbConfig& cfg, Switch kind, const ImageRun& run,
+                                int cond_norm, int cond_switch, const std::vector<int>& base_all,
+                                const std::vector<int>& syn_pred) {
+  const int M = ctx.models().num_models();
+  SwitchResult r;
+  r.kind = kind;
+  r.num_models = M;
+  r.trajectories = static_cast<std::int64_t>(run.subset.size());
+  r.frames = run.frames;
+  r.encode_seconds = run.encode_seconds;
+  r.example_files = run.examples;
+  std::vector<PerturbItem> items;
+  std::vector<int> base;
+  for (int i : run.subset) {
+    items.push_back(ctx.items()[static_cast<std::size_t>(i)]);
+    base.push_back(base_all[static_cast<std::size_t>(i)]);
+  }
+  for (const auto& it : items) r.counts_by_class[static_cast<std::size_t>(it.truth)] += 1;
+  // Confusion with the (unperturbed) synthetic row appended.
+  const auto& syn = ctx.synthetic_items(cfg.synthetic_per_model, static_cast<std::uint64_t>(cfg.seed));
+  std::vector<int> model, truth;
+  for (const auto& it : items) model.push_back(it.model), truth.push_back(it.truth);
+  for (const auto& it : syn) model.push_back(it.model), truth.push_back(it.truth);
+  auto with_syn = [&](const std::vector<int>& p) {
+    std::vector<int> out = p;
+    out.insert(out.end(), syn_pred.begin(), syn_pred.end());
+    return out;
+  };
+  r.confusion[0] = confusion_stats(M, model, truth, with_syn(base));
+  r.confusion[1] = confusion_stats(M, model, truth, with_syn(run.pred[static_cast<std::size_t>(cond_norm)]));
+  r.confusion[2] = confusion_stats(M, model, truth, with_syn(run.pred[static_cast<std::size_t>(cond_switch)]));
+  const Strata st = make_strata(items, M);
+  const auto& pn = run.pred[static_cast<std::size_t>(cond_norm)];
+  const auto& ps = run.pred[static_cast<std::size_t>(cond_switch)];
+  const auto seed = derive_seed(static_cast<std::uint64_t>(cfg.seed), kind == Switch::kNeighbours ? 11 : 12);
+  for (int c = 0; c < 2; ++c) {
+    r.delta_recall[static_cast<std::size_t>(c)] = delta_recall(st, pn, ps, c, cfg.bootstrap_reps, seed + c, cfg.ci_level);
+    r.delta_recall_vs_unperturbed[static_cast<std::size_t>(c)] =
+        delta_recall(st, base, ps, c, cfg.bootstrap_reps, seed + 10 + c, cfg.ci_level);
+    r.normalisation_effect[static_cast<std::size_t>(c)] =
+        delta_recall(st, base, pn, c, cfg.bootstrap_reps, seed + 20 + c, cfg.ci_level);
+  }
+  // Real trajectories predicted synthetic after the switch: per model, then mean ± sd.
+  std::vector<double> per_model;
+  for (int m = 0; m < M; ++m) {
+    double n = 0, s = 0;
+    for (std::size_t k = 0; k < items.size(); ++k)
+      if (items[k].model == m) n += 1, s += ps[k] == 2;
+    per_model.push_back(n > 0 ? s / n : kNaN);
+  }
+  const auto ms = mean_sd_ignore_nan(per_model);
+  r.synthetic_fraction = ms.first;
+  r.synthetic_fraction_sd = ms.second;
+  r.frames_per_second = run.encode_seconds > 0 ? static_cast<double>(run.frames) * 2.0 / run.encode_seconds : 0.0;
+  return r;
+}
+
+double shift_scale(const ModelSet& ms, const PerturbConfig& cfg, int p) {
+  return cfg.shift_units == "sd" ? ms.pca().pc_sd(p) : 1.0;
+}
+
+int default_pc(PerturbContext& ctx) {
+  const int p = ctx.nuclear_pc().pc;
+  return p >= 0 ? p : 0;
+}
+
+}  // namespace
+
+SwitchResult run_switch(PerturbContext& ctx, const PerturbConfig& cfg, Switch kind, const std::filesystem::path& out_dir) {
+  const auto t0 = Clock::now();
+  const auto base = base_predictions(ctx, cfg.memory_budget_mb);
+  const auto syn = synthetic_predictions(ctx, cfg);
+  std::vector<Condition> conds(2);
+  conds[1].kind = kind == Switch::kNeighbours ? Condition::kNeighbours : Condition::kCentre;
+  const std::string name = kind == Switch::kNeighbours ? "switch_neighbours" : "switch_centre";
+  const auto run = run_images(ctx, cfg, conds, -1, out_dir, name, 1);
+  auto r = switch_result_from(ctx, cfg, kind, run, 0, 1, base, syn);
+  r.seconds = since(t0);
+  return r;
+}
+
+namespace {
+/// Both switches in one pass over the glimpses (the normalised condition is shared).
+std::pair<SwitchResult, SwitchResult> run_both_switches(PerturbContext& ctx, const PerturbConfig& cfg,
+                                                        const std::filesystem::path& out_dir) {
+  const auto t0 = Clock::now();
+  const auto base = base_predictions(ctx, cfg.memory_budget_mb);
+  const auto syn = synthetic_predictions(ctx, cfg);
+  std::vector<Condition> conds(3);
+  conds[1].kind = Condition::kNeighbours;
+  conds[2].kind = Condition::kCentre;
+  const auto run = run_images(ctx, cfg, conds, -1, out_dir, "switch_neighbours", 1);
+  auto a = switch_result_from(ctx, cfg, Switch::kNeighbours, run, 0, 1, base, syn);
+  auto b = switch_result_from(ctx, cfg, Switch::kCentre, run, 0, 2, base, syn);
+  b.example_files.clear();
+  a.seconds = b.seconds = since(t0);
+  a.frames_per_second = b.frames_per_second =
+      run.encode_seconds > 0 ? static_cast<double>(run.frames) * 3.0 / run.encode_seconds : 0.0;
+  return {std::move(a), std::move(b)};
+}
+}  // namespace
+
+PcShiftResult run_pc_shift(PerturbContext& ctx, const PerturbConfig& cfg, const std::filesystem::path& out_dir) {
+  const auto t0 = Clock::now();
+  const ModelSet& ms = ctx.models();
+  const int D = ms.dims(), M = ms.num_models(), L = ms.max_len();
+  PcShiftResult r;
+  r.shifts = cfg.shifts();
+  r.units = cfg.shift_units;
+  r.num_models = M;
+  r.num_pcs = D;
+  const int S = static_cast<int>(r.shifts.size());
+  for (int p = 0; p < D; ++p) r.pc_scale.push_back(shift_scale(ms, cfg, p));
+  const auto& items = ctx.items();
+  const auto shifts = r.shifts;
+  const auto scale = r.pc_scale;
+  auto modify = [&](int v, float* seq, const std::uint8_t* real) {
+    const int p = v / S, s = v % S;
+    const float add = static_cast<float>(shifts[static_cast<std::size_t>(s)] * scale[static_cast<std::size_t>(p)]);
+    for (int t = 0; t < L; ++t)
+      if (real[t]) seq[static_cast<std::size_t>(t) * D + static_cast<std::size_t>(p)] += add;
+  };
+  Sweep sw;
+  sw.num_p = D;
+  sw.num_s = S;
+  sw.n = static_cast<std::int64_t>(items.size());
+  log_info("pc-shift: " + std::to_string(D) + " PCs x " + std::to_string(S) + " shifts x " +
+           std::to_string(items.size()) + " trajectories");
+  sw.pred = predict_variants(ms, items, ctx.base_pc(), ctx.base_real(), D * S, modify, cfg.memory_budget_mb);
+  r.predictions = static_cast<std::int64_t>(sw.pred.size());
+  const Strata st = make_strata(items, M);
+  r.fractions = sweep_fractions(sw, st);
+  r.slopes = sweep_slopes(sw, st, r.shifts, cfg.realistic_threshold, cfg.bootstrap_reps,
+                          derive_seed(static_cast<std::uint64_t>(cfg.seed), 21), cfg.ci_level, cfg.correction);
+  double best = -1;
+  for (const auto& s : r.slopes)
+    if (std::isfinite(s.slope[2][1]) && std::fabs(s.slope[2][1]) > best) best = std::fabs(s.slope[2][1]), r.top_pc = s.p;
+  r.nuclear = ctx.nuclear_pc();
+  // Confusion at both ends of each PC's realistic range (synthetic inputs shifted alike).
+  const auto& syn = ctx.synthetic_items(cfg.synthetic_per_model, static_cast<std::uint64_t>(cfg.seed));
+  std::vector<std::uint8_t> syn_real(syn.size() * static_cast<std::size_t>(L), 1);
+  std::vector<std::uint8_t> syn_pred;
+  auto end_index = [&](int p, int e) {
+    const auto& rg = r.slopes[static_cast<std::size_t>(p)].range;
+    if (rg.first < 0) {
+      int z = 0;
+      for (int s = 1; s < S; ++s)
+        if (std::fabs(shifts[static_cast<std::size_t>(s)]) < std::fabs(shifts[static_cast<std::size_t>(z)])) z = s;
+      return z;
+    }
+    return e == 0 ? rg.first : rg.second;
+  };
+  if (!syn.empty()) {
+    auto modify_end = [&](int v, float* seq, const std::uint8_t* real) {
+      const int p = v / 2;
+      modify(p * S + end_index(p, v % 2), seq, real);
+    };
+    syn_pred = predict_variants(ms, syn, ctx.synthetic_pc(), syn_real, D * 2, modify_end, cfg.memory_budget_mb);
+  }
+  std::vector<int> model, truth;
+  for (const auto& it : items) model.push_back(it.model), truth.push_back(it.truth);
+  for (const auto& it : syn) model.push_back(it.model), truth.push_back(it.truth);
+  for (int p = 0; p < D; ++p) {
+    std::array<ConfusionStats, 2> cs;
+    for (int e = 0; e < 2; ++e) {
+      const int s = end_index(p, e);
+      std::vector<int> pred;
+      for (std::int64_t i = 0; i < sw.n; ++i) pred.push_back(sw.at(p, s, i));
+      for (std::size_t i = 0; i < syn.size(); ++i) pred.push_back(syn_pred[static_cast<std::size_t>(p * 2 + e) * syn.size() + i]);
+      cs[static_cast<std::size_t>(e)] = confusion_stats(M, model, truth, pred);
+    }
+    r.range_confusion.push_back(cs);
+  }
+  // Decoded rows (Fig 5a,b): the nuclear-size (or top) PC and the PC with the smallest |slope|.
+  if (!out_dir.empty() && ctx.has_vae()) {
+    try {
+      const VaeModel& vae = ctx.vae();
+      int first = r.nuclear.pc >= 0 ? r.nuclear.pc : std::max(0, r.top_pc);
+      int other = -1;
+      double least = std::numeric_limits<double>::infinity();
+      for (const auto& s : r.slopes)
+        if (s.p != first && std::isfinite(s.slope[2][1]) && std::fabs(s.slope[2][1]) < least && s.p < 8)
+          least = std::fabs(s.slope[2][1]), other = s.p;
+      if (other < 0) other = first == 0 ? 1 : 0;
+      // The first apoptotic trajectory (else the first one).
+      std::size_t ti = 0;
+      for (std::size_t i = 0; i < items.size(); ++i)
+        if (items[i].truth == 1) { ti = i; break; }
+      const std::size_t seq = static_cast<std::size_t>(L) * D;
+      const float* base = ctx.base_pc().data() + ti * seq;
+      const std::uint8_t* real = ctx.base_real().data() + ti * static_cast<std::size_t>(L);
+      std::vector<int> frames;
+      for (int t = L - 1; t >= 0 && static_cast<int>(frames.size()) < cfg.example_frames; --t)
+        if (real[t]) frames.insert(frames.begin(), t);
+      for (int p : {first, other}) {
+        if (p < 0 || p >= D) continue;
+        std::vector<float> pcs;
+        for (double v : cfg.decode_shifts)
+          for (int t : frames) {
+            std::vector<float> row(base + static_cast<std::size_t>(t) * D, base + static_cast<std::size_t>(t + 1) * D);
+            row[static_cast<std::size_t>(p)] += static_cast<float>(v * scale[static_cast<std::size_t>(p)]);
+            pcs.insert(pcs.end(), row.begin(), row.end());
+          }
+        if (pcs.empty()) continue;
+        const auto lat = ms.pca().inverse(pcs);
+        const auto imgs = vae.decode(lat.data(), static_cast<std::int64_t>(lat.size() / D));
+        const std::size_t isz = static_cast<std::size_t>(kGlimpseSize) * kGlimpseSize * kGlimpseChannels;
+        // Common display range: percentiles of the decoded images at shift 0 (else all).
+        std::vector<double> v0, v1;
+        for (std::size_t k = 0; k < imgs.size() / isz; ++k)
+          for (std::size_t q = 0; q < isz / 2; ++q) v0.push_back(imgs[k * isz + q]), v1.push_back(imgs[k * isz + isz / 2 + q]);
+        const float lo = static_cast<float>(std::min(percentile(v0, 1), percentile(v1, 1)));
+        const float hi = static_cast<float>(std::max(percentile(v0, 99.5), percentile(v1, 99.5)));
+        std::vector<std::vector<report::Image>> rows;
+        std::size_t k = 0;
+        for (std::size_t si = 0; si < cfg.decode_shifts.size(); ++si) {
+          std::vector<report::Image> row;
+          for (std::size_t f = 0; f < frames.size(); ++f, ++k) row.push_back(render_glimpse(imgs.data() + k * isz, kGlimpseSize, lo, hi));
+          rows.push_back(row);
+        }
+        const auto file = out_dir / ("pc_shift_decoded_pc" + std::to_string(p) + ".png");
+        perturb::detail::write_png(file, tile_images(rows));
+        r.decoded_files.push_back(file.filename().string());
+      }
+    } catch (const Error& e) {
+      log_warn(std::string("pc-shift: decoded rows skipped: ") + e.what());
+    }
+  }
+  r.seconds = since(t0);
+  return r;
+}
+
+PcAblateResult run_pc_ablate(PerturbContext& ctx, const PerturbConfig& cfg) {
+  const auto t0 = Clock::now();
+  const ModelSet& ms = ctx.models();
+  const int D = ms.dims(), M = ms.num_models(), L = ms.max_len();
+  const auto& items = ctx.items();
+  auto modify = [&](int v, float* seq, const std::uint8_t* real) {
+    if (v == 0) return;
+    const int p = v - 1;
+    for (int t = 0; t < L; ++t)
+      if (real[t]) seq[static_cast<std::size_t>(t) * D + static_cast<std::size_t>(p)] = 0.f;  // PC mean
+  };
+  const auto pred = predict_variants(ms, items, ctx.base_pc(), ctx.base_real(), D + 1, modify, cfg.memory_budget_mb);
+  const std::size_t n = items.size();
+  auto variant = [&](int v) {
+    return std::vector<int>(pred.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(v) * n),
+                            pred.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(v + 1) * n));
+  };
+  std::vector<int> model, truth;
+  for (const auto& it : items) model.push_back(it.model), truth.push_back(it.truth);
+  PcAblateResult r;
+  r.num_models = M;
+  r.num_pcs = D;
+  const auto base = variant(0);
+  r.baseline = confusion_stats(M, model, truth, base);
+  const Strata st = make_strata(items, M);
+  for (int p = 0; p < D; ++p) {
+    const auto ab = variant(p + 1);
+    r.ablated.push_back(confusion_stats(M, model, truth, ab));
+    std::array<Interval, 2> drop;
+    for (int c = 0; c < 2; ++c)
+      drop[static_cast<std::size_t>(c)] = delta_recall(st, ab, base, c, cfg.bootstrap_reps,
+                                                       derive_seed(static_cast<std::uint64_t>(cfg.seed), 3000 + p * 2 + c),
+                                                       cfg.ci_level);
+    r.recall_drop.push_back(drop);
+  }
+  r.seconds = since(t0);
+  return r;
+}
+
+PcWindowResult run_pc_window(PerturbContext& ctx, const PerturbConfig& cfg, int pc) {
+  const auto t0 = Clock::now();
+  const ModelSet& ms = ctx.models();
+  const int D = ms.dims(), M = ms.num_models(), L = ms.max_len();
+  PcWindowResult r;
+  r.pc = pc >= 0 ? pc : default_pc(ctx);
+  if (r.pc >= D) throw ConfigError("pc-window: PC " + std::to_string(r.pc) + " out of range (D = " + std::to_string(D) + ")");
+  r.lengths = cfg.window_lengths;
+  r.shifts = cfg.window_shifts;
+  r.num_models = M;
+  const int NL = static_cast<int>(r.lengths.size()), NW = static_cast<int>(r.shifts.size());
+  const double scale = shift_scale(ms, cfg, r.pc);
+  const auto& items = ctx.items();
+  auto modify = [&](int v, float* seq, const std::uint8_t* real) {
+    const int w = v / NL, l = v % NL;
+    const float add = static_cast<float>(r.shifts[static_cast<std::size_t>(w)] * scale);
+    int left = r.lengths[static_cast<std::size_t>(l)];
+    for (int t = L - 1; t >= 0 && left > 0; --t)
+      if (real[t]) seq[static_cast<std::size_t>(t) * D + static_cast<std::size_t>(r.pc)] += add, --left;
+  };
+  Sweep sw;  // p = shift, s = window length
+  sw.num_p = NW;
+  sw.num_s = NL;
+  sw.n = static_cast<std::int64_t>(items.size());
+  sw.pred = predict_variants(ms, items, ctx.base_pc(), ctx.base_real(), NW * NL, modify, cfg.memory_budget_mb);
+  const Strata st = make_strata(items, M);
+  const auto f = sweep_fractions(sw, st);
+  // Reorder to (L, shift, M, 3, 3).
+  r.fractions.assign(f.size(), kNaN);
+  for (int w = 0; w < NW; ++w)
+    for (int l = 0; l < NL; ++l)
+      for (int m = 0; m < M; ++m)
+        for (int c = 0; c < 3; ++c)
+          for (int j = 0; j < 3; ++j) r.fractions[frac_index(l, w, m, c, j, NW, M)] = f[frac_index(w, l, m, c, j, NL, M)];
+  std::vector<double> logl;
+  for (int l : r.lengths) logl.push_back(std::log2(static_cast<double>(l)));
+  if (NL >= 2) {
+    const auto sl = sweep_slopes(sw, st, logl, 1.01, cfg.bootstrap_reps, derive_seed(static_cast<std::uint64_t>(cfg.seed), 41),
+                                 cfg.ci_level, cfg.correction);
+    for (const auto& s : sl) r.slope_vs_log_length.push_back(s.slope_apoptosis);
+  } else {
+    r.slope_vs_log_length.assign(static_cast<std::size_t>(NW), Interval{kNaN, kNaN, kNaN, kNaN, 1});
+  }
+  r.seconds = since(t0);
+  return r;
+}
+
+ShrinkNucleusResult run_shrink_nucleus(PerturbContext& ctx, const PerturbConfig& cfg, int pc) {
+  const auto t0 = Clock::now();
+  ShrinkNucleusResult r;
+  r.factors = cfg.shrink_factors;
+  r.num_models = ctx.models().num_models();
+  r.pc = pc >= 0 ? pc : ctx.nuclear_pc().pc;
+  std::vector<Condition> conds;
+  for (double f : r.factors) {
+    Condition c;
+    c.kind = Condition::kShrink;
+    c.factor = f;
+    conds.push_back(c);
+  }
+  const auto run = run_images(ctx, cfg, conds, r.pc, {}, "shrink_nucleus", -1);
+  r.trajectories = static_cast<std::int64_t>(run.subset.size());
+  r.frames = run.frames;
+  r.pc_change = run.pc_change;
+  r.central_area_ratio = run.area_ratio;
+  std::vector<PerturbItem> items;
+  for (int i : run.subset) items.push_back(ctx.items()[static_cast<std::size_t>(i)]);
+  const int M = r.num_models;
+  for (std::size_t c = 0; c < conds.size(); ++c) {
+    const auto f = fractions_of(items, run.pred[c], M);
+    r.fractions.insert(r.fractions.end(), f.begin(), f.end());
+  }
+  // Class-balanced apoptosis fraction vs factor (OLS over the grid).
+  std::vector<double> y;
+  for (std::size_t k = 0; k < r.factors.size(); ++k)
+    y.push_back(0.5 * (r.mean_fraction(static_cast<int>(k), 0, 1) + r.mean_fraction(static_cast<int>(k), 1, 1)));
+  if (r.factors.size() >= 2) {
+    const auto a = ols_slope_weights(r.factors, {0, static_cast<int>(r.factors.size()) - 1});
+    double s = 0;
+    for (std::size_t k = 0; k < y.size(); ++k) s += a[k] * y[k];
+    r.apoptosis_vs_factor_slope = s;
+  } else {
+    r.apoptosis_vs_factor_slope = kNaN;
+  }
+  r.pc_shift_apoptosis_slope = kNaN;
+  r.direction = "undetermined";
+  r.seconds = since(t0);
+  return r;
+}
+
+namespace {
+/// Compares shrink-nucleus with the pc-shift slope of the same PC: shrinking moves the PC by
+/// Δpc per unit factor (regression of pc_change on factor); the PC shift predicts an apoptosis
+/// change slope_pc · Δpc; consistent when its sign matches the observed slope vs factor.
+void compare_shrink(ShrinkNucleusResult& s, const PcShiftResult& p) {
+  if (s.pc < 0 || s.pc >= static_cast<int>(p.slopes.size())) return;
+  const double sp = p.slopes[static_cast<std::size_t>(s.pc)].slope[2][1] / p.pc_scale[static_cast<std::size_t>(s.pc)];
+  s.pc_shift_apoptosis_slope = sp;
+  if (s.factors.size() < 2 || !std::isfinite(sp) || !std::isfinite(s.apoptosis_vs_factor_slope)) return;
+  const auto a = ols_slope_weights(s.factors, {0, static_cast<int>(s.factors.size()) - 1});
+  double dpc = 0;
+  for (std::size_t k = 0; k < s.factors.size(); ++k) dpc += a[k] * s.pc_change[k];
+  const double predicted = sp * dpc;
+  if (predicted == 0 || s.apoptosis_vs_factor_slope == 0) return;
+  s.direction = (predicted > 0) == (s.apoptosis_vs_factor_slope > 0) ? "consistent" : "opposite";
+}
+}  // namespace
+
+std::vector<Verdict> perturb_verdicts(const PerturbAllResult& r, const PerturbConfig& cfg) {
+  VerdictInputs in;
+  in.world = r.world;
+  in.practical_threshold = cfg.practical_threshold;
+  if (r.switch_neighbours) {
+    in.have_switch = true;
+    in.delta_apoptosis_recall = r.switch_neighbours->delta_recall[1];
+  }
+  if (r.pc_shift) {
+    in.have_pc = true;
+    in.nuclear_pc = r.pc_shift->nuclear.pc;
+    if (in.nuclear_pc >= 0) in.nuclear_rho = r.pc_shift->nuclear.rho[static_cast<std::size_t>(in.nuclear_pc)];
+    in.top_pc = r.pc_shift->top_pc;
+    for (const auto& s : r.pc_shift->slopes) {
+      in.slope_apoptosis.push_back(s.slope[2][1]);
+      in.slope_ci_apoptosis.push_back(s.slope_apoptosis);
+      in.significant.push_back(s.significant);
+    }
+  }
+  return make_verdicts(in);
+}
+
+PerturbAllResult run_all(PerturbContext& ctx, const PerturbConfig& cfg, const std::filesystem::path& out_dir) {
+  cfg.validate();
+  PerturbAllResult r;
+  r.world = ctx.world();
+  const auto dir = out_dir.empty() ? out_dir : out_dir / "perturb";
+  if (!dir.empty()) std::filesystem::create_directories(dir);
+  const bool image_ok = !ctx.glimpses().empty() && ctx.has_vae();
+  if (cfg.runs("switch-neighbours") || cfg.runs("switch-centre")) {
+    if (!image_ok) {
+      log_warn("perturb: switch experiments skipped (need the glimpse file and the VAE)");
+    } else if (cfg.runs("switch-neighbours") && cfg.runs("switch-centre")) {
+      auto both = run_both_switches(ctx, cfg, dir);
+      r.switch_neighbours = std::move(both.first);
+      r.switch_centre = std::move(both.second);
+    } else if (cfg.runs("switch-neighbours")) {
+      r.switch_neighbours = run_switch(ctx, cfg, Switch::kNeighbours, dir);
+    } else {
+      r.switch_centre = run_switch(ctx, cfg, Switch::kCentre, dir);
+    }
+    if (r.switch_neighbours) log_info(r.switch_neighbours->brief());
+    if (r.switch_centre) log_info(r.switch_centre->brief());
+  }
+  if (cfg.runs("pc-shift")) {
+    r.pc_shift = run_pc_shift(ctx, cfg, dir);
+    log_info(r.pc_shift->brief());
+  }
+  if (cfg.runs("pc-ablate")) {
+    r.pc_ablate = run_pc_ablate(ctx, cfg);
+    log_info(r.pc_ablate->brief());
+  }
+  if (cfg.runs("pc-window")) {
+    int pc = ctx.nuclear_pc().pc;
+    if (pc < 0 && r.pc_shift) pc = r.pc_shift->top_pc;
+    r.pc_window = run_pc_window(ctx, cfg, pc);
+    log_info(r.pc_window->brief());
+  }
+  if (cfg.runs("shrink-nucleus")) {
+    if (!image_ok) {
+      log_warn("perturb: shrink-nucleus skipped (needs the glimpse file and the VAE)");
+    } else {
+      r.shrink_nucleus = run_shrink_nucleus(ctx, cfg);
+      if (r.pc_shift) compare_shrink(*r.shrink_nucleus, *r.pc_shift);
+      log_info(r.shrink_nucleus->brief());
+    }
+  }
+  r.verdicts = perturb_verdicts(r, cfg);
+  if (!dir.empty()) write_results(r, out_dir);
+  return r;
+}
+
+}  // namespace taupe

@@ -1,0 +1,26 @@
+#pragma once
+// Helpers shared by the perturbation .cpp files (not part of the public API).
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "taupe/perturb/analysis.h"
+#include "taupe/perturb/perturb.h"
+#include "taupe/report/image.h"
+
+namespace taupe::perturb::detail {
+
+Strata make_strata(const std::vector<PerturbItem>& items, int num_models);
+/// NaN -> null.
+nlohmann::json num(double v);
+nlohmann::json matrix_json(const Matrix3& m);
+nlohmann::json interval_json(const Interval& v);  ///< [estimate, lo, hi]
+nlohmann::json interval_full_json(const Interval& v);  ///< {estimate, ci, se, p}
+void write_png(const std::filesystem::path& path, const report::Image& img);
+/// Fractions (M, 3, 3) of items predicted as each class; NaN for empty (model, class).
+std::vector<double> fractions_of(const std::vector<PerturbItem>& items, const std::vector<int>& pred, int num_models);
+std::string fixed(double v, int digits = 3);
+
+}  // namespace taupe::perturb::detail

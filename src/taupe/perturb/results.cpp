@@ -1,0 +1,538 @@
+// Result views: tidy CSV tables, terminal briefs, JSON sections, summary.json filling, files.
+#include <cmath>
+#include <iomanip>
+#include <limits>
+#include <sstream>
+
+#include "taupe/core/atomic_file.h"
+#include "taupe/perturb/perturb.h"
+#include "taupe/perturb/perturb_internal.h"
+#include "taupe/report/summary.h"
+
+namespace taupe {
+
+using namespace perturb;
+using report::cell;
+using report::CsvTable;
+
+namespace perturb::detail {
+
+Strata make_strata(const std::vector<PerturbItem>& items, int num_models) {
+  Strata st;
+  st.num_models = num_models;
+  for (const auto& it : items) st.model.push_back(it.model), st.truth.push_back(it.truth);
+  st.finalize();
+  return st;
+}
+
+nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+nlohmann::json matrix_json(const Matrix3& m) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& row : m) {
+    nlohmann::json r = nlohmann::json::array();
+    for (double v : row) r.push_back(num(v));
+    j.push_back(r);
+  }
+  return j;
+}
+
+nlohmann::json interval_json(const Interval& v) { return {num(v.estimate), num(v.lo), num(v.hi)}; }
+
+nlohmann::json interval_full_json(const Interval& v) {
+  return {{"estimate", num(v.estimate)}, {"ci", {num(v.lo), num(v.hi)}}, {"se", num(v.se)}, {"p", num(v.p)}};
+}
+
+void write_png(const std::filesystem::path& path, const report::Image& img) {
+  write_text_atomic(path, report::encode_png(img));
+}
+
+std::vector<double> fractions_of(const std::vector<PerturbItem>& items, const std::vector<int>& pred, int num_models) {
+  std::vector<double> f(static_cast<std::size_t>(num_models) * 9, 0.0), n(static_cast<std::size_t>(num_models) * 3, 0.0);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto m = static_cast<std::size_t>(items[i].model);
+    f[m * 9 + static_cast<std::size_t>(items[i].truth) * 3 + static_cast<std::size_t>(pred[i])] += 1;
+    n[m * 3 + static_cast<std::size_t>(items[i].truth)] += 1;
+  }
+  for (std::size_t m = 0; m < static_cast<std::size_t>(num_models); ++m)
+    for (std::size_t c = 0; c < 3; ++c)
+      for (std::size_t j = 0; j < 3; ++j)
+        f[m * 9 + c * 3 + j] = n[m * 3 + c] > 0 ? f[m * 9 + c * 3 + j] / n[m * 3 + c] : std::nan("");
+  return f;
+}
+
+std::string fixed(double v, int digits) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(digits) << v;
+  return s.str();
+}
+
+}  // namespace perturb::detail
+
+using perturb::detail::fixed;
+using perturb::detail::interval_json;
+using perturb::detail::matrix_json;
+using perturb::detail::num;
+
+namespace {
+
+const char* kCls[3] = {"mitosis", "apoptosis", "synthetic"};
+const char* kCond[3] = {"unperturbed", "normalised", "switched"};
+
+report::Matrix to_matrix(const Matrix3& m) {
+  report::Matrix out(3, std::vector<double>(3));
+  for (int c = 0; c < 3; ++c)
+    for (int j = 0; j < 3; ++j) out[static_cast<std::size_t>(c)][static_cast<std::size_t>(j)] = m[c][j];
+  return out;
+}
+
+double mean_over_models(const std::vector<double>& f, std::size_t offset, std::size_t stride, int M) {
+  std::vector<double> v;
+  for (int m = 0; m < M; ++m) v.push_back(f[offset + static_cast<std::size_t>(m) * stride]);
+  return mean_sd_ignore_nan(v).first;
+}
+
+std::string confusion_text(const ConfusionStats& cs) {
+  std::ostringstream s;
+  for (int c = 0; c < 3; ++c) {
+    s << "    " << std::left << std::setw(10) << kCls[c] << std::right;
+    for (int j = 0; j < 3; ++j) s << "  " << fixed(cs.mean[c][j], 2) << " ± " << fixed(cs.sd[c][j], 2);
+    s << '\n';
+  }
+  return s.str();
+}
+
+nlohmann::json confusion_json(const ConfusionStats& cs) {
+  nlohmann::json per = nlohmann::json::array();
+  for (const auto& m : cs.per_model) per.push_back(matrix_json(m));
+  return {{"mean", matrix_json(cs.mean)}, {"sd", matrix_json(cs.sd)}, {"per_model", per}};
+}
+
+}  // namespace
+
+// ---- SwitchResult -----------------------------------------------------------------------------
+CsvTable SwitchResult::table() const {
+  CsvTable t({"experiment", "model", "condition", "true_class", "fraction_mitosis", "fraction_apoptosis",
+              "fraction_synthetic"});
+  for (int k = 0; k < 3; ++k)
+    for (int m = 0; m < num_models; ++m)
+      for (int c = 0; c < 3; ++c) {
+        const auto& row = confusion[static_cast<std::size_t>(k)].per_model[static_cast<std::size_t>(m)][c];
+        t.add_row({to_string(kind), cell(m), kCond[k], kCls[c], cell(row[0]), cell(row[1]), cell(row[2])});
+      }
+  return t;
+}
+
+std::string SwitchResult::brief() const {
+  std::ostringstream s;
+  s << to_string(kind) << ": " << trajectories << " trajectories, " << frames << " frames re-encoded ("
+    << fixed(frames_per_second, 0) << " frames/s), " << fixed(seconds, 1) << " s\n";
+  if (kind == Switch::kNeighbours) {
+    s << "  confusion unperturbed (rows true, cols mit/apo/syn, mean ± sd over " << num_models << " models):\n"
+      << confusion_text(confusion[0]) << "  normalised, not switched:\n" << confusion_text(confusion[1])
+      << "  switched:\n" << confusion_text(confusion[2]);
+    for (int c = 0; c < 2; ++c)
+      s << "  Δ " << kCls[c] << " recall (switched − normalised) " << format_interval(delta_recall[static_cast<std::size_t>(c)])
+        << "; vs unperturbed " << format_interval(delta_recall_vs_unperturbed[static_cast<std::size_t>(c)])
+        << "; normalisation alone " << format_interval(normalisation_effect[static_cast<std::size_t>(c)]) << '\n';
+  } else {
+    s << "  real trajectories predicted synthetic after switching the central cell: " << fixed(synthetic_fraction, 3)
+      << " ± " << fixed(synthetic_fraction_sd, 3) << " (normalised, not switched: "
+      << fixed(0.5 * (confusion[1].mean[0][2] + confusion[1].mean[1][2]), 3) << ")\n";
+  }
+  return s.str();
+}
+
+nlohmann::json SwitchResult::to_json() const {
+  nlohmann::json d = nlohmann::json::object(), dv = nlohmann::json::object(), dn = nlohmann::json::object();
+  for (int c = 0; c < 2; ++c) {
+    d[kCls[c]] = interval_json(delta_recall[static_cast<std::size_t>(c)]);
+    dv[kCls[c]] = interval_json(delta_recall_vs_unperturbed[static_cast<std::size_t>(c)]);
+    dn[kCls[c]] = interval_json(normalisation_effect[static_cast<std::size_t>(c)]);
+  }
+  nlohmann::json j = {{"experiment", to_string(kind)},
+                      {"confusion_mean", matrix_json(confusion[2].mean)},
+                      {"confusion_std", matrix_json(confusion[2].sd)},
+                      {"delta_recall", d},
+                      {"delta_recall_vs_unperturbed", dv},
+                      {"normalisation_effect", dn},
+                      {"synthetic_fraction", num(synthetic_fraction)},
+                      {"synthetic_fraction_sd", num(synthetic_fraction_sd)},
+                      {"trajectories", trajectories},
+                      {"frames", frames},
+                      {"frames_per_second", num(frames_per_second)},
+                      {"seconds", num(seconds)},
+                      {"examples", example_files}};
+  for (int k = 0; k < 3; ++k) j["confusion"][kCond[k]] = confusion_json(confusion[static_cast<std::size_t>(k)]);
+  return j;
+}
+
+// ---- PcShiftResult -----------------------------------------------------------------------------
+double PcShiftResult::mean_fraction(int pc, int s, int c, int j) const {
+  const int S = static_cast<int>(shifts.size());
+  return mean_over_models(fractions, frac_index(pc, s, 0, c, j, S, num_models), 9, num_models);
+}
+double PcShiftResult::sd_fraction(int pc, int s, int c, int j) const {
+  const int S = static_cast<int>(shifts.size());
+  std::vector<double> v;
+  for (int m = 0; m < num_models; ++m) v.push_back(fractions[frac_index(pc, s, m, c, j, S, num_models)]);
+  return mean_sd_ignore_nan(v).second;
+}
+
+CsvTable PcShiftResult::table() const {
+  CsvTable t({"model", "pc", "shift", "shift_pc_units", "true_class", "fraction_mitosis", "fraction_apoptosis",
+              "fraction_synthetic"});
+  const int S = static_cast<int>(shifts.size());
+  for (int p = 0; p < num_pcs; ++p)
+    for (int s = 0; s < S; ++s)
+      for (int m = 0; m < num_models; ++m)
+        for (int c = 0; c < 2; ++c) {
+          const auto i = frac_index(p, s, m, c, 0, S, num_models);
+          t.add_row({cell(m), cell(p), cell(shifts[static_cast<std::size_t>(s)]),
+                     cell(shifts[static_cast<std::size_t>(s)] * pc_scale[static_cast<std::size_t>(p)]), kCls[c],
+                     cell(fractions[i]), cell(fractions[i + 1]), cell(fractions[i + 2])});
+        }
+  return t;
+}
+
+CsvTable PcShiftResult::slopes_table() const {
+  CsvTable t({"pc", "range_lo", "range_hi", "slope_mitosis", "slope_apoptosis", "slope_apoptosis_ci_lo",
+              "slope_apoptosis_ci_hi", "slope_apoptosis_se", "p", "p_adjusted", "significant", "sign_agreement",
+              "slope_apoptosis_true_mitosis", "slope_apoptosis_true_apoptosis", "slope_mitosis_ci_lo",
+              "slope_mitosis_ci_hi", "rho_nuclear_area"});
+  for (const auto& s : slopes) {
+    const double lo = s.range.first >= 0 ? shifts[static_cast<std::size_t>(s.range.first)] : std::nan("");
+    const double hi = s.range.first >= 0 ? shifts[static_cast<std::size_t>(s.range.second)] : std::nan("");
+    const double rho = s.p < static_cast<int>(nuclear.rho.size()) ? nuclear.rho[static_cast<std::size_t>(s.p)] : std::nan("");
+    t.add_row({cell(s.p), cell(lo), cell(hi), cell(s.slope[2][0]), cell(s.slope[2][1]), cell(s.slope_apoptosis.lo),
+               cell(s.slope_apoptosis.hi), cell(s.slope_apoptosis.se), cell(s.slope_apoptosis.p), cell(s.p_adjusted),
+               cell(s.significant), cell(s.sign_agreement), cell(s.slope[0][1]), cell(s.slope[1][1]),
+               cell(s.slope_mitosis.lo), cell(s.slope_mitosis.hi), cell(rho)});
+  }
+  return t;
+}
+
+std::string PcShiftResult::brief() const {
+  std::ostringstream s;
+  s << "pc-shift: " << num_pcs << " PCs × " << shifts.size() << " shifts (" << units << ") × " << num_models
+    << " models, " << predictions << " predictions in " << fixed(seconds, 1) << " s ("
+    << fixed(seconds > 0 ? predictions / seconds : 0, 0) << " /s)\n";
+  if (nuclear.pc >= 0)
+    s << "  nuclear-size PC " << nuclear.pc << " (Spearman ρ with nuclear area " << fixed(nuclear.rho[static_cast<std::size_t>(nuclear.pc)], 2)
+      << " over " << nuclear.frames << " frames)\n";
+  // Top 5 PCs by |slope|.
+  std::vector<const SlopeResult*> order;
+  for (const auto& x : slopes)
+    if (std::isfinite(x.slope[2][1])) order.push_back(&x);
+  std::sort(order.begin(), order.end(),
+            [](const SlopeResult* a, const SlopeResult* b) { return std::fabs(a->slope[2][1]) > std::fabs(b->slope[2][1]); });
+  int nsig = 0;
+  for (const auto& x : slopes) nsig += x.significant;
+  s << "  apoptosis slope per shift unit (class-balanced, realistic range), top PCs; " << nsig << " of " << num_pcs
+    << " significant after correction:\n";
+  for (std::size_t k = 0; k < order.size() && k < 5; ++k) {
+    const auto& x = *order[k];
+    s << "    PC " << std::setw(2) << x.p << "  " << format_interval(x.slope_apoptosis) << "  p_adj "
+      << std::setprecision(2) << std::scientific << x.p_adjusted << std::defaultfloat << "  sign agreement "
+      << fixed(x.sign_agreement, 2) << "  range [" << shifts[static_cast<std::size_t>(x.range.first)] << ", "
+      << shifts[static_cast<std::size_t>(x.range.second)] << "]\n";
+  }
+  return s.str();
+}
+
+nlohmann::json PcShiftResult::to_json() const {
+  nlohmann::json per = nlohmann::json::array();
+  for (const auto& x : slopes) {
+    const bool has = x.range.first >= 0;
+    per.push_back({{"pc", x.p},
+                   {"slope_mitosis", num(x.slope[2][0])},
+                   {"slope_apoptosis", num(x.slope[2][1])},
+                   {"slope_ci_apoptosis", {num(x.slope_apoptosis.lo), num(x.slope_apoptosis.hi)}},
+                   {"slope_ci_mitosis", {num(x.slope_mitosis.lo), num(x.slope_mitosis.hi)}},
+                   {"p_adjusted", num(x.p_adjusted)},
+                   {"significant", x.significant},
+                   {"sign_agreement", num(x.sign_agreement)},
+                   {"realistic_range",
+                    {has ? num(shifts[static_cast<std::size_t>(x.range.first)]) : nullptr,
+                     has ? num(shifts[static_cast<std::size_t>(x.range.second)]) : nullptr}},
+                   {"rho_nuclear_area",
+                    x.p < static_cast<int>(nuclear.rho.size()) ? num(nuclear.rho[static_cast<std::size_t>(x.p)]) : nullptr}});
+  }
+  nlohmann::json rc = nlohmann::json::array();
+  for (const auto& e : range_confusion)
+    rc.push_back({{"low", {{"mean", matrix_json(e[0].mean)}, {"sd", matrix_json(e[0].sd)}}},
+                  {"high", {{"mean", matrix_json(e[1].mean)}, {"sd", matrix_json(e[1].sd)}}}});
+  return {{"shifts", shifts},
+          {"units", units},
+          {"pc_scale", pc_scale},
+          {"per_pc", per},
+          {"top_pc", top_pc},
+          {"nuclear_pc", nuclear.pc},
+          {"range_confusion", rc},
+          {"decoded", decoded_files},
+          {"predictions", predictions},
+          {"seconds", num(seconds)}};
+}
+
+// ---- PcAblateResult ----------------------------------------------------------------------------
+CsvTable PcAblateResult::table() const {
+  CsvTable t({"model", "pc", "true_class", "fraction_mitosis", "fraction_apoptosis", "fraction_synthetic"});
+  for (int p = -1; p < num_pcs; ++p) {
+    const auto& cs = p < 0 ? baseline : ablated[static_cast<std::size_t>(p)];
+    for (int m = 0; m < num_models; ++m)
+      for (int c = 0; c < 2; ++c) {
+        const auto& row = cs.per_model[static_cast<std::size_t>(m)][c];
+        t.add_row({cell(m), p < 0 ? std::string("none") : cell(p), kCls[c], cell(row[0]), cell(row[1]), cell(row[2])});
+      }
+  }
+  return t;
+}
+
+std::string PcAblateResult::brief() const {
+  std::ostringstream s;
+  s << "pc-ablate: recall drop when a PC is set to its mean (baseline recall mitosis " << fixed(baseline.mean[0][0], 2)
+    << ", apoptosis " << fixed(baseline.mean[1][1], 2) << "), largest:\n";
+  std::vector<int> order(static_cast<std::size_t>(num_pcs));
+  for (int p = 0; p < num_pcs; ++p) order[static_cast<std::size_t>(p)] = p;
+  auto key = [&](int p) {
+    return std::fabs(recall_drop[static_cast<std::size_t>(p)][0].estimate) + std::fabs(recall_drop[static_cast<std::size_t>(p)][1].estimate);
+  };
+  std::sort(order.begin(), order.end(), [&](int a, int b) { return key(a) > key(b); });
+  for (std::size_t k = 0; k < order.size() && k < 5; ++k) {
+    const int p = order[k];
+    s << "    PC " << std::setw(2) << p << "  mitosis " << format_interval(recall_drop[static_cast<std::size_t>(p)][0])
+      << "  apoptosis " << format_interval(recall_drop[static_cast<std::size_t>(p)][1]) << '\n';
+  }
+  return s.str();
+}
+
+nlohmann::json PcAblateResult::to_json() const {
+  nlohmann::json per = nlohmann::json::array();
+  for (int p = 0; p < num_pcs; ++p)
+    per.push_back({{"pc", p},
+                   {"recall_drop", {{"mitosis", interval_json(recall_drop[static_cast<std::size_t>(p)][0])},
+                                    {"apoptosis", interval_json(recall_drop[static_cast<std::size_t>(p)][1])}}},
+                   {"confusion_mean", matrix_json(ablated[static_cast<std::size_t>(p)].mean)}});
+  return {{"baseline_confusion_mean", matrix_json(baseline.mean)}, {"per_pc", per}, {"seconds", num(seconds)}};
+}
+
+// ---- PcWindowResult ----------------------------------------------------------------------------
+double PcWindowResult::mean_fraction(int l, int s, int c, int j) const {
+  const int W = static_cast<int>(shifts.size());
+  return mean_over_models(fractions, frac_index(l, s, 0, c, j, W, num_models), 9, num_models);
+}
+
+CsvTable PcWindowResult::table() const {
+  CsvTable t({"model", "pc", "window", "shift", "true_class", "fraction_mitosis", "fraction_apoptosis",
+              "fraction_synthetic"});
+  const int W = static_cast<int>(shifts.size());
+  for (std::size_t l = 0; l < lengths.size(); ++l)
+    for (int w = 0; w < W; ++w)
+      for (int m = 0; m < num_models; ++m)
+        for (int c = 0; c < 2; ++c) {
+          const auto i = frac_index(static_cast<int>(l), w, m, c, 0, W, num_models);
+          t.add_row({cell(m), cell(pc), cell(lengths[l]), cell(shifts[static_cast<std::size_t>(w)]), kCls[c],
+                     cell(fractions[i]), cell(fractions[i + 1]), cell(fractions[i + 2])});
+        }
+  return t;
+}
+
+std::string PcWindowResult::brief() const {
+  std::ostringstream s;
+  s << "pc-window: PC " << pc << " shifted on the last L real frames only; class-balanced apoptosis fraction:\n    L      ";
+  for (double v : shifts) s << std::setw(8) << v;
+  s << '\n';
+  for (std::size_t l = 0; l < lengths.size(); ++l) {
+    s << "    " << std::setw(5) << lengths[l] << "  ";
+    for (std::size_t w = 0; w < shifts.size(); ++w)
+      s << std::setw(8)
+        << fixed(0.5 * (mean_fraction(static_cast<int>(l), static_cast<int>(w), 0, 1) +
+                        mean_fraction(static_cast<int>(l), static_cast<int>(w), 1, 1)), 3);
+    s << '\n';
+  }
+  s << "    slope vs log2 L per shift:";
+  for (std::size_t w = 0; w < shifts.size(); ++w) s << "  " << shifts[w] << ": " << format_interval(slope_vs_log_length[w]);
+  s << '\n';
+  return s.str();
+}
+
+nlohmann::json PcWindowResult::to_json() const {
+  nlohmann::json apo = nlohmann::json::array(), sl = nlohmann::json::array();
+  for (std::size_t l = 0; l < lengths.size(); ++l) {
+    nlohmann::json row = nlohmann::json::array();
+    for (std::size_t w = 0; w < shifts.size(); ++w)
+      row.push_back(num(0.5 * (mean_fraction(static_cast<int>(l), static_cast<int>(w), 0, 1) +
+                               mean_fraction(static_cast<int>(l), static_cast<int>(w), 1, 1))));
+    apo.push_back(row);
+  }
+  for (const auto& v : slope_vs_log_length) sl.push_back(interval_json(v));
+  return {{"pc", pc}, {"lengths", lengths}, {"shifts", shifts}, {"apoptosis_fraction", apo},
+          {"slope_vs_log2_length", sl}, {"seconds", num(seconds)}};
+}
+
+// ---- ShrinkNucleusResult -------------------------------------------------------------------------
+double ShrinkNucleusResult::mean_fraction(int f, int c, int j) const {
+  return mean_over_models(fractions, static_cast<std::size_t>(f) * num_models * 9 + static_cast<std::size_t>(c) * 3 + j, 9,
+                          num_models);
+}
+
+CsvTable ShrinkNucleusResult::table() const {
+  CsvTable t({"model", "factor", "true_class", "fraction_mitosis", "fraction_apoptosis", "fraction_synthetic"});
+  for (std::size_t f = 0; f < factors.size(); ++f)
+    for (int m = 0; m < num_models; ++m)
+      for (int c = 0; c < 2; ++c) {
+        const std::size_t i = (f * static_cast<std::size_t>(num_models) + static_cast<std::size_t>(m)) * 9 + static_cast<std::size_t>(c) * 3;
+        t.add_row({cell(m), cell(factors[f]), kCls[c], cell(fractions[i]), cell(fractions[i + 1]), cell(fractions[i + 2])});
+      }
+  return t;
+}
+
+std::string ShrinkNucleusResult::brief() const {
+  std::ostringstream s;
+  s << "shrink-nucleus: " << trajectories << " trajectories, " << frames << " frames, " << fixed(seconds, 1) << " s\n";
+  s << "    factor  area ratio  ΔPC" << pc << "   apoptosis (class-balanced)  synthetic\n";
+  for (std::size_t f = 0; f < factors.size(); ++f) {
+    const int k = static_cast<int>(f);
+    s << "    " << std::setw(6) << factors[f] << "  " << std::setw(10) << fixed(central_area_ratio[f], 3) << "  "
+      << std::setw(6) << fixed(pc_change[f], 3) << "  " << std::setw(10)
+      << fixed(0.5 * (mean_fraction(k, 0, 1) + mean_fraction(k, 1, 1)), 3) << "  " << std::setw(16)
+      << fixed(0.5 * (mean_fraction(k, 0, 2) + mean_fraction(k, 1, 2)), 3) << '\n';
+  }
+  s << "    apoptosis slope per unit factor " << fixed(apoptosis_vs_factor_slope, 3) << "; vs PC-shift direction: "
+    << direction << '\n';
+  return s.str();
+}
+
+nlohmann::json ShrinkNucleusResult::to_json() const {
+  nlohmann::json apo = nlohmann::json::array(), syn = nlohmann::json::array(), pcc = nlohmann::json::array(),
+                 area = nlohmann::json::array();
+  for (std::size_t f = 0; f < factors.size(); ++f) {
+    const int k = static_cast<int>(f);
+    apo.push_back(num(0.5 * (mean_fraction(k, 0, 1) + mean_fraction(k, 1, 1))));
+    syn.push_back(num(0.5 * (mean_fraction(k, 0, 2) + mean_fraction(k, 1, 2))));
+    pcc.push_back(num(pc_change[f]));
+    area.push_back(num(central_area_ratio[f]));
+  }
+  return {{"factors", factors},
+          {"pc", pc},
+          {"apoptosis_fraction", apo},
+          {"synthetic_fraction", syn},
+          {"pc_change", pcc},
+          {"central_area_ratio", area},
+          {"apoptosis_vs_factor_slope", num(apoptosis_vs_factor_slope)},
+          {"pc_shift_apoptosis_slope", num(pc_shift_apoptosis_slope)},
+          {"direction", direction},
+          {"trajectories", trajectories},
+          {"seconds", num(seconds)}};
+}
+
+// ---- PerturbAllResult ----------------------------------------------------------------------------
+std::string PerturbAllResult::brief() const {
+  std::ostringstream s;
+  if (switch_neighbours) s << switch_neighbours->brief();
+  if (switch_centre) s << switch_centre->brief();
+  if (pc_shift) s << pc_shift->brief();
+  if (pc_ablate) s << pc_ablate->brief();
+  if (pc_window) s << pc_window->brief();
+  if (shrink_nucleus) s << shrink_nucleus->brief();
+  if (!verdicts.empty()) {
+    s << "verdicts" << (world.empty() ? " (real data: no ground truth)" : "") << ":\n";
+    for (const auto& v : verdicts) s << "  " << v.experiment << ": " << v.conclusion << '\n';
+  }
+  return s.str();
+}
+
+nlohmann::json PerturbAllResult::to_json() const {
+  nlohmann::json j = nlohmann::json::object();
+  j["world"] = world.empty() ? nlohmann::json(nullptr) : nlohmann::json(world);
+  if (switch_neighbours) j["switch_neighbours"] = switch_neighbours->to_json();
+  if (switch_centre) j["switch_centre"] = switch_centre->to_json();
+  if (pc_shift) j["pc_shift"] = pc_shift->to_json();
+  if (pc_ablate) j["pc_ablate"] = pc_ablate->to_json();
+  if (pc_window) j["pc_window"] = pc_window->to_json();
+  if (shrink_nucleus) j["shrink_nucleus"] = shrink_nucleus->to_json();
+  nlohmann::json v = nlohmann::json::array();
+  for (const auto& x : verdicts)
+    v.push_back({{"experiment", x.experiment},
+                 {"conclusion", x.conclusion},
+                 {"causal", x.causal},
+                 {"expected", x.has_truth ? nlohmann::json(x.expected) : nlohmann::json(nullptr)},
+                 {"correct", x.has_truth ? nlohmann::json(x.correct) : nlohmann::json(nullptr)}});
+  j["verdicts"] = v;
+  j["files"] = files;
+  return j;
+}
+
+void PerturbAllResult::fill_summary(report::RunSummary& s) const {
+  if (switch_neighbours) {
+    s.switch_neighbours.confusion_mean = to_matrix(switch_neighbours->confusion[2].mean);
+    s.switch_neighbours.confusion_std = to_matrix(switch_neighbours->confusion[2].sd);
+    s.switch_neighbours.delta_recall.clear();
+    for (int c = 0; c < 2; ++c) {
+      const auto& d = switch_neighbours->delta_recall[static_cast<std::size_t>(c)];
+      s.switch_neighbours.delta_recall[kCls[c]] = report::Estimate{d.estimate, d.lo, d.hi};
+    }
+  }
+  if (switch_centre) s.switch_centre.synthetic_fraction = switch_centre->synthetic_fraction;
+  if (pc_shift) {
+    s.pc_shift.shifts = pc_shift->shifts;
+    s.pc_shift.per_pc.clear();
+    for (const auto& x : pc_shift->slopes) {
+      report::PcShiftEntry e;
+      e.pc = x.p;
+      e.slope_mitosis = x.slope[2][0];
+      e.slope_apoptosis = x.slope[2][1];
+      e.slope_ci_apoptosis = {x.slope_apoptosis.lo, x.slope_apoptosis.hi};
+      const double nan = std::numeric_limits<double>::quiet_NaN();
+      e.realistic_range = x.range.first >= 0
+                              ? std::array<double, 2>{pc_shift->shifts[static_cast<std::size_t>(x.range.first)],
+                                                      pc_shift->shifts[static_cast<std::size_t>(x.range.second)]}
+                              : std::array<double, 2>{nan, nan};
+      e.rho_nuclear_area = x.p < static_cast<int>(pc_shift->nuclear.rho.size())
+                               ? pc_shift->nuclear.rho[static_cast<std::size_t>(x.p)]
+                               : nan;
+      s.pc_shift.per_pc.push_back(e);
+    }
+    s.pc_shift.top_pc = std::max(0, pc_shift->top_pc);
+  }
+  if (!world.empty()) {
+    report::GroundTruthSummary g;
+    g.world = world;
+    for (const auto& v : verdicts) g.verdicts.push_back({v.experiment, v.conclusion, v.correct});
+    s.ground_truth = g;
+  }
+  if (pc_ablate) s.extra["pc_ablate"] = pc_ablate->to_json();
+  if (pc_window) s.extra["pc_window"] = pc_window->to_json();
+  if (shrink_nucleus) s.extra["shrink_nucleus"] = shrink_nucleus->to_json();
+}
+
+void write_results(PerturbAllResult& r, const std::filesystem::path& out_dir) {
+  const auto dir = out_dir / "perturb";
+  std::filesystem::create_directories(dir);
+  auto csv = [&](const std::string& name, const CsvTable& t) {
+    report::write_csv(dir / name, t);
+    r.files.push_back(name);
+  };
+  if (r.switch_neighbours) {
+    csv("switch_neighbours.csv", r.switch_neighbours->table());
+    for (const auto& f : r.switch_neighbours->example_files) r.files.push_back(f);
+  }
+  if (r.switch_centre) csv("switch_centre.csv", r.switch_centre->table());
+  if (r.pc_shift) {
+    csv("pc_shift.csv", r.pc_shift->table());
+    csv("pc_shift_slopes.csv", r.pc_shift->slopes_table());
+    for (const auto& f : r.pc_shift->decoded_files) r.files.push_back(f);
+  }
+  if (r.pc_ablate) csv("pc_ablate.csv", r.pc_ablate->table());
+  if (r.pc_window) csv("pc_window.csv", r.pc_window->table());
+  if (r.shrink_nucleus) csv("shrink_nucleus.csv", r.shrink_nucleus->table());
+  CsvTable v({"experiment", "conclusion", "causal", "expected", "correct"});
+  for (const auto& x : r.verdicts)
+    v.add_row({x.experiment, x.conclusion, cell(x.causal), x.has_truth ? cell(x.expected) : "",
+               x.has_truth ? cell(x.correct) : ""});
+  csv("verdicts.csv", v);
+  r.files.push_back("perturb.json");
+  write_text_atomic(dir / "perturb.json", r.to_json().dump(2) + "\n");
+}
+
+}  // namespace taupe
