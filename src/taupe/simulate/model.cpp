@@ -1,6 +1,7 @@
 #include "taupe/simulate/model.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <utility>
@@ -115,7 +116,11 @@ class Model {
   // ---- geometry -----------------------------------------------------------------------------
   double wrapx(double x) const { x = std::fmod(x, lx_); return x < 0 ? x + lx_ : x; }
   double wrapy(double y) const { y = std::fmod(y, ly_); return y < 0 ? y + ly_ : y; }
-  double dmin(double d, double l) const { return d - l * std::round(d / l); }
+  static double dmin(double d, double l) {
+    if (d > 0.5 * l) return d - l;
+    if (d < -0.5 * l) return d + l;
+    return d;
+  }
   double target_area(const Cell& c) const {
     double a = c.a_birth * (1.0 + cfg_.growth * std::min(c.phase, 1.0));
     if (c.morph == Morph::kApoptosis) {
@@ -143,7 +148,7 @@ class Model {
     for (std::size_t i = 0; i < cells_.size(); ++i) bin_cells_[static_cast<std::size_t>(fill[cell_bin_[i]]++)] = static_cast<int>(i);
   }
 
-  /// Calls fn(j, dx, dy, d) for every other cell within `reach` bins (minimal image), once per cell.
+  /// Calls fn(j, dx, dy, squared distance) for every other cell within `reach` bins (minimal image), once per cell.
   template <class Fn>
   void for_neighbours(std::size_t i, int reach, Fn&& fn) const {
     const int b = cell_bin_[i];
@@ -157,7 +162,7 @@ class Model {
           if (j == i) continue;
           const double dx = dmin(cells_[j].x - cells_[i].x, lx_);
           const double dy = dmin(cells_[j].y - cells_[i].y, ly_);
-          fn(j, dx, dy, std::sqrt(dx * dx + dy * dy));
+          fn(j, dx, dy, dx * dx + dy * dy);
         }
       }
   }
@@ -177,9 +182,11 @@ class Model {
     std::vector<double> fx(cells_.size(), 0.0), fy(cells_.size(), 0.0);
     for (std::size_t i = 0; i < cells_.size(); ++i) {
       const Cell& ci = cells_[i];
-      for_neighbours(i, 1, [&](std::size_t j, double dx, double dy, double d) {
-        const double ov = ci.radius + cells_[j].radius - d;
-        if (ov <= 0 || d <= 1e-9) return;
+      for_neighbours(i, 1, [&](std::size_t j, double dx, double dy, double d2) {
+        const double rr = ci.radius + cells_[j].radius;
+        if (d2 >= rr * rr || d2 <= 1e-18) return;
+        const double d = std::sqrt(d2);
+        const double ov = rr - d;
         const double keff = 2 * ci.k * cells_[j].k / (ci.k + cells_[j].k);
         fx[i] -= keff * ov * dx / d;
         fy[i] -= keff * ov * dy / d;
@@ -209,26 +216,41 @@ class Model {
     build_bins(2 * max_r_ + 1e-6);
     const int reach = static_cast<int>(std::ceil(cutoff / std::min(lx_ / nbx_, ly_ / nby_)));
     const double ema_c = 1.0 - std::exp(-1.0 / 8.0);
+    static const auto rays = [] {
+      std::array<std::pair<double, double>, kRays> r{};
+      for (int k = 0; k < kRays; ++k) r[k] = {std::cos(2 * M_PI * k / kRays), std::sin(2 * M_PI * k / kRays)};
+      return r;
+    }();
+    const double dens_r2 = kDensityRadiusUm * kDensityRadiusUm;
     for (std::size_t i = 0; i < cells_.size(); ++i) {
       Cell& c = cells_[i];
       double ext[kRays];
+      std::int64_t owner[kRays];
       for (double& e : ext) e = c.radius;
+      for (auto& o : owner) o = -1;
       int nwt = 0, nscrib = 0, ndens = 1;
-      for_neighbours(i, reach, [&](std::size_t j, double dx, double dy, double d) {
+      for_neighbours(i, reach, [&](std::size_t j, double dx, double dy, double d2) {
         const Cell& o = cells_[j];
-        if (d < kDensityRadiusUm) ++ndens;
-        const double ov = c.radius + o.radius - d;
-        if (ov <= 0 || d <= 1e-9) return;
-        if (o.type == CellType::kWildType) ++nwt; else ++nscrib;
+        if (d2 < dens_r2) ++ndens;
+        const double rr = c.radius + o.radius;
+        if (d2 >= rr * rr || d2 <= 1e-18) return;
+        const double d = std::sqrt(d2);
+        const double ov = rr - d;
         // Boundary plane: each cell yields overlap in proportion to the other's stiffness.
         const double p = std::max(0.2 * c.radius, c.radius - ov * o.k / (c.k + o.k));
         const double ux = dx / d, uy = dy / d;
         for (int r = 0; r < kRays; ++r) {
-          const double a = 2 * M_PI * r / kRays;
-          const double dn = std::cos(a) * ux + std::sin(a) * uy;
-          if (dn > 1e-6) ext[r] = std::min(ext[r], p / dn);
+          const double dn = rays[r].first * ux + rays[r].second * uy;
+          if (dn > 1e-6 && p < ext[r] * dn) { ext[r] = p / dn; owner[r] = static_cast<std::int64_t>(j); }
         }
       });
+      // Neighbours in contact = cells that bound the available area (share an edge of the
+      // Voronoi-like polygon), not merely overlapping discs: counts do not grow with size.
+      std::sort(owner, owner + kRays);
+      for (int r = 0; r < kRays; ++r) {
+        if (owner[r] < 0 || (r > 0 && owner[r] == owner[r - 1])) continue;
+        if (cells_[static_cast<std::size_t>(owner[r])].type == CellType::kWildType) ++nwt; else ++nscrib;
+      }
       double area = 0;
       for (double e : ext) area += 0.5 * e * e * (2 * M_PI / kRays);
       c.area = area;
@@ -370,7 +392,10 @@ class Model {
         }
         continue;
       }
-      const double p_die = 1.0 - std::exp(-c.hazard * frame_h_);
+      // Cells become competent to die a few hours into the cycle (no apoptosis right after
+      // division, when the sister is still the nearest neighbour).
+      const double h_eff = c.phase >= cfg_.apoptosis_min_phase ? c.hazard : 0.0;
+      const double p_die = 1.0 - std::exp(-h_eff * frame_h_);
       if (rng_.uniform() < p_die) {
         c.morph = Morph::kApoptosis;
         c.morph_t = 0;

@@ -45,6 +45,7 @@ struct SimConfig {
   double contact_wt_half = 4.0;            ///< contact: WT neighbours in contact at half max
   double contact_wt_width = 0.8;
   double neutral_apoptosis_per_h = 0.05;   ///< neutral: constant scrib hazard
+  double apoptosis_min_phase = 0.3;  ///< apoptosis competence starts at this cell-cycle phase
   int mitosis_frames = 8;            ///< visible condensation → metaphase before the daughters appear
   int apoptosis_frames = 10;         ///< visible pyknosis / fragmentation before the nucleus disappears
   // ---- imaging --------------------------------------------------------------------------
@@ -100,6 +101,7 @@ struct SimConfig {
     v("contact_wt_half", contact_wt_half, "contact world: WT neighbours in contact at half max");
     v("contact_wt_width", contact_wt_width, "contact world: logistic width (neighbours)");
     v("neutral_apoptosis_per_h", neutral_apoptosis_per_h, "neutral world: constant scrib hazard");
+    v("apoptosis_min_phase", apoptosis_min_phase, "cell-cycle phase from which cells can commit apoptosis");
     v("mitosis_frames", mitosis_frames, "frames of visible mitotic morphology before division");
     v("apoptosis_frames", apoptosis_frames, "frames of visible pyknosis before disappearance");
     v("gfp_brightness", gfp_brightness, "GFP nucleus brightness (photo-electrons)");
@@ -153,6 +155,7 @@ struct SimConfig {
     check_ge("simulate.contact_hazard_max_per_h", contact_hazard_max_per_h, 0.0);
     check_gt("simulate.contact_wt_width", contact_wt_width, 0.0);
     check_ge("simulate.neutral_apoptosis_per_h", neutral_apoptosis_per_h, 0.0);
+    check_range("simulate.apoptosis_min_phase", apoptosis_min_phase, 0.0, 0.95);
     check_range("simulate.mitosis_frames", mitosis_frames, 2, 100);
     check_range("simulate.apoptosis_frames", apoptosis_frames, 2, 100);
     check_gt("simulate.gfp_brightness", gfp_brightness, 0.0);

@@ -1,0 +1,244 @@
+// Simulator unit tests at tiny scale: determinism, event timeline vs cutoff, glimpse geometry,
+// imaging, and equality of the two glimpse paths (straight from the simulation vs from the
+// written movie).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "taupe/core/atomic_file.h"
+#include "taupe/core/stats.h"
+#include <unistd.h>
+#include "taupe/dataset/movie.h"
+#include "taupe/simulate/render.h"
+#include "taupe/simulate/simulate.h"
+#include "sim_test_support.h"
+
+using namespace taupe;
+using taupe::testing_sim::tiny_extract;
+using taupe::testing_sim::tiny_sim;
+namespace fs = std::filesystem;
+
+namespace {
+const FovHistory& tiny_history() {
+  static const FovHistory h = simulate_fov(tiny_sim(), 7, 0);
+  return h;
+}
+fs::path temp_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("taupe_sim_test_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+}  // namespace
+
+TEST(SimConfig, ValidateNamesTheKey) {
+  SimConfig c;
+  c.world = "magic";
+  try {
+    c.validate();
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("simulate.world"), std::string::npos);
+  }
+  c = SimConfig{};
+  c.bit_depth = 12;
+  EXPECT_THROW(c.validate(), ConfigError);
+  ExtractConfig e;
+  e.glimpse_types = "all";
+  EXPECT_THROW(e.validate(), ConfigError);
+}
+
+TEST(Simulator, SameSeedSameHistoryDifferentSeedDifferent) {
+  const FovHistory a = simulate_fov(tiny_sim(), 7, 0);
+  const FovHistory& b = tiny_history();
+  ASSERT_EQ(a.frames.size(), b.frames.size());
+  for (std::size_t t = 0; t < a.frames.size(); ++t) {
+    ASSERT_EQ(a.frames[t].size(), b.frames[t].size());
+    for (std::size_t i = 0; i < a.frames[t].size(); ++i) {
+      EXPECT_EQ(a.frames[t][i].x, b.frames[t][i].x);
+      EXPECT_EQ(a.frames[t][i].compression, b.frames[t][i].compression);
+    }
+  }
+  const FovHistory c = simulate_fov(tiny_sim(), 8, 0);
+  EXPECT_NE(c.frames.back().front().x, a.frames.back().front().x);
+}
+
+TEST(Simulator, TracksAreValidWithFatesAndParents) {
+  const FovHistory& h = tiny_history();
+  EXPECT_NO_THROW(h.tracks.validate("tiny"));
+  int mit = 0, apo = 0, parents = 0;
+  for (const Track& t : h.tracks.tracks) {
+    mit += t.fate == Fate::kMitosis;
+    apo += t.fate == Fate::kApoptosis;
+    parents += t.parent != 0;
+    if (t.fate == Fate::kMitosis || t.fate == Fate::kApoptosis) {
+      EXPECT_GE(t.event_onset, t.start);
+      EXPECT_LE(t.event_onset, t.end);
+    }
+  }
+  EXPECT_GT(mit, 10);
+  EXPECT_GT(apo, 5);
+  EXPECT_GT(parents, 10);
+}
+
+TEST(Simulator, NoKeptFrameUpToCutoffShowsEventMorphology) {
+  const FovHistory& h = tiny_history();
+  const auto plans = plan_glimpses(h.tracks, tiny_extract());
+  ASSERT_GT(plans.size(), 10u);
+  for (const GlimpsePlan& p : plans) {
+    for (int t = p.first; t <= p.cutoff; ++t) {
+      const CellSnap* c = h.find(p.track_id, t);
+      ASSERT_NE(c, nullptr);
+      EXPECT_EQ(c->morph, Morph::kInterphase) << "track " << p.track_id << " frame " << t;
+    }
+    // ... and the event is visible right after the cutoff.
+    const CellSnap* next = h.find(p.track_id, p.cutoff + 1);
+    ASSERT_NE(next, nullptr);
+    EXPECT_EQ(next->morph, p.fate == Fate::kMitosis ? Morph::kMitosis : Morph::kApoptosis);
+    EXPECT_EQ(p.type, CellType::kScrib);
+  }
+}
+
+TEST(Simulator, NuclearAreaFallsWithLocalDensity) {
+  const FovHistory& h = tiny_history();
+  std::vector<double> a, d;
+  for (const auto& f : h.frames)
+    for (const CellSnap& c : f)
+      if (c.morph == Morph::kInterphase) { a.push_back(c.nuclear_area_um2); d.push_back(c.local_density); }
+  EXPECT_LE(stats::spearman(a, d), -0.5);
+}
+
+TEST(Renderer, WindowEqualsFullFrameAndGfpBrighterThanRfp) {
+  const FovHistory& h = tiny_history();
+  SceneRenderer r(h, tiny_sim());
+  const MovieFrame f = r.frame(40);
+  ImageWindow w;
+  r.window(40, 200, 3, 50, 40, w);  // touches the right border region
+  for (int c = 0; c < 2; ++c)
+    for (int y = 0; y < w.h; ++y)
+      for (int x = 0; x < w.w; ++x)
+        ASSERT_EQ(w.images[(static_cast<std::size_t>(c) * w.h + y) * w.w + x],
+                  f.images[(static_cast<std::size_t>(c) * r.height() + 3 + y) * r.width() + 200 + x]);
+  for (int y = 0; y < w.h; ++y)
+    for (int x = 0; x < w.w; ++x)
+      ASSERT_EQ(w.labels[static_cast<std::size_t>(y) * w.w + x], f.labels[static_cast<std::size_t>(3 + y) * r.width() + 200 + x]);
+  double s[2] = {0, 0}, n[2] = {0, 0};
+  const std::size_t plane = f.labels.size();
+  for (std::size_t i = 0; i < plane; ++i)
+    if (f.labels[i]) {
+      const int c = f.label_types.at(f.labels[i]) == CellType::kWildType ? 0 : 1;
+      s[c] += f.images[c * plane + i];
+      n[c] += 1;
+    }
+  ASSERT_GT(n[0], 0);
+  ASSERT_GT(n[1], 0);
+  EXPECT_GE((s[0] / n[0]) / (s[1] / n[1]), 1.5);
+}
+
+TEST(Glimpses, CentralNucleusWithinTwoPixelsOfCentre) {
+  const FovHistory& h = tiny_history();
+  SceneRenderer r(h, tiny_sim());
+  const auto plans = plan_glimpses(h.tracks, tiny_extract());
+  int checked = 0;
+  for (std::size_t k = 0; k < plans.size() && k < 12; ++k) {
+    const GlimpseTrajectory tr = extract_trajectory(r, h.tracks, plans[k], 1, "fov_000");
+    ASSERT_EQ(tr.images.size(), static_cast<std::size_t>(tr.num_frames()) * 2 * 64 * 64);
+    EXPECT_EQ(tr.frames[static_cast<std::size_t>(tr.cutoff)], plans[k].cutoff);
+    for (int i = 0; i <= tr.cutoff; ++i) {
+      double sx = 0, sy = 0, n = 0;
+      for (int y = 0; y < 64; ++y)
+        for (int x = 0; x < 64; ++x)
+          if (mask_is_central(tr.masks[static_cast<std::size_t>(i) * 64 * 64 + y * 64 + x])) { sx += x; sy += y; n += 1; }
+      ASSERT_GT(n, 20) << "central nucleus missing, track " << tr.track_id;
+      EXPECT_LT(std::hypot(sx / n - 31.5, sy / n - 31.5), 2.0);
+      EXPECT_EQ(mask_type(tr.masks[static_cast<std::size_t>(i) * 64 * 64 + 32 * 64 + 32]), CellType::kScrib);
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 50);
+}
+
+TEST(Glimpses, SimulationPathEqualsMoviePath) {
+  const FovHistory& h = tiny_history();
+  SimConfig cfg = tiny_sim();
+  SceneRenderer r(h, cfg);
+  const fs::path dir = temp_dir("equal");
+  {
+    MovieWriter w(dir / "movie.h5", r.movie_info());
+    for (int t = 0; t < static_cast<int>(h.frames.size()); ++t) w.append(r.frame(t));
+    w.close();
+  }
+  MovieWindowSource m(dir / "movie.h5", 16);
+  const auto plans = plan_glimpses(h.tracks, tiny_extract());
+  ASSERT_GT(plans.size(), 5u);
+  for (std::size_t k = 0; k < plans.size(); k += std::max<std::size_t>(1, plans.size() / 6)) {
+    const GlimpseTrajectory a = extract_trajectory(r, h.tracks, plans[k], 1, "fov_000");
+    const GlimpseTrajectory b = extract_trajectory(m, h.tracks, plans[k], 1, "fov_000");
+    EXPECT_EQ(a.frames, b.frames);
+    EXPECT_EQ(a.cutoff, b.cutoff);
+    EXPECT_EQ(a.images, b.images) << "track " << plans[k].track_id;
+    EXPECT_EQ(a.masks, b.masks);
+    EXPECT_EQ(a.features.at("nuclear_area_um2"), b.features.at("nuclear_area_um2"));
+  }
+  // Cells at the border: reflect padding, identical too.
+  const auto& pts = h.tracks.points;
+  int border = 0;
+  for (const TrackPoint& p : pts) {
+    if (p.x > 10 && p.y > 10) continue;
+    const GlimpseCrop a = crop_glimpse(r, p.t, p.x, p.y, p.label);
+    const GlimpseCrop b = crop_glimpse(m, p.t, p.x, p.y, p.label);
+    ASSERT_EQ(a.images, b.images);
+    ASSERT_EQ(a.masks, b.masks);
+    if (++border > 20) break;
+  }
+  // Whole-file path: `taupe extract` on the movie gives the same trajectories.
+  write_tracks(dir / "tracks.h5", h.tracks);
+  std::int64_t next = 1;
+  {
+    GlimpseWriter gw(dir / "g.h5", GlimpseFileInfo{});
+    PatchWriter pw(dir / "p.h5");
+    const ExtractCounts n = extract_movie(dir / "movie.h5", dir / "tracks.h5", tiny_extract(), 3, "fov_000", &gw, &pw, next);
+    EXPECT_EQ(n.trajectories, plans.size());
+    EXPECT_GT(n.patches, 50u);
+    gw.close();
+    pw.close();
+  }
+  GlimpseReader gr(dir / "g.h5");
+  ASSERT_EQ(gr.size(), plans.size());
+  const GlimpseTrajectory first = gr.read(0);
+  const GlimpseTrajectory direct = extract_trajectory(r, h.tracks, plans[0], 1, "fov_000");
+  EXPECT_EQ(first.images, direct.images);
+  fs::remove_all(dir);
+}
+
+TEST(Simulate, RunWritesOutputsAndIsIndependentOfThreads) {
+  SimConfig cfg = tiny_sim();
+  cfg.fovs = 2;
+  cfg.frames = 60;
+  const fs::path d1 = temp_dir("run1"), d2 = temp_dir("run2");
+  cfg.threads = 1;
+  const SimulateResult a = run_simulate(cfg, tiny_extract(), 5, d1);
+  cfg.threads = 2;
+  const SimulateResult b = run_simulate(cfg, tiny_extract(), 5, d2);
+  EXPECT_GT(a.trajectories, 0u);
+  EXPECT_EQ(a.trajectories, b.trajectories);
+  EXPECT_EQ(a.patches, b.patches);
+  for (const char* f : {"glimpses.h5", "patches.h5", "fov_000/tracks.h5", "fov_001/ground_truth.h5",
+                        "simulation.json", "pictures/frame.png", "pictures/glimpse_montage.png",
+                        "pictures/gt_population.png"}) {
+    ASSERT_TRUE(fs::exists(d1 / f)) << f;
+    EXPECT_EQ(read_text_file(d1 / f), read_text_file(d2 / f)) << f << " differs between 1 and 2 threads";
+  }
+  GlimpseReader g(d1 / "glimpses.h5");
+  EXPECT_EQ(g.file_info().world, "mechanical");
+  EXPECT_EQ(g.file_info().seed, 5);
+  const GlimpseTrajectory tr = g.read(0);
+  for (const char* k : {"nuclear_area_um2", "compression", "local_density", "wt_neighbours", "scrib_neighbours",
+                        "hazard_apoptosis"})
+    EXPECT_EQ(tr.features.count(k), 1u) << k;
+  PatchReader p(d1 / "patches.h5");
+  EXPECT_EQ(p.size(), a.patches);
+  fs::remove_all(d1);
+  fs::remove_all(d2);
+}
