@@ -1,0 +1,591 @@
+#include "taupe/dataset/tiff_stack.h"
+
+#include <tiffio.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <type_traits>
+
+#include "taupe/core/atomic_file.h"
+#include "taupe/core/errors.h"
+
+namespace taupe {
+namespace fs = std::filesystem;
+namespace {
+
+// ---- libtiff diagnostics: captured, never printed -----------------------------------------
+thread_local std::string g_tiff_error;
+
+void on_tiff_error(const char* module, const char* fmt, va_list ap) {
+  char buf[1024];
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  g_tiff_error = (module && *module ? std::string(module) + ": " : std::string()) + buf;
+}
+void on_tiff_warning(const char*, const char*, va_list) {}
+
+void install_handlers() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    TIFFSetErrorHandler(on_tiff_error);
+    TIFFSetWarningHandler(on_tiff_warning);
+  });
+}
+
+std::string take_error() {
+  std::string e = g_tiff_error;
+  g_tiff_error.clear();
+  return e.empty() ? "" : " (" + e + ")";
+}
+
+struct TiffCloser {
+  void operator()(TIFF* t) const {
+    if (t) TIFFClose(t);
+  }
+};
+using TiffPtr = std::unique_ptr<TIFF, TiffCloser>;
+
+TiffPtr open_read(const fs::path& path) {
+  install_handlers();
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw IoError(path.string() + ": file not found");
+  if (!fs::is_regular_file(path, ec)) throw IoError(path.string() + ": not a regular file");
+  g_tiff_error.clear();
+  TiffPtr t(TIFFOpen(path.c_str(), "r"));
+  if (!t) {
+    const std::string why = take_error();
+    char magic[4] = {};
+    std::ifstream in(path, std::ios::binary);
+    in.read(magic, 4);
+    const bool tiff_header = (magic[0] == 'I' && magic[1] == 'I' && (magic[2] == 42 || magic[2] == 43)) ||
+                             (magic[0] == 'M' && magic[1] == 'M' && (magic[3] == 42 || magic[3] == 43));
+    throw IoError(path.string() + (tiff_header ? ": TIFF file is truncated or corrupt" : ": cannot open as TIFF") + why);
+  }
+  return t;
+}
+
+template <class T>
+constexpr TiffPixel pixel_of() {
+  if constexpr (std::is_same_v<T, std::uint8_t>) return TiffPixel::kUInt8;
+  else if constexpr (std::is_same_v<T, std::uint16_t>) return TiffPixel::kUInt16;
+  else if constexpr (std::is_same_v<T, float>) return TiffPixel::kFloat32;
+  else if constexpr (std::is_same_v<T, std::int8_t>) return TiffPixel::kInt8;
+  else if constexpr (std::is_same_v<T, std::int16_t>) return TiffPixel::kInt16;
+  else if constexpr (std::is_same_v<T, std::uint32_t>) return TiffPixel::kUInt32;
+  else return TiffPixel::kInt32;
+}
+
+// ---- description parsing ---------------------------------------------------------------
+
+std::string trim(const std::string& s) {
+  std::size_t a = 0, b = s.size();
+  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
+  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
+  return s.substr(a, b - a);
+}
+
+/// key=value lines of an ImageJ description.
+std::vector<std::pair<std::string, std::string>> imagej_pairs(const std::string& d) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::istringstream in(d);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    out.emplace_back(trim(line.substr(0, eq)), trim(line.substr(eq + 1)));
+  }
+  return out;
+}
+
+/// tifffile's JSON description {"shape": [a, b, ...], ...}: the shape, or empty.
+std::vector<std::size_t> json_shape(const std::string& d) {
+  std::vector<std::size_t> out;
+  const auto k = d.find("\"shape\"");
+  if (d.empty() || d[0] != '{' || k == std::string::npos) return out;
+  auto p = d.find('[', k);
+  const auto e = d.find(']', k);
+  if (p == std::string::npos || e == std::string::npos || e < p) return out;
+  std::string body = d.substr(p + 1, e - p - 1);
+  std::istringstream in(body);
+  std::string tok;
+  while (std::getline(in, tok, ',')) {
+    tok = trim(tok);
+    if (tok.empty() || !std::all_of(tok.begin(), tok.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+      return {};
+    out.push_back(static_cast<std::size_t>(std::stoull(tok)));
+  }
+  return out;
+}
+
+// ---- scanning ---------------------------------------------------------------------------
+
+struct Scan {
+  TiffInfo info;
+  std::vector<tdir_t> dirs;  ///< directory index of each data page
+  int spp = 1;
+  bool separate = false;
+  std::uint32_t width = 0, height = 0;
+  double xres = 0;           ///< pixels per resolution unit (0 = absent)
+  std::uint16_t res_unit = RESUNIT_INCH;
+};
+
+std::string page_where(const fs::path& path, std::size_t page) {
+  return path.string() + ": page " + std::to_string(page);
+}
+
+Scan scan(TIFF* t, const fs::path& path) {
+  Scan s;
+  TiffInfo& info = s.info;
+  std::size_t page = 0;
+  tdir_t dir = 0;
+  std::error_code ec;
+  const std::uint64_t file_size = fs::file_size(path, ec);
+  do {
+    std::uint32_t subfile = 0;
+    if (TIFFGetField(t, TIFFTAG_SUBFILETYPE, &subfile) && (subfile & FILETYPE_REDUCEDIMAGE)) {
+      ++dir;
+      if (TIFFLastDirectory(t) || !TIFFReadDirectory(t)) break;
+      continue;  // thumbnails / pyramid levels are not data
+    }
+    const std::string where = page_where(path, page);
+    if (TIFFIsTiled(t)) throw DataError(where + ": tiled TIFF is not supported (write strips)");
+    std::uint32_t w = 0, h = 0;
+    std::uint16_t spp = 1, bps = 1, fmt = SAMPLEFORMAT_UINT, photo = PHOTOMETRIC_MINISBLACK,
+                  planar = PLANARCONFIG_CONTIG;
+    TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &w);
+    TIFFGetField(t, TIFFTAG_IMAGELENGTH, &h);
+    TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLESPERPIXEL, &spp);
+    TIFFGetFieldDefaulted(t, TIFFTAG_BITSPERSAMPLE, &bps);
+    TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLEFORMAT, &fmt);
+    TIFFGetFieldDefaulted(t, TIFFTAG_PLANARCONFIG, &planar);
+    if (!TIFFGetField(t, TIFFTAG_PHOTOMETRIC, &photo)) photo = PHOTOMETRIC_MINISBLACK;
+    if (w == 0 || h == 0) throw DataError(where + ": image size " + std::to_string(w) + " x " + std::to_string(h));
+    if (photo != PHOTOMETRIC_MINISBLACK && photo != PHOTOMETRIC_MINISWHITE && photo != PHOTOMETRIC_RGB)
+      throw DataError(where + ": photometric interpretation " + std::to_string(photo) +
+                      " is not supported (grey-level or RGB only; palette/YCbCr/CMYK refused)");
+    TiffPixel px;
+    if (bps == 8 && fmt == SAMPLEFORMAT_UINT) px = TiffPixel::kUInt8;
+    else if (bps == 8 && fmt == SAMPLEFORMAT_INT) px = TiffPixel::kInt8;
+    else if (bps == 16 && fmt == SAMPLEFORMAT_UINT) px = TiffPixel::kUInt16;
+    else if (bps == 16 && fmt == SAMPLEFORMAT_INT) px = TiffPixel::kInt16;
+    else if (bps == 32 && fmt == SAMPLEFORMAT_UINT) px = TiffPixel::kUInt32;
+    else if (bps == 32 && fmt == SAMPLEFORMAT_INT) px = TiffPixel::kInt32;
+    else if (bps == 32 && fmt == SAMPLEFORMAT_IEEEFP) px = TiffPixel::kFloat32;
+    else
+      throw DataError(where + ": unsupported pixel type: " + std::to_string(bps) + "-bit " +
+                      (fmt == SAMPLEFORMAT_IEEEFP ? "float" : fmt == SAMPLEFORMAT_INT ? "signed" : fmt == SAMPLEFORMAT_UINT ? "unsigned" : "sample format " + std::to_string(fmt)) +
+                      " (supported: 8/16/32-bit integer, 32-bit float)");
+    if (s.dirs.empty()) {
+      s.width = w;
+      s.height = h;
+      s.spp = spp;
+      s.separate = planar == PLANARCONFIG_SEPARATE;
+      info.pixel = px;
+      char* desc = nullptr;
+      if (TIFFGetField(t, TIFFTAG_IMAGEDESCRIPTION, &desc) && desc) info.description = desc;
+      float xres = 0;
+      std::uint16_t unit = RESUNIT_INCH;
+      if (TIFFGetField(t, TIFFTAG_XRESOLUTION, &xres) && xres > 0) {
+        TIFFGetFieldDefaulted(t, TIFFTAG_RESOLUTIONUNIT, &unit);
+        s.xres = xres;
+        s.res_unit = unit;
+      }
+    } else {
+      if (w != s.width || h != s.height)
+        throw DataError(where + ": size " + std::to_string(w) + " x " + std::to_string(h) + " differs from page 0's " +
+                        std::to_string(s.width) + " x " + std::to_string(s.height));
+      if (px != info.pixel || spp != s.spp)
+        throw DataError(where + ": pixel type " + to_string(px) + " x " + std::to_string(spp) +
+                        " samples differs from page 0's " + to_string(info.pixel) + " x " + std::to_string(s.spp));
+      if ((planar == PLANARCONFIG_SEPARATE) != s.separate)
+        throw DataError(where + ": planar configuration differs from page 0's");
+    }
+    // Pixel data must lie inside the file (a truncated file otherwise reads as zeros).
+    {
+      const std::uint64_t* offsets = nullptr;
+      const std::uint64_t* counts = nullptr;
+      if (!TIFFGetField(t, TIFFTAG_STRIPOFFSETS, &offsets) || !TIFFGetField(t, TIFFTAG_STRIPBYTECOUNTS, &counts) ||
+          !offsets || !counts)
+        throw IoError(where + ": strip offsets/byte counts missing (corrupt or truncated file)");
+      const std::uint64_t size = file_size;
+      for (tstrip_t k = 0; k < TIFFNumberOfStrips(t); ++k)
+        if (offsets[k] + counts[k] > size)
+          throw IoError(where + ": strip " + std::to_string(k) + " ends at byte " + std::to_string(offsets[k] + counts[k]) +
+                          ", beyond the end of the file (" + std::to_string(size) + " bytes): file is truncated");
+    }
+    s.dirs.push_back(dir);
+    ++page;
+    ++dir;
+    if (TIFFLastDirectory(t)) break;
+    g_tiff_error.clear();
+    if (!TIFFReadDirectory(t))
+      throw IoError(page_where(path, page) + ": directory cannot be read: file is truncated or corrupt" + take_error());
+  } while (true);
+  if (s.dirs.empty()) throw DataError(path.string() + ": no image pages");
+
+  // Axes.
+  const std::size_t pages = s.dirs.size();
+  const std::size_t planes = pages * static_cast<std::size_t>(s.spp);
+  info.pages = planes;
+  TiffShape& sh = info.shape;
+  sh.height = static_cast<int>(s.height);
+  sh.width = static_cast<int>(s.width);
+  const std::string& d = info.description;
+  bool resolved = false;
+  if (d.rfind("ImageJ=", 0) == 0) {
+    info.imagej = true;
+    long long images = -1, channels = 1, slices = 1, frames = 1;
+    std::string unit, tunit;
+    double finterval = 0, xscale = 0;
+    for (const auto& [k, v] : imagej_pairs(d)) {
+      try {
+        if (k == "images") images = std::stoll(v);
+        else if (k == "channels") channels = std::stoll(v);
+        else if (k == "slices") slices = std::stoll(v);
+        else if (k == "frames") frames = std::stoll(v);
+        else if (k == "unit") unit = v;
+        else if (k == "tunit") tunit = v;
+        else if (k == "finterval") finterval = std::stod(v);
+        else if (k == "xscale") xscale = std::stod(v);
+      } catch (const std::exception&) {
+        throw DataError(path.string() + ": ImageJ description: '" + k + "=" + v + "' is not a number");
+      }
+    }
+    // ImageJ: XResolution = pixels per `unit` (ResolutionUnit is "none").
+    const double per_unit = s.xres > 0 ? 1.0 / s.xres : (xscale > 0 ? xscale : 0);
+    if (unit == "micron" || unit == "um" || unit == "\xC2\xB5m" || unit == "\\u00B5m") info.pixel_size_um = per_unit;
+    else if (unit == "nm") info.pixel_size_um = per_unit * 1e-3;
+    else if (unit == "mm") info.pixel_size_um = per_unit * 1e3;
+    else if (unit == "cm") info.pixel_size_um = per_unit * 1e4;
+    if (finterval > 0) {
+      double scale = 1;
+      if (tunit == "min") scale = 60;
+      else if (tunit == "hour" || tunit == "h") scale = 3600;
+      else if (tunit == "ms") scale = 1e-3;
+      info.frame_interval_s = finterval * scale;
+    }
+    if (channels < 1 || slices < 1 || frames < 1)
+      throw DataError(path.string() + ": ImageJ description: channels/slices/frames must be >= 1");
+    const long long n = channels * slices * frames;
+    if (s.spp == 1 && static_cast<std::size_t>(n) == planes) {
+      sh.channels = static_cast<int>(channels);
+      sh.slices = static_cast<int>(slices);
+      sh.frames = static_cast<int>(frames);
+      resolved = true;
+    } else if (s.spp == 1 && n == 1 && images > 0 && static_cast<std::size_t>(images) == planes) {
+      sh.frames = static_cast<int>(images);
+      resolved = true;
+    } else if (s.spp == 1) {
+      throw DataError(path.string() + ": ImageJ description says " + std::to_string(channels) + " channels x " +
+                      std::to_string(slices) + " slices x " + std::to_string(frames) + " frames = " +
+                      std::to_string(n) + " images, but the file has " + std::to_string(planes) +
+                      " pages (ImageJ 'virtual' stacks > 4 GiB are not supported)");
+    }
+    if (resolved) {
+      if (sh.frames > 1) { info.axes += 'T'; info.dims.push_back(sh.frames); }
+      if (sh.slices > 1) { info.axes += 'Z'; info.dims.push_back(sh.slices); }
+      if (sh.channels > 1) { info.axes += 'C'; info.dims.push_back(sh.channels); }
+    }
+  }
+  if (!info.imagej && s.xres > 0 && s.res_unit == RESUNIT_CENTIMETER) info.pixel_size_um = 1e4 / s.xres;
+  if (!resolved && s.spp == 1) {
+    const auto js = json_shape(d);
+    std::size_t prod = 1;
+    for (auto v : js) prod *= v;
+    if (js.size() >= 2 && js[js.size() - 2] == s.height && js.back() == s.width && prod == planes * s.height * s.width) {
+      info.dims.assign(js.begin(), js.end() - 2);
+      if (js.size() == 3) {
+        sh.frames = static_cast<int>(js[0]);
+      } else if (js.size() >= 4) {
+        std::size_t lead = 1;
+        for (std::size_t i = 0; i + 3 < js.size(); ++i) lead *= js[i];
+        sh.frames = static_cast<int>(lead);
+        sh.channels = static_cast<int>(js[js.size() - 3]);
+      }
+      resolved = true;
+    }
+  }
+  if (!resolved) {
+    info.dims.clear();
+    info.axes.clear();
+    sh.frames = static_cast<int>(pages);
+    sh.channels = s.spp;
+    sh.slices = 1;
+    if (pages > 1) { info.dims.push_back(pages); info.axes += (s.spp > 1 ? "T" : "I"); }
+    if (s.spp > 1) { info.dims.push_back(static_cast<std::size_t>(s.spp)); info.axes += 'C'; }
+  }
+  info.dims.push_back(s.height);
+  info.dims.push_back(s.width);
+  if (!info.axes.empty() || info.imagej) info.axes += "YX";
+  return s;
+}
+
+// ---- pixel reading ----------------------------------------------------------------------
+
+/// Reads data page `page` into `out` as spp planes (spp, H, W) of native values.
+void read_page(TIFF* t, const Scan& s, std::size_t page, const fs::path& path, unsigned char* out) {
+  const std::string where = page_where(path, page);
+  if (!TIFFSetDirectory(t, s.dirs[page])) throw IoError(where + ": cannot read directory" + take_error());
+  const std::size_t bytes = pixel_bytes(s.info.pixel);
+  const std::size_t W = s.width, H = s.height, S = static_cast<std::size_t>(s.spp);
+  std::uint32_t rps = 0;
+  TIFFGetFieldDefaulted(t, TIFFTAG_ROWSPERSTRIP, &rps);
+  if (rps == 0 || rps > H) rps = static_cast<std::uint32_t>(H);
+  const tstrip_t nstrips = TIFFNumberOfStrips(t);
+  const std::size_t per_sample = (H + rps - 1) / rps;
+  if (nstrips != (s.separate ? per_sample * S : per_sample))
+    throw DataError(where + ": has " + std::to_string(nstrips) + " strips, expected " +
+                    std::to_string(s.separate ? per_sample * S : per_sample));
+  const std::size_t strip_bytes = std::size_t(rps) * W * bytes * (s.separate ? 1 : S);
+  std::vector<unsigned char> buf(static_cast<std::size_t>(std::max<tmsize_t>(TIFFStripSize(t), 0)) + strip_bytes);
+  for (tstrip_t k = 0; k < nstrips; ++k) {
+    const std::size_t sample = s.separate ? k / per_sample : 0;
+    const std::size_t row0 = (s.separate ? k % per_sample : k) * rps;
+    const std::size_t rows = std::min<std::size_t>(rps, H - row0);
+    const std::size_t want = rows * W * bytes * (s.separate ? 1 : S);
+    const tmsize_t got = TIFFReadEncodedStrip(t, k, buf.data(), static_cast<tmsize_t>(buf.size()));
+    if (got < 0 || static_cast<std::size_t>(got) < want)
+      throw IoError(where + ": strip " + std::to_string(k) + " is truncated or corrupt" + take_error());
+    if (s.separate || S == 1) {
+      std::memcpy(out + (sample * H * W + row0 * W) * bytes, buf.data(), want);
+    } else {  // de-interleave contiguous samples into planes
+      for (std::size_t i = 0; i < rows * W; ++i)
+        for (std::size_t c = 0; c < S; ++c)
+          std::memcpy(out + (c * H * W + row0 * W + i) * bytes, buf.data() + (i * S + c) * bytes, bytes);
+    }
+  }
+}
+
+template <class Out>
+void convert(const unsigned char* src, TiffPixel px, std::size_t n, Out* dst) {
+  auto run = [&](auto tag) {
+    using In = decltype(tag);
+    for (std::size_t i = 0; i < n; ++i) {
+      In v;
+      std::memcpy(&v, src + i * sizeof(In), sizeof(In));
+      dst[i] = static_cast<Out>(v);
+    }
+  };
+  switch (px) {
+    case TiffPixel::kUInt8: run(std::uint8_t{}); break;
+    case TiffPixel::kInt8: run(std::int8_t{}); break;
+    case TiffPixel::kUInt16: run(std::uint16_t{}); break;
+    case TiffPixel::kInt16: run(std::int16_t{}); break;
+    case TiffPixel::kUInt32: run(std::uint32_t{}); break;
+    case TiffPixel::kInt32: run(std::int32_t{}); break;
+    case TiffPixel::kFloat32: run(float{}); break;
+  }
+}
+
+template <class T>
+void require_pixel(const Scan& s, const fs::path& path) {
+  if (s.info.pixel != pixel_of<T>())
+    throw DataError(path.string() + ": pixel type: expected " + to_string(pixel_of<T>()) + ", found " +
+                    to_string(s.info.pixel));
+}
+
+}  // namespace
+
+const char* to_string(TiffPixel p) {
+  switch (p) {
+    case TiffPixel::kUInt8: return "uint8";
+    case TiffPixel::kUInt16: return "uint16";
+    case TiffPixel::kFloat32: return "float32";
+    case TiffPixel::kInt8: return "int8";
+    case TiffPixel::kInt16: return "int16";
+    case TiffPixel::kUInt32: return "uint32";
+    case TiffPixel::kInt32: return "int32";
+  }
+  return "?";
+}
+
+std::size_t pixel_bytes(TiffPixel p) {
+  switch (p) {
+    case TiffPixel::kUInt8:
+    case TiffPixel::kInt8: return 1;
+    case TiffPixel::kUInt16:
+    case TiffPixel::kInt16: return 2;
+    default: return 4;
+  }
+}
+
+TiffInfo read_tiff_info(const fs::path& path) {
+  TiffPtr t = open_read(path);
+  return scan(t.get(), path).info;
+}
+
+template <class T>
+std::vector<T> read_tiff(const fs::path& path, TiffInfo* info) {
+  TiffPtr t = open_read(path);
+  const Scan s = scan(t.get(), path);
+  require_pixel<T>(s, path);
+  const std::size_t page_values = std::size_t(s.width) * s.height * static_cast<std::size_t>(s.spp);
+  std::vector<T> out(page_values * s.dirs.size());
+  for (std::size_t p = 0; p < s.dirs.size(); ++p)
+    read_page(t.get(), s, p, path, reinterpret_cast<unsigned char*>(out.data() + p * page_values));
+  if (info) *info = s.info;
+  return out;
+}
+
+template <class T>
+std::vector<T> read_tiff_planes_as(const fs::path& path, std::size_t first, std::size_t count) {
+  TiffPtr t = open_read(path);
+  const Scan s = scan(t.get(), path);
+  if (first > s.info.pages || count > s.info.pages - first)
+    throw DataError(path.string() + ": planes [" + std::to_string(first) + ", " + std::to_string(first + count) +
+                    ") out of range (file has " + std::to_string(s.info.pages) + ")");
+  const std::size_t plane = std::size_t(s.width) * s.height, S = static_cast<std::size_t>(s.spp);
+  const std::size_t bytes = pixel_bytes(s.info.pixel);
+  std::vector<T> out(count * plane);
+  std::vector<unsigned char> buf(plane * S * bytes);
+  for (std::size_t q = first; q < first + count;) {
+    const std::size_t page = q / S;
+    read_page(t.get(), s, page, path, buf.data());
+    for (std::size_t c = q % S; c < S && q < first + count; ++c, ++q)
+      convert(buf.data() + c * plane * bytes, s.info.pixel, plane, out.data() + (q - first) * plane);
+  }
+  return out;
+}
+
+template <class T>
+std::vector<std::vector<T>> read_tiff_pages(const fs::path& path, TiffInfo* info) {
+  TiffInfo local;
+  std::vector<T> all = read_tiff<T>(path, &local);
+  const std::size_t plane = local.shape.page_values();
+  std::vector<std::vector<T>> out(local.pages);
+  for (std::size_t p = 0; p < local.pages; ++p)
+    out[p].assign(all.begin() + static_cast<std::ptrdiff_t>(p * plane), all.begin() + static_cast<std::ptrdiff_t>((p + 1) * plane));
+  if (info) *info = local;
+  return out;
+}
+
+template <class T>
+void write_tiff(const fs::path& path, const std::vector<T>& data, const TiffShape& shape,
+                const TiffWriteOptions& opt) {
+  install_handlers();
+  const std::string file = path.string();
+  if (shape.frames < 1 || shape.slices < 1 || shape.channels < 1 || shape.height < 1 || shape.width < 1)
+    throw DataError(file + ": TIFF shape (T " + std::to_string(shape.frames) + ", Z " + std::to_string(shape.slices) +
+                    ", C " + std::to_string(shape.channels) + ", Y " + std::to_string(shape.height) + ", X " +
+                    std::to_string(shape.width) + "): every axis must be >= 1");
+  if (data.size() != shape.values())
+    throw DataError(file + ": " + std::to_string(data.size()) + " values do not fill shape (T " +
+                    std::to_string(shape.frames) + ", Z " + std::to_string(shape.slices) + ", C " +
+                    std::to_string(shape.channels) + ", Y " + std::to_string(shape.height) + ", X " +
+                    std::to_string(shape.width) + ") = " + std::to_string(shape.values()));
+  const std::size_t plane = shape.page_values();
+  const bool big = data.size() * sizeof(T) + shape.pages() * 512 > (std::size_t{1} << 32) - (std::size_t{1} << 26);
+  std::ostringstream desc;
+  desc << "ImageJ=1.11a\nimages=" << shape.pages() << '\n';
+  if (shape.channels > 1) desc << "channels=" << shape.channels << '\n';
+  if (shape.slices > 1) desc << "slices=" << shape.slices << '\n';
+  if (shape.frames > 1) desc << "frames=" << shape.frames << '\n';
+  if (shape.channels > 1 || shape.frames > 1 || shape.slices > 1) desc << "hyperstack=true\n";
+  if (shape.channels > 1) desc << "mode=grayscale\n";
+  if (opt.pixel_size_um > 0) desc << "unit=micron\n";
+  if (opt.frame_interval_s > 0) desc << "finterval=" << opt.frame_interval_s << '\n';
+  desc << "loop=false\n";
+  const std::string description = desc.str();
+  std::uint16_t compression = COMPRESSION_NONE;
+  if (opt.compression == TiffWriteOptions::Compression::kDeflate) compression = COMPRESSION_ADOBE_DEFLATE;
+  if (opt.compression == TiffWriteOptions::Compression::kLzw) compression = COMPRESSION_LZW;
+  constexpr TiffPixel px = pixel_of<T>();
+  const std::uint16_t bps = static_cast<std::uint16_t>(8 * sizeof(T));
+  const std::uint16_t fmt = px == TiffPixel::kFloat32 ? SAMPLEFORMAT_IEEEFP : SAMPLEFORMAT_UINT;
+  // Strips of ~64 KiB (at least one row): a good size for every reader and for compression.
+  const std::uint32_t row_bytes = static_cast<std::uint32_t>(shape.width * sizeof(T));
+  const std::uint32_t rps = std::clamp<std::uint32_t>((1u << 16) / std::max(1u, row_bytes), 1u,
+                                                      static_cast<std::uint32_t>(shape.height));
+
+  write_atomic(path, [&](const fs::path& tmp) {
+    g_tiff_error.clear();
+    TiffPtr t(TIFFOpen(tmp.c_str(), big ? "w8" : "w"));
+    if (!t) throw IoError(file + ": cannot create TIFF" + take_error());
+    for (std::size_t p = 0; p < shape.pages(); ++p) {
+      TIFF* tf = t.get();
+      TIFFSetField(tf, TIFFTAG_SUBFILETYPE, 0);
+      TIFFSetField(tf, TIFFTAG_IMAGEWIDTH, static_cast<std::uint32_t>(shape.width));
+      TIFFSetField(tf, TIFFTAG_IMAGELENGTH, static_cast<std::uint32_t>(shape.height));
+      TIFFSetField(tf, TIFFTAG_BITSPERSAMPLE, bps);
+      TIFFSetField(tf, TIFFTAG_SAMPLEFORMAT, fmt);
+      TIFFSetField(tf, TIFFTAG_SAMPLESPERPIXEL, static_cast<std::uint16_t>(1));
+      TIFFSetField(tf, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+      TIFFSetField(tf, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+      TIFFSetField(tf, TIFFTAG_COMPRESSION, compression);
+      TIFFSetField(tf, TIFFTAG_ROWSPERSTRIP, rps);
+      if (p == 0) {
+        TIFFSetField(tf, TIFFTAG_IMAGEDESCRIPTION, description.c_str());
+        TIFFSetField(tf, TIFFTAG_SOFTWARE, "taupe");
+      }
+      if (opt.pixel_size_um > 0) {
+        const float res = static_cast<float>(1.0 / opt.pixel_size_um);
+        TIFFSetField(tf, TIFFTAG_XRESOLUTION, res);
+        TIFFSetField(tf, TIFFTAG_YRESOLUTION, res);
+        TIFFSetField(tf, TIFFTAG_RESOLUTIONUNIT, RESUNIT_NONE);
+      }
+      const T* src = data.data() + p * plane;
+      for (std::uint32_t row = 0, k = 0; row < static_cast<std::uint32_t>(shape.height); row += rps, ++k) {
+        const std::uint32_t rows = std::min<std::uint32_t>(rps, static_cast<std::uint32_t>(shape.height) - row);
+        // libtiff may modify the buffer (byte swapping / predictors): hand it a copy.
+        std::vector<T> strip(src + std::size_t(row) * shape.width, src + std::size_t(row + rows) * shape.width);
+        if (TIFFWriteEncodedStrip(tf, k, strip.data(), static_cast<tmsize_t>(strip.size() * sizeof(T))) < 0)
+          throw IoError(file + ": page " + std::to_string(p) + ": write failed" + take_error());
+      }
+      if (!TIFFWriteDirectory(tf)) throw IoError(file + ": page " + std::to_string(p) + ": write failed" + take_error());
+    }
+    TIFF* raw = t.release();
+    TIFFClose(raw);
+  });
+}
+
+std::vector<std::uint16_t> read_glimpse_tiff(const fs::path& path, int* frames) {
+  const TiffInfo info = read_tiff_info(path);
+  const TiffShape& s = info.shape;
+  const std::string file = path.string();
+  auto shape_text = [&] {
+    std::string d = "(";
+    for (std::size_t i = 0; i < info.dims.size(); ++i) d += (i ? ", " : "") + std::to_string(info.dims[i]);
+    return d + ")";
+  };
+  if (s.height != 64 || s.width != 64)
+    throw DataError(file + ": glimpse TIFF must be (T, 2, 64, 64), found " + shape_text());
+  if (info.pages % 2 != 0 || info.pages == 0 || s.slices != 1 || (s.channels != 2 && s.channels != 1) ||
+      (s.channels == 1 && info.imagej))
+    throw DataError(file + ": glimpse TIFF must be (T, 2, 64, 64), found " + shape_text());
+  std::vector<std::uint16_t> out;
+  if (info.pixel == TiffPixel::kUInt16) {
+    out = read_tiff<std::uint16_t>(path);
+  } else if (info.pixel == TiffPixel::kUInt8) {
+    const auto v = read_tiff<std::uint8_t>(path);
+    out.assign(v.begin(), v.end());
+  } else {
+    throw DataError(file + ": glimpse TIFF pixel type: expected uint8 or uint16, found " + to_string(info.pixel));
+  }
+  if (frames) *frames = static_cast<int>(info.pages / 2);
+  return out;
+}
+
+void write_glimpse_tiff(const fs::path& path, const std::vector<std::uint16_t>& images, int frames) {
+  write_tiff(path, images, tcyx(frames, 2, 64, 64));
+}
+
+template std::vector<std::uint8_t> read_tiff(const fs::path&, TiffInfo*);
+template std::vector<std::uint16_t> read_tiff(const fs::path&, TiffInfo*);
+template std::vector<float> read_tiff(const fs::path&, TiffInfo*);
+template std::vector<float> read_tiff_planes_as(const fs::path&, std::size_t, std::size_t);
+template std::vector<double> read_tiff_planes_as(const fs::path&, std::size_t, std::size_t);
+template std::vector<std::vector<std::uint8_t>> read_tiff_pages(const fs::path&, TiffInfo*);
+template std::vector<std::vector<std::uint16_t>> read_tiff_pages(const fs::path&, TiffInfo*);
+template std::vector<std::vector<float>> read_tiff_pages(const fs::path&, TiffInfo*);
+template void write_tiff(const fs::path&, const std::vector<std::uint8_t>&, const TiffShape&, const TiffWriteOptions&);
+template void write_tiff(const fs::path&, const std::vector<std::uint16_t>&, const TiffShape&, const TiffWriteOptions&);
+template void write_tiff(const fs::path&, const std::vector<float>&, const TiffShape&, const TiffWriteOptions&);
+
+}  // namespace taupe
