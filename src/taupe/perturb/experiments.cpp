@@ -367,9 +367,8 @@ PcShiftResult run_pc_shift(PerturbContext& ctx, const PerturbConfig& cfg, const 
   const auto scale = r.pc_scale;
   auto modify = [&](int v, float* seq, const std::uint8_t* real) {
     const int p = v / S, s = v % S;
-    const float add = static_cast<float>(shifts[static_cast<std::size_t>(s)] * scale[static_cast<std::size_t>(p)]);
-    for (int t = 0; t < L; ++t)
-      if (real[t]) seq[static_cast<std::size_t>(t) * D + static_cast<std::size_t>(p)] += add;
+    apply_pc_shift(seq, real, L, D, p,
+                   static_cast<float>(shifts[static_cast<std::size_t>(s)] * scale[static_cast<std::size_t>(p)]));
   };
   Sweep sw;
   sw.num_p = D;
@@ -488,9 +487,7 @@ PcAblateResult run_pc_ablate(PerturbContext& ctx, const PerturbConfig& cfg) {
   const auto& items = ctx.items();
   auto modify = [&](int v, float* seq, const std::uint8_t* real) {
     if (v == 0) return;
-    const int p = v - 1;
-    for (int t = 0; t < L; ++t)
-      if (real[t]) seq[static_cast<std::size_t>(t) * D + static_cast<std::size_t>(p)] = 0.f;  // PC mean
+    apply_pc_ablate(seq, real, L, D, v - 1);  // PC mean = 0
   };
   const auto pred = predict_variants(ms, items, ctx.base_pc(), ctx.base_real(), D + 1, modify, cfg.memory_budget_mb);
   const std::size_t n = items.size();
@@ -535,10 +532,8 @@ PcWindowResult run_pc_window(PerturbContext& ctx, const PerturbConfig& cfg, int 
   const auto& items = ctx.items();
   auto modify = [&](int v, float* seq, const std::uint8_t* real) {
     const int w = v / NL, l = v % NL;
-    const float add = static_cast<float>(r.shifts[static_cast<std::size_t>(w)] * scale);
-    int left = r.lengths[static_cast<std::size_t>(l)];
-    for (int t = L - 1; t >= 0 && left > 0; --t)
-      if (real[t]) seq[static_cast<std::size_t>(t) * D + static_cast<std::size_t>(r.pc)] += add, --left;
+    apply_window_shift(seq, real, L, D, r.pc, static_cast<float>(r.shifts[static_cast<std::size_t>(w)] * scale),
+                       r.lengths[static_cast<std::size_t>(l)]);
   };
   Sweep sw;  // p = shift, s = window length
   sw.num_p = NW;

@@ -225,6 +225,23 @@ PerturbAllResult run_all(PerturbContext& ctx, const PerturbConfig& cfg, const st
 /// Writes the CSVs/JSON of the results present (used by run_all and `taupe perturb <experiment>`).
 void write_results(PerturbAllResult& r, const std::filesystem::path& out_dir);
 
+/// Eq. 8 on one (L, D) PC input: PC p += add on real frames only (padding stays padding).
+inline void apply_pc_shift(float* seq, const std::uint8_t* real, int max_len, int dims, int p, float add) {
+  for (int t = 0; t < max_len; ++t)
+    if (real[t]) seq[static_cast<std::size_t>(t) * dims + p] += add;
+}
+/// pc-window: the same on the last `window` real frames only.
+inline void apply_window_shift(float* seq, const std::uint8_t* real, int max_len, int dims, int p, float add,
+                               int window) {
+  for (int t = max_len - 1; t >= 0 && window > 0; --t)
+    if (real[t]) seq[static_cast<std::size_t>(t) * dims + p] += add, --window;
+}
+/// pc-ablate: PC p set to its mean (0 in PC space) on real frames.
+inline void apply_pc_ablate(float* seq, const std::uint8_t* real, int max_len, int dims, int p) {
+  for (int t = 0; t < max_len; ++t)
+    if (real[t]) seq[static_cast<std::size_t>(t) * dims + p] = 0.f;
+}
+
 /// Predictions of perturbed PC inputs for many variants (the batched engine, exposed for tests
 /// and benchmarks): for every item of `items` (inputs `pcs`, masks `real`, both (n, L, D)/(n, L))
 /// and every variant v, `modify(v, seq, real)` edits a copy of the item's (L, D) input in place;
