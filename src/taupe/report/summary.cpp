@@ -251,7 +251,9 @@ class Validator {
     }
     const double x = v->get<double>();
     if (!std::isfinite(x)) add(p, "not finite");
-    else if (x < lo || x > hi) add(p, "= " + v->dump() + ": must be in [" + fmt(lo, 6) + ", " + fmt(hi, 6) + "]");
+    else if (x < lo || x > hi)
+      add(p, "= " + v->dump() +
+                 (std::isfinite(hi) ? ": must be in [" + fmt(lo, 6) + ", " + fmt(hi, 6) + "]" : ": must be >= " + fmt(lo, 6)));
   }
   /// [lo, hi] pair, or null when nullable.
   void interval(const json* v, const std::string& p, bool nullable) {
