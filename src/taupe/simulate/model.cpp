@@ -290,7 +290,8 @@ class Model {
     if (end < t.start) return;  // never recorded
     t.end = end;
     t.fate = fate;
-    t.event_onset = onset < 0 ? -1 : std::max(onset, t.start);
+    const bool event = fate == Fate::kMitosis || fate == Fate::kApoptosis;
+    t.event_onset = event ? std::clamp(onset, t.start, t.end) : -1;
     hist_.tracks.tracks.push_back(t);
   }
   void finish_tracks() {

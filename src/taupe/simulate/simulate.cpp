@@ -91,20 +91,34 @@ SimulateResult run_simulate(const SimConfig& cfg, const ExtractConfig& ex, std::
   fs::create_directories(out);
   remove_stale_temporaries(out);
 
-  // 1. Fields of view in parallel; each writes its own files.
+  // 1. Fields of view in parallel; each writes its own files (HDF5 calls serialised).
   std::vector<FovHistory> fovs(static_cast<std::size_t>(cfg.fovs));
+  std::mutex h5_mutex;
   parallel_for(cfg.fovs, threads, [&](int f) {
     FovHistory h = simulate_fov(cfg, seed, f);
     const fs::path dir = out / fov_name(f);
     fs::create_directories(dir);
     h.tracks.validate("simulate " + fov_name(f));
-    write_tracks(dir / "tracks.h5", h.tracks);
-    if (cfg.ground_truth) write_ground_truth(dir / "ground_truth.h5", h);
+    {
+      std::lock_guard<std::mutex> lock(h5_mutex);
+      write_tracks(dir / "tracks.h5", h.tracks);
+      if (cfg.ground_truth) write_ground_truth(dir / "ground_truth.h5", h);
+    }
     if (cfg.movies) {
       SceneRenderer ren(h, cfg);
-      MovieWriter w(dir / "movie.h5", ren.movie_info());
-      for (int t = 0; t < static_cast<int>(h.frames.size()); ++t) w.append(ren.frame(t));
-      w.close();
+      std::unique_ptr<MovieWriter> w;
+      {
+        std::lock_guard<std::mutex> lock(h5_mutex);
+        w = std::make_unique<MovieWriter>(dir / "movie.h5", ren.movie_info());
+      }
+      for (int t = 0; t < static_cast<int>(h.frames.size()); ++t) {
+        MovieFrame fr = ren.frame(t);
+        std::lock_guard<std::mutex> lock(h5_mutex);
+        w->append(fr);
+      }
+      std::lock_guard<std::mutex> lock(h5_mutex);
+      w->close();
+      w.reset();
     }
     fovs[static_cast<std::size_t>(f)] = std::move(h);
   });
