@@ -37,7 +37,7 @@ struct ExtractConfig {
   bool frames_after_cutoff = true;    ///< also keep the frames after the cutoff (event visible)
   std::string glimpse_types = "scrib";///< central cell types given trajectories: scrib | wt | both
   int patch_frame_stride = 10;        ///< patches are sampled every this many frames
-  int patches_per_frame = 200;        ///< patches per sampled frame and movie (both cell types)
+  int patches_per_frame = 220;        ///< patches per sampled frame and movie (both cell types)
   int frame_cache = 128;              ///< movie frames held in memory while extracting from a movie
 
   template <class V>

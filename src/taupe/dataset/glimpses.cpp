@@ -150,6 +150,8 @@ struct GlimpseReader::Impl {
   std::vector<GlimpseInfo> infos;
   std::vector<std::int64_t> offsets;
   std::vector<std::string> feature_names;
+  H5::DataSet images, masks, frames;
+  std::vector<H5::DataSet> features;
   mutable std::mutex mu;  // one HDF5 read at a time per reader
 
   explicit Impl(const fs::path& p) : path(p), file(h5::open(p, kTag)) {}
@@ -185,8 +187,14 @@ GlimpseReader::GlimpseReader(const fs::path& path) : impl_(std::make_unique<Impl
   if (h5::exists(f, "features")) {
     const H5::Group fg = h5::open_group(f, "features");
     m.feature_names = h5::members(fg);
-    for (const auto& name : m.feature_names) h5::check<float>(fg, name, {F});
+    for (const auto& name : m.feature_names) {
+      h5::check<float>(fg, name, {F});
+      m.features.push_back(h5::open_dataset(fg, name));
+    }
   }
+  m.images = h5::open_dataset(f, "images");
+  m.masks = h5::open_dataset(f, "masks");
+  m.frames = h5::open_dataset(f, "frames");
 
   m.infos.resize(ids.size());
   std::unordered_set<std::int64_t> seen;
@@ -238,13 +246,11 @@ GlimpseTrajectory GlimpseReader::read(std::size_t index) const {
   const hsize_t row0 = static_cast<hsize_t>(m.offsets[index]);
   const hsize_t T = static_cast<hsize_t>(gi.num_frames);
   std::lock_guard<std::mutex> lock(m.mu);
-  tr.frames = h5::read_rows<std::int32_t>(m.file, "frames", row0, T);
-  tr.images = h5::read_rows<std::uint16_t>(m.file, "images", row0, T);
-  tr.masks = h5::read_rows<std::uint8_t>(m.file, "masks", row0, T);
-  if (!m.feature_names.empty()) {
-    const H5::Group fg = m.file.openGroup("features");
-    for (const auto& name : m.feature_names) tr.features[name] = h5::read_rows<float>(fg, name, row0, T);
-  }
+  tr.frames = h5::read_rows<std::int32_t>(m.frames, row0, T);
+  tr.images = h5::read_rows<std::uint16_t>(m.images, row0, T);
+  tr.masks = h5::read_rows<std::uint8_t>(m.masks, row0, T);
+  for (std::size_t k = 0; k < m.feature_names.size(); ++k)
+    tr.features[m.feature_names[k]] = h5::read_rows<float>(m.features[k], row0, T);
   return tr;
 }
 

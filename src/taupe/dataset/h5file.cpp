@@ -384,16 +384,25 @@ std::vector<T> read(const H5::Group& g, const std::string& name, std::vector<hsi
 }
 
 template <class T>
-std::vector<T> read_rows(const H5::Group& g, const std::string& name, hsize_t row0, hsize_t nrows) {
+std::vector<T> read_rows(const H5::DataSet& ds, hsize_t row0, hsize_t nrows) {
   quiet();
-  const H5::DataSet ds = open_dataset(g, name, Traits<T>::name);
+  std::string name, file;
+  try {
+    name = ds.getObjName();
+    file = file_of(ds);
+  } catch (const H5::Exception&) {
+    H5Eclear2(H5E_DEFAULT);
+  }
+  const std::string where = file + ": dataset '" + name + "'";
   std::vector<T> out;
   try {
-    check_dtype<T>(ds, g, name);
+    const H5::DataType t = ds.getDataType();
+    if (!dtype_matches<T>(t))
+      throw DataError(where + ": expected dtype " + Traits<T>::name + ", found " + dtype_str(t));
     std::vector<hsize_t> dims = dims_of(ds);
-    if (dims.empty()) throw DataError(where(g, name) + ": expected an array, found a scalar");
+    if (dims.empty()) throw DataError(where + ": expected an array, found a scalar");
     if (row0 + nrows > dims[0] || row0 + nrows < row0)
-      throw DataError(where(g, name) + ": rows [" + std::to_string(row0) + ", " + std::to_string(row0 + nrows) +
+      throw DataError(where + ": rows [" + std::to_string(row0) + ", " + std::to_string(row0 + nrows) +
                       ") out of range (dataset has " + std::to_string(dims[0]) + " rows)");
     out.resize(nrows * product(dims, 1));
     if (out.empty()) return out;
@@ -405,10 +414,17 @@ std::vector<T> read_rows(const H5::Group& g, const std::string& name, hsize_t ro
     H5::DataSpace mspace(static_cast<int>(count.size()), count.data());
     ds.read(out.data(), Traits<T>::type(), mspace, fspace);
   } catch (const H5::Exception& e) {
-    throw IoError(where(g, name) + ": read failed: " + describe(e));
+    throw IoError(where + ": read failed: " + describe(e));
   }
   return out;
 }
+
+template <class T>
+std::vector<T> read_rows(const H5::Group& g, const std::string& name, hsize_t row0, hsize_t nrows) {
+  return read_rows<T>(open_dataset(g, name, Traits<T>::name), row0, nrows);
+}
+
+H5::DataSet open_dataset(const H5::Group& g, const std::string& name) { return open_dataset(g, name, ""); }
 
 // ---- attributes -------------------------------------------------------------------------
 
@@ -695,6 +711,7 @@ void AtomicFile::commit() {
   template std::vector<T> read<T>(const H5::Group&, const std::string&, std::vector<hsize_t>*,               \
                                   const std::vector<long long>&);                                            \
   template std::vector<T> read_rows<T>(const H5::Group&, const std::string&, hsize_t, hsize_t);              \
+  template std::vector<T> read_rows<T>(const H5::DataSet&, hsize_t, hsize_t);                                \
   template std::vector<hsize_t> check<T>(const H5::Group&, const std::string&, const std::vector<long long>&); \
   template class RowAppender<T>;
 TAUPE_H5_INSTANTIATE(std::uint8_t)

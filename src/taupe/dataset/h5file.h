@@ -58,6 +58,12 @@ std::vector<hsize_t> check(const H5::Group& g, const std::string& name, const st
 /// Reads rows [row0, row0 + nrows) along axis 0 (hyperslab) -- the streaming path.
 template <class T>
 std::vector<T> read_rows(const H5::Group& g, const std::string& name, hsize_t row0, hsize_t nrows);
+/// Same on an already opened dataset: readers keep their datasets open so HDF5's chunk cache
+/// survives between calls (neighbouring reads do not decompress the same chunk again).
+template <class T>
+std::vector<T> read_rows(const H5::DataSet& ds, hsize_t row0, hsize_t nrows);
+/// Opens a dataset; DataError naming file and dataset if it is missing.
+H5::DataSet open_dataset(const H5::Group& g, const std::string& name);
 /// Shape of a dataset; throws DataError if it does not exist.
 std::vector<hsize_t> shape_of(const H5::Group& g, const std::string& name);
 bool exists(const H5::Group& g, const std::string& name);

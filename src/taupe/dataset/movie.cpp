@@ -137,6 +137,7 @@ struct MovieReader::Impl {
   H5::H5File file;
   MovieInfo info;
   std::vector<std::int64_t> inst_offsets;
+  H5::DataSet images, labels, inst_label, inst_type;
   mutable std::mutex mu;
   explicit Impl(const fs::path& p) : path(p), file(h5::open(p, kTag)) {}
 };
@@ -181,6 +182,10 @@ MovieReader::MovieReader(const fs::path& path) : impl_(std::make_unique<Impl>(pa
     if (m.inst_offsets[t + 1] < m.inst_offsets[t] || m.inst_offsets[0] != 0)
       throw DataError(file + ": dataset '/instances/offsets': must start at 0 and not decrease (frame " +
                       std::to_string(t) + ")");
+  m.images = h5::open_dataset(f, "images");
+  m.labels = h5::open_dataset(f, "labels");
+  m.inst_label = h5::open_dataset(g, "label");
+  m.inst_type = h5::open_dataset(g, "type");
 }
 
 MovieReader::~MovieReader() = default;
@@ -196,16 +201,15 @@ MovieFrame MovieReader::read(int t) const {
   std::lock_guard<std::mutex> lock(m.mu);
   const hsize_t row = static_cast<hsize_t>(t);
   if (m.info.bit_depth == 8) {
-    const auto v = h5::read_rows<std::uint8_t>(m.file, "images", row, 1);
+    const auto v = h5::read_rows<std::uint8_t>(m.images, row, 1);
     fr.images.assign(v.begin(), v.end());
   } else {
-    fr.images = h5::read_rows<std::uint16_t>(m.file, "images", row, 1);
+    fr.images = h5::read_rows<std::uint16_t>(m.images, row, 1);
   }
-  fr.labels = h5::read_rows<std::uint32_t>(m.file, "labels", row, 1);
-  const H5::Group g = m.file.openGroup("instances");
+  fr.labels = h5::read_rows<std::uint32_t>(m.labels, row, 1);
   const hsize_t a = static_cast<hsize_t>(m.inst_offsets[t]), n = static_cast<hsize_t>(m.inst_offsets[t + 1]) - a;
-  const auto labels = h5::read_rows<std::uint32_t>(g, "label", a, n);
-  const auto types = h5::read_rows<std::int8_t>(g, "type", a, n);
+  const auto labels = h5::read_rows<std::uint32_t>(m.inst_label, a, n);
+  const auto types = h5::read_rows<std::int8_t>(m.inst_type, a, n);
   for (hsize_t i = 0; i < n; ++i)
     fr.label_types[labels[i]] = detail::cell_type_from_code(
         types[i], m.path.string() + ": dataset '/instances/type' row " + std::to_string(a + i));

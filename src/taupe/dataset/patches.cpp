@@ -91,6 +91,8 @@ struct PatchReader::Impl {
   H5::H5File file;
   std::size_t size = 0;
   std::vector<std::string> feature_names;
+  H5::DataSet images, types;
+  std::vector<H5::DataSet> features;
   mutable std::mutex mu;
   explicit Impl(const fs::path& p) : path(p), file(h5::open(p, kTag)) {}
 };
@@ -105,8 +107,13 @@ PatchReader::PatchReader(const fs::path& path) : impl_(std::make_unique<Impl>(pa
   if (h5::exists(m.file, "features")) {
     const H5::Group fg = h5::open_group(m.file, "features");
     m.feature_names = h5::members(fg);
-    for (const auto& name : m.feature_names) h5::check<float>(fg, name, {n});
+    for (const auto& name : m.feature_names) {
+      h5::check<float>(fg, name, {n});
+      m.features.push_back(h5::open_dataset(fg, name));
+    }
   }
+  m.images = h5::open_dataset(m.file, "images");
+  m.types = h5::open_dataset(m.file, "types");
 }
 
 PatchReader::~PatchReader() = default;
@@ -120,16 +127,14 @@ PatchBatch PatchReader::read(std::size_t first, std::size_t count) const {
                     ") out of range (file holds " + std::to_string(m.size) + ")");
   PatchBatch b;
   std::lock_guard<std::mutex> lock(m.mu);
-  b.images = h5::read_rows<std::uint16_t>(m.file, "images", first, count);
-  const auto codes = h5::read_rows<std::int8_t>(m.file, "types", first, count);
+  b.images = h5::read_rows<std::uint16_t>(m.images, first, count);
+  const auto codes = h5::read_rows<std::int8_t>(m.types, first, count);
   b.types.resize(count);
   for (std::size_t i = 0; i < count; ++i)
     b.types[i] = detail::cell_type_from_code(
         codes[i], m.path.string() + ": dataset '/types' row " + std::to_string(first + i));
-  if (!m.feature_names.empty()) {
-    const H5::Group fg = m.file.openGroup("features");
-    for (const auto& name : m.feature_names) b.features[name] = h5::read_rows<float>(fg, name, first, count);
-  }
+  for (std::size_t k = 0; k < m.feature_names.size(); ++k)
+    b.features[m.feature_names[k]] = h5::read_rows<float>(m.features[k], first, count);
   return b;
 }
 
