@@ -39,7 +39,10 @@ std::string Progress::format_duration(double seconds) {
 
 std::string Progress::line(double elapsed) const {
   const double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0.0;
-  char counts[160];
+  char counts[200];
+  char rate_text[32];
+  if (rate >= 100) std::snprintf(rate_text, sizeof rate_text, "%.0f", rate);
+  else std::snprintf(rate_text, sizeof rate_text, "%.3g", rate);
   std::string text = label_;
   if (total_ > 0) {
     const double frac = std::min(1.0, static_cast<double>(done_) / static_cast<double>(total_));
@@ -49,13 +52,13 @@ std::string Progress::line(double elapsed) const {
       text += " [" + std::string(filled, '#') + std::string(width - filled, '.') + "]";
     }
     const double eta = rate > 0 ? static_cast<double>(total_ - done_) / rate : NAN;
-    std::snprintf(counts, sizeof counts, " %lld/%lld %s (%3.0f%%) %.3g %s/s elapsed %s ETA %s",
-                  static_cast<long long>(done_), static_cast<long long>(total_), unit_.c_str(), 100.0 * frac, rate,
+    std::snprintf(counts, sizeof counts, " %lld/%lld %s (%3.0f%%) %s %s/s elapsed %s ETA %s",
+                  static_cast<long long>(done_), static_cast<long long>(total_), unit_.c_str(), 100.0 * frac, rate_text,
                   unit_.c_str(), format_duration(elapsed).c_str(),
                   done_ >= total_ ? "0s" : format_duration(eta).c_str());
   } else {
-    std::snprintf(counts, sizeof counts, " %lld %s %.3g %s/s elapsed %s", static_cast<long long>(done_),
-                  unit_.c_str(), rate, unit_.c_str(), format_duration(elapsed).c_str());
+    std::snprintf(counts, sizeof counts, " %lld %s %s %s/s elapsed %s", static_cast<long long>(done_),
+                  unit_.c_str(), rate_text, unit_.c_str(), format_duration(elapsed).c_str());
   }
   text += counts;
   if (!status_.empty()) text += " " + status_;
