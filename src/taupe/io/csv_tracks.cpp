@@ -197,7 +197,7 @@ IoSummary import_csv(const CsvImportOptions& opts, const fs::path& out_dir) {
     if (auto f = table.find(t.id); f != table.end()) t.fate = f->second;
     else if (t.fate == Fate::kCensored && children[t.id] >= 2) t.fate = Fate::kMitosis;
   }
-  check_lineage(ts, where);
+  ts.validate(where);
   auto frames = tiff_stack_frames(opts.movie);
   std::unique_ptr<LabelSource> labels;
   if (!opts.segmentation.empty()) labels = tiff_stack_labels(opts.segmentation);

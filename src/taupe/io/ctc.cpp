@@ -153,7 +153,7 @@ IoSummary import_ctc(const CtcImportOptions& opts, const fs::path& out_dir) {
       p.parent = t.parent;
       ts.points.push_back(p);
     }
-  check_lineage(ts, where);
+  ts.validate(where);
 
   const fs::path mask_dir = opts.masks.empty() ? opts.tracks.parent_path() : opts.masks;
   auto labels = tiff_series_labels(numbered(mask_dir, {"man_track", "mask", "man_seg"}, "mask"), mask_dir);

@@ -213,19 +213,6 @@ std::unique_ptr<LabelSource> hdf5_labels(const fs::path& file, const std::string
   return std::make_unique<Hdf5Labels>(file, dataset);
 }
 
-void check_lineage(const TrackSet& tracks, const std::string& where) {
-  tracks.validate(where);
-  std::unordered_map<std::int64_t, const Track*> by_id;
-  for (const Track& t : tracks.tracks) by_id[t.id] = &t;
-  for (const Track& t : tracks.tracks) {
-    if (t.parent == 0) continue;
-    const Track& p = *by_id.at(t.parent);
-    if (p.end >= t.start)
-      throw DataError(where + ": track " + std::to_string(t.id) + ": parent " + std::to_string(p.id) + " ends at frame " +
-                      std::to_string(p.end) + ", not before the child's first frame " + std::to_string(t.start));
-  }
-}
-
 IoSummary write_movie_dataset(FrameSource& frames, LabelSource* labels, TrackSet tracks, PointLabels mode,
                               const MovieImportOptions& opts, const fs::path& out_dir, const std::string& what) {
   // ---- geometry and channels ------------------------------------------------------------
@@ -252,7 +239,7 @@ IoSummary write_movie_dataset(FrameSource& frames, LabelSource* labels, TrackSet
     return a.track_id != b.track_id ? a.track_id < b.track_id : a.t < b.t;
   });
   const std::string twhere = tracks.source;
-  check_lineage(tracks, twhere);
+  tracks.validate(twhere);   // ids, parents, parent ends before child, cycles
   for (const Track& t : tracks.tracks)
     if (t.end >= frames.frames)
       throw DataError(twhere + ": track " + std::to_string(t.id) + ": frames [" + std::to_string(t.start) + ", " +

@@ -80,8 +80,4 @@ IoSummary write_movie_dataset(FrameSource& frames, LabelSource* labels, TrackSet
                               const MovieImportOptions& opts, const std::filesystem::path& out_dir,
                               const std::string& what);
 
-/// Lineage checks shared by the text formats: ids > 0 and unique, parents exist, parent ends
-/// before child starts, no cycles. Messages "<where>: track <id>: <rule>".
-void check_lineage(const TrackSet& tracks, const std::string& where);
-
 }  // namespace taupe::io

@@ -55,18 +55,17 @@ std::vector<std::uint32_t> segment_frame(const std::uint16_t* images, int channe
   std::vector<std::uint32_t> labels(n, 0);
   if (count) *count = 0;
   if (n == 0) return labels;
-  // 1. max-projection of the min-max scaled channels, Otsu.
+  // 1. max-projection of the background-subtracted channels, scaled to [0, 1], Otsu.
   std::vector<float> proj(n, 0.0f);
-  bool any_contrast = false;
   for (int c = 0; c < channels; ++c) {
     const std::uint16_t* ch = images + static_cast<std::size_t>(c) * n;
-    const auto [lo_it, hi_it] = std::minmax_element(ch, ch + n);
-    const float lo = *lo_it, hi = *hi_it;
-    if (hi <= lo) continue;
-    any_contrast = true;
-    for (std::size_t i = 0; i < n; ++i) proj[i] = std::max(proj[i], (ch[i] - lo) / (hi - lo));
+    std::vector<std::uint16_t> tmp(ch, ch + n);
+    const float bg = static_cast<float>(median_of(tmp));
+    for (std::size_t i = 0; i < n; ++i) proj[i] = std::max(proj[i], static_cast<float>(ch[i]) - bg);
   }
-  if (!any_contrast) return labels;
+  const float top = *std::max_element(proj.begin(), proj.end());
+  if (top <= 0) return labels;
+  for (float& v : proj) v /= top;
   const double thr = otsu_threshold(proj);
   std::vector<std::uint8_t> fg(n);
   for (std::size_t i = 0; i < n; ++i) fg[i] = proj[i] > thr ? 1 : 0;

@@ -2,9 +2,10 @@
 // Segmentation helpers used by the importers when a dataset brings no usable masks, and the
 // one documented cell-type rule (docs/import-export.md, "Deriving masks and cell types"):
 //
-//  1. Foreground: each channel of the frame is min-max scaled to [0, 1] (per frame), the two
-//     are combined by a per-pixel maximum ("max-projection of both channels"), and Otsu's
-//     threshold (256-bin histogram) splits foreground (> threshold) from background.
+//  1. Foreground: from each channel of the frame its median (the background level) is
+//     subtracted; the per-pixel maximum over channels ("max-projection of both channels") is
+//     scaled to [0, 1] by its frame maximum, and Otsu's threshold (256-bin histogram) splits
+//     foreground (> threshold) from background. A frame without any signal has no foreground.
 //  2. Instances: a chamfer (3-4) distance transform of the foreground; a watershed by
 //     descending distance where two basins are kept apart only if both peaks rise at least
 //     `h` pixels above the saddle between them (h-maxima), otherwise they merge. Instances

@@ -1,0 +1,429 @@
+// btrack HDF5 (0.4.x and 0.6.x quirks), Cell Tracking Challenge and CSV tracks import to the
+// right tracks, parents, fates, labels and cell types; malformed inputs fail with exact messages.
+#include <gtest/gtest.h>
+
+#include <H5Cpp.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "io_test_util.h"
+#include "taupe/core/atomic_file.h"
+#include "taupe/dataset/movie.h"
+#include "taupe/dataset/tiff_stack.h"
+#include "taupe/dataset/tracks.h"
+#include "taupe/io/btrack.h"
+#include "taupe/io/csv_tracks.h"
+#include "taupe/io/ctc.h"
+
+namespace taupe::io {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::expect_error;
+using testing::TempDir;
+
+constexpr int kT = 6, kH = 40, kW = 60;
+
+/// One observation of the fixture lineage.
+struct Obs {
+  std::int64_t track;
+  int t;
+  double x, y;
+  bool gfp;   // bright channel
+};
+
+/// Lineage: 1 (frames 0-2, root) divides into 2 (3-5, apoptosis) and 3 (3-5, leaves the field);
+/// 4 (0-5, root, RFP) is censored.
+std::vector<Obs> lineage() {
+  std::vector<Obs> o;
+  for (int t = 0; t <= 2; ++t) o.push_back({1, t, 15.0 + t, 20, true});
+  for (int t = 3; t <= 5; ++t) o.push_back({2, t, 10, 10.0 + t, true});
+  for (int t = 3; t <= 5; ++t) o.push_back({3, t, 45, 30, true});
+  for (int t = 0; t <= 5; ++t) o.push_back({4, t, 50, 8, false});
+  return o;
+}
+
+void paint(std::vector<std::uint16_t>& img, int t, int c, double x, double y, std::uint16_t v, int C) {
+  for (int yy = 0; yy < kH; ++yy)
+    for (int xx = 0; xx < kW; ++xx)
+      if (std::hypot(xx - x, yy - y) <= 3.0) img[std::size_t(((t * C + c) * kH + yy) * kW + xx)] = v;
+}
+
+/// Movie (T, 2, Y, X) and labels (T, Y, X) (label = `label_of(obs index)`).
+void render(const std::vector<Obs>& obs, std::vector<std::uint16_t>& movie, std::vector<std::uint16_t>& labels,
+            bool label_is_track) {
+  movie.assign(std::size_t(kT) * 2 * kH * kW, 20);
+  labels.assign(std::size_t(kT) * kH * kW, 0);
+  for (std::size_t i = 0; i < obs.size(); ++i) {
+    const Obs& o = obs[i];
+    paint(movie, o.t, o.gfp ? 0 : 1, o.x, o.y, 900, 2);
+    paint(labels, o.t, 0, o.x, o.y, static_cast<std::uint16_t>(label_is_track ? o.track : 10 + i), 1);
+  }
+}
+
+template <class T>
+void put(H5::Group& g, const std::string& name, const std::vector<T>& v, std::vector<hsize_t> dims,
+         const H5::PredType& type) {
+  H5::DataSpace sp(int(dims.size()), dims.data());
+  H5::DataSet ds = g.createDataSet(name, type, sp);
+  if (!v.empty()) ds.write(v.data(), type);
+}
+
+/// Writes a btrack file the way btrack `version` does: coords [t, x, y, z, type] (0.4.x: y in
+/// column 1), buggy objects map, roots with parent == own id, a dummy, fates codes.
+void write_btrack(const fs::path& path, const std::string& version, bool with_segmentation,
+                  const std::vector<std::uint16_t>& labels, const std::vector<Obs>& obs) {
+  H5::H5File f(path.string(), H5F_ACC_TRUNC);
+  H5::Group objects = f.createGroup("objects");
+  H5::Group ot = objects.createGroup("obj_type_1");
+  // Objects sorted by t (as btrack writes them), except the dummy (track 4, frame 2).
+  std::vector<std::size_t> order;
+  for (int t = 0; t < kT; ++t)
+    for (std::size_t i = 0; i < obs.size(); ++i)
+      if (obs[i].t == t && !(obs[i].track == 4 && t == 2)) order.push_back(i);
+  const bool y_first = version.rfind("0.4", 0) == 0;
+  std::vector<float> coords;
+  std::vector<std::size_t> row_of(obs.size(), 0);
+  for (std::size_t r = 0; r < order.size(); ++r) {
+    const Obs& o = obs[order[r]];
+    row_of[order[r]] = r;
+    coords.insert(coords.end(), {float(o.t), float(y_first ? o.y : o.x), float(y_first ? o.x : o.y), 0.f, 0.f});
+  }
+  put(ot, "coords", coords, {order.size(), 5}, H5::PredType::NATIVE_FLOAT);
+  put(ot, "labels", std::vector<float>(order.size(), 5.f), {order.size(), 1}, H5::PredType::NATIVE_FLOAT);
+  std::vector<std::uint32_t> bad_map;   // [last of previous frame, last of this frame]: wrong on purpose
+  for (int t = 0; t < kT; ++t) bad_map.insert(bad_map.end(), {std::uint32_t(t * 3), std::uint32_t(t * 3 + 7)});
+  put(ot, "map", bad_map, {hsize_t(kT), 2}, H5::PredType::NATIVE_UINT32);
+  ot.createGroup("properties");
+
+  H5::Group tracks = f.createGroup("tracks").createGroup("obj_type_1");
+  H5::StrType str(H5::PredType::C_S1, H5T_VARIABLE);
+  str.setCset(H5T_CSET_UTF8);
+  H5::Attribute a = tracks.createAttribute("version", str, H5::DataSpace(H5S_SCALAR));
+  a.write(str, version);
+  std::vector<std::int32_t> refs;
+  std::vector<std::uint32_t> tmap;
+  for (std::int64_t id = 1; id <= 4; ++id) {
+    const auto s = std::uint32_t(refs.size());
+    for (std::size_t i = 0; i < obs.size(); ++i) {
+      if (obs[i].track != id) continue;
+      refs.push_back(id == 4 && obs[i].t == 2 ? -1 : std::int32_t(row_of[i]));
+    }
+    tmap.insert(tmap.end(), {s, std::uint32_t(refs.size())});
+  }
+  put(tracks, "tracks", refs, {refs.size()}, H5::PredType::NATIVE_INT32);
+  put(tracks, "map", tmap, {4, 2}, H5::PredType::NATIVE_UINT32);
+  // L B E P R G: roots have P == own id (track 1) or 0 (track 4).
+  std::vector<std::int32_t> lbepr = {1, 0, 2, 1, 1, 0, 2, 3, 5, 1, 1, 1, 3, 3, 5, 1, 1, 1, 4, 0, 5, 0, 4, 0};
+  put(tracks, "LBEPR", lbepr, {4, 6}, H5::PredType::NATIVE_INT32);
+  put(tracks, "fates", std::vector<std::int32_t>{4, 5, 20, 2}, {4}, H5::PredType::NATIVE_INT32);
+  const Obs& d = obs[std::size_t(std::find_if(obs.begin(), obs.end(), [](const Obs& o) { return o.track == 4 && o.t == 2; }) - obs.begin())];
+  put(tracks, "dummies", std::vector<float>{2.f, float(y_first ? d.y : d.x), float(y_first ? d.x : d.y), 0.f, 1.f}, {1, 5},
+      H5::PredType::NATIVE_FLOAT);
+  if (with_segmentation) {
+    H5::Group seg = f.createGroup("segmentation");
+    put(seg, "images", labels, {hsize_t(kT), hsize_t(kH), hsize_t(kW)}, H5::PredType::NATIVE_UINT16);
+  }
+}
+
+void expect_lineage(const fs::path& tracks_file, bool check_types = true) {
+  const TrackSet ts = read_tracks(tracks_file);
+  ASSERT_EQ(ts.tracks.size(), 4u);
+  std::map<std::int64_t, Track> by;
+  for (const auto& t : ts.tracks) by[t.id] = t;
+  EXPECT_EQ(by[1].parent, 0);
+  EXPECT_EQ(by[2].parent, 1);
+  EXPECT_EQ(by[3].parent, 1);
+  EXPECT_EQ(by[4].parent, 0);
+  EXPECT_EQ(by[1].fate, Fate::kMitosis);
+  EXPECT_EQ(by[1].start, 0);
+  EXPECT_EQ(by[1].end, 2);
+  EXPECT_EQ(by[2].start, 3);
+  EXPECT_EQ(by[4].end, 5);
+  if (check_types) {
+    EXPECT_EQ(by[1].type, CellType::kWildType);
+    EXPECT_EQ(by[4].type, CellType::kScrib);
+  }
+  ASSERT_EQ(ts.points.size(), 15u);
+  for (const auto& p : ts.points) {
+    EXPECT_NE(p.label, 0u) << "track " << p.track_id << " t " << p.t;
+    if (p.track_id == 4) {
+      EXPECT_NEAR(p.x, 50, 1e-6);
+      EXPECT_NEAR(p.y, 8, 1e-6);
+    }
+    if (p.track_id == 1) {
+      EXPECT_NEAR(p.x, 15 + p.t, 1e-6);
+      EXPECT_NEAR(p.y, 20, 1e-6);
+    }
+  }
+}
+
+class BtrackVersions : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(BtrackVersions, ImportsTracksParentsFatesAndDummies) {
+  TempDir dir("btrack");
+  std::vector<std::uint16_t> movie, labels;
+  const auto obs = lineage();
+  render(obs, movie, labels, false);
+  write_tiff(dir / "movie.tif", movie, tcyx(kT, 2, kH, kW));
+  const bool in_file = GetParam() == "0.6.1";
+  write_btrack(dir / "tracks.h5", GetParam(), in_file, labels, obs);
+  BtrackImportOptions o;
+  o.file = dir / "tracks.h5";
+  o.movie = dir / "movie.tif";
+  if (!in_file) {
+    write_tiff(dir / "seg.tif", labels, tcyx(kT, 1, kH, kW));
+    o.segmentation = dir / "seg.tif";
+  }
+  const BtrackData raw = read_btrack(o.file);
+  EXPECT_EQ(raw.version, GetParam());
+  EXPECT_EQ(raw.column1_is_y, !in_file);
+  EXPECT_EQ(raw.dummies, 1u);
+  const IoSummary s = import_btrack(o, dir / "out");
+  expect_lineage(dir / "out" / "tracks" / "tracks.h5");
+  const TrackSet ts = read_tracks(dir / "out" / "tracks" / "tracks.h5");
+  std::map<std::int64_t, Fate> fates;
+  for (const auto& t : ts.tracks) fates[t.id] = t.fate;
+  EXPECT_EQ(fates[2], Fate::kApoptosis);
+  EXPECT_EQ(fates[3], Fate::kLeftField);
+  EXPECT_EQ(fates[4], Fate::kCensored);
+  MovieReader mr(dir / "out" / "tracks" / "movie.h5");
+  EXPECT_EQ(mr.info().frames, kT);
+  EXPECT_EQ(mr.info().width, kW);
+  const MovieFrame f0 = mr.read(0);
+  EXPECT_EQ(f0.images, std::vector<std::uint16_t>(movie.begin(), movie.begin() + 2 * kH * kW));
+  // --swap-xy on a correctly read file moves track 4 (x 50, y 8) outside the 60 x 40 movie.
+  o.read.swap_xy = true;
+  expect_error<DataError>([&] { import_btrack(o, dir / "out2"); },
+                          (dir / "tracks.h5").string() +
+                              ": track 3 frame 3: position (x 30.000000, y 45.000000) lies outside the 60 x 40 movie "
+                              "(x = column, y = row; swapped? try --swap-xy)");
+  EXPECT_FALSE(fs::exists(dir / "out2"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Io, BtrackVersions, ::testing::Values("0.4.6", "0.6.1"));
+
+/// CTC fixture: three generations 1 -> {2, 3}, 2 -> {4, 5}.
+struct Ctc {
+  fs::path tracks, masks, raw, fates;
+};
+Ctc write_ctc(const fs::path& dir, const std::string& track_text, int frames = 6, std::string mask_text = "") {
+  Ctc c{dir / "01_GT" / "TRA" / "man_track.txt", dir / "01_GT" / "TRA", dir / "01", dir / "fates.csv"};
+  fs::create_directories(c.masks);
+  fs::create_directories(c.raw);
+  write_text_atomic(c.tracks, track_text);
+  write_text_atomic(c.fates, "track_id,fate\n5,apoptosis\n");
+  const TrackSet ts = parse_ctc_tracks(mask_text.empty() ? track_text : mask_text, "fixture");
+  for (int t = 0; t < frames; ++t) {
+    std::vector<std::uint16_t> mask(std::size_t(kH) * kW, 0), raw(2 * std::size_t(kH) * kW, 30);
+    for (const Track& tr : ts.tracks) {
+      if (t < tr.start || t > tr.end) continue;
+      const double x = 8 + 9 * double(tr.id), y = 20;
+      paint(mask, 0, 0, x, y, static_cast<std::uint16_t>(tr.id), 1);
+      paint(raw, 0, tr.id == 3 ? 1 : 0, x, y, 800, 2);
+    }
+    char name[32];
+    std::snprintf(name, sizeof name, "man_track%03d.tif", t);
+    write_tiff(c.masks / name, mask, tcyx(1, 1, kH, kW));
+    std::snprintf(name, sizeof name, "t%03d.tif", t);
+    write_tiff(c.raw / name, raw, tcyx(1, 2, kH, kW));
+  }
+  return c;
+}
+
+const char* kThreeGenerations = "1 0 1 0\n2 2 3 1\n3 2 5 1\n4 4 5 2\n5 4 5 2\n";
+
+TEST(Ctc, ThreeGenerationLineage) {
+  TempDir dir("ctc");
+  const Ctc c = write_ctc(dir.path(), kThreeGenerations);
+  CtcImportOptions o;
+  o.tracks = c.tracks;
+  o.raw = c.raw;
+  o.fates = c.fates;
+  import_ctc(o, dir / "out");
+  const TrackSet ts = read_tracks(dir / "out" / "01" / "tracks.h5");
+  std::map<std::int64_t, Track> by;
+  for (const auto& t : ts.tracks) by[t.id] = t;
+  ASSERT_EQ(by.size(), 5u);
+  EXPECT_EQ(by[1].parent, 0);
+  EXPECT_EQ(by[2].parent, 1);
+  EXPECT_EQ(by[3].parent, 1);
+  EXPECT_EQ(by[4].parent, 2);
+  EXPECT_EQ(by[5].parent, 2);
+  EXPECT_EQ(by[1].fate, Fate::kMitosis);
+  EXPECT_EQ(by[2].fate, Fate::kMitosis);
+  EXPECT_EQ(by[3].fate, Fate::kCensored);
+  EXPECT_EQ(by[5].fate, Fate::kApoptosis);
+  EXPECT_EQ(by[3].type, CellType::kScrib);
+  EXPECT_EQ(by[4].type, CellType::kWildType);
+  EXPECT_EQ(ts.points.size(), 2u + 2 + 4 + 2 + 2);
+  for (const auto& p : ts.points) {
+    EXPECT_EQ(p.label, std::uint32_t(p.track_id));
+    EXPECT_NEAR(p.x, 8 + 9 * double(p.track_id), 1e-9);
+    EXPECT_NEAR(p.y, 20, 1e-9);
+  }
+}
+
+TEST(Csv, NapariAndBtrackSpaceDelimited) {
+  const TrackSet a = parse_tracks_csv("ID,t,y,x,parent\n1,0,5.5,6,0\n1,1,5,7,0\n2,2,3,4,1\n3,2,9,9,1\n", "a.csv");
+  ASSERT_EQ(a.tracks.size(), 3u);
+  EXPECT_EQ(a.tracks[0].end, 1);
+  EXPECT_EQ(a.points[0].y, 5.5);
+  EXPECT_EQ(a.points[0].x, 6);
+  EXPECT_EQ(a.tracks[2].parent, 1);
+  const TrackSet b = parse_tracks_csv("ID t x y z parent root state generation dummy\n4 0 1 2 0 4 4 5 0 0\n"
+                                      "4 1 1.5 2 0 4 4 5 0 1\n",
+                                      "b.csv");
+  ASSERT_EQ(b.tracks.size(), 1u);
+  EXPECT_EQ(b.tracks[0].parent, 0);   // btrack root: parent == own id
+  EXPECT_EQ(b.points[1].x, 1.5);
+  const auto g = parse_graph_json("{\"3\": [1], \"2\": 1}", "graph.json");
+  EXPECT_EQ(g.at(3), 1);
+  EXPECT_EQ(g.at(2), 1);
+}
+
+TEST(Csv, ImportRoundTripThroughExport) {
+  TempDir dir("csv");
+  std::vector<std::uint16_t> movie, labels;
+  const auto obs = lineage();
+  render(obs, movie, labels, false);
+  write_tiff(dir / "movie.tif", movie, tcyx(kT, 2, kH, kW));
+  write_tiff(dir / "seg.tif", labels, tcyx(kT, 1, kH, kW));
+  std::string csv = "ID,t,y,x\n";
+  for (const Obs& o : obs) csv += std::to_string(o.track) + "," + std::to_string(o.t) + "," + std::to_string(o.y) + "," +
+                                  std::to_string(o.x) + "\n";
+  write_text_atomic(dir / "tracks.csv", csv);
+  write_text_atomic(dir / "graph.json", "{\"2\": [1], \"3\": [1]}");
+  CsvImportOptions o;
+  o.tracks = dir / "tracks.csv";
+  o.graph = dir / "graph.json";
+  o.movie = dir / "movie.tif";
+  o.segmentation = dir / "seg.tif";
+  import_csv(o, dir / "out");
+  expect_lineage(dir / "out" / "movie" / "tracks.h5");
+  // Export to napari CSV and import again: same tracks.
+  export_tracks_csv(dir / "out" / "movie" / "tracks.h5", dir / "csv2");
+  CsvImportOptions o2 = o;
+  o2.tracks = dir / "csv2" / "tracks.csv";
+  o2.graph = dir / "csv2" / "graph.json";
+  import_csv(o2, dir / "out2");
+  const TrackSet a = read_tracks(dir / "out" / "movie" / "tracks.h5");
+  const TrackSet b = read_tracks(dir / "out2" / "movie" / "tracks.h5");
+  ASSERT_EQ(a.tracks.size(), b.tracks.size());
+  for (std::size_t i = 0; i < a.tracks.size(); ++i) {
+    EXPECT_EQ(a.tracks[i].id, b.tracks[i].id);
+    EXPECT_EQ(a.tracks[i].parent, b.tracks[i].parent);
+    EXPECT_EQ(a.tracks[i].fate, b.tracks[i].fate);
+  }
+}
+
+TEST(MovieFormatsMalformed, EachRuleHasItsMessage) {
+  // --- CTC track text ---
+  expect_error<DataError>([] { parse_ctc_tracks("1 0 1 0\n2 0 x 0\n", "t.txt"); },
+                          "t.txt: line 2: expected 4 integers 'L B E P', found '2 0 x 0'");
+  TempDir dir("malformed");
+  auto ctc = [&](const std::string& name, const std::string& text, const std::string& mask_text = "") {
+    const Ctc c = write_ctc(dir / name, text, 6, mask_text);
+    CtcImportOptions o;
+    o.tracks = c.tracks;
+    o.raw = c.raw;
+    return [o, out = dir / name / "out"] {
+      try {
+        import_ctc(o, out);
+      } catch (...) {
+        EXPECT_FALSE(fs::exists(out / "01" / "movie.h5"));   // nothing written
+        throw;
+      }
+    };
+  };
+  const std::string tra = "/01_GT/TRA/man_track.txt";
+  expect_error<DataError>(ctc("dup", "1 0 1 0\n1 2 3 0\n", "1 0 1 0\n"),
+                          (dir / "dup").string() + tra + ": track 1 [2, 3] parent 0: duplicate track id (ids must be unique)");
+  expect_error<DataError>(ctc("noparent", "1 0 1 0\n2 2 3 7\n", "1 0 1 0\n2 2 3 0\n"),
+                          (dir / "noparent").string() + tra + ": track 2 [2, 3] parent 7: parent 7 does not exist (0 = root)");
+  expect_error<DataError>(ctc("cycle", "1 0 1 2\n2 2 3 1\n", "1 0 1 0\n2 2 3 0\n"),
+                          (dir / "cycle").string() + tra + ": track 1: lineage cycle (1 -> 2 -> 1): parent links must form a forest");
+  expect_error<DataError>(ctc("late", "1 0 3 0\n2 2 3 1\n"),
+                          (dir / "late").string() + tra + ": track 2 [2, 3] parent 1: starts at frame 2, not after its parent 1 ends (frame 3)");
+  expect_error<DataError>(ctc("missing", "1 0 5 0\n", "1 0 4 0\n"),
+                          (dir / "missing").string() + "/01_GT/TRA/man_track005.tif: label 1 of track 1 is missing from the "
+                          "mask at frame 5 (every frame in [B, E] must contain the track's label)");
+  expect_error<DataError>(ctc("unlisted", "1 0 5 0\n", "1 0 5 0\n2 1 2 0\n"),
+                          (dir / "unlisted").string() + "/01_GT/TRA/man_track001.tif: label 2 at frame 1 belongs to no track "
+                          "alive in that frame (every mask label must be listed)");
+  expect_error<DataError>(ctc("outside", "1 0 7 0\n", "1 0 5 0\n"),
+                          (dir / "outside").string() + tra + ": track 1: frames [0, 7] fall outside the movie (6 frames, 0..5)");
+
+  // --- CSV tracks ---
+  expect_error<DataError>([] { parse_tracks_csv("ID,t,y\n1,0,2\n", "c.csv"); },
+                          "c.csv: line 1: header lacks column 'x' (need ID, t, x, y)");
+  expect_error<DataError>([] { parse_tracks_csv("ID,t,y,x\n1,0,2,3\n1,0,2,4\n", "c.csv"); },
+                          "c.csv: line 3: track 1 has a second row at frame 0");
+  expect_error<DataError>([] { parse_tracks_csv("ID,t,y,x\n1,0,nan,3\n", "c.csv"); },
+                          "c.csv: line 2: column 'y': 'nan' is not a finite number");
+  expect_error<DataError>([] { parse_tracks_csv("ID,t,y,x\n1,0,2\n", "c.csv"); },
+                          "c.csv: line 2: expected 4 fields like the header, found 3");
+
+  // --- btrack HDF5 ---
+  std::vector<std::uint16_t> movie, labels;
+  const auto obs = lineage();
+  render(obs, movie, labels, false);
+  write_tiff(dir / "movie.tif", movie, tcyx(kT, 2, kH, kW));
+  auto btrack = [&](const std::string& name, const std::function<void(H5::H5File&)>& damage) {
+    const fs::path p = dir / (name + ".h5");
+    write_btrack(p, "0.6.1", true, labels, obs);
+    {
+      H5::H5File f(p.string(), H5F_ACC_RDWR);
+      damage(f);
+    }
+    BtrackImportOptions o;
+    o.file = p;
+    o.movie = dir / "movie.tif";
+    return [o, out = dir / (name + "_out")] {
+      try {
+        import_btrack(o, out);
+      } catch (...) {
+        EXPECT_FALSE(fs::exists(out));
+        throw;
+      }
+    };
+  };
+  auto overwrite = [](H5::H5File& f, const std::string& name, std::vector<std::int32_t> v) {
+    f.openDataSet(name).write(v.data(), H5::PredType::NATIVE_INT32);
+  };
+  const std::string bt = (dir / "fate42.h5").string();
+  expect_error<DataError>(btrack("fate42", [&](H5::H5File& f) { overwrite(f, "tracks/obj_type_1/fates", {4, 5, 42, 2}); }),
+                          bt + ": /tracks/obj_type_1/fates: row 2 (track 3): fate code 42.000000 is not a btrack Fates value");
+  const std::string br = (dir / "badref.h5").string();
+  expect_error<DataError>(btrack("badref",
+                                 [&](H5::H5File& f) {
+                                   std::vector<std::int32_t> refs(15);
+                                   f.openDataSet("tracks/obj_type_1/tracks").read(refs.data(), H5::PredType::NATIVE_INT32);
+                                   refs[0] = 99;
+                                   overwrite(f, "tracks/obj_type_1/tracks", refs);
+                                 }),
+                          br + ": /tracks/obj_type_1/tracks: reference 99 of track 1 exceeds the 14 objects");
+  const std::string bd = (dir / "dupid.h5").string();
+  expect_error<DataError>(btrack("dupid",
+                                 [&](H5::H5File& f) {
+                                   overwrite(f, "tracks/obj_type_1/LBEPR",
+                                             {1, 0, 2, 1, 1, 0, 2, 3, 5, 1, 1, 1, 2, 3, 5, 1, 1, 1, 4, 0, 5, 0, 4, 0});
+                                 }),
+                          bd + ": /tracks/obj_type_1/LBEPR: track 2 [3, 5] parent 1: duplicate track id (ids must be unique)");
+
+  // --- movie axes / channels ---
+  write_tiff(dir / "three.tif", std::vector<std::uint16_t>(std::size_t(kT) * 3 * kH * kW, 1), tcyx(kT, 3, kH, kW));
+  write_text_atomic(dir / "one.csv", "ID,t,y,x\n1,0,5,5\n");
+  CsvImportOptions co;
+  co.tracks = dir / "one.csv";
+  co.movie = dir / "three.tif";
+  expect_error<DataError>([&] { import_csv(co, dir / "csv_out"); },
+                          (dir / "three.tif").string() + ": axes: channel axis has 3 channel(s); expected 2 (GFP, RFP) -- "
+                          "pass --channels gfp=I,rfp=J to pick them");
+  co.movie_opts.channels = {"gfp=2", "rfp=0"};
+  EXPECT_NO_THROW(import_csv(co, dir / "csv_out"));
+}
+
+}  // namespace
+}  // namespace taupe::io
