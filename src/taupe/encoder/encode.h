@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "taupe/dataset/encodings.h"
 #include "taupe/dataset/types.h"
 #include "taupe/encoder/encoder_config.h"
 

@@ -9,12 +9,18 @@
 #include <functional>
 #include <string>
 
+#include <memory>
+
 #include "taupe/encoder/encoder_config.h"
 
 namespace taupe {
 
+struct PatchImages;
+
 struct EncoderTrainOptions {
   std::filesystem::path patches;     ///< input patch container (taupe.patches)
+  /// Pre-loaded patches (tests, benchmarks); when set, `patches` is not read, only recorded.
+  std::shared_ptr<const PatchImages> images;
   std::filesystem::path model_dir;   ///< output model directory
   /// Checkpoints, loss CSV, montages; empty = <model_dir>/encoder_training.
   std::filesystem::path work_dir;

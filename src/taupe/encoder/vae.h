@@ -51,10 +51,11 @@ struct EncoderOutput {
 class EncoderImpl : public torch::nn::Module {
  public:
   explicit EncoderImpl(const EncoderConfig& cfg = {});
-  /// x: (B, 2, 64, 64) normalised float -> z_mean, z_log_var, z (B, D); eps from `gen`.
-  EncoderOutput forward(const torch::Tensor& x, at::Generator gen);
-  /// Same, eps from the global generator (the reference samples on every call).
+  /// x: (B, 2, 64, 64) normalised float -> z_mean, z_log_var, z (B, D); eps from the global
+  /// generator (the reference samples on every call).
   EncoderOutput forward(const torch::Tensor& x);
+  /// Same with eps drawn from `gen` (training: seeded, checkpointed).
+  EncoderOutput forward_sampled(const torch::Tensor& x, at::Generator gen);
   /// Deterministic part only (z undefined): x (B, 2, 64, 64) -> z_mean, z_log_var (B, D).
   EncoderOutput forward_mean(const torch::Tensor& x);
   int latent_dims() const { return latent_dims_; }

@@ -22,9 +22,6 @@ Pca fit_projector(const std::vector<float>& z_mean, int dims, const std::filesys
 /// Loads <model_dir>/pca.h5 and checks its dims against the manifest; ModelError if not.
 Pca load_projector(const std::filesystem::path& model_dir);
 
-/// Spearman rank correlation (ties get average ranks); NaN if either side is constant or n < 3.
-double spearman(const std::vector<double>& x, const std::vector<double>& y);
-
 struct PcMeaning {
   int pc = 0;
   double explained_variance_ratio = 0;

@@ -1,0 +1,216 @@
+// Encoding images / glimpses / patches with a trained β-VAE; decoding latents.
+#include "taupe/encoder/encode.h"
+
+#include <torch/nn.h>
+
+#include <algorithm>
+
+#include "taupe/core/errors.h"
+#include "taupe/dataset/encodings.h"
+#include "taupe/dataset/glimpses.h"
+#include "taupe/dataset/patches.h"
+#include "taupe/encoder/config_json.h"
+#include "taupe/encoder/normalize.h"
+#include "taupe/encoder/vae.h"
+#include "taupe/projector/model_dir.h"
+
+namespace taupe {
+namespace {
+constexpr std::int64_t kPix = static_cast<std::int64_t>(kGlimpseChannels) * kGlimpseSize * kGlimpseSize;
+
+/// Encodes normalised images in batches (inference mode, z_mean / z_log_var only).
+EncodedBatch encode_normalized(EncoderImpl& enc, const float* x, std::int64_t n, int batch_size) {
+  EncodedBatch out;
+  out.n = n;
+  out.dims = enc.latent_dims();
+  out.z_mean.resize(static_cast<std::size_t>(n * out.dims));
+  out.z_log_var.resize(static_cast<std::size_t>(n * out.dims));
+  const bool was_training = enc.is_training();
+  enc.eval();
+  {
+    c10::InferenceMode guard;
+    for (std::int64_t s = 0; s < n; s += batch_size) {
+      const std::int64_t b = std::min<std::int64_t>(batch_size, n - s);
+      const torch::Tensor t = torch::from_blob(const_cast<float*>(x) + s * kPix, {b, kGlimpseChannels, kGlimpseSize, kGlimpseSize},
+                                               torch::kFloat32)
+                                  .contiguous(at::MemoryFormat::ChannelsLast);
+      const EncoderOutput o = enc.forward_mean(t);
+      const torch::Tensor m = o.z_mean.contiguous(), v = o.z_log_var.contiguous();
+      std::copy_n(m.data_ptr<float>(), b * out.dims, out.z_mean.data() + s * out.dims);
+      std::copy_n(v.data_ptr<float>(), b * out.dims, out.z_log_var.data() + s * out.dims);
+    }
+  }
+  if (was_training) enc.train();
+  return out;
+}
+}  // namespace
+
+EncodedBatch encode_images(const Encoder& enc, const std::uint16_t* images, std::int64_t n, double clip, int batch_size) {
+  EncodedBatch out;
+  out.dims = enc.ptr()->latent_dims();
+  std::vector<float> buf;
+  // Normalise chunk by chunk to bound memory.
+  const std::int64_t chunk = std::max<std::int64_t>(batch_size, 1) * 8;
+  for (std::int64_t s = 0; s < n; s += chunk) {
+    const std::int64_t b = std::min(chunk, n - s);
+    buf.resize(static_cast<std::size_t>(b * kPix));
+    normalize_images(images + s * kPix, buf.data(), b, kGlimpseChannels, kGlimpseSize * kGlimpseSize, clip);
+    EncodedBatch part = encode_normalized(*enc.ptr(), buf.data(), b, batch_size);
+    out.z_mean.insert(out.z_mean.end(), part.z_mean.begin(), part.z_mean.end());
+    out.z_log_var.insert(out.z_log_var.end(), part.z_log_var.begin(), part.z_log_var.end());
+  }
+  out.n = n;
+  return out;
+}
+
+EncodedBatch encode_images(const Encoder& enc, const float* images, std::int64_t n, bool normalized, double clip,
+                           int batch_size) {
+  if (normalized) return encode_normalized(*enc.ptr(), images, n, batch_size);
+  std::vector<float> buf(images, images + n * kPix);
+  normalize_images(buf.data(), n, kGlimpseChannels, kGlimpseSize * kGlimpseSize, clip);
+  return encode_normalized(*enc.ptr(), buf.data(), n, batch_size);
+}
+
+std::vector<float> decode_latents(const Decoder& dec, const float* z, std::int64_t n, int dims, int batch_size) {
+  std::vector<float> out(static_cast<std::size_t>(n * kPix));
+  DecoderImpl& d = *dec.ptr();
+  const bool was_training = d.is_training();
+  d.eval();
+  {
+    c10::InferenceMode guard;
+    for (std::int64_t s = 0; s < n; s += batch_size) {
+      const std::int64_t b = std::min<std::int64_t>(batch_size, n - s);
+      const torch::Tensor t = torch::from_blob(const_cast<float*>(z) + s * dims, {b, dims}, torch::kFloat32);
+      const torch::Tensor img = d.forward(t).contiguous();
+      std::copy_n(img.data_ptr<float>(), b * kPix, out.data() + s * kPix);
+    }
+  }
+  if (was_training) d.train();
+  return out;
+}
+
+// ---- VaeModel ---------------------------------------------------------------------------------
+struct VaeModel::Impl {
+  EncoderConfig cfg;
+  mutable Encoder enc{nullptr};
+  mutable Decoder dec{nullptr};
+};
+
+VaeModel::VaeModel(const EncoderConfig& cfg) : impl_(std::make_unique<Impl>()) {
+  cfg.validate();
+  impl_->cfg = cfg;
+  torch::manual_seed(static_cast<std::uint64_t>(cfg.seed));
+  impl_->enc = Encoder(cfg);
+  impl_->dec = Decoder(cfg);
+  impl_->enc->eval();
+  impl_->dec->eval();
+}
+VaeModel::~VaeModel() = default;
+VaeModel::VaeModel(VaeModel&&) noexcept = default;
+VaeModel& VaeModel::operator=(VaeModel&&) noexcept = default;
+
+VaeModel VaeModel::load(const std::filesystem::path& model_dir) {
+  const nlohmann::json sec = model_manifest_section(model_dir, "encoder");
+  EncoderConfig cfg;
+  try {
+    cfg = detail::encoder_config_from_json(sec.at("config"));
+  } catch (const nlohmann::json::exception& e) {
+    throw ModelError(model_files::manifest(model_dir).string() + ": encoder.config unreadable (" + e.what() + ")");
+  }
+  try {
+    cfg.validate();
+  } catch (const ConfigError& e) {
+    throw ModelError(model_files::manifest(model_dir).string() + ": encoder.config invalid: " + e.what());
+  }
+  VaeModel m(cfg);
+  load_module_weights(*m.impl_->enc, model_files::encoder(model_dir).string());
+  load_module_weights(*m.impl_->dec, model_files::decoder(model_dir).string());
+  m.impl_->enc->eval();
+  m.impl_->dec->eval();
+  return m;
+}
+
+const EncoderConfig& VaeModel::config() const { return impl_->cfg; }
+int VaeModel::latent_dims() const { return impl_->cfg.latent_dims; }
+EncodedBatch VaeModel::encode(const std::uint16_t* images, std::int64_t n) const {
+  return encode_images(impl_->enc, images, n, impl_->cfg.normalization_clip, impl_->cfg.encode_batch_size);
+}
+EncodedBatch VaeModel::encode(const float* images, std::int64_t n, bool normalized) const {
+  return encode_images(impl_->enc, images, n, normalized, impl_->cfg.normalization_clip, impl_->cfg.encode_batch_size);
+}
+std::vector<float> VaeModel::decode(const float* z, std::int64_t n) const {
+  return decode_latents(impl_->dec, z, n, impl_->cfg.latent_dims, impl_->cfg.encode_batch_size);
+}
+Encoder& VaeModel::encoder() const { return impl_->enc; }
+Decoder& VaeModel::decoder() const { return impl_->dec; }
+
+// ---- files ------------------------------------------------------------------------------------
+EncodingSet encode_glimpse_file(const VaeModel& model, const std::filesystem::path& glimpses,
+                                const std::filesystem::path& out, const EncodeGlimpsesOptions& opts) {
+  GlimpseReader reader(glimpses);
+  EncodingSet set;
+  set.latent_dims = model.latent_dims();
+  set.glimpse_file = glimpses.string();
+  const int d = set.latent_dims;
+  std::vector<float> norm, rotated;
+  for (std::size_t t = 0; t < reader.size(); ++t) {
+    const GlimpseTrajectory tr = reader.read(t);
+    const std::int64_t frames = tr.num_frames();
+    if (static_cast<std::int64_t>(tr.images.size()) != frames * kPix)
+      throw DataError(glimpses.string() + ": trajectory " + std::to_string(tr.id) + ": images hold " +
+                      std::to_string(tr.images.size()) + " values, expected " + std::to_string(frames * kPix));
+    norm.resize(tr.images.size());
+    normalize_images(tr.images.data(), norm.data(), frames, kGlimpseChannels, kGlimpseSize * kGlimpseSize,
+                     model.config().normalization_clip);
+    for (int r : opts.rotations) {
+      const float* src = norm.data();
+      if (((r % 4) + 4) % 4 != 0) {
+        rotated.resize(norm.size());
+        for (std::int64_t f = 0; f < frames; ++f)
+          rot90(norm.data() + f * kPix, rotated.data() + f * kPix, kGlimpseChannels, kGlimpseSize, r);
+        src = rotated.data();
+      }
+      EncodedBatch e = encode_images(model.encoder(), src, frames, /*normalized=*/true, 4.0, opts.batch_size);
+      EncodedTrajectory et;
+      et.id = tr.id;
+      et.fate = tr.fate;
+      et.cutoff = tr.cutoff;
+      et.rotation = ((r % 4) + 4) % 4;
+      et.z_mean = std::move(e.z_mean);
+      et.z_log_var = std::move(e.z_log_var);
+      if (static_cast<std::int64_t>(et.z_mean.size()) != frames * d) throw ModelError("encoding size mismatch");
+      set.trajectories.push_back(std::move(et));
+    }
+  }
+  write_encodings(out, set);
+  return set;
+}
+
+PatchEncodings encode_patch_file(const VaeModel& model, const std::filesystem::path& patches, std::int64_t max_patches,
+                                 int batch_size) {
+  PatchReader reader(patches);
+  std::int64_t n = static_cast<std::int64_t>(reader.size());
+  if (max_patches > 0) n = std::min(n, max_patches);
+  PatchEncodings out;
+  out.enc.dims = model.latent_dims();
+  constexpr std::int64_t kChunk = 4096;
+  for (std::int64_t s = 0; s < n; s += kChunk) {
+    const std::int64_t b = std::min(kChunk, n - s);
+    PatchBatch pb = reader.read(static_cast<std::size_t>(s), static_cast<std::size_t>(b));
+    if (static_cast<std::int64_t>(pb.images.size()) != b * kPix)
+      throw DataError(patches.string() + ": patches [" + std::to_string(s) + ", " + std::to_string(s + b) +
+                      "): unexpected image size");
+    EncodedBatch e = encode_images(model.encoder(), pb.images.data(), b, model.config().normalization_clip, batch_size);
+    out.enc.z_mean.insert(out.enc.z_mean.end(), e.z_mean.begin(), e.z_mean.end());
+    out.enc.z_log_var.insert(out.enc.z_log_var.end(), e.z_log_var.begin(), e.z_log_var.end());
+    out.types.insert(out.types.end(), pb.types.begin(), pb.types.end());
+    for (auto& kv : pb.features) {
+      auto& dst = out.features[kv.first];
+      dst.insert(dst.end(), kv.second.begin(), kv.second.end());
+    }
+  }
+  out.enc.n = n;
+  return out;
+}
+
+}  // namespace taupe

@@ -1,0 +1,40 @@
+// Capacity-annealed β-VAE loss (reference §2).
+#include "taupe/encoder/vae_loss.h"
+
+#include <torch/nn.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace taupe {
+
+torch::Tensor reconstruction_loss(const torch::Tensor& x, const torch::Tensor& x_hat) {
+  return (x - x_hat).pow(2).flatten(1).sum(1).mean();
+}
+
+torch::Tensor kl_divergence(const torch::Tensor& z_mean, const torch::Tensor& z_log_var) {
+  return (-0.5 * (1.0 + z_log_var - z_mean.pow(2) - torch::exp(z_log_var)).sum(1)).mean();
+}
+
+std::int64_t capacity_max_iterations(std::int64_t total_steps, double fraction) {
+  return static_cast<std::int64_t>(static_cast<double>(total_steps) * fraction);
+}
+
+double capacity_at(double capacity, std::int64_t max_iterations, std::int64_t step) {
+  if (max_iterations <= 0) return capacity;
+  const double c = capacity / static_cast<double>(max_iterations) * static_cast<double>(step);
+  return std::clamp(c, 0.0, capacity);
+}
+
+VaeLoss vae_loss(const torch::Tensor& x, const torch::Tensor& x_hat, const torch::Tensor& z_mean,
+                 const torch::Tensor& z_log_var, double capacity_now, double gamma) {
+  VaeLoss l;
+  l.capacity = capacity_now;
+  l.reconstruction = reconstruction_loss(x, x_hat);
+  l.kl = kl_divergence(z_mean, z_log_var);
+  l.capacity_loss = gamma * (l.kl - capacity_now).abs();
+  l.total = l.reconstruction + l.capacity_loss;
+  return l;
+}
+
+}  // namespace taupe

@@ -1,0 +1,175 @@
+// β-VAE modules: parameter counts equal the reference, Keras layout (HWC flatten), init,
+// BatchNorm mode (docs/models.md, ambiguity 1), weight files.
+#include <gtest/gtest.h>
+#include <torch/nn.h>
+#include <torch/optim.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "taupe/core/errors.h"
+#include "taupe/encoder/vae.h"
+
+namespace taupe {
+namespace {
+
+TEST(Vae, ParameterCountsEqualTheReference) {
+  torch::manual_seed(0);
+  Encoder enc(EncoderConfig{});
+  Decoder dec(EncoderConfig{});
+  const ParamCount e = count_parameters(*enc);
+  const ParamCount d = count_parameters(*dec);
+  EXPECT_EQ(e.total, 2138928);
+  EXPECT_EQ(e.trainable, 2138688);
+  EXPECT_EQ(d.total, 196722);
+  EXPECT_EQ(d.trainable, 196722 - 240);
+}
+
+TEST(Vae, ShapesAndSoftplusLogVariance) {
+  torch::manual_seed(1);
+  Encoder enc(EncoderConfig{});
+  Decoder dec(EncoderConfig{});
+  const torch::Tensor x = torch::randn({3, 2, 64, 64});
+  EncoderOutput o = enc(x);
+  EXPECT_EQ(o.z_mean.sizes(), (std::vector<int64_t>{3, 32}));
+  EXPECT_EQ(o.z_log_var.sizes(), (std::vector<int64_t>{3, 32}));
+  EXPECT_EQ(o.z.sizes(), (std::vector<int64_t>{3, 32}));
+  EXPECT_GT(o.z_log_var.min().item<float>(), 0.0f);   // softplus: posterior variance > 1
+  EXPECT_EQ(dec(o.z).sizes(), (std::vector<int64_t>{3, 2, 64, 64}));
+  // Sampling with a seeded generator is reproducible; z_mean is deterministic.
+  at::Generator g1 = at::make_generator<at::CPUGeneratorImpl>(7);
+  at::Generator g2 = at::make_generator<at::CPUGeneratorImpl>(7);
+  torch::NoGradGuard ng;
+  EXPECT_TRUE(torch::equal(enc->forward_sampled(x, g1).z, enc->forward_sampled(x, g2).z));
+  EXPECT_TRUE(torch::allclose(enc->forward_mean(x).z_mean, o.z_mean));
+}
+
+TEST(Vae, EncoderFlattensInKerasChannelsLastOrder) {
+  torch::manual_seed(2);
+  Encoder enc(EncoderConfig{});
+  enc->eval();
+  torch::NoGradGuard ng;
+  // fc_mean reads only flat index (h=1, w=2, c=3) in HWC order; z_mean[0] copies it.
+  const int64_t idx = (1 * 8 + 2) * 64 + 3;
+  enc->fc_mean->weight.zero_();
+  enc->fc_mean->bias.zero_();
+  enc->fc_mean->weight[0][idx] = 1.0;
+  enc->z_mean->weight.zero_();
+  enc->z_mean->bias.zero_();
+  enc->z_mean->weight[0][0] = 1.0;
+  const torch::Tensor x = torch::randn({2, 2, 64, 64});
+  torch::Tensor h = x;
+  for (std::size_t i = 0; i < enc->blocks.size(); ++i) {
+    h = enc->blocks[i](h);
+    if (i + 1 < enc->blocks.size()) h = torch::max_pool2d(h, {2, 2}, {2, 2});
+  }
+  const torch::Tensor expect = torch::silu(h.index({torch::indexing::Slice(), 3, 1, 2}));
+  const torch::Tensor got = enc->forward_mean(x).z_mean.index({torch::indexing::Slice(), 0});
+  EXPECT_TRUE(torch::allclose(got, expect, 1e-5, 1e-6));
+}
+
+TEST(Vae, DecoderReshapesDenseOutputAsHwc) {
+  torch::manual_seed(3);
+  Decoder dec(EncoderConfig{});
+  dec->eval();
+  torch::NoGradGuard ng;
+  // Only dense unit (h=1, w=2, c=3) is non-zero -> after reshape only channel 3 at (1, 2) of
+  // the first block's input is non-zero, so block 0's conv output is zero far from it.
+  dec->reshape_fc->weight.zero_();
+  dec->reshape_fc->bias.zero_();
+  dec->reshape_fc->bias[(1 * 8 + 2) * 64 + 3] = 5.0;
+  const torch::Tensor h0 = torch::silu(dec->reshape_fc(torch::zeros({1, 32})))
+                               .view({1, 8, 8, 64})
+                               .permute({0, 3, 1, 2});
+  EXPECT_NEAR(h0[0][3][1][2].item<float>(), 5.0f * (1.0f / (1.0f + std::exp(-5.0f))), 1e-5);
+  EXPECT_NEAR(h0.abs().sum().item<float>(), h0[0][3][1][2].item<float>(), 1e-5);
+  const torch::Tensor c = dec->blocks[0]->conv(h0);
+  EXPECT_EQ(c.index({0, torch::indexing::Slice(), 5, 5}).abs().sum().item<float>(), 0.0f);
+  EXPECT_GT(c.index({0, torch::indexing::Slice(), 1, 2}).abs().sum().item<float>(), 0.0f);
+}
+
+TEST(Vae, GlorotUniformInitAndZeroBiases) {
+  torch::manual_seed(4);
+  Encoder enc(EncoderConfig{});
+  const torch::Tensor w = enc->fc_mean->weight;   // (256, 4096)
+  const double bound = std::sqrt(6.0 / (4096 + 256));
+  EXPECT_LE(w.abs().max().item<double>(), bound);
+  EXPECT_NEAR(w.var().item<double>(), bound * bound / 3.0, 0.02 * bound * bound / 3.0);
+  EXPECT_EQ(enc->fc_mean->bias.abs().sum().item<double>(), 0.0);
+  const torch::Tensor cw = enc->blocks[1]->conv->weight;  // (16, 8, 3, 3): fans 72, 144
+  EXPECT_LE(cw.abs().max().item<double>(), std::sqrt(6.0 / (72 + 144)));
+}
+
+// Decision (docs/models.md): BatchNorm "frozen" = inference mode while training, as the
+// reference's train_step does -> moving statistics stay 0 / 1 and an image's encoding does
+// not depend on the other images of its batch.
+TEST(Vae, FrozenBatchNormKeepsMovingStatisticsAndIsBatchIndependent) {
+  torch::manual_seed(5);
+  EncoderConfig cfg;
+  Encoder enc(cfg);
+  Decoder dec(cfg);
+  enc->train();
+  dec->train();
+  torch::optim::Adam opt(enc->parameters(), torch::optim::AdamOptions(1e-2));
+  const torch::Tensor x = torch::randn({4, 2, 64, 64}) * 3 + 1;
+  for (int i = 0; i < 2; ++i) {
+    opt.zero_grad();
+    enc->forward_mean(x).z_mean.pow(2).sum().backward();
+    opt.step();
+  }
+  for (const auto& b : enc->blocks) {
+    EXPECT_FALSE(b->bn->is_training());
+    EXPECT_EQ(b->bn->running_mean.abs().max().item<float>(), 0.0f);
+    EXPECT_EQ(b->bn->running_var.sub(1).abs().max().item<float>(), 0.0f);
+  }
+  // gamma / beta still learn.
+  EXPECT_GT(enc->blocks[0]->bn->bias.abs().max().item<float>(), 0.0f);
+  torch::NoGradGuard ng;
+  const torch::Tensor alone = enc->forward_mean(x.slice(0, 0, 1)).z_mean;
+  const torch::Tensor in_batch = enc->forward_mean(x).z_mean.slice(0, 0, 1);
+  EXPECT_TRUE(torch::allclose(alone, in_batch, 1e-4, 1e-5));
+}
+
+TEST(Vae, BatchStatisticsModeUpdatesRunningAverages) {
+  torch::manual_seed(6);
+  EncoderConfig cfg;
+  cfg.batchnorm = "batch";
+  Encoder enc(cfg);
+  enc->train();
+  enc->forward_mean(torch::randn({4, 2, 64, 64}) * 3 + 1);
+  EXPECT_TRUE(enc->blocks[0]->bn->is_training());
+  EXPECT_GT(enc->blocks[0]->bn->running_mean.abs().max().item<float>(), 0.0f);
+}
+
+TEST(Vae, WeightFilesRoundTripAndShapeMismatchIsAModelError) {
+  const auto dir = std::filesystem::temp_directory_path() / ("taupe_vae_test_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  torch::manual_seed(8);
+  Encoder a(EncoderConfig{});
+  torch::manual_seed(9);
+  Encoder b(EncoderConfig{});
+  save_module_weights(*a, (dir / "enc.pt").string());
+  load_module_weights(*b, (dir / "enc.pt").string());
+  a->eval();
+  b->eval();
+  torch::NoGradGuard ng;
+  const torch::Tensor x = torch::randn({2, 2, 64, 64});
+  EXPECT_TRUE(torch::equal(a->forward_mean(x).z_mean, b->forward_mean(x).z_mean));
+  EncoderConfig small;
+  small.latent_dims = 16;
+  Encoder c(small);
+  try {
+    load_module_weights(*c, (dir / "enc.pt").string());
+    FAIL() << "expected ModelError";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("z_mean.weight"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("(32, 256)"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(load_module_weights(*c, (dir / "missing.pt").string()), IoError);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace taupe
