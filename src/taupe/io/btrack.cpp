@@ -302,6 +302,22 @@ BtrackData read_btrack(const fs::path& path, const BtrackReadOptions& opts) {
   return read_btrack_file(*file, path.string(), opts, std::size_t{1} << 28);
 }
 
+BtrackData read_btrack_image(const void* data, std::size_t size, const std::string& where,
+                             const BtrackReadOptions& opts, std::size_t max_elements) {
+  H5::Exception::dontPrint();
+  std::unique_ptr<H5::H5File> file;
+  try {
+    H5::FileAccPropList fapl;
+    if (H5Pset_fapl_core(fapl.getId(), 1 << 16, 0) < 0 ||
+        H5Pset_file_image(fapl.getId(), const_cast<void*>(data), size) < 0)
+      throw DataError(where + ": cannot set up an in-memory HDF5 image");
+    file = std::make_unique<H5::H5File>(where, H5F_ACC_RDONLY, H5::FileCreatPropList::DEFAULT, fapl);
+  } catch (const H5::Exception& e) {
+    throw DataError(where + ": not a readable HDF5 file: " + e.getDetailMsg());
+  }
+  return read_btrack_file(*file, where, opts, max_elements);
+}
+
 IoSummary import_btrack(const BtrackImportOptions& opts, const fs::path& out_dir) {
   BtrackData data = read_btrack(opts.file, opts.read);
   auto frames = tiff_stack_frames(opts.movie);

@@ -36,6 +36,9 @@ struct BtrackData {
 
 /// Reads and checks a btrack HDF5 file (no pixels). DataError "<file>: <dataset/record>: <rule>".
 BtrackData read_btrack(const std::filesystem::path& file, const BtrackReadOptions& opts = {});
+/// Same from an in-memory file image (fuzzing); `max_elements` caps every dataset read.
+BtrackData read_btrack_image(const void* data, std::size_t size, const std::string& where,
+                             const BtrackReadOptions& opts = {}, std::size_t max_elements = std::size_t{1} << 28);
 
 struct BtrackImportOptions {
   std::filesystem::path file;           ///< btrack .h5
