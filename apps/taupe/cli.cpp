@@ -1,0 +1,131 @@
+#include "cli.h"
+
+#include <map>
+
+#include "taupe/core/log.h"
+#include "taupe/core/presets.h"
+#include "taupe/core/runtime.h"
+#include "taupe/pipeline/run_config.h"
+
+namespace taupe::cli {
+namespace {
+
+std::map<const CLI::App*, std::function<void()>>& actions() {
+  static std::map<const CLI::App*, std::function<void()>> a;
+  return a;
+}
+
+std::string& command_line_storage() {
+  static std::string s;
+  return s;
+}
+
+std::string type_label(const Field& f) {
+  const std::string t = field_type_name(f);
+  if (t == "integer") return "INT";
+  if (t == "float") return "FLOAT";
+  if (t == "boolean") return "BOOL";
+  if (t == "string") return "TEXT";
+  return "LIST";
+}
+
+/// Default as shown in --help: TOML text without the quotes around strings.
+std::string help_default(const Field& f) {
+  std::string s = field_value_string(f);
+  if (std::holds_alternative<std::string*>(f.ref)) {
+    s = *std::get<std::string*>(f.ref);
+    if (s.empty()) s = "\"\"";
+  }
+  return s;
+}
+
+}  // namespace
+
+GlobalOptions& global_options() {
+  static GlobalOptions g;
+  return g;
+}
+
+void set_action(CLI::App* sub, std::function<void()> action) { actions()[sub] = std::move(action); }
+
+bool run_selected_action(CLI::App& app) {
+  CLI::App* cur = &app;
+  while (true) {
+    const auto subs = cur->get_subcommands();
+    if (subs.empty()) break;
+    cur = subs.front();
+  }
+  auto it = actions().find(cur);
+  if (it == actions().end()) return false;
+  it->second();
+  return true;
+}
+
+void set_command_line(int argc, const char* const* argv) { command_line_storage() = join_command_line(argc, argv); }
+const std::string& command_line() { return command_line_storage(); }
+
+std::vector<std::string> ConfigOptions::all_sets() const {
+  std::vector<std::string> out = sets;
+  for (const auto& [opt, key] : bound)
+    if (opt->count() > 0) out.push_back(key + "=" + opt->as<std::string>());
+  return out;
+}
+
+void add_config_options(CLI::App* sub, ConfigOptions& opts, const std::string& default_preset) {
+  opts.preset = default_preset;
+  std::string names;
+  for (const auto& n : preset_names()) names += (names.empty() ? "" : " | ") + n;
+  sub->add_option("--config", opts.config_file, "TOML config file (applied over the preset)")
+      ->check(CLI::ExistingFile)
+      ->type_name("FILE")
+      ->group("Configuration");
+  sub->add_option("--preset", opts.preset, "embedded preset to start from: " + names)
+      ->capture_default_str()
+      ->type_name("NAME")
+      ->group("Configuration");
+  sub->add_option("--set", opts.sets, "override one value, e.g. --set run.seed=7 (repeatable, applied last)")
+      ->type_name("SECTION.KEY=VALUE")
+      ->allow_extra_args(false)
+      ->group("Configuration");
+}
+
+void bind_config_flags(CLI::App* sub, const std::string& section, const std::vector<Field>& fields,
+                       ConfigOptions& opts, const std::string& prefix, const std::string& group) {
+  const std::string grp = group.empty() ? "[" + section + "] options" : group;
+  for (const auto& f : fields) {
+    const std::string name = "--" + prefix + f.name;
+    if (sub->get_option_no_throw(name) != nullptr) continue;
+    opts.storage.push_back(std::make_unique<std::string>());
+    CLI::Option* opt = sub->add_option(name, *opts.storage.back(), f.help);
+    opt->default_str(help_default(f))->type_name(type_label(f))->group(grp);
+    opts.bound.emplace_back(opt, section + "." + f.name);
+  }
+}
+
+RunConfig resolve_run_config(const ConfigOptions& opts) {
+  RunConfig cfg = load_run_config(opts.preset, opts.config_file, opts.all_sets());
+  const GlobalOptions& g = global_options();
+  if (g.threads > 0) {
+    cfg.run.threads = g.threads;
+  } else if (cfg.run.threads > 0) {
+    RuntimeOptions ro;
+    ro.threads = cfg.run.threads;
+    runtime_init(ro);  // reaches LibTorch through the registered thread hook
+  }
+  return cfg;
+}
+
+std::unique_ptr<RunDir> open_run_dir(const std::filesystem::path& dir, const std::string& config_toml,
+                                     std::uint64_t seed, bool resume) {
+  RunDirOptions o;
+  o.command_line = command_line();
+  o.seed = seed;
+  o.threads = runtime_info().threads;
+  o.config_toml = config_toml;
+  o.resume = resume;
+  auto rd = std::make_unique<RunDir>(dir, o);
+  log_debug("run directory: " + dir.string());
+  return rd;
+}
+
+}  // namespace taupe::cli

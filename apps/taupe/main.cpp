@@ -1,0 +1,76 @@
+// `taupe`: entry point. Parses the command line (CLI11), applies the runtime set-up (threads,
+// BLAS, malloc) and runs the selected subcommand. The only place that prints errors and picks
+// exit codes (docs/cli.md): taupe::Error -> its exit_code(), bad command line -> 2.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cli.h"
+#include "commands.h"
+#include "taupe/core/errors.h"
+#include "taupe/core/log.h"
+#include "taupe/core/runtime.h"
+#include "taupe/core/version.h"
+#include "taupe/encoder/torch_runtime.h"
+
+namespace {
+
+using Register = void (*)(CLI::App&);
+// Subcommands in the order they appear in --help (see commands.h).
+constexpr Register kCommands[] = {
+    taupe::cli::register_info,
+    taupe::cli::register_config,
+    taupe::cli::register_simulate,
+    taupe::cli::register_extract,
+    taupe::cli::register_perturb,
+    taupe::cli::register_import,
+    taupe::cli::register_export,
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace taupe;
+  cli::set_command_line(argc, argv);
+
+  CLI::App app{"taupe: tau-VAE cell-fate prediction from time-lapse microscopy, explained by virtual perturbation",
+               "taupe"};
+  app.fallthrough();  // global options are accepted after the subcommand too
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("taupe ") + kVersion);
+  auto& g = cli::global_options();
+  app.add_option("--threads", g.threads, "LibTorch intra-op threads (0 = cores available)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024))
+      ->group("Global options");
+  app.add_flag("-q,--quiet", g.quiet, "only warnings and errors (no progress)")->group("Global options");
+  app.add_flag("-v,--verbose", g.verbose, "debug messages")->group("Global options");
+  for (Register reg : kCommands) reg(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);  // prints help/version (rc 0) or the parse error
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+
+  try {
+    log_set_level(log_level_from_flags(g.quiet, g.verbose));
+    RuntimeOptions ro;
+    ro.threads = g.threads;
+    const RuntimeInfo rt = runtime_init(ro);
+    torch_runtime_init(rt.threads);
+    if (!cli::run_selected_action(app)) {
+      std::cerr << app.help();
+      return kExitUsage;
+    }
+  } catch (const Error& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    if (!e.hint().empty()) std::cerr << "hint: " << e.hint() << '\n';
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return kExitRuntime;
+  }
+  return kExitOk;
+}

@@ -1,0 +1,69 @@
+#pragma once
+// The whole configuration of a taupe run: the [run] section plus one section per stage, each
+// a plain struct owned by its stage (defaults live there, once). A preset (configs/*.toml,
+// embedded), a config file and --set overrides are applied on top of the defaults, in that
+// order, then every section is validated.
+//
+// Adding a stage section: include its config header, add a member below, and one line in
+// sections() (run_config.cpp). Keep configs/*.toml in sync: unknown keys are errors.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "taupe/core/config.h"
+#include "taupe/core/config_io.h"
+#include "taupe/dataset/extract.h"
+#include "taupe/encoder/encoder_config.h"
+#include "taupe/projector/projector_config.h"
+#include "taupe/simulate/sim_config.h"
+#include "taupe/temporal/temporal_config.h"
+
+namespace taupe {
+
+/// [run]: settings of the run as a whole.
+struct RunSection {
+  std::int64_t seed = 1;             ///< master seed; stage seeds are derived from it unless set
+  std::string preset;                ///< preset this configuration starts from ("" = struct defaults)
+  std::string world = "mechanical";  ///< planted cause of death simulated by `taupe run`
+  int threads = 0;                   ///< LibTorch intra-op threads; 0 = cores available
+  std::string out = "runs/latest";   ///< run directory
+
+  template <class V>
+  void visit(V& v) {
+    v("seed", seed, "master seed of the run (same seed -> same bytes)");
+    v("preset", preset, "preset this configuration starts from (tiny | quick | paper; empty = defaults)");
+    v("world", world, "planted cause of scrib apoptosis for `taupe run`: mechanical | contact | neutral");
+    v("threads", threads, "LibTorch intra-op threads (0 = cores available; --threads overrides)");
+    v("out", out, "run directory (config.toml, manifest.json, taupe.log and stage outputs)");
+  }
+  void validate() const {
+    check_ge("run.seed", seed, 0);
+    check_one_of("run.world", world, {"mechanical", "contact", "neutral"});
+    check_range("run.threads", threads, 0, 1024);
+    if (out.empty()) throw ConfigError("run.out = \"\": must name a directory");
+  }
+};
+
+struct RunConfig {
+  RunSection run;
+  SimConfig simulate;
+  ExtractConfig extract;
+  EncoderConfig encoder;
+  ProjectorConfig projector;
+  TemporalConfig temporal;
+  CvConfig cv;
+};
+
+/// Sections of `cfg` in pipeline order (they refer into `cfg`, which must outlive them).
+ConfigSections sections(RunConfig& cfg);
+
+/// Defaults < preset (when not empty; else the config file's run.preset, if any) < config file
+/// (when not empty) < `sets` ("section.key=value"); then validated. Throws ConfigError/IoError.
+RunConfig load_run_config(const std::string& preset, const std::filesystem::path& config_file,
+                          const std::vector<std::string>& sets);
+
+/// The resolved configuration as TOML (with help comments), as written to config.toml.
+std::string run_config_toml(RunConfig& cfg, bool comments = true);
+
+}  // namespace taupe

@@ -1,0 +1,172 @@
+// The `taupe` binary: help shows struct defaults, version, exit codes, config show/--set,
+// presets in sync with the config structs, and `taupe info` (OpenBLAS, threads = cores).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sched.h>
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "support/fixtures.h"
+#include "taupe/core/config.h"
+#include "taupe/core/version.h"
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using taupe::test::run_taupe;
+
+namespace {
+
+TEST(Cli, VersionPrintsTaupeVersion) {
+  const auto r = run_taupe({"--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out + r.err, HasSubstr(std::string("taupe ") + taupe::kVersion));
+}
+
+TEST(Cli, TopLevelHelpListsGlobalOptionsAndSubcommands) {
+  const auto r = run_taupe({"--help"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("--threads"));
+  EXPECT_THAT(r.out, HasSubstr("--quiet"));
+  EXPECT_THAT(r.out, HasSubstr("--verbose"));
+  EXPECT_THAT(r.out, HasSubstr("info"));
+  EXPECT_THAT(r.out, HasSubstr("config"));
+  // --threads shows its default (0 = cores), taken from the option's storage.
+  EXPECT_THAT(r.out, HasSubstr("--threads INT:INT in [0 - 1024] [0]"));
+}
+
+TEST(Cli, ConfigShowHelpShowsStructDefaults) {
+  const auto r = run_taupe({"config", "show", "--help"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("--preset"));
+  EXPECT_THAT(r.out, HasSubstr("--set"));
+  EXPECT_THAT(r.out, HasSubstr("--config"));
+  // Defaults come from the structs, e.g. RunSection{}.seed = 1 and .world = mechanical.
+  EXPECT_THAT(r.out, HasSubstr("--run.seed INT [1]"));
+  EXPECT_THAT(r.out, HasSubstr("--run.world TEXT [mechanical]"));
+  EXPECT_THAT(r.out, HasSubstr("master seed of the run"));
+  EXPECT_THAT(r.out, HasSubstr("[simulate] options"));
+}
+
+TEST(Cli, NoSubcommandOrUnknownOptionIsAUsageError) {
+  EXPECT_EQ(run_taupe({}).exit_code, 2);
+  const auto r = run_taupe({"info", "--no-such-option"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--no-such-option"));
+  EXPECT_EQ(run_taupe({"frobnicate"}).exit_code, 2);
+}
+
+TEST(Cli, ConfigShowPrintsResolvedTomlWithOverrides) {
+  const auto r = run_taupe({"config", "show", "--set", "run.seed=7", "--run.world", "contact"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("[run]\n"));
+  EXPECT_THAT(r.out, HasSubstr("\nseed = 7\n"));
+  EXPECT_THAT(r.out, HasSubstr("\nworld = \"contact\"\n"));
+  EXPECT_THAT(r.out, HasSubstr("# master seed of the run"));
+}
+
+TEST(Cli, ConfigShowOutputIsAValidConfigFile) {
+  taupe::test::TempDir dir;
+  const auto first = run_taupe({"config", "show", "--preset", "quick", "--set", "run.seed=11"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const auto file = dir.write("resolved.toml", first.out);
+  const auto second = run_taupe({"config", "show", "--config", file.string()});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(second.out, first.out);  // round trip through TOML is exact
+}
+
+TEST(Cli, EveryShippedPresetLoadsAndValidates) {
+  for (const char* p : {"tiny", "quick", "paper"}) {
+    const auto r = run_taupe({"config", "show", "--preset", p});
+    EXPECT_EQ(r.exit_code, 0) << p << ": " << r.err;
+    EXPECT_THAT(r.out, HasSubstr(std::string("preset = \"") + p + "\"")) << p;
+  }
+  const auto list = run_taupe({"config", "presets"});
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_THAT(list.out, HasSubstr("tiny"));
+  EXPECT_THAT(list.out, HasSubstr("paper"));
+}
+
+TEST(Cli, UnknownKeyIsRefusedWithDidYouMeanAndExitCode3) {
+  const auto r = run_taupe({"config", "show", "--set", "run.sede=3"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("error: unknown config key run.sede (did you mean 'seed'?)"));
+  EXPECT_THAT(r.err, HasSubstr("hint: "));
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(Cli, WrongTypeAndOutOfRangeAreRefusedNamingTheKey) {
+  taupe::test::TempDir dir;
+  const auto typed = run_taupe({"config", "show", "--config", dir.write("a.toml", "[run]\nseed = \"x\"\n").string()});
+  EXPECT_EQ(typed.exit_code, 3);
+  EXPECT_THAT(typed.err, HasSubstr("a.toml:2: run.seed: expected integer, got string"));
+  const auto range = run_taupe({"config", "show", "--set", "run.threads=-2"});
+  EXPECT_EQ(range.exit_code, 3);
+  EXPECT_THAT(range.err, HasSubstr("run.threads = -2: must be in [0, 1024]"));
+  const auto choice = run_taupe({"config", "show", "--set", "run.world=magic"});
+  EXPECT_EQ(choice.exit_code, 3);
+  EXPECT_THAT(choice.err, HasSubstr("run.world = \"magic\""));
+  const auto unknown_file = run_taupe({"config", "show", "--config", dir.write("b.toml", "[rnu]\n").string()});
+  EXPECT_EQ(unknown_file.exit_code, 3);
+  EXPECT_THAT(unknown_file.err, HasSubstr("did you mean 'run'?"));
+}
+
+TEST(Cli, UnknownPresetIsAConfigError) {
+  const auto r = run_taupe({"config", "show", "--preset", "papr"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("did you mean 'paper'?"));
+}
+
+TEST(Cli, ConfigFileNamesItsBasePreset) {
+  taupe::test::TempDir dir;
+  const auto f = dir.write("c.toml", "[run]\npreset = \"tiny\"\nseed = 5\n");
+  const auto r = run_taupe({"config", "show", "--config", f.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("preset = \"tiny\""));
+  EXPECT_THAT(r.out, HasSubstr("\nseed = 5\n"));
+}
+
+int cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  sched_getaffinity(0, sizeof set, &set);
+  return CPU_COUNT(&set);
+}
+
+TEST(Cli, InfoReportsVersionsThreadsAndBlas) {
+  const auto r = run_taupe({"info"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(std::string("taupe      ") + taupe::kVersion));
+  EXPECT_THAT(r.out, HasSubstr("LibTorch   "));
+  EXPECT_THAT(r.out, HasSubstr("threads    " + std::to_string(cores()) + " "));
+  EXPECT_THAT(r.out, HasSubstr("oneDNN     "));
+  EXPECT_THAT(r.out, HasSubstr("CUDA       "));
+}
+
+TEST(Cli, InfoJsonThreadsEqualCoresAndBlasIsTheActiveAlternative) {
+  const auto r = run_taupe({"info", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["threads"], cores());
+  EXPECT_EQ(j["cores_available"], cores());
+  const fs::path blas = "/usr/lib/x86_64-linux-gnu/libblas.so.3";
+  if (fs::exists(blas) && fs::canonical(blas).string().find("openblas") != std::string::npos) {
+    EXPECT_EQ(j["blas"]["name"], "OpenBLAS");
+    EXPECT_TRUE(j["blas"]["single_threaded"].get<bool>());
+  }
+  EXPECT_NE(j["blas"]["name"], "none loaded");  // LibTorch links a BLAS
+}
+
+TEST(Cli, ThreadsOptionOverrides) {
+  const auto r = run_taupe({"--threads", "1", "info", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["threads"], 1);
+  const auto after = run_taupe({"info", "--json", "--threads", "1"});  // after the subcommand too
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_EQ(nlohmann::json::parse(after.out)["threads"], 1);
+}
+
+}  // namespace
