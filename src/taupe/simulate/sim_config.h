@@ -14,7 +14,7 @@ namespace taupe {
 struct SimConfig {
   // ---- world and size ------------------------------------------------------------------
   std::string world = "mechanical";  ///< planted cause of scrib apoptosis: mechanical | contact | neutral
-  int fovs = 6;                      ///< fields of view (independent periodic monolayers)
+  int fovs = 4;                      ///< fields of view (independent periodic monolayers)
   int fov_width_px = 512;
   int fov_height_px = 512;
   double pixel_size_um = 0.65;
@@ -29,21 +29,21 @@ struct SimConfig {
   double nuclear_diameter_um = 10.0; ///< free nuclear diameter at mid-cycle
   double cycle_hours = 18.0;         ///< mean cell-cycle length without compression
   double cycle_cv = 0.15;
-  double growth = 0.5;               ///< target area grows by this fraction through the cycle
-  double wt_stiffness = 2.5;         ///< WT stiffness relative to scrib (WT crowd scrib)
-  double wt_stall_compression = 0.45;    ///< contact inhibition: WT cycle stops at this compression
-  double scrib_stall_compression = 0.30; ///< scrib cycle stops at this compression
-  double motility_um = 1.2;          ///< motility noise, RMS displacement per sqrt(hour) per axis
+  double growth = 0.15;               ///< target area grows by this fraction through the cycle
+  double wt_stiffness = 1.6;         ///< WT stiffness relative to scrib (WT crowd scrib)
+  double wt_stall_compression = 0.55;    ///< contact inhibition: WT cycle stops at this compression
+  double scrib_stall_compression = 0.95; ///< scrib cycle stops at this compression
+  double motility_um = 4.0;          ///< motility noise, RMS displacement per sqrt(hour) per axis
   double mobility = 2.0;             ///< µm/h per unit overlap force (overdamped)
   // ---- fates (hazards per hour) ---------------------------------------------------------
   double wt_apoptosis_per_h = 0.002;
   double scrib_base_apoptosis_per_h = 0.004;
-  double mech_hazard_max_per_h = 0.25;   ///< mechanical: max extra hazard at high compression
-  double mech_compression_half = 0.38;   ///< mechanical: compression at half max
+  double mech_hazard_max_per_h = 0.20;   ///< mechanical: max extra hazard at high compression
+  double mech_compression_half = 0.42;   ///< mechanical: compression at half max
   double mech_compression_width = 0.05;  ///< mechanical: logistic width
-  double contact_hazard_max_per_h = 0.25;  ///< contact: max extra hazard with many WT neighbours
+  double contact_hazard_max_per_h = 0.15;  ///< contact: max extra hazard with many WT neighbours
   double contact_wt_half = 4.0;            ///< contact: WT neighbours in contact at half max
-  double contact_wt_width = 0.8;
+  double contact_wt_width = 0.6;
   double neutral_apoptosis_per_h = 0.05;   ///< neutral: constant scrib hazard
   double apoptosis_min_phase = 0.3;  ///< apoptosis competence starts at this cell-cycle phase
   int mitosis_frames = 8;            ///< visible condensation → metaphase before the daughters appear

@@ -1,0 +1,79 @@
+// Acceptance statistics of the planted mechanisms at quick scale (label "slow"): AUCs, the
+// logistic regression with both covariates, nuclear area vs density, population dynamics,
+// pure-scrib control and fate balance. Ground truth only (no rendering), so minutes at most.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "taupe/simulate/simulate.h"
+
+using namespace taupe;
+
+namespace {
+SimConfig quick(const std::string& world) {
+  SimConfig c;  // quick preset = struct defaults with fovs = 4 (configs/quick.toml)
+  c.world = world;
+  c.fovs = 4;
+  c.threads = 0;
+  return c;
+}
+const WorldStats& stats_of(const std::string& world, double scrib_fraction = 0.5) {
+  static std::map<std::pair<std::string, double>, WorldStats> cache;
+  auto key = std::make_pair(world, scrib_fraction);
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  SimConfig c = quick(world);
+  c.scrib_fraction = scrib_fraction;
+  const auto fovs = simulate_all(c, 1, 0);
+  std::vector<const FovHistory*> p;
+  for (const auto& h : fovs) p.push_back(&h);
+  WorldStats w = world_stats(p, ExtractConfig{}, c.frame_interval_min);
+  std::cout << world << " (scrib fraction " << scrib_fraction << "): " << w.brief() << std::endl;
+  return cache.emplace(key, w).first->second;
+}
+void balanced(const WorldStats& w) {
+  const double n = static_cast<double>(w.mitosis + w.apoptosis);
+  EXPECT_GE(n, 1000);
+  EXPECT_GE(w.mitosis / n, 0.30);
+  EXPECT_GE(w.apoptosis / n, 0.30);
+}
+}  // namespace
+
+TEST(PlantedMechanism, Mechanical) {
+  const WorldStats& w = stats_of("mechanical");
+  EXPECT_GE(w.auc_compression, 0.75);
+  EXPECT_LE(w.auc_compression, 0.95);
+  ASSERT_EQ(w.logit.coef.size(), 3u);
+  EXPECT_GT(w.logit.ci_lo[1], 0.0) << "compression must matter";
+  EXPECT_LE(w.logit.ci_lo[2], 0.0) << "WT contact must add nothing given compression";
+  EXPECT_GE(w.logit.ci_hi[2], 0.0) << "WT contact must add nothing given compression";
+  EXPECT_LE(w.spearman_area_density, -0.5);
+  EXPECT_LT(w.scrib_fraction_last, w.scrib_fraction_first);
+  balanced(w);
+}
+
+TEST(PlantedMechanism, Contact) {
+  const WorldStats& w = stats_of("contact");
+  EXPECT_GE(w.auc_wt, 0.75);
+  EXPECT_LE(w.auc_wt, 0.95);
+  ASSERT_EQ(w.logit.coef.size(), 3u);
+  EXPECT_GT(w.logit.ci_lo[2], 0.0) << "WT contact must matter";
+  EXPECT_LE(w.logit.ci_lo[1], 0.0) << "compression must add nothing given WT contact";
+  EXPECT_GE(w.logit.ci_hi[1], 0.0) << "compression must add nothing given WT contact";
+  balanced(w);
+}
+
+TEST(PlantedMechanism, Neutral) {
+  const WorldStats& w = stats_of("neutral");
+  EXPECT_GE(w.auc_compression, 0.40);
+  EXPECT_LE(w.auc_compression, 0.60);
+  EXPECT_GE(w.auc_wt, 0.40);
+  EXPECT_LE(w.auc_wt, 0.60);
+  balanced(w);
+}
+
+TEST(PlantedMechanism, PureScribCultureDiesLess) {
+  const WorldStats& mixed = stats_of("mechanical");
+  const WorldStats& pure = stats_of("mechanical", 1.0);
+  EXPECT_LT(pure.scrib_apoptosis_per_h, 0.6 * mixed.scrib_apoptosis_per_h);
+}
