@@ -98,7 +98,7 @@ TEST(Html, FullReportIsSelfContainedAndDeterministic) {
   EXPECT_EQ(a.find("<link"), std::string::npos);
   EXPECT_EQ(a.find("<script src"), std::string::npos);
   EXPECT_NE(a.find("default-src 'none'"), std::string::npos);  // CSP forbids any fetch
-  EXPECT_EQ(count(a, "<figure"), 14u);
+  EXPECT_EQ(count(a, "<figure"), 19u);
 }
 
 }  // namespace

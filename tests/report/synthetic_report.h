@@ -9,6 +9,8 @@
 #include "taupe/core/rng.h"
 #include "taupe/report/html.h"
 #include "taupe/report/plot.h"
+#include "taupe/report/views.h"
+#include "report/summary_fixture.h"
 
 namespace taupe::report::testing {
 
@@ -288,6 +290,23 @@ inline HtmlReport build_synthetic_report() {
     sl.highlight_note = "top PC";
     sl.width = 980;
     r.figure_svg(render(sl), "Slopes of the predicted mitosis/apoptosis fractions vs shift, with 95% bootstrap CIs.");
+  }
+
+  r.section("Summary views", 2);
+  {
+    const RunSummary s = valid_summary();
+    r.table(data_table(s.data));
+    r.figure_svg(render(cv_confusion(s.cv)), "CV confusion from the summary.");
+    r.figure_row({render(switch_confusion(s.switch_neighbours)),
+                  render(confusion_difference(s.switch_neighbours.confusion_mean, s.cv.confusion_mean,
+                                              "Switched − unperturbed"))},
+                 "Switched confusion and its difference from the unperturbed one.");
+    r.figure_svg(render(delta_recall_chart(s.switch_neighbours)), "Δ recall with CIs.");
+    r.figure_svg(render(slope_chart(s.pc_shift)), "Slopes per PC.");
+    r.figure_svg(render(rho_chart(s.pc_shift)), "ρ with nuclear area per PC.");
+    r.table(pc_table(s.pc_shift));
+    r.table(timings_table(s.timings_s, {"simulate", "encoder"}));
+    r.table(verdict_table(*s.ground_truth));
   }
 
   r.section("Verdicts");

@@ -1,0 +1,217 @@
+#include "taupe/report/views.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "taupe/report/svg.h"
+
+namespace taupe::report {
+
+namespace {
+double diag_mean(const Matrix& m) {
+  double s = 0;
+  int n = 0;
+  for (std::size_t i = 0; i < m.size() && i < 3; ++i)
+    if (i < m[i].size() && std::isfinite(m[i][i])) {
+      s += m[i][i];
+      ++n;
+    }
+  return n ? s / n : std::nan("");
+}
+std::string est_text(const Estimate& e, int d = 2) {
+  return fmt_label(e.mean, d) + " [" + fmt_label(e.ci_lo, d) + ", " + fmt_label(e.ci_hi, d) + "]";
+}
+std::size_t shown_pcs(const PcShiftSummary& ps, const ReportConfig& cfg) {
+  return cfg.max_pcs > 0 ? std::min<std::size_t>(ps.per_pc.size(), static_cast<std::size_t>(cfg.max_pcs))
+                         : ps.per_pc.size();
+}
+}  // namespace
+
+std::string subtitle_of(const RunSummary& s) {
+  return "preset " + s.preset + " \u00b7 " + (s.world ? "world " + *s.world : std::string("real data")) +
+         " \u00b7 seed " + std::to_string(s.seed) + " \u00b7 taupe " + s.taupe_version;
+}
+
+void add_headline(HtmlReport& r, const RunSummary& s) {
+  std::vector<HeadlineItem> items;
+  items.emplace_back("CV mean recall (" + std::to_string(s.cv.folds) + " folds)", fmt_fixed(diag_mean(s.cv.confusion_mean), 2));
+  auto it = s.switch_neighbours.delta_recall.find("apoptosis");
+  if (it != s.switch_neighbours.delta_recall.end())
+    items.emplace_back("\u0394 apoptosis recall, neighbours switched", est_text(it->second));
+  items.emplace_back("central cell switched \u2192 synthetic",
+                     fmt_fixed(100.0 * s.switch_centre.synthetic_fraction, 0) + "%");
+  std::string top = "PC " + std::to_string(s.pc_shift.top_pc);
+  for (const auto& e : s.pc_shift.per_pc)
+    if (e.pc == s.pc_shift.top_pc && std::isfinite(e.rho_nuclear_area))
+      top += " (\u03c1 nuclear area " + fmt_label(e.rho_nuclear_area, 2) + ")";
+  items.emplace_back("top PC by |apoptosis slope|", top);
+  std::string note;
+  if (s.ground_truth) {
+    const auto ok = std::count_if(s.ground_truth->verdicts.begin(), s.ground_truth->verdicts.end(),
+                                  [](const VerdictEntry& v) { return v.correct; });
+    const auto n = s.ground_truth->verdicts.size();
+    items.emplace_back("verdicts matching the planted mechanism", std::to_string(ok) + "/" + std::to_string(n),
+                       static_cast<std::size_t>(ok) == n ? Status::Good : Status::Bad);
+    note = "Simulated data: world \u201c" + s.ground_truth->world + "\u201d, whose cause of death is known.";
+  } else {
+    note = "Real data: no ground truth, so conclusions are not checked.";
+  }
+  r.headline(std::move(items), note);
+}
+
+Heatmap cv_confusion(const CvSummary& cv, std::string title) {
+  return confusion_heatmap(cv.confusion_mean, cv.confusion_std, cv.class_names, std::move(title));
+}
+
+Heatmap switch_confusion(const SwitchNeighboursSummary& sn, std::string title) {
+  return confusion_heatmap(sn.confusion_mean, sn.confusion_std, summary_class_names(), std::move(title));
+}
+
+Heatmap confusion_difference(const Matrix& after, const Matrix& before, std::string title) {
+  Heatmap h;
+  h.title = std::move(title);
+  h.row_labels = h.col_labels = summary_class_names();
+  h.values = after;
+  double m = 0.05;
+  for (std::size_t i = 0; i < h.values.size() && i < before.size(); ++i)
+    for (std::size_t k = 0; k < h.values[i].size() && k < before[i].size(); ++k) {
+      h.values[i][k] -= before[i][k];
+      if (std::isfinite(h.values[i][k])) m = std::max(m, std::fabs(h.values[i][k]));
+    }
+  const Ticks t = nice_ticks(0, m, 2);
+  h.vmin = -t.hi;
+  h.vmax = t.hi;
+  h.diverging = true;
+  h.colorbar_label = "\u0394 fraction";
+  return h;
+}
+
+BarChart delta_recall_chart(const SwitchNeighboursSummary& sn, const ReportConfig& cfg) {
+  BarChart b;
+  b.title = "Change in recall after neighbour switching";
+  b.x_label = "true class";
+  b.y = Axis("\u0394 recall (switched \u2212 unperturbed)");
+  BarSeries s;
+  s.name = "mean over models";
+  s.color = "#0072B2";
+  double m = 0.1;
+  for (const auto& c : summary_class_names()) {
+    auto it = sn.delta_recall.find(c);
+    if (it == sn.delta_recall.end()) continue;
+    b.categories.push_back(c);
+    s.values.push_back(it->second.mean);
+    s.ci_lo.push_back(it->second.ci_lo);
+    s.ci_hi.push_back(it->second.ci_hi);
+    for (double v : {it->second.mean, it->second.ci_lo, it->second.ci_hi})
+      if (std::isfinite(v)) m = std::max(m, std::fabs(v));
+  }
+  const Ticks t = nice_ticks(0, m, 2);
+  b.y.min = -t.hi;  // symmetric: "no effect" sits in the middle
+  b.y.max = t.hi;
+  b.series = {s};
+  b.width = std::min(cfg.figure_width, 560.0);
+  return b;
+}
+
+BarChart slope_chart(const PcShiftSummary& ps, const ReportConfig& cfg) {
+  BarChart b;
+  b.title = "Slopes of the prediction curves inside the realistic range";
+  b.x_label = "principal component";
+  b.y = Axis("OLS slope", "fraction per unit shift");
+  BarSeries mit, apo;
+  mit.name = "mitosis";
+  apo.name = "apoptosis";
+  const std::size_t n = shown_pcs(ps, cfg);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& e = ps.per_pc[i];
+    b.categories.push_back(std::to_string(e.pc));
+    mit.values.push_back(e.slope_mitosis);
+    apo.values.push_back(e.slope_apoptosis);
+    apo.ci_lo.push_back(e.slope_ci_apoptosis[0]);
+    apo.ci_hi.push_back(e.slope_ci_apoptosis[1]);
+    if (e.pc == ps.top_pc) b.highlight.push_back(static_cast<int>(i));
+  }
+  b.series = {mit, apo};
+  b.highlight_note = "top PC (largest |apoptosis slope|)";
+  b.width = cfg.wide_figure_width;
+  return b;
+}
+
+BarChart rho_chart(const PcShiftSummary& ps, const ReportConfig& cfg) {
+  BarChart b;
+  b.title = "Correlation of each PC with nuclear area";
+  b.x_label = "principal component";
+  b.y = Axis("\u03c1 (nuclear area)", "", -1.0, 1.0);
+  BarSeries s;
+  s.color = "#009E73";
+  const std::size_t n = shown_pcs(ps, cfg);
+  for (std::size_t i = 0; i < n; ++i) {
+    b.categories.push_back(std::to_string(ps.per_pc[i].pc));
+    s.values.push_back(ps.per_pc[i].rho_nuclear_area);
+    if (ps.per_pc[i].pc == ps.top_pc) b.highlight.push_back(static_cast<int>(i));
+  }
+  b.series = {s};
+  b.highlight_note = "top PC";
+  b.width = cfg.wide_figure_width;
+  b.height = 280;
+  return b;
+}
+
+Table verdict_table(const GroundTruthSummary& gt) {
+  Table t;
+  t.caption = "Conclusions of the experiments and whether each matches the planted mechanism (world \u201c" +
+              gt.world + "\u201d).";
+  t.header = {"experiment", "conclusion", "matches planted mechanism"};
+  for (const auto& v : gt.verdicts) t.add_row({TableCell(v.experiment), TableCell(v.conclusion), yes_no_cell(v.correct)});
+  return t;
+}
+
+Table timings_table(const std::map<std::string, double>& timings, const std::vector<std::string>& order) {
+  Table t;
+  t.caption = "Wall time per stage.";
+  t.header = {"stage", "seconds"};
+  std::vector<std::string> keys;
+  for (const auto& k : order)
+    if (timings.count(k)) keys.push_back(k);
+  for (const auto& [k, v] : timings)
+    if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+  double total = 0;
+  for (const auto& k : keys) {
+    const double v = timings.at(k);
+    if (std::isfinite(v)) total += v;
+    t.add_row({TableCell(k), num_cell(v, 1)});
+  }
+  t.add_row({TableCell("total"), num_cell(total, 1)});
+  return t;
+}
+
+Table pc_table(const PcShiftSummary& ps) {
+  Table t;
+  t.caption = "Per-PC results of the PC-shift experiment (slopes in fraction per unit shift, 95% CI).";
+  t.header = {"PC", "slope mitosis", "slope apoptosis", "95% CI apoptosis", "realistic range", "\u03c1 nuclear area"};
+  for (const auto& e : ps.per_pc) {
+    const bool excludes0 = std::isfinite(e.slope_ci_apoptosis[0]) && std::isfinite(e.slope_ci_apoptosis[1]) &&
+                           (e.slope_ci_apoptosis[0] > 0 || e.slope_ci_apoptosis[1] < 0);
+    auto pair = [](const std::array<double, 2>& p, int d) {
+      if (!std::isfinite(p[0]) || !std::isfinite(p[1])) return std::string("n/a");
+      return "[" + fmt_label(p[0], d) + ", " + fmt_label(p[1], d) + "]";
+    };
+    TableCell ci(pair(e.slope_ci_apoptosis, 3), excludes0 ? Status::Warn : Status::Neutral, true);
+    TableCell pc(std::to_string(e.pc), e.pc == ps.top_pc ? Status::Good : Status::Neutral, true);
+    t.add_row({pc, num_cell(e.slope_mitosis, 3), num_cell(e.slope_apoptosis, 3), ci,
+               TableCell(pair(e.realistic_range, 1), Status::Neutral, true), num_cell(e.rho_nuclear_area, 2)});
+  }
+  return t;
+}
+
+Table data_table(const DataSummary& d) {
+  Table t;
+  t.caption = "Trajectories by fate and training patches.";
+  t.header = {"item", "count"};
+  t.add_row({TableCell("mitosis trajectories"), TableCell(std::to_string(d.trajectories_mitosis), Status::Neutral, true)});
+  t.add_row({TableCell("apoptosis trajectories"), TableCell(std::to_string(d.trajectories_apoptosis), Status::Neutral, true)});
+  t.add_row({TableCell("patches (encoder training)"), TableCell(std::to_string(d.patches), Status::Neutral, true)});
+  return t;
+}
+
+}  // namespace taupe::report
