@@ -454,7 +454,7 @@ std::string render(const BarChart& b) {
   const Ticks yt = axis_ticks(b.y, yr, static_cast<int>(a.h / 36));
   const Scale Y{yt.lo, yt.hi, a.bottom(), a.y};
   const double cat_w = a.w / static_cast<double>(ncat);
-  const double group_w = cat_w * 0.8;
+  const double group_w = std::min(cat_w * 0.8, 56.0 * static_cast<double>(std::max<std::size_t>(1, b.series.size())));
   const double bar_w = group_w / static_cast<double>(std::max<std::size_t>(1, b.series.size()));
 
   Svg s(b.width, b.height, b.title);
