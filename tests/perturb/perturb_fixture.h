@@ -1,0 +1,74 @@
+#pragma once
+// A tiny trained model set (2 folds, small TCNs, a few optimiser steps) on synthetic encodings,
+// built once per test binary: enough to exercise the PC engine end to end in seconds.
+#include <filesystem>
+#include <memory>
+#include <unistd.h>
+
+#include "taupe/core/rng.h"
+#include "taupe/dataset/encodings.h"
+#include "taupe/perturb/perturb.h"
+#include "taupe/projector/pca.h"
+#include "taupe/temporal/cross_validation.h"
+
+namespace taupe::test {
+
+struct TinyModels {
+  std::filesystem::path dir;
+  EncodingSet set;
+};
+
+/// Mitosis trajectories drift down in latent 0, apoptosis up; lengths 6..30 so that some inputs
+/// carry padding (max_len 16). Cached under /tmp per process.
+inline const TinyModels& tiny_models() {
+  static std::unique_ptr<TinyModels> cache;
+  if (cache) return *cache;
+  auto t = std::make_unique<TinyModels>();
+  t->dir = std::filesystem::temp_directory_path() / ("taupe-perturb-fixture-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(t->dir);
+  const int D = 8;
+  t->set.latent_dims = D;
+  t->set.glimpse_file = "synthetic";
+  Rng rng(5);
+  std::vector<float> all;
+  for (int i = 0; i < 40; ++i) {
+    EncodedTrajectory e;
+    e.id = 100 + i;
+    e.fate = i % 2 == 0 ? Fate::kMitosis : Fate::kApoptosis;
+    const int T = 6 + (i * 7) % 25;
+    e.cutoff = T - 1;
+    const double drift = e.fate == Fate::kMitosis ? -0.15 : 0.15;
+    for (int f = 0; f < T; ++f)
+      for (int d = 0; d < D; ++d) {
+        const double v = (d == 0 ? drift * f : 0.0) + rng.normal(0, 0.5);
+        e.z_mean.push_back(static_cast<float>(v));
+        e.z_log_var.push_back(0.f);
+        all.push_back(static_cast<float>(v));
+      }
+    t->set.trajectories.push_back(e);
+  }
+  const Pca pca = pca_fit(all, D);
+  TemporalConfig cfg;
+  cfg.max_len = 16;
+  cfg.filters = 8;
+  cfg.dilations = {1, 2, 4};
+  cfg.head_units = 8;
+  cfg.batch_size = 16;
+  cfg.steps_per_epoch = 3;
+  cfg.epochs = 2;
+  cfg.crop_max = 8;
+  cfg.cutoff_jitter = 1;
+  CvConfig cv;
+  cv.folds = 2;
+  cv.seed = 3;
+  run_cross_validation(t->set, pca, cfg, cv, t->dir);
+  cache = std::move(t);
+  return *cache;
+}
+
+inline PerturbContext tiny_context() {
+  const auto& t = tiny_models();
+  return PerturbContext::from_parts(ModelSet::load(t.dir), t.set);
+}
+
+}  // namespace taupe::test
