@@ -14,6 +14,7 @@ ConfigSections sections(RunConfig& cfg) {
       make_section("projector", cfg.projector),
       make_section("temporal", cfg.temporal),
       make_section("cv", cfg.cv),
+      make_section("perturb", cfg.perturb),
   };
 }
 

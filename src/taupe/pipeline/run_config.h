@@ -15,6 +15,7 @@
 #include "taupe/core/config_io.h"
 #include "taupe/dataset/extract.h"
 #include "taupe/encoder/encoder_config.h"
+#include "taupe/perturb/perturb_config.h"
 #include "taupe/projector/projector_config.h"
 #include "taupe/simulate/sim_config.h"
 #include "taupe/temporal/temporal_config.h"
@@ -53,6 +54,7 @@ struct RunConfig {
   ProjectorConfig projector;
   TemporalConfig temporal;
   CvConfig cv;
+  PerturbConfig perturb;
 };
 
 /// Sections of `cfg` in pipeline order (they refer into `cfg`, which must outlive them).
