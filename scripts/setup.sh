@@ -25,11 +25,11 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 
+# One dpkg-query for all packages (fast path when everything is installed).
+installed="$(dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null | awk '/install ok installed/ {print $1}' || true)"
 missing=()
 for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
+  if ! grep -qx "$p" <<<"$installed"; then missing+=("$p"); fi
 done
 
 if [ "${#missing[@]}" -gt 0 ]; then
