@@ -69,6 +69,7 @@ class WeightNormConv1dImpl : public torch::nn::Module {
 
   int in_channels, out_channels, kernel_size, dilation;
   bool tfa_init;
+  bool init_on_forward = false;  ///< initialise on the next forward even in eval mode (TcnImpl::data_init)
   torch::Tensor v, g, bias, initialized_flag;
 };
 TORCH_MODULE(WeightNormConv1d);

@@ -1,0 +1,589 @@
+// K-fold cross-validation of the TCN: folds, training (RMSprop, resumable), testing, outputs.
+#include "taupe/temporal/cross_validation.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iomanip>
+#include <map>
+#include <sstream>
+
+#include <torch/nn.h>
+#include <torch/optim.h>
+#include <torch/serialize.h>
+
+#include "taupe/core/atomic_file.h"
+#include "taupe/core/config_io.h"
+#include "taupe/core/errors.h"
+#include "taupe/core/rng.h"
+#include "taupe/projector/model_dir.h"
+#include "taupe/temporal/sequence.h"
+#include "taupe/temporal/tcn.h"
+#include "taupe/temporal/tcn_io.h"
+
+namespace taupe {
+
+namespace fs = std::filesystem;
+
+// ---- folds ------------------------------------------------------------------------------------
+std::vector<int> assign_folds(const EncodingSet& set, int folds, std::uint64_t seed) {
+  if (folds < 2) throw ConfigError("cv.folds = " + std::to_string(folds) + ": must be >= 2");
+  // Group encodings by trajectory id (rotated copies share it).
+  std::map<std::int64_t, std::vector<int>> groups;
+  for (int i = 0; i < static_cast<int>(set.trajectories.size()); ++i) groups[set.trajectories[i].id].push_back(i);
+  std::vector<std::vector<std::int64_t>> by_class(2);
+  for (const auto& [id, members] : groups) {
+    const int c = fate_class(set.trajectories[members.front()].fate);
+    for (int m : members)
+      if (fate_class(set.trajectories[m].fate) != c)
+        throw DataError("encodings of trajectory " + std::to_string(id) + " disagree on its fate");
+    if (c >= 0) by_class[c].push_back(id);
+  }
+  std::vector<int> out(set.trajectories.size(), -1);
+  Rng rng(seed);
+  std::int64_t offset = 0;
+  for (int c = 0; c < 2; ++c) {
+    auto& ids = by_class[c];
+    if (static_cast<int>(ids.size()) < folds)
+      throw DataError(std::string("cross-validation: ") + std::to_string(ids.size()) + " " + kClassNames[c] +
+                      " trajectories, fewer than cv.folds = " + std::to_string(folds));
+    for (std::size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[rng.integer(0, static_cast<std::int64_t>(i) - 1)]);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const int f = static_cast<int>((offset + static_cast<std::int64_t>(i)) % folds);
+      for (int m : groups[ids[i]]) out[m] = f;
+    }
+    offset += static_cast<std::int64_t>(ids.size());
+  }
+  return out;
+}
+
+// ---- results ----------------------------------------------------------------------------------
+std::array<std::array<double, 3>, 3> Confusion::normalised() const {
+  std::array<std::array<double, 3>, 3> n{};
+  for (int r = 0; r < 3; ++r) {
+    double s = 0;
+    for (int c = 0; c < 3; ++c) s += static_cast<double>(counts[r][c]);
+    if (s > 0)
+      for (int c = 0; c < 3; ++c) n[r][c] = static_cast<double>(counts[r][c]) / s;
+  }
+  return n;
+}
+
+std::string CvResult::brief() const {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(3) << "test recall over " << folds.size() << " folds (mean ± sd):";
+  for (int c = 0; c < 3; ++c) s << " " << kClassNames[c] << " " << mean[c][c] << " ± " << sd[c][c];
+  s << "; " << total_steps << " steps, " << std::setprecision(1) << wall_seconds << " s";
+  return s.str();
+}
+
+std::string CvResult::full() const {
+  std::ostringstream s;
+  s << brief() << "\n" << std::fixed << std::setprecision(3);
+  auto matrix = [&](const std::string& title, const std::array<std::array<double, 3>, 3>& m,
+                    const std::array<std::array<double, 3>, 3>* sdm) {
+    s << title << " (rows true, columns predicted: mitosis apoptosis synthetic)\n";
+    for (int r = 0; r < 3; ++r) {
+      s << "  " << std::setw(10) << kClassNames[r];
+      for (int c = 0; c < 3; ++c) {
+        s << "  " << m[r][c];
+        if (sdm) s << " ± " << (*sdm)[r][c];
+      }
+      s << "\n";
+    }
+  };
+  matrix("mean over folds", mean, &sd);
+  for (const auto& f : folds) matrix("fold " + std::to_string(f.fold), f.confusion.normalised(), nullptr);
+  return s.str();
+}
+
+fs::path fold_weights_path(const fs::path& model_dir, int fold) { return model_files::temporal_fold(model_dir, fold); }
+
+namespace {
+
+std::string fold_name(int k) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "fold_%02d", k);
+  return buf;
+}
+
+std::uint64_t fnv1a(const std::string& s) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string config_toml(TemporalConfig cfg, CvConfig cv) {
+  ConfigSections sections{make_section("temporal", cfg), make_section("cv", cv)};
+  return to_toml(sections, false);
+}
+
+torch::Tensor batch_tensor(const SequenceBatch& b) {
+  return torch::from_blob(const_cast<float*>(b.x.data()), {b.n, b.max_len, b.dims}, torch::kFloat32).clone();
+}
+torch::Tensor label_tensor(const std::vector<int>& labels) {
+  std::vector<std::int64_t> l(labels.begin(), labels.end());
+  return torch::tensor(l, torch::kLong);
+}
+
+struct CurveRow {
+  int epoch = 0;
+  std::int64_t step = 0;
+  double train_loss = 0, train_accuracy = 0, val_loss = 0, val_accuracy = 0;
+};
+nlohmann::json curves_json(const std::vector<CurveRow>& rows) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& r : rows)
+    a.push_back({r.epoch, r.step, r.train_loss, r.train_accuracy, r.val_loss, r.val_accuracy});
+  return a;
+}
+std::vector<CurveRow> curves_from_json(const nlohmann::json& a) {
+  std::vector<CurveRow> rows;
+  for (const auto& e : a)
+    rows.push_back(CurveRow{e.at(0).get<int>(), e.at(1).get<std::int64_t>(), e.at(2).get<double>(), e.at(3).get<double>(),
+                            e.at(4).get<double>(), e.at(5).get<double>()});
+  return rows;
+}
+
+struct ProbRow {
+  std::int64_t id = 0;  // trajectory id; synthetic test trajectories: -(i + 1)
+  int rotation = 0;
+  bool synthetic = false;
+  int truth = 0, predicted = 0;
+  float p[3] = {0, 0, 0};
+};
+
+struct FoldOutcome {
+  FoldResult result;
+  std::vector<CurveRow> curves;
+  std::vector<ProbRow> probs;
+};
+
+nlohmann::json outcome_json(const FoldOutcome& o, const std::string& fingerprint) {
+  nlohmann::json probs = nlohmann::json::array();
+  for (const auto& p : o.probs)
+    probs.push_back({p.id, p.rotation, p.synthetic ? 1 : 0, p.truth, p.predicted, p.p[0], p.p[1], p.p[2]});
+  nlohmann::json counts = nlohmann::json::array();
+  for (const auto& row : o.result.confusion.counts) counts.push_back(row);
+  return {{"fingerprint", fingerprint},
+          {"fold", o.result.fold},
+          {"train_trajectories", o.result.train_trajectories},
+          {"validation_trajectories", o.result.validation_trajectories},
+          {"test_trajectories", o.result.test_trajectories},
+          {"steps", o.result.steps},
+          {"final_train_loss", o.result.final_train_loss},
+          {"final_val_accuracy", o.result.final_val_accuracy},
+          {"confusion", counts},
+          {"curves", curves_json(o.curves)},
+          {"probabilities", probs}};
+}
+
+FoldOutcome outcome_from_json(const nlohmann::json& j) {
+  FoldOutcome o;
+  o.result.fold = j.at("fold").get<int>();
+  o.result.train_trajectories = j.at("train_trajectories").get<std::int64_t>();
+  o.result.validation_trajectories = j.at("validation_trajectories").get<std::int64_t>();
+  o.result.test_trajectories = j.at("test_trajectories").get<std::int64_t>();
+  o.result.steps = j.at("steps").get<std::int64_t>();
+  o.result.final_train_loss = j.at("final_train_loss").get<double>();
+  o.result.final_val_accuracy = j.at("final_val_accuracy").get<double>();
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c) o.result.confusion.counts[r][c] = j.at("confusion").at(r).at(c).get<std::int64_t>();
+  o.curves = curves_from_json(j.at("curves"));
+  for (const auto& e : j.at("probabilities")) {
+    ProbRow p;
+    p.id = e.at(0).get<std::int64_t>();
+    p.rotation = e.at(1).get<int>();
+    p.synthetic = e.at(2).get<int>() != 0;
+    p.truth = e.at(3).get<int>();
+    p.predicted = e.at(4).get<int>();
+    for (int c = 0; c < 3; ++c) p.p[c] = e.at(5 + c).get<float>();
+    o.probs.push_back(p);
+  }
+  return o;
+}
+
+// Probabilities (n, 3) of a batch with the pruned forward (eval, inference mode).
+torch::Tensor predict_probs(Tcn& tcn, const PcaTransform& pca, const torch::Tensor& x) {
+  c10::InferenceMode guard;
+  tcn->eval();
+  std::vector<torch::Tensor> parts;
+  const std::int64_t chunk = 512;
+  for (std::int64_t s = 0; s < x.size(0); s += chunk)
+    parts.push_back(torch::softmax(tcn->forward_last(pca.forward(x.slice(0, s, std::min(x.size(0), s + chunk)))), 1));
+  return parts.empty() ? torch::zeros({0, 3}) : torch::cat(parts, 0);
+}
+
+// ---- checkpoints ------------------------------------------------------------------------------
+struct TrainState {
+  std::int64_t step = 0;
+  int epochs_done = 0;
+  std::vector<CurveRow> curves;
+};
+
+void save_checkpoint(const fs::path& path, TcnImpl& tcn, torch::optim::Optimizer& opt, const TrainState& st,
+                     const std::string& fingerprint) {
+  torch::serialize::OutputArchive ar, model, optim;
+  for (const auto& p : tcn.named_parameters()) model.write(p.key(), p.value().detach());
+  for (const auto& b : tcn.named_buffers()) model.write(b.key(), b.value(), true);
+  opt.save(optim);
+  ar.write("model", model);
+  ar.write("optimizer", optim);
+  nlohmann::json meta{{"fingerprint", fingerprint}, {"step", st.step}, {"epochs_done", st.epochs_done},
+                      {"curves", curves_json(st.curves)}};
+  ar.write("state", c10::IValue(meta.dump()));
+  write_atomic(path, [&](const fs::path& tmp) { ar.save_to(tmp.string()); });
+}
+
+// Returns false (and leaves the model untouched) when there is no usable checkpoint.
+bool load_checkpoint(const fs::path& path, TcnImpl& tcn, torch::optim::Optimizer& opt, TrainState& st,
+                     const std::string& fingerprint) {
+  if (!fs::exists(path)) return false;
+  try {
+    torch::serialize::InputArchive ar, model, optim;
+    ar.load_from(path.string());
+    c10::IValue iv;
+    ar.read("state", iv);
+    auto meta = nlohmann::json::parse(iv.toStringRef());
+    if (meta.at("fingerprint").get<std::string>() != fingerprint) return false;
+    ar.read("model", model);
+    ar.read("optimizer", optim);
+    torch::NoGradGuard ng;
+    for (auto& p : tcn.named_parameters()) {
+      torch::Tensor t;
+      model.read(p.key(), t);
+      if (t.sizes() != p.value().sizes()) return false;
+      p.value().copy_(t);
+    }
+    for (auto& b : tcn.named_buffers()) {
+      torch::Tensor t;
+      model.read(b.key(), t, true);
+      b.value().copy_(t);
+    }
+    opt.load(optim);
+    st.step = meta.at("step").get<std::int64_t>();
+    st.epochs_done = meta.at("epochs_done").get<int>();
+    st.curves = curves_from_json(meta.at("curves"));
+    return true;
+  } catch (const std::exception&) {
+    return false;  // unreadable (cannot happen with atomic writes, but never trust it): start over
+  }
+}
+
+struct StopRequested : std::runtime_error {
+  StopRequested() : std::runtime_error("stopped after the requested number of steps") {}
+};
+
+// ---- one fold ---------------------------------------------------------------------------------
+FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const TemporalConfig& cfg, const CvConfig& cv,
+                     const std::vector<int>& folds, int k, const fs::path& model_dir, const std::string& fingerprint,
+                     const CvProgress& progress, std::int64_t& steps_budget) {
+  const std::uint64_t fold_seed = derive_seed(static_cast<std::uint64_t>(cv.seed), 1000 + static_cast<std::uint64_t>(k));
+  // Split: test = fold k; training = the others, minus a per-class validation subset (by group).
+  std::vector<int> test_idx;
+  std::map<std::int64_t, std::vector<int>> train_groups;
+  for (int i = 0; i < static_cast<int>(folds.size()); ++i) {
+    if (folds[i] < 0) continue;
+    if (folds[i] == k) test_idx.push_back(i);
+    else train_groups[set.trajectories[i].id].push_back(i);
+  }
+  std::vector<std::vector<std::int64_t>> group_ids(2);
+  for (const auto& [id, m] : train_groups) group_ids[fate_class(set.trajectories[m.front()].fate)].push_back(id);
+  const std::size_t smallest = std::min(group_ids[0].size(), group_ids[1].size());
+  std::size_t n_val = cfg.validation_fraction > 0
+                          ? std::max<std::size_t>(1, static_cast<std::size_t>(cfg.validation_fraction * smallest))
+                          : 0;
+  if (n_val >= smallest) n_val = 0;  // never take a whole class away from training
+  Rng split_rng(derive_seed(fold_seed, 1));
+  std::vector<int> train_idx, val_idx;
+  for (int c = 0; c < 2; ++c) {
+    auto& ids = group_ids[c];
+    for (std::size_t i = ids.size(); i > 1; --i)
+      std::swap(ids[i - 1], ids[split_rng.integer(0, static_cast<std::int64_t>(i) - 1)]);
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      for (int m : train_groups[ids[i]]) (i < n_val ? val_idx : train_idx).push_back(m);
+  }
+  std::sort(train_idx.begin(), train_idx.end());
+  std::sort(val_idx.begin(), val_idx.end());
+
+  BatchSampler sampler(set, train_idx, cfg, derive_seed(fold_seed, 2));
+  torch::Tensor val_x, val_y;
+  if (!val_idx.empty()) {
+    auto vb = build_inputs(set, val_idx, cfg.max_len);
+    auto vs = build_synthetic(set, train_idx, static_cast<int>(n_val), cfg, derive_seed(fold_seed, 3));
+    val_x = torch::cat({batch_tensor(vb), batch_tensor(vs)}, 0);
+    auto labels = vb.labels;
+    labels.insert(labels.end(), vs.labels.begin(), vs.labels.end());
+    val_y = label_tensor(labels);
+  }
+
+  torch::manual_seed(derive_seed(fold_seed, 4));
+  Tcn tcn(TcnOptions::from_config(cfg, set.latent_dims));
+  torch::optim::RMSprop opt(tcn->parameters(),
+                            torch::optim::RMSpropOptions(cfg.learning_rate).alpha(cfg.rho).eps(cfg.eps));
+  const fs::path ckpt = model_files::temporal_dir(model_dir) / "checkpoints" / (fold_name(k) + ".ckpt");
+  TrainState st;
+  const bool resumed = load_checkpoint(ckpt, *tcn, opt, st, fingerprint);
+
+  for (int epoch = st.epochs_done; epoch < cfg.epochs; ++epoch) {
+    tcn->train();
+    double loss_sum = 0;
+    std::int64_t correct = 0, seen = 0;
+    for (int s = 0; s < cfg.steps_per_epoch; ++s) {
+      if (steps_budget == 0) throw StopRequested();
+      if (steps_budget > 0) --steps_budget;
+      auto b = sampler.batch(st.step);
+      auto x = pca.forward(batch_tensor(b));
+      auto y = label_tensor(b.labels);
+      torch::manual_seed(derive_seed(fold_seed, 1000000 + static_cast<std::uint64_t>(st.step)));  // dropout masks
+      auto logits = tcn->forward(x);  // the very first training forward runs the weight-norm data init
+      auto loss = torch::nn::functional::cross_entropy(logits, y);
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+      ++st.step;
+      loss_sum += loss.item<double>() * b.n;
+      correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
+      seen += b.n;
+    }
+    CurveRow row;
+    row.epoch = epoch + 1;
+    row.step = st.step;
+    row.train_loss = loss_sum / std::max<std::int64_t>(1, seen);
+    row.train_accuracy = static_cast<double>(correct) / std::max<std::int64_t>(1, seen);
+    row.val_loss = row.val_accuracy = std::nan("");
+    if (val_x.defined()) {
+      auto p = predict_probs(tcn, pca, val_x);
+      row.val_loss = torch::nn::functional::nll_loss(torch::log(p.clamp_min(1e-12)), val_y).item<double>();
+      row.val_accuracy = p.argmax(1).eq(val_y).to(torch::kFloat64).mean().item<double>();
+    }
+    st.curves.push_back(row);
+    st.epochs_done = epoch + 1;
+    save_checkpoint(ckpt, *tcn, opt, st, fingerprint);
+    if (progress) {
+      CvProgressEvent ev;
+      ev.fold = k;
+      ev.epoch = epoch + 1;
+      ev.epochs = cfg.epochs;
+      ev.train_loss = row.train_loss;
+      ev.train_accuracy = row.train_accuracy;
+      ev.val_loss = row.val_loss;
+      ev.val_accuracy = row.val_accuracy;
+      ev.resumed = resumed;
+      progress(ev);
+    }
+  }
+
+  // Test: the held-out fold + as many synthetic trajectories (walks from held-out frames).
+  FoldOutcome out;
+  out.curves = st.curves;
+  auto tb = build_inputs(set, test_idx, cfg.max_len);
+  const int n_syn = cv.synthetic_test_per_fold >= 0 ? cv.synthetic_test_per_fold : tb.n;
+  auto sb = build_synthetic(set, test_idx, n_syn, cfg, derive_seed(fold_seed, 5));
+  auto probs = predict_probs(tcn, pca, torch::cat({batch_tensor(tb), batch_tensor(sb)}, 0)).contiguous();
+  const float* p = probs.data_ptr<float>();
+  for (int i = 0; i < tb.n + sb.n; ++i) {
+    ProbRow r;
+    r.synthetic = i >= tb.n;
+    if (!r.synthetic) {
+      const auto& t = set.trajectories[tb.source[i]];
+      r.id = t.id;
+      r.rotation = t.rotation;
+      r.truth = tb.labels[i];
+    } else {
+      r.id = -(i - tb.n + 1);
+      r.truth = static_cast<int>(FateClass::kSynthetic);
+    }
+    for (int c = 0; c < 3; ++c) r.p[c] = p[i * 3 + c];
+    r.predicted = static_cast<int>(std::max_element(r.p, r.p + 3) - r.p);
+    out.result.confusion.add(r.truth, r.predicted);
+    out.probs.push_back(r);
+  }
+  out.result.fold = k;
+  out.result.train_trajectories = static_cast<std::int64_t>(train_idx.size());
+  out.result.validation_trajectories = static_cast<std::int64_t>(val_idx.size());
+  out.result.test_trajectories = tb.n;
+  out.result.steps = st.step;
+  out.result.final_train_loss = st.curves.empty() ? 0 : st.curves.back().train_loss;
+  out.result.final_val_accuracy = st.curves.empty() ? 0 : st.curves.back().val_accuracy;
+
+  nlohmann::json meta{{"fold", k}, {"steps", st.step}, {"fingerprint", fingerprint}, {"max_len", cfg.max_len}};
+  save_tcn_file(fold_weights_path(model_dir, k), *tcn, pca, meta);
+  write_text_atomic(model_files::temporal_dir(model_dir) / (fold_name(k) + ".json"), outcome_json(out, fingerprint).dump());
+  std::error_code ec;
+  fs::remove(ckpt, ec);
+  return out;
+}
+
+std::string fmt(double v) {
+  if (std::isnan(v)) return "";
+  std::ostringstream s;
+  s << std::setprecision(7) << v;
+  return s.str();
+}
+
+}  // namespace
+
+// ---- driver -----------------------------------------------------------------------------------
+CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const TemporalConfig& cfg, const CvConfig& cv,
+                              const fs::path& model_dir, const CvProgress& progress, const CvOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ensure_torch_thread_hook();
+  cfg.validate();
+  cv.validate();
+  if (set.latent_dims != pca.dims)
+    throw ModelError("encodings have " + std::to_string(set.latent_dims) + " latent dims but the PCA has " +
+                     std::to_string(pca.dims));
+  if (options.only_fold >= cv.folds)
+    throw ConfigError("fold " + std::to_string(options.only_fold) + " does not exist (cv.folds = " +
+                      std::to_string(cv.folds) + ")");
+  const PcaTransform transform(pca);
+  const auto folds = assign_folds(set, cv.folds, derive_seed(static_cast<std::uint64_t>(cv.seed), 1));
+
+  // Fingerprint: configuration + data + fold assignment + PCA. A checkpoint or finished fold
+  // is reused only when it matches.
+  std::ostringstream fp;
+  fp << config_toml(cfg, cv) << "|n=" << set.trajectories.size() << "|D=" << set.latent_dims;
+  for (std::size_t i = 0; i < set.trajectories.size(); ++i) {
+    const auto& t = set.trajectories[i];
+    fp << "|" << t.id << ":" << t.rotation << ":" << static_cast<int>(t.fate) << ":" << t.cutoff << ":" << t.z_mean.size()
+       << ":" << folds[i];
+    for (float v : t.z_mean) fp << (v > 0 ? '+' : '-');  // coarse content check, cheap
+  }
+  for (double v : pca.mean) fp << "|" << v;
+  for (double v : pca.components) fp << "," << v;
+  char fpbuf[32];
+  std::snprintf(fpbuf, sizeof fpbuf, "%016llx", static_cast<unsigned long long>(fnv1a(fp.str())));
+  const std::string fingerprint = fpbuf;
+
+  const fs::path tdir = model_files::temporal_dir(model_dir);
+  fs::create_directories(tdir / "checkpoints");
+  remove_stale_temporaries(tdir);
+  remove_stale_temporaries(tdir / "checkpoints");
+  remove_stale_temporaries(model_dir);
+
+  // Which model tests which trajectory: written first, it is known before training.
+  {
+    std::map<std::int64_t, std::pair<int, Fate>> by_id;
+    for (std::size_t i = 0; i < set.trajectories.size(); ++i)
+      by_id[set.trajectories[i].id] = {folds[i], set.trajectories[i].fate};
+    std::ostringstream s;
+    s << "trajectory_id,fold,fate\n";
+    for (const auto& [id, f] : by_id) s << id << "," << f.first << "," << to_string(f.second) << "\n";
+    write_text_atomic(model_files::folds_csv(model_dir), s.str());
+  }
+
+  CvResult result;
+  std::vector<FoldOutcome> outcomes;
+  std::int64_t steps_budget = options.stop_after_steps;
+  for (int k = 0; k < cv.folds; ++k) {
+    const fs::path done_json = tdir / (fold_name(k) + ".json");
+    bool reused = false;
+    if (fs::exists(done_json) && fs::exists(fold_weights_path(model_dir, k))) {
+      try {
+        auto j = nlohmann::json::parse(read_text_file(done_json));
+        if (j.at("fingerprint").get<std::string>() == fingerprint) {
+          outcomes.push_back(outcome_from_json(j));
+          reused = true;
+        }
+      } catch (const std::exception&) {
+        reused = false;
+      }
+    }
+    if (reused) continue;
+    if (options.only_fold >= 0 && options.only_fold != k) continue;
+    try {
+      outcomes.push_back(run_fold(set, transform, cfg, cv, folds, k, model_dir, fingerprint, progress, steps_budget));
+    } catch (const StopRequested&) {
+      throw ModelError("training stopped after the requested " + std::to_string(options.stop_after_steps) +
+                       " steps (resume by running again)");
+    }
+  }
+
+  // Aggregate and write the tables.
+  std::ostringstream probs, curves, conf;
+  probs << "trajectory_id,rotation,fold,kind,true_class,predicted_class,p_mitosis,p_apoptosis,p_synthetic\n";
+  curves << "fold,epoch,step,train_loss,train_accuracy,val_loss,val_accuracy\n";
+  conf << "fold,true_class,predicted_class,count,fraction\n";
+  for (const auto& o : outcomes) {
+    const int k = o.result.fold;
+    result.folds.push_back(o.result);
+    result.total_steps += o.result.steps;
+    for (const auto& r : o.probs)
+      probs << r.id << "," << r.rotation << "," << k << "," << (r.synthetic ? "synthetic" : "real") << ","
+            << kClassNames[r.truth] << "," << kClassNames[r.predicted] << "," << fmt(r.p[0]) << "," << fmt(r.p[1])
+            << "," << fmt(r.p[2]) << "\n";
+    for (const auto& c : o.curves)
+      curves << k << "," << c.epoch << "," << c.step << "," << fmt(c.train_loss) << "," << fmt(c.train_accuracy) << ","
+             << fmt(c.val_loss) << "," << fmt(c.val_accuracy) << "\n";
+    const auto n = o.result.confusion.normalised();
+    for (int r = 0; r < 3; ++r)
+      for (int c = 0; c < 3; ++c)
+        conf << k << "," << kClassNames[r] << "," << kClassNames[c] << "," << o.result.confusion.counts[r][c] << ","
+             << fmt(n[r][c]) << "\n";
+  }
+  const double nf = static_cast<double>(result.folds.size());
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c) {
+      double s = 0, s2 = 0;
+      for (const auto& f : result.folds) s += f.confusion.normalised()[r][c];
+      result.mean[r][c] = nf > 0 ? s / nf : 0;
+      for (const auto& f : result.folds) s2 += std::pow(f.confusion.normalised()[r][c] - result.mean[r][c], 2);
+      result.sd[r][c] = nf > 1 ? std::sqrt(s2 / (nf - 1)) : 0;  // sample sd over folds
+      conf << "mean," << kClassNames[r] << "," << kClassNames[c] << ",," << fmt(result.mean[r][c]) << "\n";
+      conf << "sd," << kClassNames[r] << "," << kClassNames[c] << ",," << fmt(result.sd[r][c]) << "\n";
+    }
+  write_text_atomic(tdir / "probabilities.csv", probs.str());
+  write_text_atomic(tdir / "curves.csv", curves.str());
+  write_text_atomic(tdir / "confusion.csv", conf.str());
+  result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  const bool complete = static_cast<int>(outcomes.size()) == cv.folds;
+  nlohmann::json recall_mean, recall_sd, per_fold = nlohmann::json::array();
+  for (int c = 0; c < 3; ++c) {
+    recall_mean[kClassNames[c]] = result.mean[c][c];
+    recall_sd[kClassNames[c]] = result.sd[c][c];
+  }
+  for (const auto& f : result.folds) {
+    nlohmann::json m = nlohmann::json::array();
+    for (const auto& row : f.confusion.normalised()) m.push_back(row);
+    per_fold.push_back({{"fold", f.fold}, {"steps", f.steps}, {"test_trajectories", f.test_trajectories},
+                        {"confusion_normalised", m}});
+  }
+  nlohmann::json mean_m = nlohmann::json::array(), sd_m = nlohmann::json::array();
+  for (int r = 0; r < 3; ++r) {
+    mean_m.push_back(result.mean[r]);
+    sd_m.push_back(result.sd[r]);
+  }
+  nlohmann::json summary{{"classes", {kClassNames[0], kClassNames[1], kClassNames[2]}},
+                         {"folds", per_fold},
+                         {"confusion_mean", mean_m},
+                         {"confusion_sd", sd_m},
+                         {"recall_mean", recall_mean},
+                         {"recall_sd", recall_sd},
+                         {"total_steps", result.total_steps},
+                         {"complete", complete}};
+  write_text_atomic(tdir / "cv_summary.json", summary.dump(2));
+  nlohmann::json section{{"format_version", kTemporalFormatVersion},
+                         {"folds", cv.folds},
+                         {"dims", set.latent_dims},
+                         {"max_len", cfg.max_len},
+                         {"classes", {kClassNames[0], kClassNames[1], kClassNames[2]}},
+                         {"config_toml", config_toml(cfg, cv)},
+                         {"fingerprint", fingerprint},
+                         {"trained_folds", static_cast<int>(outcomes.size())},
+                         {"complete", complete},
+                         {"trajectories", set.trajectories.size()},
+                         {"encodings", set.glimpse_file},
+                         {"recall_mean", recall_mean},
+                         {"recall_sd", recall_sd},
+                         {"total_steps", result.total_steps}};
+  update_model_manifest(model_dir, "temporal", section);
+  return result;
+}
+
+}  // namespace taupe

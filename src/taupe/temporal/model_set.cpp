@@ -1,0 +1,300 @@
+// TCN weight files and the ModelSet (K fold TCNs + PCA + fold record) used downstream.
+#include "taupe/temporal/model_set.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include <torch/nn.h>
+#include <torch/serialize.h>
+
+#include "taupe/core/atomic_file.h"
+#include "taupe/core/config_io.h"
+#include "taupe/core/errors.h"
+#include "taupe/core/runtime.h"
+#include "taupe/projector/model_dir.h"
+#include "taupe/projector/projector.h"
+#include "taupe/temporal/cross_validation.h"
+#include "taupe/temporal/tcn_io.h"
+
+namespace taupe {
+
+void ensure_torch_thread_hook() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    register_thread_hook([](int n) {
+      if (n > 0) torch::set_num_threads(n);
+    });
+  });
+}
+
+// ---- TCN files ------------------------------------------------------------------------------
+nlohmann::json tcn_options_json(const TcnOptions& o) {
+  return nlohmann::json{{"input_dims", o.input_dims}, {"filters", o.filters},       {"kernel_size", o.kernel_size},
+                        {"dilations", o.dilations},   {"head_units", o.head_units}, {"num_classes", o.num_classes},
+                        {"dropout", o.dropout},       {"wn_init", o.wn_init}};
+}
+
+TcnOptions tcn_options_from_json(const nlohmann::json& j) {
+  TcnOptions o;
+  o.input_dims = j.at("input_dims").get<int>();
+  o.filters = j.at("filters").get<int>();
+  o.kernel_size = j.at("kernel_size").get<int>();
+  o.dilations = j.at("dilations").get<std::vector<int>>();
+  o.head_units = j.at("head_units").get<int>();
+  o.num_classes = j.at("num_classes").get<int>();
+  o.dropout = j.at("dropout").get<double>();
+  o.wn_init = j.at("wn_init").get<std::string>();
+  return o;
+}
+
+void save_tcn_file(const std::filesystem::path& path, TcnImpl& tcn, const PcaTransform& pca, nlohmann::json meta) {
+  meta["format"] = kTcnFileFormat;
+  meta["format_version"] = kTcnFileVersion;
+  meta["options"] = tcn_options_json(tcn.options());
+  torch::serialize::OutputArchive ar;
+  for (const auto& p : tcn.named_parameters()) ar.write(p.key(), p.value().detach());
+  for (const auto& b : tcn.named_buffers()) ar.write(b.key(), b.value(), /*is_buffer=*/true);
+  ar.write("pca.mean", pca.mean, true);
+  ar.write("pca.components", pca.components, true);
+  ar.write("meta", c10::IValue(meta.dump()));
+  write_atomic(path, [&](const std::filesystem::path& tmp) { ar.save_to(tmp.string()); });
+}
+
+namespace {
+std::string shape_text(const torch::Tensor& t) {
+  std::ostringstream s;
+  s << t.sizes();
+  return s.str();
+}
+void read_into(torch::serialize::InputArchive& ar, const std::filesystem::path& path, const std::string& key,
+               torch::Tensor& dst, bool buffer) {
+  torch::Tensor t;
+  if (!ar.try_read(key, t, buffer))
+    throw ModelError(path.string() + ": tensor '" + key + "' is missing (file from another model version?)");
+  if (t.sizes() != dst.sizes())
+    throw ModelError(path.string() + ": tensor '" + key + "' has shape " + shape_text(t) + ", expected " +
+                     shape_text(dst));
+  torch::NoGradGuard ng;
+  dst.copy_(t);
+}
+}  // namespace
+
+LoadedTcn load_tcn_file(const std::filesystem::path& path) {
+  if (!std::filesystem::exists(path)) throw IoError(path.string() + ": no such file");
+  torch::serialize::InputArchive ar;
+  try {
+    ar.load_from(path.string());
+  } catch (const c10::Error& e) {
+    throw ModelError(path.string() + ": not a readable TCN weight file (" + std::string(e.what_without_backtrace()) + ")");
+  }
+  LoadedTcn out;
+  c10::IValue meta_iv;
+  if (!ar.try_read("meta", meta_iv) || !meta_iv.isString())
+    throw ModelError(path.string() + ": no 'meta' record (not a taupe TCN file)");
+  try {
+    out.meta = nlohmann::json::parse(meta_iv.toStringRef());
+  } catch (const std::exception& e) {
+    throw ModelError(path.string() + ": malformed 'meta' record: " + e.what());
+  }
+  if (out.meta.value("format", "") != kTcnFileFormat)
+    throw ModelError(path.string() + ": format '" + out.meta.value("format", "") + "', expected '" + kTcnFileFormat + "'");
+  if (out.meta.value("format_version", -1) != kTcnFileVersion)
+    throw ModelError(path.string() + ": format_version " + std::to_string(out.meta.value("format_version", -1)) +
+                     ", this taupe reads version " + std::to_string(kTcnFileVersion));
+  TcnOptions opts;
+  try {
+    opts = tcn_options_from_json(out.meta.at("options"));
+  } catch (const std::exception& e) {
+    throw ModelError(path.string() + ": bad 'options' in meta: " + e.what());
+  }
+  out.tcn = Tcn(opts);
+  for (auto& p : out.tcn->named_parameters()) read_into(ar, path, p.key(), p.value(), false);
+  for (auto& b : out.tcn->named_buffers()) read_into(ar, path, b.key(), b.value(), true);
+  out.pca.mean = torch::zeros({opts.input_dims});
+  out.pca.components = torch::zeros({opts.input_dims, opts.input_dims});
+  read_into(ar, path, "pca.mean", out.pca.mean, true);
+  read_into(ar, path, "pca.components", out.pca.components, true);
+  out.tcn->eval();
+  return out;
+}
+
+// ---- ModelSet -------------------------------------------------------------------------------
+struct ModelSet::Impl {
+  mutable std::vector<Tcn> models;  // forward_last caches its plan
+  PcaTransform transform;
+  Pca pca;
+  TemporalConfig cfg;
+  std::unordered_map<std::int64_t, int> folds;
+  std::int64_t budget_bytes = 256ll << 20;
+  mutable std::mutex mu;  // the pruned-forward plan cache is not thread-safe
+
+  std::int64_t chunk_size() const {
+    const auto& o = models.front()->options();
+    // Live activations per sequence of the pruned forward (generous): input + gathered taps +
+    // a few (T, filters) intermediates, float32.
+    const std::int64_t per = 4ll * cfg.max_len * (3ll * o.input_dims + 8ll * o.filters);
+    return std::max<std::int64_t>(1, budget_bytes / std::max<std::int64_t>(1, per));
+  }
+  void check_model(int k) const {
+    if (k < 0 || k >= static_cast<int>(models.size()))
+      throw ModelError("model index " + std::to_string(k) + " out of range: the set has " +
+                       std::to_string(models.size()) + " models");
+  }
+  std::vector<float> run(int k, const float* x, std::int64_t n, bool raw, bool softmax) const {
+    check_model(k);
+    std::lock_guard<std::mutex> lock(mu);
+    c10::InferenceMode guard;
+    const int T = cfg.max_len, D = pca.dims;
+    std::vector<float> out(static_cast<std::size_t>(n) * 3);
+    const std::int64_t chunk = chunk_size();
+    for (std::int64_t s = 0; s < n; s += chunk) {
+      const std::int64_t m = std::min(chunk, n - s);
+      auto in = torch::from_blob(const_cast<float*>(x) + s * T * D, {m, T, D}, torch::kFloat32);
+      auto pcs = raw ? transform.forward(in) : in;
+      auto logits = models[k]->forward_last(pcs);
+      auto res = (softmax ? torch::softmax(logits, 1) : logits).contiguous();
+      std::copy(res.data_ptr<float>(), res.data_ptr<float>() + m * 3, out.begin() + s * 3);
+    }
+    return out;
+  }
+};
+
+ModelSet::ModelSet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ModelSet::ModelSet(ModelSet&&) noexcept = default;
+ModelSet& ModelSet::operator=(ModelSet&&) noexcept = default;
+ModelSet::~ModelSet() = default;
+
+ModelSet ModelSet::load(const std::filesystem::path& model_dir, const ModelSetOptions& opts) {
+  ensure_torch_thread_hook();
+  if (opts.threads > 0) torch::set_num_threads(opts.threads);
+  auto impl = std::make_unique<Impl>();
+  impl->budget_bytes = opts.memory_budget_mb << 20;
+  const auto manifest_path = model_files::manifest(model_dir).string();
+  const nlohmann::json sec = model_manifest_section(model_dir, "temporal");
+  const int version = sec.value("format_version", -1);
+  if (version != kTemporalFormatVersion)
+    throw ModelError(manifest_path + ": temporal.format_version " + std::to_string(version) +
+                     ", this taupe reads version " + std::to_string(kTemporalFormatVersion));
+  if (!sec.value("complete", false))
+    throw ModelError(manifest_path + ": the temporal cross-validation did not finish",
+                     "rerun `taupe train temporal` with the same arguments to resume it");
+  // Configuration the models were trained with.
+  CvConfig cv;
+  try {
+    ConfigSections sections{make_section("temporal", impl->cfg), make_section("cv", cv)};
+    apply_toml(sections, sec.at("config_toml").get<std::string>(), manifest_path + " [temporal.config_toml]");
+  } catch (const ConfigError& e) {
+    throw ModelError(manifest_path + ": temporal training configuration unreadable: " + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    throw ModelError(manifest_path + ": temporal section lacks config_toml: " + e.what());
+  }
+  const int folds = sec.value("folds", 0);
+  if (folds <= 0) throw ModelError(manifest_path + ": temporal.folds missing or not positive");
+  impl->pca = load_projector(model_dir);
+  impl->transform = PcaTransform(impl->pca);
+  const int dims = sec.value("dims", -1);
+  if (dims != impl->pca.dims)
+    throw ModelError(manifest_path + ": temporal models take " + std::to_string(dims) + "-d latents but pca.h5 has " +
+                     std::to_string(impl->pca.dims) + " dims");
+  for (int k = 0; k < folds; ++k) {
+    const auto path = model_files::temporal_fold(model_dir, k);
+    if (!std::filesystem::exists(path))
+      throw ModelError(path.string() + ": missing (the manifest lists " + std::to_string(folds) + " folds)");
+    LoadedTcn l = load_tcn_file(path);
+    const auto& o = l.tcn->options();
+    if (o.input_dims != dims || o.num_classes != 3)
+      throw ModelError(path.string() + ": TCN takes " + std::to_string(o.input_dims) + "-d input with " +
+                       std::to_string(o.num_classes) + " classes; expected " + std::to_string(dims) + " and 3");
+    const double dm = (l.pca.mean - impl->transform.mean).abs().max().item<double>();
+    const double dc = (l.pca.components - impl->transform.components).abs().max().item<double>();
+    if (dm > 1e-5 || dc > 1e-5)
+      throw ModelError(path.string() + ": was trained with a different PCA than " + model_files::pca(model_dir).string() +
+                           " (max difference " + std::to_string(std::max(dm, dc)) + ")",
+                       "the projector was refitted after temporal training: rerun `taupe train temporal`");
+    if (!l.tcn->initialized()) throw ModelError(path.string() + ": weights were never initialised (untrained model)");
+    impl->models.push_back(l.tcn);
+  }
+  // Fold record.
+  const auto csv = model_files::folds_csv(model_dir);
+  std::istringstream in(read_text_file(csv));
+  std::string line;
+  std::getline(in, line);
+  if (line.rfind("trajectory_id,fold", 0) != 0)
+    throw ModelError(csv.string() + ": header '" + line + "', expected 'trajectory_id,fold,...'");
+  int row = 1;
+  while (std::getline(in, line)) {
+    ++row;
+    if (line.empty()) continue;
+    std::istringstream ls(line);
+    std::string id, fold;
+    std::getline(ls, id, ',');
+    std::getline(ls, fold, ',');
+    try {
+      const int f = std::stoi(fold);
+      if (f < -1 || f >= folds) throw std::out_of_range("fold");
+      impl->folds[std::stoll(id)] = f;
+    } catch (const std::exception&) {
+      throw ModelError(csv.string() + ": row " + std::to_string(row) + " '" + line + "' is not 'id,fold' with fold in [-1, " +
+                       std::to_string(folds - 1) + "]");
+    }
+  }
+  return ModelSet(std::move(impl));
+}
+
+int ModelSet::num_models() const { return static_cast<int>(impl_->models.size()); }
+int ModelSet::max_len() const { return impl_->cfg.max_len; }
+int ModelSet::dims() const { return impl_->pca.dims; }
+const TemporalConfig& ModelSet::config() const { return impl_->cfg; }
+const Pca& ModelSet::pca() const { return impl_->pca; }
+int ModelSet::fold_of(std::int64_t id) const {
+  auto it = impl_->folds.find(id);
+  return it == impl_->folds.end() ? -1 : it->second;
+}
+const std::unordered_map<std::int64_t, int>& ModelSet::folds() const { return impl_->folds; }
+
+namespace {
+std::int64_t rows_of(const std::vector<float>& x, int T, int D) {
+  const std::int64_t per = static_cast<std::int64_t>(T) * D;
+  if (x.size() % per != 0)
+    throw DataError("model input has " + std::to_string(x.size()) + " values, not a multiple of max_len*dims = " +
+                    std::to_string(per));
+  return static_cast<std::int64_t>(x.size()) / per;
+}
+}  // namespace
+
+std::vector<float> ModelSet::predict(int model, const float* x, std::int64_t n) const {
+  return impl_->run(model, x, n, true, true);
+}
+std::vector<float> ModelSet::predict(int model, const std::vector<float>& x) const {
+  return predict(model, x.data(), rows_of(x, max_len(), dims()));
+}
+std::vector<float> ModelSet::predict_pc(int model, const float* pcs, std::int64_t n) const {
+  return impl_->run(model, pcs, n, false, true);
+}
+std::vector<float> ModelSet::predict_pc(int model, const std::vector<float>& pcs) const {
+  return predict_pc(model, pcs.data(), rows_of(pcs, max_len(), dims()));
+}
+std::vector<float> ModelSet::logits_pc(int model, const float* pcs, std::int64_t n) const {
+  return impl_->run(model, pcs, n, false, false);
+}
+
+std::vector<float> ModelSet::to_pc(const std::vector<float>& raw) const {
+  const int D = dims();
+  if (raw.size() % D != 0) throw DataError("to_pc: input size is not a multiple of dims");
+  c10::InferenceMode guard;
+  auto in = torch::from_blob(const_cast<float*>(raw.data()), {static_cast<std::int64_t>(raw.size()) / D, D},
+                             torch::kFloat32);
+  auto out = impl_->transform.forward(in).contiguous();
+  return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
+}
+
+std::vector<float> ModelSet::padding_pc() const {
+  c10::InferenceMode guard;
+  auto p = impl_->transform.padding_pc().contiguous();
+  return std::vector<float>(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+}
+
+}  // namespace taupe

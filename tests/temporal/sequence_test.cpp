@@ -1,0 +1,183 @@
+// Trim / pad / jitter / crop rules, synthetic random walks, training batches.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "taupe/temporal/sequence.h"
+#include "temporal/temporal_fixture.h"
+
+namespace taupe {
+namespace {
+
+// (T, D) with mean[t][d] = 10 t + d, log-var 0.5.
+struct Hand {
+  int T, D;
+  std::vector<float> mean, log_var;
+  Hand(int T_, int D_) : T(T_), D(D_), mean(T_ * D_), log_var(T_ * D_, 0.5f) {
+    for (int t = 0; t < T; ++t)
+      for (int d = 0; d < D; ++d) mean[t * D + d] = static_cast<float>(10 * t + d);
+  }
+};
+
+TEST(Trim, KeepsFramesUpToCutoffInclusiveAndTheLastMaxLen) {
+  Hand h(10, 2);
+  auto s = trim_sequence(h.mean.data(), h.log_var.data(), h.T, h.D, /*cutoff=*/6, /*max_len=*/5);
+  ASSERT_EQ(s.mean.size(), 10u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(s.mean[i * 2], 10.0f * (2 + i)) << i;  // frames 2..6
+    EXPECT_EQ(s.mean[i * 2 + 1], 10.0f * (2 + i) + 1);
+    EXPECT_EQ(s.log_var[i * 2], 0.5f);
+    EXPECT_EQ(s.real[i], 1);
+  }
+}
+
+TEST(Trim, PrePadsWithMeanZeroLogVarOne) {
+  Hand h(10, 2);
+  auto s = trim_sequence(h.mean.data(), h.log_var.data(), h.T, h.D, 6, 12);
+  // 7 real frames (0..6) at positions 5..11, padding at 0..4.
+  for (int i = 0; i < 12; ++i) {
+    if (i < 5) {
+      EXPECT_EQ(s.real[i], 0);
+      EXPECT_EQ(s.mean[i * 2], 0.0f);
+      EXPECT_EQ(s.log_var[i * 2 + 1], 1.0f);
+    } else {
+      EXPECT_EQ(s.real[i], 1);
+      EXPECT_EQ(s.mean[i * 2], 10.0f * (i - 5));
+    }
+  }
+  // The most recent kept frame is the last index; a cutoff past the end is clamped.
+  auto c = trim_sequence(h.mean.data(), h.log_var.data(), h.T, h.D, 99, 4);
+  EXPECT_EQ(c.mean[3 * 2], 90.0f);
+  auto z = trim_sequence(h.mean.data(), h.log_var.data(), h.T, h.D, 0, 3);
+  EXPECT_EQ(z.real[2], 1);
+  EXPECT_EQ(z.real[1], 0);
+  EXPECT_EQ(z.mean[2 * 2], 0.0f);
+}
+
+TEST(Jitter, DropsZeroToFourFramesNeverBelowZero) {
+  Rng rng(1);
+  std::set<int> seen;
+  for (int i = 0; i < 2000; ++i) {
+    const int c = jitter_cutoff(50, 4, rng);
+    EXPECT_GE(c, 46);
+    EXPECT_LE(c, 50);
+    seen.insert(c);
+  }
+  EXPECT_EQ(seen.size(), 5u);
+  for (int i = 0; i < 100; ++i) EXPECT_GE(jitter_cutoff(2, 4, rng), 0);
+}
+
+TEST(Crop, FramesBeforeRBecomePadding) {
+  Hand h(40, 3);
+  auto s = trim_sequence(h.mean.data(), h.log_var.data(), h.T, h.D, 39, 32);
+  crop_sequence(s, 5);
+  for (int i = 0; i < 32; ++i) {
+    EXPECT_EQ(s.real[i], i >= 5 ? 1 : 0);
+    if (i < 5) {
+      EXPECT_EQ(s.mean[i * 3 + 2], 0.0f);
+      EXPECT_EQ(s.log_var[i * 3], 1.0f);
+    }
+  }
+  Rng rng(2);
+  int cropped = 0;
+  for (int i = 0; i < 4000; ++i) {
+    auto t = s;
+    const int r = random_crop(t, 0.5, 117, rng);
+    if (r > 0) {
+      ++cropped;
+      EXPECT_GE(r, 1);
+      EXPECT_LE(r, 117);
+    }
+  }
+  EXPECT_NEAR(cropped / 4000.0, 0.5, 0.04);
+  auto u = s;
+  EXPECT_EQ(random_crop(u, 0.0, 117, rng), 0);
+}
+
+TEST(Synthetic, RandomWalkStdGrowsAsNoiseSqrtN) {
+  Rng rng(3);
+  const float m0 = 1.5f, lv0 = 0.7f;
+  const int L = 129, reps = 4000;
+  std::vector<double> s16(reps), s128(reps);
+  for (int r = 0; r < reps; ++r) {
+    auto w = random_walk(&m0, &lv0, 1, L, 0.2, rng);
+    ASSERT_EQ(w.mean[0], m0);
+    ASSERT_EQ(w.log_var[0], lv0);
+    ASSERT_EQ(w.log_var[5], 1.0f);
+    s16[r] = w.mean[16] - m0;
+    s128[r] = w.mean[128] - m0;
+  }
+  auto sd = [](const std::vector<double>& v) {
+    double m = 0, s = 0;
+    for (double x : v) m += x;
+    m /= v.size();
+    for (double x : v) s += (x - m) * (x - m);
+    return std::sqrt(s / (v.size() - 1));
+  };
+  EXPECT_NEAR(sd(s16), 0.2 * 4.0, 0.2 * 4.0 * 0.05);
+  EXPECT_NEAR(sd(s128), 0.2 * std::sqrt(128.0), 0.2 * std::sqrt(128.0) * 0.05);
+}
+
+TEST(Synthetic, SequenceDropsFrameZeroAndHasLogVarOne) {
+  auto set = testing::make_encodings(3, 3, 0, 1, 4, 5);
+  TemporalConfig cfg;
+  cfg.max_len = 32;
+  std::vector<std::vector<int>> by{{0, 1, 2}, {3, 4, 5}};
+  Rng rng(4);
+  for (int i = 0; i < 20; ++i) {
+    auto s = synthetic_sequence(set, by, cfg, rng);
+    for (int t = 0; t < 32; ++t) EXPECT_EQ(s.real[t], 1);
+    for (float lv : s.log_var) EXPECT_EQ(lv, 1.0f);  // frame 0 (real log-var 0.3) was dropped
+  }
+}
+
+TEST(Batches, LabelsUniformAndDeterministicPerStep) {
+  auto set = testing::make_encodings(10, 4, 3, 2, 4, 6);
+  std::vector<int> all(set.trajectories.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
+  TemporalConfig cfg = testing::tiny_temporal();
+  cfg.batch_size = 300;
+  BatchSampler sampler(set, all, cfg, 77);
+  EXPECT_EQ(sampler.by_class()[0].size(), 20u);  // censored left out
+  EXPECT_EQ(sampler.by_class()[1].size(), 8u);
+  int counts[3] = {0, 0, 0};
+  for (int step = 0; step < 10; ++step) {
+    auto b = sampler.batch(step);
+    ASSERT_EQ(b.n, 300);
+    ASSERT_EQ(b.x.size(), 300u * 32 * 4);
+    for (int i = 0; i < b.n; ++i) {
+      counts[b.labels[i]]++;
+      if (b.labels[i] < 2) {
+        EXPECT_EQ(fate_class(set.trajectories[b.source[i]].fate), b.labels[i]);
+      } else {
+        EXPECT_EQ(b.source[i], -1);
+      }
+    }
+  }
+  for (int c = 0; c < 3; ++c) EXPECT_NEAR(counts[c] / 3000.0, 1.0 / 3, 0.03) << c;
+  EXPECT_EQ(sampler.batch(5).x, sampler.batch(5).x);
+  EXPECT_NE(sampler.batch(5).x, sampler.batch(6).x);
+}
+
+TEST(Inputs, ExactCutoffMaskAndLabels) {
+  auto set = testing::make_encodings(2, 2, 1, 1, 4, 7);
+  auto b = build_inputs(set, {0, 2, 4}, 128);
+  ASSERT_EQ(b.n, 3);
+  EXPECT_EQ(b.labels, (std::vector<int>{0, 1, -1}));
+  for (int i = 0; i < 3; ++i) {
+    const auto& t = set.trajectories[b.source[i]];
+    int real = 0;
+    for (int f = 0; f < 128; ++f) real += b.real[i * 128 + f];
+    EXPECT_EQ(real, t.cutoff + 1);  // all frames up to the cutoff fit into 128
+    // Last input frame = the cutoff frame's z_mean.
+    EXPECT_EQ(b.x[(static_cast<std::size_t>(i) * 128 + 127) * 4 + 1], t.z_mean[t.cutoff * 4 + 1]);
+  }
+  auto s1 = build_synthetic(set, {0, 1, 2, 3}, 5, TemporalConfig{}, 9);
+  auto s2 = build_synthetic(set, {0, 1, 2, 3}, 5, TemporalConfig{}, 9);
+  EXPECT_EQ(s1.x, s2.x);
+  EXPECT_EQ(s1.labels, (std::vector<int>(5, 2)));
+}
+
+}  // namespace
+}  // namespace taupe
