@@ -52,7 +52,7 @@ TEST(PerturbPcShift, ZeroShiftReproducesUnperturbedPredictions) {
   for (int v = 0; v < 3; ++v)
     for (std::size_t i = 0; i < items.size(); ++i) {
       EXPECT_EQ(zero[v * items.size() + i], base[i]);
-      for (int k = 0; k < 3; ++k) EXPECT_EQ(p_zero[(v * items.size() + i) * 3 + k], p_base[i * 3 + k]);
+      for (int k = 0; k < 3; ++k) EXPECT_NEAR(p_zero[(v * items.size() + i) * 3 + k], p_base[i * 3 + k], 1e-6);
     }
   // Same as the raw-latent prediction of the model set (PCA inside the model).
   std::vector<int> idx;
