@@ -10,7 +10,10 @@ TAUPE=build/apps/taupe/taupe
 if "$TAUPE" run --help >/dev/null 2>&1; then
   exec "$TAUPE" run "$@"
 fi
-# `taupe run` is not there yet: run the parts of the pipeline that exist, in pipeline order.
-echo "run.sh: 'taupe run' is not available in this version; running the commands that are" >&2
+# `taupe run` is not there yet: run the stages that exist, in pipeline order, into runs/latest.
+OUT="${TAUPE_OUT:-runs/latest}"
+echo "run.sh: 'taupe run' is not available in this version; running the stages that are, into $OUT" >&2
 "$TAUPE" info
-"$TAUPE" config show "$@" --no-comments
+if "$TAUPE" simulate --help >/dev/null 2>&1; then
+  "$TAUPE" simulate --out "$OUT/simulate" "$@"
+fi
