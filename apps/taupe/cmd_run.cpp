@@ -1,0 +1,67 @@
+// `taupe run`: the whole pipeline in one run directory, resumable (src/taupe/pipeline/, docs/pipeline.md).
+// `taupe report RUN_DIR`: regenerates report.html + summary.json from an existing run directory.
+#include <iostream>
+#include <memory>
+
+#include "cli.h"
+#include "commands.h"
+#include "taupe/core/log.h"
+#include "taupe/core/run_dir.h"
+#include "taupe/pipeline/pipeline.h"
+#include "taupe/pipeline/pipeline_config.h"
+#include "taupe/pipeline/report_builder.h"
+#include "taupe/pipeline/run_config.h"
+
+namespace taupe::cli {
+
+void register_run(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "run",
+      "the whole pipeline: simulate -> train encoder -> projector -> encode -> cross-validated TCNs -> virtual "
+      "perturbation -> report.html + summary.json (rerun to resume; changed settings rerun what depends on them)");
+  struct Args {
+    ConfigOptions cfg;
+    std::string world, out;
+    std::int64_t seed = -1;
+    std::filesystem::path data;
+    std::string stop_before;
+  };
+  auto a = std::make_shared<Args>();
+  add_config_options(sub, a->cfg, "quick");
+  sub->add_option("--world", a->world, "planted cause of scrib apoptosis (default: run.world = mechanical)")
+      ->check(CLI::IsMember({"mechanical", "contact", "neutral"}));
+  sub->add_option("--seed", a->seed, "master seed: seeds the simulation (default: run.seed)");
+  sub->add_option("--out", a->out, "run directory (default: run.out of the preset, e.g. runs/quick)");
+  sub->add_option("--data", a->data,
+                  "use an existing glimpse dataset instead of simulating: a directory with glimpses.h5 (and "
+                  "patches.h5; derived from the glimpse frames when absent), or a glimpse file");
+  sub->add_option("--stop-before", a->stop_before, "stop before this stage (testing aid)")->group("");
+  set_action(sub, [a] {
+    ConfigOptions& opts = a->cfg;  // the action runs once per process
+    if (opts.preset.empty() && opts.config_file.empty()) opts.preset = "quick";
+    if (!a->world.empty()) opts.sets.push_back("run.world=" + a->world);
+    if (a->seed >= 0) opts.sets.push_back("run.seed=" + std::to_string(a->seed));
+    if (!a->out.empty()) opts.sets.push_back("run.out=\"" + a->out + "\"");
+    RunConfig cfg = resolve_run_config(opts);
+    PipelineOptions po;
+    po.out = cfg.run.out;
+    po.data = a->data;
+    po.command_line = command_line();
+    po.progress = log_enabled(LogLevel::kInfo);
+    po.stop_before = a->stop_before;
+    const PipelineResult r = run_pipeline(cfg, po);
+    std::cout << r.brief() << std::flush;
+  });
+
+  auto* rep = app.add_subcommand("report", "regenerate report.html and summary.json from an existing `taupe run` directory");
+  auto dir = std::make_shared<std::filesystem::path>();
+  rep->add_option("run_dir", *dir, "run directory of `taupe run`")->required()->check(CLI::ExistingDirectory);
+  set_action(rep, [dir] {
+    RunConfig cfg = load_run_config("", *dir / RunDir::kConfigName, {});
+    const report::RunSummary s = write_run_report(*dir, run_report_config(cfg));
+    std::cout << s.brief() << "report:  " << (*dir / "report.html").string() << "\nsummary: "
+              << (*dir / "summary.json").string() << "\n";
+  });
+}
+
+}  // namespace taupe::cli

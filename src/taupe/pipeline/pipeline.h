@@ -1,0 +1,84 @@
+#pragma once
+// `taupe run`: the only place that knows the stage order. One run directory holds everything:
+//
+//   <out>/config.toml, manifest.json, taupe.log      run directory (core/run_dir.h)
+//   <out>/data/            simulate: glimpses.h5, patches.h5, simulation.json, pictures/, fov_*/
+//                          real data (--data): source.json (+ patches.h5 derived from glimpses)
+//   <out>/model/           encoder.pt, decoder.pt, manifest.json, pca.h5, pc_meaning.{csv,json},
+//                          encoder_training/ (checkpoint, loss.csv, montages), temporal/ (CV)
+//   <out>/encodings.h5     every glimpse frame encoded once
+//   <out>/perturb/         experiment CSVs/PNGs, perturb.json, verdicts.csv, summary_part.json
+//   <out>/summary.json     the machine-readable contract (report/summary.h)
+//   <out>/report.html      the self-contained report
+//
+// Stages: simulate (or data) → encoder → projector → encode → temporal → perturb → report.
+// Each records status, seconds and its config hash in the manifest; rerunning the same command
+// skips finished stages, resumes an interrupted one (the encoder and CV trainers continue from
+// their checkpoints in the same work dirs) and reruns the stages whose configuration changed
+// (stage_plan.h). Docs: docs/pipeline.md.
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "taupe/pipeline/run_config.h"
+#include "taupe/pipeline/stage_plan.h"
+#include "taupe/report/summary.h"
+
+namespace taupe {
+
+struct PipelineOptions {
+  std::filesystem::path out;    ///< run directory (empty: cfg.run.out)
+  /// Existing glimpse dataset instead of simulating: a directory with glimpses.h5 (and
+  /// optionally patches.h5), or a glimpse file. Empty: simulate.
+  std::filesystem::path data;
+  std::string command_line;     ///< recorded in the manifest
+  bool progress = true;         ///< progress bars / stage lines on stderr
+  /// Testing aid: stop (throw) right before this stage would start; "" = never.
+  std::string stop_before;
+};
+
+struct PipelineResult {
+  std::filesystem::path run_dir, report_html, summary_json;
+  std::vector<PlannedStage> plan;
+  report::RunSummary summary;
+  double seconds = 0;           ///< wall time of this invocation
+  /// Terminal view: stages (ran / resumed / skipped, seconds), headline numbers, verdicts and
+  /// where the report is.
+  std::string brief() const;
+};
+
+/// Runs (or resumes) the whole pipeline. `cfg` must be resolved and validated; run.world
+/// overrides simulate.world (the simulated world is the run's). Throws taupe::Error.
+PipelineResult run_pipeline(RunConfig cfg, const PipelineOptions& opts);
+
+/// Files of the run directory (single source of truth for the layout above).
+struct RunLayout {
+  std::filesystem::path root;
+  explicit RunLayout(std::filesystem::path r) : root(std::move(r)) {}
+  std::filesystem::path data() const { return root / "data"; }
+  std::filesystem::path model() const { return root / "model"; }
+  std::filesystem::path encoder_work() const { return model() / "encoder_training"; }
+  std::filesystem::path temporal() const { return model() / "temporal"; }
+  std::filesystem::path encodings() const { return root / "encodings.h5"; }
+  std::filesystem::path perturb() const { return root / "perturb"; }
+  std::filesystem::path summary_part() const { return perturb() / "summary_part.json"; }
+  std::filesystem::path summary() const { return root / "summary.json"; }
+  std::filesystem::path report() const { return root / "report.html"; }
+  /// The glimpse file the run uses (data/glimpses.h5, or the --data source recorded in
+  /// data/source.json).
+  std::filesystem::path glimpses() const;
+  /// The patch file (data/patches.h5, or the --data source's patches.h5).
+  std::filesystem::path patches() const;
+  /// True for a --data run (data/source.json exists).
+  bool real_data() const;
+};
+
+/// Derives encoder patches from glimpse frames (for --data without patches.h5): every
+/// `stride`-th frame up to the cutoff of every trajectory, central cell type from the
+/// trajectory, per-frame features carried over. Returns the number written.
+std::size_t derive_patches_from_glimpses(const std::filesystem::path& glimpses, const std::filesystem::path& patches,
+                                         int stride);
+
+}  // namespace taupe
