@@ -124,7 +124,7 @@ TEST_F(PipelineTiny, SummaryNumbersEqualTheirCsvs) {
     int checked = 0;
     for (std::size_t r = 0; r < t.size(); ++r) {
       const std::string f = t.at(r, "fold");
-      const int c = cls(t.at(r, "true_class")), k = cls(t.at(r, "pred_class"));
+      const int c = cls(t.at(r, "true_class")), k = cls(t.at(r, "predicted_class"));
       if (c < 0 || k < 0 || (f != "mean" && f != "sd")) continue;
       const auto& m = f == "mean" ? s.cv.confusion_mean : s.cv.confusion_std;
       expect_near_or_both_nan(m[static_cast<std::size_t>(c)][static_cast<std::size_t>(k)], t.number(r, "fraction"),

@@ -63,6 +63,19 @@ json read_json(const fs::path& f) {
 
 double jnum(const json& j) { return j.is_number() ? j.get<double>() : kNaN; }
 
+/// j[key] or null (never the undefined const operator[] on a missing key).
+const json& jget(const json& j, const std::string& key) {
+  static const json null_json;
+  if (!j.is_object()) return null_json;
+  auto it = j.find(key);
+  return it == j.end() ? null_json : *it;
+}
+/// j[i] or null.
+const json& jat(const json& j, std::size_t i) {
+  static const json null_json;
+  return j.is_array() && i < j.size() ? j[i] : null_json;
+}
+
 std::string fixed(double v, int d) {
   if (!std::isfinite(v)) return "n/a";
   std::ostringstream s;
@@ -95,7 +108,7 @@ void read_cv_confusion(const fs::path& csv, Matrix& mean, Matrix& sd, int& folds
   bool have_mean = false;
   for (std::size_t r = 0; r < t.size(); ++r) {
     const std::string fold = t.at(r, "fold");
-    const int c = class_index(t.at(r, "true_class")), j = class_index(t.at(r, "pred_class"));
+    const int c = class_index(t.at(r, "true_class")), j = class_index(t.at(r, "predicted_class"));
     if (c < 0 || j < 0) continue;
     const double f = t.number(r, "fraction");
     if (fold == "mean") {
@@ -591,8 +604,11 @@ void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportCo
     if (rc.is_array() && tp >= 0 && tp < static_cast<int>(rc.size())) {
       auto mat = [](const json& j) {
         Matrix m = zeros3();
-        for (std::size_t c = 0; c < 3 && c < j.size(); ++c)
-          for (std::size_t k = 0; k < 3 && k < j[c].size(); ++k) m[c][k] = std::isfinite(jnum(j[c][k])) ? jnum(j[c][k]) : 0.0;
+        for (std::size_t c = 0; c < 3; ++c)
+          for (std::size_t k = 0; k < 3; ++k) {
+            const double v = jnum(jat(jat(j, c), k));
+            m[c][k] = std::isfinite(v) ? v : 0.0;
+          }
         return m;
       };
       const json& e = rc[static_cast<std::size_t>(tp)];
@@ -600,10 +616,10 @@ void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportCo
       std::array<double, 2> rg{kNaN, kNaN};
       for (const auto& x : per)
         if (x.pc == tp) rg = x.realistic_range;
-      r.figure_row({report::render(report::confusion_heatmap(mat(e["low"]["mean"]), mat(e["low"]["sd"]),
+      r.figure_row({report::render(report::confusion_heatmap(mat(jget(jget(e, "low"), "mean")), mat(jget(jget(e, "low"), "sd")),
                                                               report::summary_class_names(),
                                                               "PC " + std::to_string(tp) + " at " + fixed(rg[0], 1))),
-                    report::render(report::confusion_heatmap(mat(e["high"]["mean"]), mat(e["high"]["sd"]),
+                    report::render(report::confusion_heatmap(mat(jget(jget(e, "high"), "mean")), mat(jget(jget(e, "high"), "sd")),
                                                               report::summary_class_names(),
                                                               "PC " + std::to_string(tp) + " at " + fixed(rg[1], 1)))},
                    "Confusion matrices at both ends of the realistic range of the top PC (mean ± sd over models).");
@@ -620,7 +636,7 @@ void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportCo
   // 6 Ablation, duration, shrink-nucleus ------------------------------------------------------------------
   r.section("Ablation, duration and shrink-nucleus", 2, "more");
   if (s.extra.contains("pc_ablate")) {
-    const json& a = s.extra["pc_ablate"];
+    const json& a = jget(s.extra, "pc_ablate");
     BarChart b;
     b.title = "Recall lost when a PC is replaced by its mean";
     b.x_label = "principal component";
@@ -629,12 +645,12 @@ void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportCo
     for (const auto& e : a.value("per_pc", json::array())) {
       if (e.value("pc", 0) >= max_pcs) continue;
       b.categories.push_back(std::to_string(e.value("pc", 0)));
-      const json& d = e["recall_drop"];
+      const json& d = jget(e, "recall_drop");
       for (auto* bs : {&mi, &ap}) {
-        const json& v = d[bs->name];
-        bs->values.push_back(jnum(v[0]));
-        bs->ci_lo.push_back(jnum(v[1]));
-        bs->ci_hi.push_back(jnum(v[2]));
+        const json& v = jget(d, bs->name);
+        bs->values.push_back(jnum(jat(v, 0)));
+        bs->ci_lo.push_back(jnum(jat(v, 1)));
+        bs->ci_hi.push_back(jnum(jat(v, 2)));
       }
     }
     b.series = {mi, ap};
@@ -643,19 +659,19 @@ void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportCo
                                     "frame (bootstrap CIs).");
   }
   if (s.extra.contains("pc_window")) {
-    const json& w = s.extra["pc_window"];
+    const json& w = jget(s.extra, "pc_window");
     LinePlot p;
     p.title = "Duration of a PC shift (pc-window, PC " + std::to_string(w.value("pc", -1)) + ")";
     p.x = {"frames shifted before the cutoff (log2 scale)", "log2 frames"};
     p.y = {"apoptosis fraction (class-balanced)", "", 0.0, 1.0};
     const auto lengths = w.value("lengths", std::vector<int>{});
     const auto shifts = w.value("shifts", std::vector<double>{});
-    const json& f = w["apoptosis_fraction"];
+    const json& f = jget(w, "apoptosis_fraction");
     for (std::size_t k = 0; k < shifts.size(); ++k) {
       Series se;
       se.name = "shift " + fixed(shifts[k], 1);
       for (std::size_t l = 0; l < lengths.size() && l < f.size(); ++l)
-        se.x.push_back(std::log2(static_cast<double>(lengths[l]))), se.y.push_back(jnum(f[l][k]));
+        se.x.push_back(std::log2(static_cast<double>(lengths[l]))), se.y.push_back(jnum(jat(jat(f, l), k)));
       p.series.push_back(se);
     }
     p.width = cfg.figure_width;
@@ -663,7 +679,7 @@ void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportCo
                                     "A rising curve means the duration of the change matters.");
   }
   if (s.extra.contains("shrink_nucleus")) {
-    const json& sh = s.extra["shrink_nucleus"];
+    const json& sh = jget(s.extra, "shrink_nucleus");
     LinePlot p;
     p.title = "Shrinking the central nucleus in image space";
     p.x = {"nucleus scale factor"};
@@ -672,8 +688,8 @@ void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportCo
     for (const std::string key : {"apoptosis_fraction", "synthetic_fraction"}) {
       Series se;
       se.name = key == "apoptosis_fraction" ? "apoptosis" : "synthetic";
-      const json& v = sh[key];
-      for (std::size_t i = 0; i < factors.size() && i < v.size(); ++i) se.x.push_back(factors[i]), se.y.push_back(jnum(v[i]));
+      const json& v = jget(sh, key);
+      for (std::size_t i = 0; i < factors.size() && i < v.size(); ++i) se.x.push_back(factors[i]), se.y.push_back(jnum(jat(v, i)));
       p.series.push_back(se);
     }
     p.ref_lines.push_back({true, 1.0, "unchanged"});
