@@ -99,31 +99,56 @@ GlimpseCrop crop_glimpse(WindowSource& src, int t, double cx, double cy, std::ui
     iy0[i] = widx(ya + i, H, wy0, win.h);
     iy1[i] = widx(ya + i + 1, H, wy0, win.h);
   }
-  const double w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
+  // Bilinear weights in float (value = floor(v + 0.5), v >= 0); the interior, where the source
+  // columns are contiguous, runs as a plain vectorisable loop.
+  const float w00 = static_cast<float>((1 - fx) * (1 - fy)), w01 = static_cast<float>(fx * (1 - fy));
+  const float w10 = static_cast<float>((1 - fx) * fy), w11 = static_cast<float>(fx * fy);
+  bool contiguous = true;
+  for (int j = 0; j < S && contiguous; ++j) contiguous = ix0[j] == ix0[0] + j && ix1[j] == ix0[j] + 1;
   for (int c = 0; c < 2; ++c) {
     const std::uint16_t* im = win.images.data() + static_cast<std::size_t>(c) * win.w * win.h;
     for (int i = 0; i < S; ++i) {
       const std::uint16_t* r0 = im + static_cast<std::size_t>(iy0[i]) * win.w;
       const std::uint16_t* r1 = im + static_cast<std::size_t>(iy1[i]) * win.w;
       std::uint16_t* o = out.images.data() + (static_cast<std::size_t>(c) * S + i) * S;
-      for (int j = 0; j < S; ++j) {
-        const double v = w00 * r0[ix0[j]] + w01 * r0[ix1[j]] + w10 * r1[ix0[j]] + w11 * r1[ix1[j]];
-        o[j] = static_cast<std::uint16_t>(std::min(65535.0, std::floor(v + 0.5)));
+      if (contiguous) {
+        const std::uint16_t* a = r0 + ix0[0];
+        const std::uint16_t* b = r1 + ix0[0];
+        for (int j = 0; j < S; ++j) {
+          const float v = w00 * static_cast<float>(a[j]) + w01 * static_cast<float>(a[j + 1]) +
+                          w10 * static_cast<float>(b[j]) + w11 * static_cast<float>(b[j + 1]);
+          o[j] = static_cast<std::uint16_t>(std::min(65535, static_cast<int>(v + 0.5f)));
+        }
+      } else {
+        for (int j = 0; j < S; ++j) {
+          const float v = w00 * static_cast<float>(r0[ix0[j]]) + w01 * static_cast<float>(r0[ix1[j]]) +
+                          w10 * static_cast<float>(r1[ix0[j]]) + w11 * static_cast<float>(r1[ix1[j]]);
+          o[j] = static_cast<std::uint16_t>(std::min(65535, static_cast<int>(v + 0.5f)));
+        }
       }
     }
   }
   // Masks: nearest pixel, zero outside the image.
   int central = 0;
+  std::uint32_t last_label = 0;
+  CellType last_type = CellType::kUnknown;
+  std::vector<int> mx(S);
+  for (int j = 0; j < S; ++j) mx[j] = static_cast<int>(std::floor(cx - half + j + 0.5));
   for (int i = 0; i < S; ++i) {
     const int Y = static_cast<int>(std::floor(cy - half + i + 0.5));
     if (Y < 0 || Y >= H) continue;
+    const std::uint32_t* lrow = win.labels.data() + static_cast<std::size_t>(Y - wy0) * win.w;
     for (int j = 0; j < S; ++j) {
-      const int X = static_cast<int>(std::floor(cx - half + j + 0.5));
+      const int X = mx[j];
       if (X < 0 || X >= W) continue;
-      const std::uint32_t l = win.labels[static_cast<std::size_t>(Y - wy0) * win.w + (X - wx0)];
+      const std::uint32_t l = lrow[X - wx0];
       if (!l) continue;
-      auto it = win.label_types.find(l);
-      const CellType ty = it == win.label_types.end() ? CellType::kUnknown : it->second;
+      if (l != last_label) {
+        auto it = win.label_types.find(l);
+        last_type = it == win.label_types.end() ? CellType::kUnknown : it->second;
+        last_label = l;
+      }
+      const CellType ty = last_type;
       const bool is_c = central_label != 0 && l == central_label;
       central += is_c;
       out.masks[static_cast<std::size_t>(i) * S + j] = mask_code(ty, is_c);
