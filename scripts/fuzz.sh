@@ -33,6 +33,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$work" "$art"
   log=$build/$t.log
   set +e
+  export LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0"
   # -rss_limit_mb guards against decompression bombs; leaks are detected (ASan/LSan default).
   "$build/fuzz/$t" "$work" "$seeds" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 \
       -print_final_stats=1 -artifact_prefix="$art" ${FUZZ_ARGS:-} >"$log" 2>&1

@@ -278,6 +278,8 @@ TEST(Csv, NapariAndBtrackSpaceDelimited) {
   ASSERT_EQ(b.tracks.size(), 1u);
   EXPECT_EQ(b.tracks[0].parent, 0);   // btrack root: parent == own id
   EXPECT_EQ(b.points[1].x, 1.5);
+  // Rows in any order (sorted on read, as TrackSet::validate requires).
+  EXPECT_NO_THROW(parse_tracks_csv("ID,t,y,x\n2,1,0,0\n1,0,0,0\n2,0,1,1\n", "u.csv").validate("u.csv"));
   const auto g = parse_graph_json("{\"3\": [1], \"2\": 1}", "graph.json");
   EXPECT_EQ(g.at(3), 1);
   EXPECT_EQ(g.at(2), 1);

@@ -283,6 +283,7 @@ BtrackData read_btrack_file(H5::H5File& file, const std::string& where, const Bt
       ts.tracks.push_back(t);
     }
     if (ts.tracks.empty()) throw DataError(tw + ": no tracks");
+    ts.sort_points();
     ts.validate(tw + "/LBEPR");
   } catch (const H5::Exception& e) {
     throw DataError(where + ": cannot read: " + e.getDetailMsg());

@@ -141,6 +141,7 @@ TrackSet parse_tracks_csv(const std::string& text, const std::string& where) {
     ts.points.push_back(p);
   }
   if (ts.tracks.empty()) throw DataError(where + ": no rows after the header");
+  ts.sort_points();
   for (Track& tr : ts.tracks) {
     const std::string& ft = fate_text[tr.id];
     if (!ft.empty()) tr.fate = fate_from_label(ft, {}, where + ": track " + std::to_string(tr.id));
@@ -176,7 +177,8 @@ IoSummary import_csv(const CsvImportOptions& opts, const fs::path& out_dir) {
   TrackSet ts = parse_tracks_csv(read_text_file(opts.tracks), where);
   if (!opts.graph.empty()) {
     const auto graph = parse_graph_json(read_text_file(opts.graph), opts.graph.string());
-    for (const auto& [child, parent] : graph) {
+    for (const auto& kv : graph) {
+      const std::int64_t child = kv.first, parent = kv.second;
       auto it = std::find_if(ts.tracks.begin(), ts.tracks.end(), [&](const Track& t) { return t.id == child; });
       if (it == ts.tracks.end()) throw DataError(opts.graph.string() + ": child " + std::to_string(child) + ": not in " + where);
       it->parent = parent == child ? 0 : parent;

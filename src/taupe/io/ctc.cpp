@@ -135,7 +135,9 @@ IoSummary import_ctc(const CtcImportOptions& opts, const fs::path& out_dir) {
     if (children[t.id] >= 2) t.fate = Fate::kMitosis;
   if (!opts.fates.empty()) {
     const auto table = parse_fate_table(read_text_file(opts.fates), opts.fates.string());
-    for (const auto& [id, fate] : table) {
+    for (const auto& kv : table) {
+      const std::int64_t id = kv.first;
+      const Fate fate = kv.second;
       auto it = std::find_if(ts.tracks.begin(), ts.tracks.end(), [&](const Track& t) { return t.id == id; });
       if (it == ts.tracks.end())
         throw DataError(opts.fates.string() + ": track " + std::to_string(id) + ": not in " + where);

@@ -235,9 +235,7 @@ IoSummary write_movie_dataset(FrameSource& frames, LabelSource* labels, TrackSet
                     std::to_string(frames.width) + ") (T, Y, X must agree)");
 
   // ---- tracks against the movie -----------------------------------------------------------
-  std::sort(tracks.points.begin(), tracks.points.end(), [](const TrackPoint& a, const TrackPoint& b) {
-    return a.track_id != b.track_id ? a.track_id < b.track_id : a.t < b.t;
-  });
+  tracks.sort_points();
   const std::string twhere = tracks.source;
   tracks.validate(twhere);   // ids, parents, parent ends before child, cycles
   for (const Track& t : tracks.tracks)
