@@ -232,28 +232,20 @@ TEST(Simulate, RunWritesOutputsAndIsIndependentOfThreads) {
   EXPECT_EQ(a.patches, b.patches);
   for (const char* f : {"glimpses.h5", "patches.h5", "fov_000/tracks.h5", "fov_001/ground_truth.h5"})
     ASSERT_TRUE(fs::exists(d1 / f)) << f;
-  // Byte-identical where the format has no embedded timestamps; HDF5 object headers carry
-  // modification times, so containers are compared by content.
+  // Same seed -> byte-identical output files (HDF5 objects are written without modification
+  // times), whatever the thread count.
+  std::size_t compared = 0;
+  for (const auto& e : fs::recursive_directory_iterator(d1)) {
+    if (!e.is_regular_file()) continue;
+    const fs::path rel = fs::relative(e.path(), d1);
+    ASSERT_TRUE(fs::exists(d2 / rel)) << rel;
+    EXPECT_TRUE(read_text_file(e.path()) == read_text_file(d2 / rel)) << rel << " differs between 1 and 2 threads";
+    ++compared;
+  }
+  EXPECT_GE(compared, 12u);
   for (const char* f : {"simulation.json", "pictures/frame.png", "pictures/glimpse_montage.png",
-                        "pictures/gt_population.png", "pictures/gt_apoptosis_vs_compression.png"}) {
+                        "pictures/gt_population.png", "pictures/gt_apoptosis_vs_compression.png"})
     ASSERT_TRUE(fs::exists(d1 / f)) << f;
-    EXPECT_TRUE(read_text_file(d1 / f) == read_text_file(d2 / f)) << f << " differs between 1 and 2 threads";
-  }
-  {
-    GlimpseReader g1(d1 / "glimpses.h5"), g2(d2 / "glimpses.h5");
-    ASSERT_EQ(g1.size(), g2.size());
-    for (std::size_t i = 0; i < g1.size(); ++i) {
-      const GlimpseTrajectory x = g1.read(i), y = g2.read(i);
-      EXPECT_TRUE(x.images == y.images && x.masks == y.masks && x.frames == y.frames && x.features == y.features);
-    }
-    PatchReader p1(d1 / "patches.h5"), p2(d2 / "patches.h5");
-    ASSERT_EQ(p1.size(), p2.size());
-    const PatchBatch a1 = p1.read(0, p1.size()), a2 = p2.read(0, p2.size());
-    EXPECT_TRUE(a1.images == a2.images && a1.features == a2.features);
-    const TrackSet t1 = read_tracks(d1 / "fov_001/tracks.h5"), t2 = read_tracks(d2 / "fov_001/tracks.h5");
-    ASSERT_EQ(t1.points.size(), t2.points.size());
-    for (std::size_t i = 0; i < t1.points.size(); ++i) ASSERT_EQ(t1.points[i].x, t2.points[i].x);
-  }
   GlimpseReader g(d1 / "glimpses.h5");
   EXPECT_EQ(g.file_info().world, "mechanical");
   EXPECT_EQ(g.file_info().seed, 5);

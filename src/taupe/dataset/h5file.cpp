@@ -175,8 +175,15 @@ hsize_t auto_chunk_rows(hsize_t row_bytes, hsize_t rows) {
   return r;
 }
 
-H5::DSetCreatPropList chunked_plist(const std::vector<hsize_t>& chunk, std::size_t elem_size, int gzip_level) {
+/// Dataset creation properties without object modification times (same data -> same bytes).
+H5::DSetCreatPropList untimed_plist() {
   H5::DSetCreatPropList pl;
+  H5Pset_obj_track_times(pl.getId(), false);
+  return pl;
+}
+
+H5::DSetCreatPropList chunked_plist(const std::vector<hsize_t>& chunk, std::size_t elem_size, int gzip_level) {
+  H5::DSetCreatPropList pl = untimed_plist();
   pl.setChunk(static_cast<int>(chunk.size()), chunk.data());
   if (gzip_level > 0) {
     if (elem_size > 1) pl.setShuffle();
@@ -292,7 +299,17 @@ H5::Group group(H5::Group& g, const std::string& name) {
   quiet();
   try {
     if (exists(g, name)) return g.openGroup(name);
-    return g.createGroup(name);
+    // Created through the C API so that the group carries no modification times.
+    const hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    H5Pset_obj_track_times(gcpl, false);
+    const hid_t id = H5Gcreate2(g.getId(), name.c_str(), H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    H5Pclose(gcpl);
+    if (id < 0) {
+      H5Eclear2(H5E_DEFAULT);
+      throw IoError(file_of(g) + ": group '" + name + "': cannot create");
+    }
+    H5Gclose(id);
+    return g.openGroup(name);
   } catch (const H5::Exception& e) {
     throw IoError(file_of(g) + ": group '" + name + "': " + describe(e));
   }
@@ -331,7 +348,7 @@ void write(H5::Group& g, const std::string& name, const std::vector<T>& data, co
                     shape_str(shape) + " (" + std::to_string(n) + " values)");
   try {
     H5::DataSpace space(static_cast<int>(shape.size()), shape.data());
-    H5::DSetCreatPropList pl;
+    H5::DSetCreatPropList pl = untimed_plist();
     if (n > 0) {
       std::vector<hsize_t> chunk = shape;
       const hsize_t row_bytes = product(shape, 1) * sizeof(T);
@@ -534,7 +551,7 @@ void write_strings(H5::Group& g, const std::string& name, const std::vector<std:
     t.setCset(H5T_CSET_UTF8);
     const hsize_t n = v.size();
     H5::DataSpace space(1, &n);
-    H5::DataSet ds = g.createDataSet(name, t, space);
+    H5::DataSet ds = g.createDataSet(name, t, space, untimed_plist());
     if (n == 0) return;
     std::vector<const char*> ptrs(v.size());
     for (std::size_t i = 0; i < v.size(); ++i) ptrs[i] = v[i].c_str();
