@@ -62,7 +62,7 @@ EncoderImpl::EncoderImpl(const EncoderConfig& cfg) : latent_dims_(cfg.latent_dim
   const bool frozen = cfg.batchnorm == "frozen";
   int in = kInputChannels;
   for (std::size_t i = 0; i < cfg.layers.size(); ++i) {
-    blocks.push_back(register_module("blocks." + std::to_string(i), ConvBlock(in, cfg.layers[i], frozen)));
+    blocks.push_back(register_module("block" + std::to_string(i), ConvBlock(in, cfg.layers[i], frozen)));
     in = cfg.layers[i];
   }
   const int s = kImageSize >> (cfg.layers.size() - 1);
@@ -115,7 +115,7 @@ DecoderImpl::DecoderImpl(const EncoderConfig& cfg)
   glorot_zero(reshape_fc);
   int in = bottleneck_channels_;
   for (std::size_t i = 0; i < rev.size(); ++i) {
-    blocks.push_back(register_module("blocks." + std::to_string(i), ConvBlock(in, rev[i], frozen)));
+    blocks.push_back(register_module("block" + std::to_string(i), ConvBlock(in, rev[i], frozen)));
     in = rev[i];
   }
   output = register_module("output", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, kInputChannels, 1).bias(true)));

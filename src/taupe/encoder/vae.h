@@ -93,7 +93,7 @@ struct ParamCount {
 };
 ParamCount count_parameters(const torch::nn::Module& m);
 
-/// Named tensors (parameters + buffers, "blocks.0.conv.weight", ...) for weight files.
+/// Named tensors (parameters + buffers, "block0.conv.weight", ...) for weight files.
 std::vector<std::pair<std::string, torch::Tensor>> named_state(const torch::nn::Module& m);
 /// Saves / loads named tensors with torch::serialize archives (portable across LibTorch 1.13
 /// and 2.x). Loading checks that every tensor exists with the expected shape; throws ModelError

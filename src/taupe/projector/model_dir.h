@@ -8,34 +8,80 @@
 //   <dir>/temporal/fold_XX.pt, <dir>/folds.csv   (temporal stage)
 // Torch-free, so every stage can use it. Lives in the projector stage because the temporal
 // stage links it.
+#include <cstdio>
 #include <filesystem>
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "taupe/core/atomic_file.h"
+#include "taupe/core/errors.h"
 
 namespace taupe {
 
 inline constexpr const char* kModelFormat = "taupe.model";
 inline constexpr int kModelFormatVersion = 1;
 
+/// Paths inside a model directory.
+/// read_model_manifest: reads and checks manifest.json (format name and version); throws IoError
+///   if missing, ModelError if malformed or of another format/version.
+/// model_manifest_section: the manifest section `section`; ModelError "<dir>/manifest.json: no
+///   '<section>' section" (hint: run `taupe train <section>` first) when absent.
+/// update_model_manifest: read-modify-write of one section (creates the manifest if absent); atomic.
+/// (Header-only so that every stage can use it without a link dependency on taupe_projector.)
 namespace model_files {
-std::filesystem::path manifest(const std::filesystem::path& dir);   ///< manifest.json
-std::filesystem::path encoder(const std::filesystem::path& dir);    ///< encoder.pt
-std::filesystem::path decoder(const std::filesystem::path& dir);    ///< decoder.pt
-std::filesystem::path pca(const std::filesystem::path& dir);        ///< pca.h5
-std::filesystem::path temporal_dir(const std::filesystem::path& dir);  ///< temporal/
-std::filesystem::path temporal_fold(const std::filesystem::path& dir, int fold);  ///< temporal/fold_XX.pt
-std::filesystem::path folds_csv(const std::filesystem::path& dir);  ///< folds.csv
+inline std::filesystem::path manifest(const std::filesystem::path& dir) { return dir / "manifest.json"; }
+inline std::filesystem::path encoder(const std::filesystem::path& dir) { return dir / "encoder.pt"; }
+inline std::filesystem::path decoder(const std::filesystem::path& dir) { return dir / "decoder.pt"; }
+inline std::filesystem::path pca(const std::filesystem::path& dir) { return dir / "pca.h5"; }
+inline std::filesystem::path temporal_dir(const std::filesystem::path& dir) { return dir / "temporal"; }
+inline std::filesystem::path temporal_fold(const std::filesystem::path& dir, int fold) {
+  char name[32];
+  std::snprintf(name, sizeof name, "fold_%02d.pt", fold);
+  return temporal_dir(dir) / name;
+}
+inline std::filesystem::path folds_csv(const std::filesystem::path& dir) { return dir / "folds.csv"; }
 }  // namespace model_files
 
-/// Reads and checks manifest.json (format name and version); throws IoError if missing,
-/// ModelError if malformed or of another format/version.
-nlohmann::json read_model_manifest(const std::filesystem::path& dir);
-/// The manifest section `section`; throws ModelError "<dir>/manifest.json: no '<section>'
-/// section (run `taupe train <section>` first)" when absent.
-nlohmann::json model_manifest_section(const std::filesystem::path& dir, const std::string& section);
-/// Read-modify-write of one section (creates the manifest if absent); atomic.
-void update_model_manifest(const std::filesystem::path& dir, const std::string& section,
-                           const nlohmann::json& value);
+inline nlohmann::json read_model_manifest(const std::filesystem::path& dir) {
+  const auto path = model_files::manifest(dir);
+  if (!std::filesystem::exists(path))
+    throw IoError(path.string() + ": model manifest not found (is '" + dir.string() + "' a model directory?)",
+                  "train one with `taupe train encoder`");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_text_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw ModelError(path.string() + ": not valid JSON (" + e.what() + ")");
+  }
+  if (!j.is_object() || j.value("format", std::string()) != kModelFormat)
+    throw ModelError(path.string() + ": format is not \"" + std::string(kModelFormat) + "\"");
+  const int v = j.value("format_version", -1);
+  if (v != kModelFormatVersion)
+    throw ModelError(path.string() + ": format_version " + std::to_string(v) + " is not supported (this taupe reads " +
+                     std::to_string(kModelFormatVersion) + ")");
+  return j;
+}
+
+inline nlohmann::json model_manifest_section(const std::filesystem::path& dir, const std::string& section) {
+  const nlohmann::json j = read_model_manifest(dir);
+  if (!j.contains(section) || !j[section].is_object())
+    throw ModelError(model_files::manifest(dir).string() + ": no '" + section + "' section",
+                     "run `taupe train " + section + "` first");
+  return j[section];
+}
+
+inline void update_model_manifest(const std::filesystem::path& dir, const std::string& section, const nlohmann::json& value) {
+  nlohmann::json j;
+  if (std::filesystem::exists(model_files::manifest(dir))) {
+    j = read_model_manifest(dir);
+  } else {
+    j = nlohmann::json::object();
+    j["format"] = kModelFormat;
+    j["format_version"] = kModelFormatVersion;
+  }
+  j[section] = value;
+  write_text_atomic(model_files::manifest(dir), j.dump(2) + "\n");
+}
 
 }  // namespace taupe
