@@ -246,8 +246,8 @@ IoSummary import_cellx(const fs::path& root, const fs::path& out, const CellxImp
       throw DataError(w + ": field 'mask_encoding' = '" + enc + "': unknown (expected 'taupe')");
     if (!it.mask.empty()) {
       const StackHeader mh = tiff_header(it.mask);
-      if (mh.shape.size() == 4 && mh.shape[1] == 1) {}  // (T, 1, Y, X) from ImageJ: fine
       const std::size_t mT = mh.shape.empty() ? 0 : mh.shape[0];
+      // (T, Y, X), or (T, 1, Y, X) as ImageJ stacks read back.
       const bool ok = mh.shape.size() == 4 ? (mh.shape[1] == 1 && mh.shape[2] == kG && mh.shape[3] == kG)
                                            : (mh.shape.size() == 3 && mh.shape[1] == kG && mh.shape[2] == kG);
       if (!ok || mT != T)
