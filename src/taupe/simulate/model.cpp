@@ -31,6 +31,7 @@ struct Cell {
   double nuc_area = 0;            ///< smoothed nuclear area, µm²
   double division_angle = 0;
   bool wrapped = false;
+  double vx = 0, vy = 0;          ///< persistent migration velocity (µm/h, Ornstein-Uhlenbeck)
   // per-frame measurements
   double radius = 0, area = 0, compression = 0, comp_ema = 0, density = 0, hazard = 0, speed = 1;
   double wt_ema = 0;
@@ -193,10 +194,18 @@ class Model {
       });
     }
     const double noise = cfg_.motility_um * std::sqrt(dt);
+    // Persistent migration: velocity relaxes with the persistence time and is kicked by noise
+    // so that its stationary RMS per axis is migration_speed (exact OU update).
+    const double tp = cfg_.persistence_h, vs = cfg_.migration_speed_um_h;
+    const double decay = tp > 0 ? std::exp(-dt / tp) : 0.0, kick = vs * std::sqrt(1 - decay * decay);
     for (std::size_t i = 0; i < cells_.size(); ++i) {
       Cell& c = cells_[i];
-      double mx = cfg_.mobility * dt * fx[i] + noise * rng_.normal();
-      double my = cfg_.mobility * dt * fy[i] + noise * rng_.normal();
+      if (vs > 0) {
+        c.vx = decay * c.vx + kick * rng_.normal();
+        c.vy = decay * c.vy + kick * rng_.normal();
+      }
+      double mx = cfg_.mobility * dt * fx[i] + noise * rng_.normal() + c.vx * dt;
+      double my = cfg_.mobility * dt * fy[i] + noise * rng_.normal() + c.vy * dt;
       const double cap = 0.5 * c.radius;  // numerical safety after divisions
       const double m = std::sqrt(mx * mx + my * my);
       if (m > cap) { mx *= cap / m; my *= cap / m; }
@@ -215,7 +224,7 @@ class Model {
     const double cutoff = std::max(2 * max_r_, kDensityRadiusUm) + 1e-6;
     build_bins(2 * max_r_ + 1e-6);
     const int reach = static_cast<int>(std::ceil(cutoff / std::min(lx_ / nbx_, ly_ / nby_)));
-    const double ema_c = 1.0 - std::exp(-1.0 / 8.0);
+    const double ema_c = 1.0 - std::exp(-1.0 / cfg_.hazard_memory_frames);
     static const auto rays = [] {
       std::array<std::pair<double, double>, kRays> r{};
       for (int k = 0; k < kRays; ++k) r[k] = {std::cos(2 * M_PI * k / kRays), std::sin(2 * M_PI * k / kRays)};
@@ -228,10 +237,11 @@ class Model {
       std::int64_t owner[kRays];
       for (double& e : ext) e = c.radius;
       for (auto& o : owner) o = -1;
-      int nwt = 0, nscrib = 0, ndens = 1;
+      int nwt = 0, nscrib = 0;
+      double wdens = 1;  // smooth kernel (1 - d²/R²)², self included
       for_neighbours(i, reach, [&](std::size_t j, double dx, double dy, double d2) {
         const Cell& o = cells_[j];
-        if (d2 < dens_r2) ++ndens;
+        if (d2 < dens_r2) { const double q = 1 - d2 / dens_r2; wdens += q * q; }
         const double rr = c.radius + o.radius;
         if (d2 >= rr * rr || d2 <= 1e-18) return;
         const double d = std::sqrt(d2);
@@ -255,7 +265,7 @@ class Model {
       for (double e : ext) area += 0.5 * e * e * (2 * M_PI / kRays);
       c.area = area;
       c.compression = std::clamp(1.0 - area / target_area(c), 0.0, 0.999);
-      c.density = ndens / (M_PI * kDensityRadiusUm * kDensityRadiusUm) * 1e6;
+      c.density = wdens / (M_PI * kDensityRadiusUm * kDensityRadiusUm / 3) * 1e6;  // kernel integral pi R²/3
       c.nwt = nwt;
       c.nscrib = nscrib;
       if (first_measure_) { c.comp_ema = c.compression; c.wt_ema = nwt; }
@@ -387,6 +397,9 @@ class Model {
           d.expression = c.expression * lognormal(0.05);
           d.theta = c.division_angle + M_PI / 2 + rng_.normal(0, 0.2);
           d.nuc_area = nuc_ratio_ * d.a_birth * 0.8 * d.nuc_scale;
+          // Daughters crawl apart along the division axis (then their migration decorrelates).
+          d.vx = sgn * cfg_.daughter_speed_um_h * std::cos(c.division_angle);
+          d.vy = sgn * cfg_.daughter_speed_um_h * std::sin(c.division_angle);
           d.comp_ema = c.comp_ema;
           d.wt_ema = c.wt_ema;
           next.push_back(d);

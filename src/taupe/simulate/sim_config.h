@@ -35,6 +35,9 @@ struct SimConfig {
   double scrib_stall_compression = 0.95; ///< scrib cycle stops at this compression
   double motility_um = 4.0;          ///< motility noise, RMS displacement per sqrt(hour) per axis
   double mobility = 2.0;             ///< µm/h per unit overlap force (overdamped)
+  double migration_speed_um_h = 0;   ///< persistent migration, RMS speed per axis (µm/h)
+  double persistence_h = 1.0;        ///< persistence time of migration (h)
+  double daughter_speed_um_h = 0;    ///< daughters start crawling apart along the division axis at this speed
   // ---- fates (hazards per hour) ---------------------------------------------------------
   double wt_apoptosis_per_h = 0.002;
   double scrib_base_apoptosis_per_h = 0.004;
@@ -46,6 +49,7 @@ struct SimConfig {
   double contact_wt_width = 0.6;
   double neutral_apoptosis_per_h = 0.05;   ///< neutral: constant scrib hazard
   double apoptosis_min_phase = 0.3;  ///< apoptosis competence starts at this cell-cycle phase
+  double hazard_memory_frames = 8;   ///< hazards read an exponential average of the cause over this many frames
   int mitosis_frames = 8;            ///< visible condensation → metaphase before the daughters appear
   int apoptosis_frames = 10;         ///< visible pyknosis / fragmentation before the nucleus disappears
   // ---- imaging --------------------------------------------------------------------------
@@ -92,6 +96,9 @@ struct SimConfig {
     v("scrib_stall_compression", scrib_stall_compression, "compression at which the scrib cycle stops");
     v("motility_um", motility_um, "motility noise, µm per sqrt(h) per axis");
     v("mobility", mobility, "µm/h per µm of overlap (overdamped mechanics)");
+    v("migration_speed_um_h", migration_speed_um_h, "persistent migration, RMS speed per axis (µm/h)");
+    v("persistence_h", persistence_h, "persistence time of migration (h)");
+    v("daughter_speed_um_h", daughter_speed_um_h, "daughters start crawling apart along the division axis at this speed (µm/h)");
     v("wt_apoptosis_per_h", wt_apoptosis_per_h, "WT apoptosis hazard (per hour), all worlds");
     v("scrib_base_apoptosis_per_h", scrib_base_apoptosis_per_h, "scrib baseline hazard (mechanical, contact)");
     v("mech_hazard_max_per_h", mech_hazard_max_per_h, "mechanical world: max extra scrib hazard");
@@ -102,6 +109,7 @@ struct SimConfig {
     v("contact_wt_width", contact_wt_width, "contact world: logistic width (neighbours)");
     v("neutral_apoptosis_per_h", neutral_apoptosis_per_h, "neutral world: constant scrib hazard");
     v("apoptosis_min_phase", apoptosis_min_phase, "cell-cycle phase from which cells can commit apoptosis");
+    v("hazard_memory_frames", hazard_memory_frames, "time constant (frames) of the average of the cause the hazard reads");
     v("mitosis_frames", mitosis_frames, "frames of visible mitotic morphology before division");
     v("apoptosis_frames", apoptosis_frames, "frames of visible pyknosis before disappearance");
     v("gfp_brightness", gfp_brightness, "GFP nucleus brightness (photo-electrons)");
@@ -148,6 +156,9 @@ struct SimConfig {
     check_range("simulate.scrib_stall_compression", scrib_stall_compression, 0.01, 0.99);
     check_ge("simulate.motility_um", motility_um, 0.0);
     check_gt("simulate.mobility", mobility, 0.0);
+    check_ge("simulate.migration_speed_um_h", migration_speed_um_h, 0.0);
+    check_ge("simulate.persistence_h", persistence_h, 0.0);
+    check_ge("simulate.daughter_speed_um_h", daughter_speed_um_h, 0.0);
     check_ge("simulate.wt_apoptosis_per_h", wt_apoptosis_per_h, 0.0);
     check_ge("simulate.scrib_base_apoptosis_per_h", scrib_base_apoptosis_per_h, 0.0);
     check_ge("simulate.mech_hazard_max_per_h", mech_hazard_max_per_h, 0.0);
@@ -156,6 +167,7 @@ struct SimConfig {
     check_gt("simulate.contact_wt_width", contact_wt_width, 0.0);
     check_ge("simulate.neutral_apoptosis_per_h", neutral_apoptosis_per_h, 0.0);
     check_range("simulate.apoptosis_min_phase", apoptosis_min_phase, 0.0, 0.95);
+    check_range("simulate.hazard_memory_frames", hazard_memory_frames, 1.0, 1000.0);
     check_range("simulate.mitosis_frames", mitosis_frames, 2, 100);
     check_range("simulate.apoptosis_frames", apoptosis_frames, 2, 100);
     check_gt("simulate.gfp_brightness", gfp_brightness, 0.0);

@@ -2,8 +2,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -33,6 +36,69 @@ std::string fov_name(int f) {
   return b;
 }
 int resolve_threads(int t) { return t > 0 ? t : std::max(1, cores_available()); }
+
+/// Runs write tasks, in submission order, on one background thread (every HDF5 call of the
+/// glimpse / patch files happens there), so compression overlaps the rendering of the next
+/// batch. At most `capacity` tasks wait; the first exception is rethrown by push() / finish().
+class BackgroundWriter {
+ public:
+  explicit BackgroundWriter(std::size_t capacity) : capacity_(capacity), thread_([this] { loop(); }) {}
+  ~BackgroundWriter() {
+    if (thread_.joinable()) {
+      {
+        std::lock_guard<std::mutex> l(m_);
+        done_ = true;
+      }
+      cv_.notify_all();
+      thread_.join();
+    }
+  }
+  void push(std::function<void()> task) {
+    std::unique_lock<std::mutex> l(m_);
+    cv_.wait(l, [&] { return q_.size() < capacity_ || err_; });
+    if (err_) std::rethrow_exception(err_);
+    q_.push_back(std::move(task));
+    cv_.notify_all();
+  }
+  void finish() {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    if (err_) std::rethrow_exception(err_);
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock<std::mutex> l(m_);
+        cv_.wait(l, [&] { return !q_.empty() || done_; });
+        if (q_.empty()) return;
+        task = std::move(q_.front());
+        q_.pop_front();
+        cv_.notify_all();
+      }
+      try {
+        if (!err_) task();
+      } catch (...) {
+        std::lock_guard<std::mutex> l(m_);
+        err_ = std::current_exception();
+        cv_.notify_all();
+      }
+    }
+  }
+  std::size_t capacity_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> q_;
+  bool done_ = false;
+  std::exception_ptr err_;
+  std::thread thread_;
+};
 }  // namespace
 
 void parallel_for(int n, int threads, const std::function<void(int)>& fn) {
@@ -134,7 +200,9 @@ SimulateResult run_simulate(const SimConfig& cfg, const ExtractConfig& ex, std::
   std::vector<std::unique_ptr<SceneRenderer>> renderers;
   for (const auto& h : fovs) renderers.push_back(std::make_unique<SceneRenderer>(h, cfg));
 
-  // 2. Glimpses straight from the simulation, rendered in parallel, written in plan order.
+  // 2.+3. Glimpses straight from the simulation, then encoder patches (both types): batches are
+  // rendered in parallel and handed, in plan order, to one writer thread (compression overlaps
+  // the next batch's rendering).
   const auto t1 = std::chrono::steady_clock::now();
   {
     GlimpseFileInfo info;
@@ -142,16 +210,17 @@ SimulateResult run_simulate(const SimConfig& cfg, const ExtractConfig& ex, std::
     info.seed = static_cast<std::int64_t>(seed);
     info.source = "taupe simulate";
     info.frame_interval_min = cfg.frame_interval_min;
-    GlimpseWriter writer(out / "glimpses.h5", info);
+    GlimpseWriter gwriter(out / "glimpses.h5", info);
+    PatchWriter pwriter(out / "patches.h5");
+    BackgroundWriter bg(2);
     struct Item { int fov; GlimpsePlan plan; };
     std::vector<Item> items;
     for (const auto& h : fovs)
       for (const GlimpsePlan& p : plan_glimpses(h.tracks, ex)) items.push_back({h.fov, p});
-    const int batch = 16 * threads;
-    std::vector<GlimpseTrajectory> done;
+    const int batch = 8 * threads;
     for (std::size_t b0 = 0; b0 < items.size(); b0 += static_cast<std::size_t>(batch)) {
       const int n = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(batch), items.size() - b0));
-      done.assign(static_cast<std::size_t>(n), GlimpseTrajectory{});
+      auto done = std::make_shared<std::vector<GlimpseTrajectory>>(static_cast<std::size_t>(n));
       parallel_for(n, threads, [&](int i) {
         const Item& it = items[b0 + static_cast<std::size_t>(i)];
         const FovHistory& h = fovs[static_cast<std::size_t>(it.fov)];
@@ -159,24 +228,22 @@ SimulateResult run_simulate(const SimConfig& cfg, const ExtractConfig& ex, std::
           const CellSnap* c = h.find(id, t);
           return c ? snapshot_features(*c) : std::map<std::string, float>{};
         };
-        done[static_cast<std::size_t>(i)] =
+        (*done)[static_cast<std::size_t>(i)] =
             extract_trajectory(*renderers[static_cast<std::size_t>(it.fov)], h.tracks, it.plan,
                                static_cast<std::int64_t>(b0) + i + 1, fov_name(it.fov), feat);
       });
-      for (auto& tr : done) {
-        writer.append(tr);
+      for (const auto& tr : *done) {
         ++r.trajectories;
         (tr.fate == Fate::kMitosis ? r.mitosis : r.apoptosis)++;
       }
+      bg.push([&gwriter, done] {
+        for (const auto& tr : *done) gwriter.append(tr);
+      });
     }
-    writer.close();
-  }
-  r.seconds_glimpses = since(t1);
+    bg.push([&gwriter] { gwriter.close(); });
+    r.seconds_glimpses = since(t1);
 
-  // 3. Encoder patches (both types), chunks rendered in parallel, written in order.
-  const auto t2 = std::chrono::steady_clock::now();
-  {
-    PatchWriter writer(out / "patches.h5");
+    const auto t2 = std::chrono::steady_clock::now();
     struct Chunk { int fov; std::vector<PatchPlan> plans; };
     std::vector<Chunk> chunks;
     for (const auto& h : fovs) {
@@ -185,11 +252,10 @@ SimulateResult run_simulate(const SimConfig& cfg, const ExtractConfig& ex, std::
         chunks.push_back({h.fov, std::vector<PatchPlan>(plans.begin() + static_cast<std::ptrdiff_t>(i),
                                                         plans.begin() + static_cast<std::ptrdiff_t>(std::min(plans.size(), i + 256)))});
     }
-    const int batch = 2 * threads;
-    std::vector<PatchBatch> done;
-    for (std::size_t b0 = 0; b0 < chunks.size(); b0 += static_cast<std::size_t>(batch)) {
-      const int n = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(batch), chunks.size() - b0));
-      done.assign(static_cast<std::size_t>(n), PatchBatch{});
+    const int pbatch = 2 * threads;
+    for (std::size_t b0 = 0; b0 < chunks.size(); b0 += static_cast<std::size_t>(pbatch)) {
+      const int n = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(pbatch), chunks.size() - b0));
+      auto done = std::make_shared<std::vector<PatchBatch>>(static_cast<std::size_t>(n));
       parallel_for(n, threads, [&](int i) {
         const Chunk& c = chunks[b0 + static_cast<std::size_t>(i)];
         const FovHistory& h = fovs[static_cast<std::size_t>(c.fov)];
@@ -197,16 +263,17 @@ SimulateResult run_simulate(const SimConfig& cfg, const ExtractConfig& ex, std::
           const CellSnap* s = h.find(id, t);
           return s ? snapshot_features(*s) : std::map<std::string, float>{};
         };
-        done[static_cast<std::size_t>(i)] = extract_patches(*renderers[static_cast<std::size_t>(c.fov)], c.plans, feat);
+        (*done)[static_cast<std::size_t>(i)] = extract_patches(*renderers[static_cast<std::size_t>(c.fov)], c.plans, feat);
       });
-      for (auto& b : done) {
-        writer.append(b);
-        r.patches += b.size();
-      }
+      for (const auto& b : *done) r.patches += b.size();
+      bg.push([&pwriter, done] {
+        for (const auto& b : *done) pwriter.append(b);
+      });
     }
-    writer.close();
+    bg.push([&pwriter] { pwriter.close(); });
+    bg.finish();
+    r.seconds_patches = since(t2);
   }
-  r.seconds_patches = since(t2);
 
   // 4. Ground-truth statistics, pictures, summary.
   std::vector<const FovHistory*> ptrs;
