@@ -1,5 +1,6 @@
 // TCN speed (reference geometry: (B, 128, 32) -> 7 blocks of 64 filters -> 3 logits):
-//  - BM_TcnTrainStep: one RMSprop step (forward + backward), sequences/s = items/s;
+//  - BM_TcnTrainStep/B/pruned: one RMSprop step (forward + backward), sequences/s = items/s,
+//    with the full-sequence forward (pruned 0) or the pruned last-step forward (1, what training uses);
 //  - BM_TcnForwardFull vs BM_TcnForwardLast: inference, full sequence vs pruned last-step
 //    forward (the pruned one evaluates 381 of 1,792 conv output positions); the ratio of their
 //    items/s is the speed-up;
@@ -28,15 +29,19 @@ Tcn make_tcn() {
   return tcn;
 }
 
+// range(1) = 1: the pruned last-step forward (what cross-validation trains with after the
+// weight-norm init step); 0: the full-sequence forward.
 void BM_TcnTrainStep(benchmark::State& state) {
   const int B = static_cast<int>(state.range(0));
+  const bool pruned = state.range(1) != 0;
   Tcn tcn = make_tcn();
   tcn->train();
   torch::optim::RMSprop opt(tcn->parameters(), torch::optim::RMSpropOptions(1e-3).alpha(0.9).eps(1e-7));
   auto x = torch::randn({B, 128, 32});
   auto y = torch::randint(0, 3, {B}, torch::kLong);
   for (auto _ : state) {
-    auto loss = torch::nn::functional::cross_entropy(tcn->forward(x), y);
+    auto logits = pruned ? tcn->forward_last(x) : tcn->forward(x);
+    auto loss = torch::nn::functional::cross_entropy(logits, y);
     opt.zero_grad();
     loss.backward();
     opt.step();
@@ -44,7 +49,7 @@ void BM_TcnTrainStep(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * B);
 }
-BENCHMARK(BM_TcnTrainStep)->Arg(64)->Arg(128)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_TcnTrainStep)->Args({64, 0})->Args({64, 1})->Args({128, 0})->Args({128, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_TcnForwardFull(benchmark::State& state) {
   const int B = static_cast<int>(state.range(0));

@@ -82,7 +82,7 @@ TEST(Crop, FramesBeforeRBecomePadding) {
   Rng rng(2);
   int cropped = 0;
   for (int i = 0; i < 4000; ++i) {
-    auto t = s;
+    Sequence t = trim_sequence(h.mean.data(), h.log_var.data(), h.T, h.D, 39, 32);
     const int r = random_crop(t, 0.5, 117, rng);
     if (r > 0) {
       ++cropped;
@@ -91,7 +91,7 @@ TEST(Crop, FramesBeforeRBecomePadding) {
     }
   }
   EXPECT_NEAR(cropped / 4000.0, 0.5, 0.04);
-  auto u = s;
+  Sequence u = trim_sequence(h.mean.data(), h.log_var.data(), h.T, h.D, 39, 32);
   EXPECT_EQ(random_crop(u, 0.0, 117, rng), 0);
 }
 

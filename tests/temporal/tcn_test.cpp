@@ -193,6 +193,32 @@ TEST(PrunedForward, EqualsFullForwardOtherGeometries) {
   }
 }
 
+TEST(PrunedForward, GradientsEqualFullForwardInTraining) {
+  TcnOptions o;
+  o.dropout = 0.0;  // dropout masks differ between the paths; without dropout they must agree
+  auto tcn = make_initialised(o, 10);
+  tcn->train();
+  auto x = torch::randn({4, 128, 32});
+  auto y = torch::tensor(std::vector<std::int64_t>{0, 1, 2, 1});
+  auto grads = [&](bool pruned) {
+    tcn->zero_grad();
+    auto logits = pruned ? tcn->forward_last(x) : tcn->forward(x);
+    torch::nn::functional::cross_entropy(logits, y).backward();
+    std::vector<torch::Tensor> g;
+    for (const auto& p : tcn->parameters()) g.push_back(p.grad().clone());
+    return g;
+  };
+  auto full = grads(false), pruned = grads(true);
+  ASSERT_EQ(full.size(), pruned.size());
+  for (std::size_t i = 0; i < full.size(); ++i)
+    EXPECT_TRUE(torch::allclose(full[i], pruned[i], 1e-4, 1e-6)) << "parameter " << i;
+  // With dropout the pruned training forward drops whole channels: outputs vary between calls.
+  TcnOptions od;
+  auto drop = make_initialised(od, 11);
+  drop->train();
+  EXPECT_FALSE(torch::equal(drop->forward_last(x), drop->forward_last(x)));
+}
+
 TEST(PcaTransform, PaddingAndRoundTrip) {
   Pca pca;
   pca.dims = 2;

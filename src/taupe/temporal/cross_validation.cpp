@@ -340,7 +340,10 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
       auto x = pca.forward(batch_tensor(b));
       auto y = label_tensor(b.labels);
       torch::manual_seed(derive_seed(fold_seed, 1000000 + static_cast<std::uint64_t>(st.step)));  // dropout masks
-      auto logits = tcn->forward(x);  // the very first training forward runs the weight-norm data init
+      // The very first training forward is the full one: it runs the weight-norm data init on
+      // statistics over all time steps. After that the loss reads only the last step, so the
+      // pruned forward gives the same loss and gradients for ~1/4.7 of the conv work.
+      auto logits = tcn->initialized() ? tcn->forward_last(x) : tcn->forward(x);
       auto loss = torch::nn::functional::cross_entropy(logits, y);
       opt.zero_grad();
       loss.backward();

@@ -247,6 +247,9 @@ std::int64_t TcnImpl::pruned_conv_positions(int T) const {
 const TcnImpl::PrunedPlan& TcnImpl::plan_for(int T) {
   for (const auto& p : plans_)
     if (p->T == T) return *p;
+  // Index tensors must be normal tensors (usable by autograd) even when the first call happens
+  // under InferenceMode.
+  c10::InferenceMode normal_tensors(false);
   auto plan = std::make_shared<PrunedPlan>();
   plan->T = T;
   const int nb = static_cast<int>(options_.dilations.size());
@@ -355,16 +358,23 @@ torch::Tensor TcnImpl::forward_last(const torch::Tensor& x) {
   check_input(x, options_.input_dims);
   const int T = static_cast<int>(x.size(1));
   const auto& plan = plan_for(T);
+  const bool drop = is_training() && options_.dropout > 0.0;
+  // Spatial dropout in (B, P, C) layout: one mask per (sample, channel), the same at every step.
+  auto dropout_mask = [&](const torch::Tensor& h) {
+    auto keep = torch::full({h.size(0), 1, h.size(2)}, 1.0 - options_.dropout, h.options());
+    return torch::bernoulli(keep) / (1.0 - options_.dropout);
+  };
   // Block 0 reads only the frames in plan.inputs[0] (all of them for the reference geometry).
   auto h = plan.inputs[0].size() == static_cast<std::size_t>(T) ? x : x.index_select(1, plan.idx_input);
   torch::Tensor skip_last;
   for (std::size_t b = 0; b < blocks.size(); ++b) {
     auto& blk = blocks[b];
     const auto& pb = plan.blocks[b];
-    auto c0 = pruned_conv(h, pb.idx0, pb.n_mid, blk->conv0->effective_weight(), blk->conv0->bias);
-    auto a0 = swish(c0);
-    auto c1 = pruned_conv(a0, pb.idx1, pb.n_out, blk->conv1->effective_weight(), blk->conv1->bias);
-    auto x1 = swish(swish(c1));  // (B, |out|, F)
+    auto a0 = swish(pruned_conv(h, pb.idx0, pb.n_mid, blk->conv0->effective_weight(), blk->conv0->bias));
+    if (drop) a0 = a0 * dropout_mask(a0);
+    auto a1 = swish(pruned_conv(a0, pb.idx1, pb.n_out, blk->conv1->effective_weight(), blk->conv1->bias));
+    if (drop) a1 = a1 * dropout_mask(a1);
+    auto x1 = swish(a1);  // (B, |out|, F)
     auto xs = h.index_select(1, pb.idx_self);
     auto x2 = blk->shortcut_weight.defined()
                   ? torch::linear(xs, blk->shortcut_weight.squeeze(2), blk->shortcut_bias)

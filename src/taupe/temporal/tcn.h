@@ -129,7 +129,9 @@ class TcnImpl : public torch::nn::Module {
   /// features (B, T, filters) -> logits (B, 3) from the last step (the "Prediction_head").
   torch::Tensor head(const torch::Tensor& features);
   /// Pruned forward: x (B, T, input_dims) -> logits (B, 3), computing only the activations the
-  /// last step depends on. Same result as forward() in eval mode (dropout off).
+  /// last step depends on. Same result as forward() in eval mode; in training mode it applies
+  /// spatial dropout too (same distribution as forward()) and is differentiable, so training uses
+  /// it after the weight-norm init (the loss reads only the last step). Does not run the init.
   torch::Tensor forward_last(const torch::Tensor& x);
   /// Full forward that also returns every WN-conv pre-activation (B, filters, T), in order
   /// (block 0 conv0, block 0 conv1, block 1 conv0, ...). For tests and diagnostics.
