@@ -150,9 +150,9 @@ TEST(EncoderTrainChild, Run) {
   const char* dir = std::getenv("TAUPE_ENC_CHILD_DIR");
   if (!dir) GTEST_SKIP() << "child process of EncoderTrain.SigkillThenRerunResumes";
   EncoderTrainOptions o;
-  o.images = blob_patches(40);
+  o.images = blob_patches(80);
   o.model_dir = dir;
-  train_encoder(small_config(30), o);
+  train_encoder(small_config(8), o);
 }
 
 TEST(EncoderTrain, SigkillThenRerunResumesFromTheLastCheckpoint) {
@@ -170,7 +170,7 @@ TEST(EncoderTrain, SigkillThenRerunResumesFromTheLastCheckpoint) {
   while (!std::filesystem::exists(ckpt) && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(120))
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ASSERT_TRUE(std::filesystem::exists(ckpt)) << "child wrote no checkpoint";
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));   // well into a later epoch
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));    // into epoch 1 (10 steps each)
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -178,15 +178,15 @@ TEST(EncoderTrain, SigkillThenRerunResumesFromTheLastCheckpoint) {
   EXPECT_FALSE(std::filesystem::exists(model_files::encoder(model)));
 
   EncoderTrainOptions o;
-  o.images = blob_patches(40);
+  o.images = blob_patches(80);
   o.model_dir = model;
-  const EncoderTrainResult r = train_encoder(small_config(30), o);
+  const EncoderTrainResult r = train_encoder(small_config(8), o);
   EXPECT_TRUE(r.completed);
   EXPECT_GT(r.resumed_from_step, 0);
-  EXPECT_EQ(r.resumed_from_step % 5, 0);
-  EXPECT_EQ(r.steps, 150);
+  EXPECT_EQ(r.resumed_from_step % 10, 0);
+  EXPECT_EQ(r.steps, 80);
   const auto lines = csv_lines(r.loss_csv);
-  ASSERT_EQ(lines.size(), 151u);
+  ASSERT_EQ(lines.size(), 81u);
   for (std::size_t i = 1; i < lines.size(); ++i)
     ASSERT_EQ(std::stoll(lines[i].substr(0, lines[i].find(','))), static_cast<long long>(i - 1));
   // No temporary leftovers, every final file readable.
