@@ -15,6 +15,7 @@
 #include "taupe/dataset/types.h"
 #include "taupe/perturb/image_ops.h"
 #include "taupe/perturb/perturb.h"
+#include "taupe/projector/model_dir.h"
 #include "taupe/projector/pca.h"
 #include "taupe/temporal/cross_validation.h"
 
@@ -75,6 +76,9 @@ const PaperModels& paper_models() {
     pm->set.trajectories.push_back(std::move(e));
   }
   const Pca pca = pca_fit(all, D);
+  std::filesystem::create_directories(pm->dir);
+  write_pca(model_files::pca(pm->dir), pca);
+  update_model_manifest(pm->dir, "projector", {{"dims", pca.dims}});
   TemporalConfig cfg;  // reference architecture
   cfg.batch_size = 8;
   cfg.steps_per_epoch = 1;

@@ -8,6 +8,7 @@
 #include "taupe/core/rng.h"
 #include "taupe/dataset/encodings.h"
 #include "taupe/perturb/perturb.h"
+#include "taupe/projector/model_dir.h"
 #include "taupe/projector/pca.h"
 #include "taupe/temporal/cross_validation.h"
 
@@ -48,6 +49,10 @@ inline const TinyModels& tiny_models() {
     t->set.trajectories.push_back(e);
   }
   const Pca pca = pca_fit(all, D);
+  // The projector part of the model directory, as `taupe train projector` writes it.
+  std::filesystem::create_directories(t->dir);
+  write_pca(model_files::pca(t->dir), pca);
+  update_model_manifest(t->dir, "projector", {{"dims", pca.dims}});
   TemporalConfig cfg;
   cfg.max_len = 16;
   cfg.filters = 8;
