@@ -35,7 +35,7 @@ TEST(Cli, TopLevelHelpListsGlobalOptionsAndSubcommands) {
   EXPECT_THAT(r.out, HasSubstr("info"));
   EXPECT_THAT(r.out, HasSubstr("config"));
   // --threads shows its default (0 = cores), taken from the option's storage.
-  EXPECT_THAT(r.out, HasSubstr("--threads INT:INT in [0 - 1024] [0]"));
+  EXPECT_THAT(r.out, HasSubstr("--threads INT:INT in [0 - 1024]=0"));
 }
 
 TEST(Cli, ConfigShowHelpShowsStructDefaults) {
@@ -45,8 +45,8 @@ TEST(Cli, ConfigShowHelpShowsStructDefaults) {
   EXPECT_THAT(r.out, HasSubstr("--set"));
   EXPECT_THAT(r.out, HasSubstr("--config"));
   // Defaults come from the structs, e.g. RunSection{}.seed = 1 and .world = mechanical.
-  EXPECT_THAT(r.out, HasSubstr("--run.seed INT [1]"));
-  EXPECT_THAT(r.out, HasSubstr("--run.world TEXT [mechanical]"));
+  EXPECT_THAT(r.out, HasSubstr("--run.seed INT=1 "));
+  EXPECT_THAT(r.out, HasSubstr("--run.world TEXT=mechanical "));
   EXPECT_THAT(r.out, HasSubstr("master seed of the run"));
   EXPECT_THAT(r.out, HasSubstr("[simulate] options"));
 }
