@@ -77,11 +77,11 @@ TEST(StagePlan, ChangingASectionInvalidatesExactlyItsDependants) {
   RunConfig base = tiny();
   const auto h0 = stage_config_hashes(base);
   const std::vector<Case> cases = {
-      {"temporal.epochs=3", {"temporal", "perturb", "report"}},
-      {"cv.folds=3", {"temporal", "perturb", "report"}},
+      {"temporal.epochs=7", {"temporal", "perturb", "report"}},
+      {"cv.folds=4", {"temporal", "perturb", "report"}},
       {"perturb.bootstrap_reps=50", {"perturb", "report"}},
       {"projector.max_patches=100", {"projector", "encode", "temporal", "perturb", "report"}},
-      {"encoder.epochs=2", {"encoder", "projector", "encode", "temporal", "perturb", "report"}},
+      {"encoder.epochs=5", {"encoder", "projector", "encode", "temporal", "perturb", "report"}},
       {"simulate.frames=90", {"simulate", "encoder", "projector", "encode", "temporal", "perturb", "report"}},
       {"extract.lead_frames=1", {"simulate", "encoder", "projector", "encode", "temporal", "perturb", "report"}},
       {"run.seed=2", {"simulate", "encoder", "projector", "encode", "temporal", "perturb", "report"}},
