@@ -3,6 +3,7 @@
 // pure-scrib control and fate balance. Ground truth only (no rendering), so minutes at most.
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <map>
 
 #include "taupe/simulate/simulate.h"
@@ -10,12 +11,24 @@
 using namespace taupe;
 
 namespace {
+// configs/quick.toml: [simulate] fovs = 3; [extract] max_frames_before_cutoff = 48 (the
+// statistics read the last 32 frames up to the cutoff).
 SimConfig quick(const std::string& world) {
-  SimConfig c;  // quick preset = struct defaults with fovs = 4 (configs/quick.toml)
+  SimConfig c;
   c.world = world;
-  c.fovs = 4;
+  c.fovs = 3;
   c.threads = 0;
   return c;
+}
+ExtractConfig quick_extract() {
+  ExtractConfig e;
+  e.max_frames_before_cutoff = 48;
+  e.patches_per_frame = 300;
+  return e;
+}
+std::map<std::pair<std::string, double>, std::size_t>& patch_counts() {
+  static std::map<std::pair<std::string, double>, std::size_t> m;
+  return m;
 }
 const WorldStats& stats_of(const std::string& world, double scrib_fraction = 0.5) {
   static std::map<std::pair<std::string, double>, WorldStats> cache;
@@ -27,8 +40,12 @@ const WorldStats& stats_of(const std::string& world, double scrib_fraction = 0.5
   const auto fovs = simulate_all(c, 1, 0);
   std::vector<const FovHistory*> p;
   for (const auto& h : fovs) p.push_back(&h);
-  WorldStats w = world_stats(p, ExtractConfig{}, c.frame_interval_min);
-  std::cout << world << " (scrib fraction " << scrib_fraction << "): " << w.brief() << std::endl;
+  WorldStats w = world_stats(p, quick_extract(), c.frame_interval_min);
+  std::size_t patches = 0;
+  for (const auto& h : fovs) patches += plan_patches(h.tracks, quick_extract(), 1).size();
+  std::cout << world << " (scrib fraction " << scrib_fraction << "): " << w.brief() << "  patches " << patches
+            << std::endl;
+  patch_counts()[key] = patches;
   return cache.emplace(key, w).first->second;
 }
 void balanced(const WorldStats& w) {
@@ -76,4 +93,9 @@ TEST(PlantedMechanism, PureScribCultureDiesLess) {
   const WorldStats& mixed = stats_of("mechanical");
   const WorldStats& pure = stats_of("mechanical", 1.0);
   EXPECT_LT(pure.scrib_apoptosis_per_h, 0.6 * mixed.scrib_apoptosis_per_h);
+}
+
+TEST(QuickPreset, EnoughPatches) {
+  stats_of("mechanical");
+  EXPECT_GE(patch_counts().at({"mechanical", 0.5}), 30000u);
 }

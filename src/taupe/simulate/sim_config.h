@@ -35,21 +35,21 @@ struct SimConfig {
   double scrib_stall_compression = 0.95; ///< scrib cycle stops at this compression
   double motility_um = 4.0;          ///< motility noise, RMS displacement per sqrt(hour) per axis
   double mobility = 2.0;             ///< µm/h per unit overlap force (overdamped)
-  double migration_speed_um_h = 0;   ///< persistent migration, RMS speed per axis (µm/h)
+  double migration_speed_um_h = 8;   ///< persistent migration, RMS speed per axis (µm/h)
   double persistence_h = 1.0;        ///< persistence time of migration (h)
-  double daughter_speed_um_h = 0;    ///< daughters start crawling apart along the division axis at this speed
+  double daughter_speed_um_h = 8;    ///< daughters start crawling apart along the division axis at this speed
   // ---- fates (hazards per hour) ---------------------------------------------------------
   double wt_apoptosis_per_h = 0.002;
   double scrib_base_apoptosis_per_h = 0.004;
-  double mech_hazard_max_per_h = 0.20;   ///< mechanical: max extra hazard at high compression
-  double mech_compression_half = 0.42;   ///< mechanical: compression at half max
-  double mech_compression_width = 0.05;  ///< mechanical: logistic width
-  double contact_hazard_max_per_h = 0.15;  ///< contact: max extra hazard with many WT neighbours
-  double contact_wt_half = 4.0;            ///< contact: WT neighbours in contact at half max
-  double contact_wt_width = 0.6;
-  double neutral_apoptosis_per_h = 0.05;   ///< neutral: constant scrib hazard
+  double mech_hazard_max_per_h = 0.60;   ///< mechanical: max extra hazard at high compression
+  double mech_compression_half = 0.49;   ///< mechanical: compression at half max
+  double mech_compression_width = 0.04;  ///< mechanical: logistic width
+  double contact_hazard_max_per_h = 0.50;  ///< contact: max extra hazard with many WT neighbours
+  double contact_wt_half = 3.5;            ///< contact: WT neighbours in contact at half max
+  double contact_wt_width = 0.4;
+  double neutral_apoptosis_per_h = 0.035;  ///< neutral: constant scrib hazard
   double apoptosis_min_phase = 0.3;  ///< apoptosis competence starts at this cell-cycle phase
-  double hazard_memory_frames = 8;   ///< hazards read an exponential average of the cause over this many frames
+  double hazard_memory_frames = 16;  ///< hazards read an exponential average of the cause over this many frames
   int mitosis_frames = 8;            ///< visible condensation → metaphase before the daughters appear
   int apoptosis_frames = 10;         ///< visible pyknosis / fragmentation before the nucleus disappears
   // ---- imaging --------------------------------------------------------------------------
