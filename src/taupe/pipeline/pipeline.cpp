@@ -141,7 +141,7 @@ class Eta {
   }
   double scale() const {
     if (expected_sum_ <= 0) return 1.0;
-    return std::clamp(actual_sum_ / expected_sum_, 0.1, 20.0);
+    return std::clamp(actual_sum_ / expected_sum_, 0.33, 3.0);  // one slow stage must not blow up every ETA
   }
   double stage(const std::string& s) const {
     auto it = expected_.find(s);
