@@ -84,6 +84,10 @@ TEST(ConfigFields, ValueStringsAreToml) {
   EXPECT_EQ(field_value_string(f[6]), "[1, 2, 4]");
   c.learning_rate = 3.0;
   EXPECT_EQ(field_value_string(f[2]), "3.0");  // stays a TOML float
+  c.learning_rate = 640;
+  EXPECT_EQ(field_value_string(f[2]), "640.0");
+  c.learning_rate = 1e20;
+  EXPECT_EQ(field_value_string(f[2]), "1e+20");
   c.world = "a \"q\" \\ b";
   EXPECT_EQ(field_value_string(f[4]), "\"a \\\"q\\\" \\\\ b\"");
 }

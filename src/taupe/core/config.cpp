@@ -26,6 +26,11 @@ std::string trim(const std::string& s) {
 std::string float_text(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (std::floor(v) == v && std::fabs(v) < 1e15) {  // whole numbers: "640.0", not "6.4e+02"
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.1f", v);
+    return buf;
+  }
   std::string out;
   for (int prec = 1; prec <= 17; ++prec) {
     char buf[64];

@@ -17,6 +17,7 @@
 #include "taupe/encoder/encoder_config.h"
 #include "taupe/perturb/perturb_config.h"
 #include "taupe/projector/projector_config.h"
+#include "taupe/report/report_config.h"
 #include "taupe/simulate/sim_config.h"
 #include "taupe/temporal/temporal_config.h"
 
@@ -55,6 +56,7 @@ struct RunConfig {
   TemporalConfig temporal;
   CvConfig cv;
   PerturbConfig perturb;
+  ReportConfig report;
 };
 
 /// Sections of `cfg` in pipeline order (they refer into `cfg`, which must outlive them).
