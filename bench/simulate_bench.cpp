@@ -58,7 +58,7 @@ static void BM_QuickSimulateAndExtract(benchmark::State& st) {
   st.counters["cpu_s"] = cpu;
   std::filesystem::remove_all(out);
 }
-BENCHMARK(BM_QuickSimulateAndExtract)->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK(BM_QuickSimulateAndExtract)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();  // rates per wall second
 
 static void BM_SimulateOneFov(benchmark::State& st) {
   SimConfig c = quick_sim();
