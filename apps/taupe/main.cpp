@@ -23,6 +23,8 @@ constexpr Register kCommands[] = {
     taupe::cli::register_config,
     taupe::cli::register_simulate,
     taupe::cli::register_extract,
+    taupe::cli::register_train,
+    taupe::cli::register_predict,
     taupe::cli::register_perturb,
     taupe::cli::register_import,
     taupe::cli::register_export,
