@@ -1,7 +1,6 @@
 // Writes the small seed corpus in fuzz/corpus/ (run once from the repository root; the
-// output is committed): valid .npy/.npz, track texts, TIFF stacks and btrack-like HDF5 files.
-#include <H5Cpp.h>
-
+// output is committed): valid .npy/.npz, track texts, TIFF stacks, and for the structure-aware
+// btrack target a few byte strings its decoder turns into btrack layouts (any bytes decode).
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -21,26 +20,18 @@ void put(const fs::path& p, const std::string& bytes) {
   std::ofstream(p, std::ios::binary) << bytes;
 }
 
-template <class T>
-void ds(H5::Group& g, const std::string& name, const std::vector<T>& v, std::vector<hsize_t> dims, const H5::PredType& t) {
-  H5::DataSet d = g.createDataSet(name, t, H5::DataSpace(int(dims.size()), dims.data()));
-  d.write(v.data(), t);
-}
-
-void btrack(const fs::path& p, const std::string& version) {
-  fs::create_directories(p.parent_path());
-  H5::H5File f(p.string(), H5F_ACC_TRUNC);
-  H5::Group o = f.createGroup("objects").createGroup("obj_type_1");
-  ds<float>(o, "coords", {0, 5, 6, 0, 0, 1, 5, 7, 0, 0, 2, 4, 7, 0, 0, 2, 6, 8, 0, 0}, {4, 5}, H5::PredType::NATIVE_FLOAT);
-  ds<std::uint32_t>(o, "map", {0, 0, 0, 1, 1, 3}, {3, 2}, H5::PredType::NATIVE_UINT32);
-  H5::Group t = f.createGroup("tracks").createGroup("obj_type_1");
-  H5::StrType s(H5::PredType::C_S1, H5T_VARIABLE);
-  t.createAttribute("version", s, H5::DataSpace(H5S_SCALAR)).write(s, version);
-  ds<std::int32_t>(t, "tracks", {0, 1, 2, -1, 3}, {5}, H5::PredType::NATIVE_INT32);
-  ds<std::uint32_t>(t, "map", {0, 2, 2, 3, 3, 5}, {3, 2}, H5::PredType::NATIVE_UINT32);
-  ds<std::int32_t>(t, "LBEPR", {1, 0, 1, 1, 1, 0, 2, 2, 2, 1, 1, 1, 3, 2, 3, 1, 1, 1}, {3, 6}, H5::PredType::NATIVE_INT32);
-  ds<std::int32_t>(t, "fates", {4, 5, 20}, {3}, H5::PredType::NATIVE_INT32);
-  ds<float>(t, "dummies", {3, 6, 8, 0, 1}, {1, 5}, H5::PredType::NATIVE_FLOAT);
+/// Bytes for fuzz_btrack's decoder: all-zero decodes to one ordinary track; the rest are fixed
+/// pseudo-random strings (xorshift) of a few lengths, i.e. lineages with damages.
+std::string decoder_bytes(std::size_t n, std::uint32_t seed) {
+  std::string out(n, '\0');
+  for (char& c : out) {
+    if (!seed) break;
+    seed ^= seed << 13;
+    seed ^= seed >> 17;
+    seed ^= seed << 5;
+    c = static_cast<char>(seed & 0xFF);
+  }
+  return out;
 }
 }  // namespace
 
@@ -69,7 +60,10 @@ int main() {
   TiffWriteOptions deflate;
   deflate.compression = TiffWriteOptions::Compression::kDeflate;
   write_tiff(c / "tiff" / "deflate.tif", std::vector<std::uint16_t>(2 * 8 * 8, 300), tcyx(2, 1, 8, 8), deflate);
-  btrack(c / "btrack" / "v06.h5", "0.6.1");
-  btrack(c / "btrack" / "v04.h5", "0.4.6");
+  put(c / "btrack" / "zero.bin", decoder_bytes(64, 0));
+  put(c / "btrack" / "r48.bin", decoder_bytes(48, 1));
+  put(c / "btrack" / "r96.bin", decoder_bytes(96, 2));
+  put(c / "btrack" / "r200.bin", decoder_bytes(200, 3));
+  put(c / "btrack" / "r400.bin", decoder_bytes(400, 4));
   return 0;
 }

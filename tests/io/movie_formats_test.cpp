@@ -427,5 +427,95 @@ TEST(MovieFormatsMalformed, EachRuleHasItsMessage) {
   EXPECT_NO_THROW(import_csv(co, dir / "csv_out"));
 }
 
+/// Regressions from the structure-aware fuzz target (fuzz/fuzz_btrack.cpp): each damaged file
+/// used to crash or hit undefined behaviour in read_btrack; now each gets its message.
+TEST(BtrackFuzzRegressions, DamagedTablesAndAttributes) {
+  TempDir dir("btrack_fuzz");
+  std::vector<std::uint16_t> movie, labels;
+  const auto obs = lineage();
+  render(obs, movie, labels, false);
+  fs::path p;
+  auto damaged = [&](const std::string& name, const std::function<void(H5::Group&)>& damage) {
+    p = dir / (name + ".h5");
+    write_btrack(p, "0.6.1", false, labels, obs);
+    H5::H5File f(p.string(), H5F_ACC_RDWR);
+    H5::Group t = f.openGroup("tracks/obj_type_1");
+    damage(t);
+    return [path = p] { read_btrack(path); };
+  };
+  auto replace = [](H5::Group& g, const std::string& name, const auto& values, std::vector<hsize_t> dims,
+                    const H5::DataType& file_type, const H5::PredType& mem_type) {
+    g.unlink(name);
+    H5::DataSet ds = g.createDataSet(name, file_type, H5::DataSpace(int(dims.size()), dims.data()));
+    if (!values.empty()) ds.write(values.data(), mem_type);
+  };
+  const std::string tw = ": /tracks/obj_type_1";
+
+  // Two strings in `version`: libhdf5_cpp's Attribute::read(StrType, std::string) wrote the
+  // second pointer past its one-element buffer (stack overwrite, bad free).
+  auto two_versions = damaged("two_versions", [](H5::Group& t) {
+    t.removeAttr("version");
+    H5::StrType st(H5::PredType::C_S1, H5T_VARIABLE);
+    const hsize_t two = 2;
+    const char* v[2] = {"0.6.1", "0.4.6"};
+    t.createAttribute("version", st, H5::DataSpace(1, &two)).write(st, v);
+  });
+  expect_error<DataError>(two_versions, p.string() + tw + ": attribute 'version': must hold one string, found 2");
+
+  // No tracks but a `fates` table: the fates row width was computed as 0 / 0.
+  auto no_tracks = damaged("no_tracks", [&](H5::Group& t) {
+    const std::vector<std::int32_t> none;
+    replace(t, "map", none, {0, 2}, H5::PredType::STD_U32LE, H5::PredType::NATIVE_INT32);
+    replace(t, "LBEPR", none, {0, 6}, H5::PredType::STD_I32LE, H5::PredType::NATIVE_INT32);
+    replace(t, "fates", none, {0}, H5::PredType::STD_I32LE, H5::PredType::NATIVE_INT32);
+  });
+  expect_error<DataError>(no_tracks, p.string() + tw + ": no tracks");
+
+  // `dummies` of shape (1, 0): one dummy row of no values was read out of bounds.
+  auto empty_dummies = damaged("empty_dummies", [&](H5::Group& t) {
+    replace(t, "dummies", std::vector<float>{}, {1, 0}, H5::PredType::IEEE_F32LE, H5::PredType::NATIVE_FLOAT);
+  });
+  expect_error<DataError>(empty_dummies, p.string() + tw + "/tracks: dummy reference -1 of track 4 exceeds the 0 dummies");
+
+  // uint64 LBEPR with id 2^64 - 1: the double -> int64 cast overflowed.
+  auto huge_id = damaged("huge_id", [&](H5::Group& t) {
+    std::vector<std::uint64_t> lbepr = {1, 0, 2, 1, 1, 0, 2, 3, 5, 1, 1, 1, 3, 3, 5, 1, 1, 1, 4, 0, 5, 0, 4, 0};
+    lbepr[0] = ~std::uint64_t{0};
+    replace(t, "LBEPR", lbepr, {4, 6}, H5::PredType::STD_U64LE, H5::PredType::NATIVE_UINT64);
+  });
+  expect_error<DataError>(huge_id, p.string() + tw + "/LBEPR: row 0 (track 1.84467e+19): id 1.84467e+19 or parent 1 "
+                                                     "beyond +-2^53");
+
+  // int64 fate code 2^62: the double -> int cast overflowed.
+  auto huge_fate = damaged("huge_fate", [&](H5::Group& t) {
+    replace(t, "fates", std::vector<std::int64_t>{std::int64_t{1} << 62, 5, 20, 2}, {4}, H5::PredType::STD_I64LE,
+            H5::PredType::NATIVE_INT64);
+  });
+  expect_error<DataError>(huge_fate, p.string() + tw + "/fates: row 0 (track 1): fate code 4611686018427387904.000000 "
+                                                       "is not a btrack Fates value");
+
+  // Integers with padding bits are refused before libhdf5's soft conversion runs.
+  auto odd_ints = damaged("odd_ints", [&](H5::Group& t) {
+    H5::IntType i20(H5::PredType::STD_I32LE);
+    i20.setPrecision(20);
+    replace(t, "LBEPR", std::vector<std::int32_t>{1, 0, 2, 1, 1, 0, 2, 3, 5, 1, 1, 1, 3, 3, 5, 1, 1, 1, 4, 0, 5, 0, 4, 0},
+            {4, 6}, i20, H5::PredType::NATIVE_INT32);
+  });
+  expect_error<DataError>(odd_ints, p.string() + tw + ": LBEPR: unsupported integer type (32-bit storage, 20 bits used); "
+                                                      "expected 8-, 16-, 32- or 64-bit integers");
+
+  // A fixed-length, space-padded `version` reads without its padding.
+  damaged("fixed_version", [](H5::Group& t) {
+    t.removeAttr("version");
+    H5::StrType st(H5::PredType::C_S1, 8);
+    st.setStrpad(H5T_STR_SPACEPAD);
+    t.createAttribute("version", st, H5::DataSpace(H5S_SCALAR)).write(st, "0.4.6   ");
+  });
+  const BtrackData fixed = read_btrack(p);
+  EXPECT_EQ(fixed.version, "0.4.6");
+  EXPECT_TRUE(fixed.column1_is_y);
+  EXPECT_EQ(fixed.tracks.tracks.size(), 4u);
+}
+
 }  // namespace
 }  // namespace taupe::io

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <set>
 #include <sstream>
@@ -27,6 +28,27 @@ struct Loaded {
   std::vector<hsize_t> shape;
 };
 
+/// Checks a dataset's datatype before libhdf5 converts it: standard integers (8-64 bit, no
+/// padding bits) or IEEE float32/float64 only. Anything else (custom precisions, odd float
+/// layouts) is rejected here rather than handed to libhdf5's soft conversion paths.
+void check_numeric_type(const H5::DataSet& ds, const std::string& w, bool want_integer) {
+  const H5T_class_t cls = ds.getTypeClass();
+  if (cls != H5T_INTEGER && cls != H5T_FLOAT) throw DataError(w + ": dataset must be numeric");
+  if (want_integer && cls != H5T_INTEGER) throw DataError(w + ": dataset must hold integers");
+  const H5::DataType type = ds.getDataType();
+  const std::size_t size = type.getSize();
+  const hid_t id = type.getId();
+  if (cls == H5T_INTEGER) {
+    if ((size != 1 && size != 2 && size != 4 && size != 8) || H5Tget_precision(id) != 8 * size || H5Tget_offset(id) != 0)
+      throw DataError(w + ": unsupported integer type (" + std::to_string(8 * size) + "-bit storage, " +
+                      std::to_string(H5Tget_precision(id)) + " bits used); expected 8-, 16-, 32- or 64-bit integers");
+  } else {
+    bool ieee = false;
+    for (hid_t t : {H5T_IEEE_F32LE, H5T_IEEE_F32BE, H5T_IEEE_F64LE, H5T_IEEE_F64BE}) ieee = ieee || H5Tequal(id, t) > 0;
+    if (!ieee) throw DataError(w + ": unsupported float type; expected IEEE float32 or float64");
+  }
+}
+
 /// Reads a whole numeric dataset as doubles (HDF5 converts; integer vs float class checked).
 Loaded load(const H5::Group& g, const std::string& name, const std::string& where, bool want_integer,
             std::size_t max_elements) {
@@ -35,10 +57,10 @@ Loaded load(const H5::Group& g, const std::string& name, const std::string& wher
   Loaded out;
   try {
     H5::DataSet ds = g.openDataSet(name);
-    const H5T_class_t cls = ds.getTypeClass();
-    if (cls != H5T_INTEGER && cls != H5T_FLOAT) throw DataError(w + ": dataset must be numeric");
-    if (want_integer && cls != H5T_INTEGER) throw DataError(w + ": dataset must hold integers");
+    check_numeric_type(ds, w, want_integer);
     const H5::DataSpace sp = ds.getSpace();
+    const H5S_class_t sc = sp.getSimpleExtentType();
+    if (sc != H5S_SIMPLE && sc != H5S_SCALAR) throw DataError(w + ": dataset has no values (null dataspace)");
     const int nd = sp.getSimpleExtentNdims();
     if (nd < 0 || nd > 4) throw DataError(w + ": unsupported rank " + std::to_string(nd));
     out.shape.resize(std::size_t(nd));
@@ -62,18 +84,45 @@ std::string shape_str(const std::vector<hsize_t>& s) {
   return o + ")";
 }
 
+/// One string attribute (scalar or a 1-element array; variable- or fixed-length). The type,
+/// dataspace and length are checked before libhdf5 reads anything: libhdf5_cpp's
+/// Attribute::read(StrType, std::string) assumes exactly one element and writes past its buffer
+/// when the attribute holds more.
 std::string read_string_attr(const H5::Group& g, const std::string& name, const std::string& where) {
   if (!g.attrExists(name)) return {};
+  constexpr std::size_t kMax = 4096;
+  const std::string w = where + ": attribute '" + name + "'";
   try {
     H5::Attribute a = g.openAttribute(name);
-    if (a.getTypeClass() != H5T_STRING) throw DataError(where + ": attribute '" + name + "' must be a string");
-    H5::StrType st = a.getStrType();
+    if (a.getTypeClass() != H5T_STRING) throw DataError(w + ": must be a string");
+    const H5::DataSpace sp = a.getSpace();
+    const H5S_class_t sc = sp.getSimpleExtentType();
+    const hssize_t points = sc == H5S_NULL ? 0 : sp.getSimpleExtentNpoints();
+    if (points != 1)
+      throw DataError(w + ": must hold one string, found " + std::to_string(points));
+    const H5::StrType file_type = a.getStrType();
     std::string s;
-    a.read(st, s);
-    if (s.size() > 4096) throw DataError(where + ": attribute '" + name + "' is too long");
+    if (file_type.isVariableStr()) {
+      H5::StrType mem(H5::PredType::C_S1, H5T_VARIABLE);
+      mem.setCset(file_type.getCset());
+      char* p = nullptr;
+      a.read(mem, &p);
+      if (p) {
+        s.assign(p, strnlen(p, kMax + 1));
+        H5free_memory(p);
+      }
+    } else {
+      const std::size_t size = file_type.getSize();
+      if (size > kMax) throw DataError(w + ": is too long (" + std::to_string(size) + " > " + std::to_string(kMax) + " characters)");
+      std::vector<char> buf(size + 1, '\0');
+      a.read(file_type, buf.data());   // same type in memory: no conversion, `size` bytes
+      s.assign(buf.data(), strnlen(buf.data(), size));
+      if (file_type.getStrpad() == H5T_STR_SPACEPAD) s.erase(s.find_last_not_of(' ') + 1);
+    }
+    if (s.size() > kMax) throw DataError(w + ": is too long (more than " + std::to_string(kMax) + " characters)");
     return s;
   } catch (const H5::Exception& e) {
-    throw DataError(where + ": attribute '" + name + "': cannot read: " + e.getDetailMsg());
+    throw DataError(w + ": cannot read: " + e.getDetailMsg());
   }
 }
 
@@ -127,6 +176,17 @@ std::vector<std::uint8_t> apply_filter(const std::string& expr, const H5::Group&
   }
   return keep;
 }
+
+/// An integer-valued double as text; values beyond int64 print as doubles (no overflowing cast).
+std::string int_str(double v) {
+  if (std::fabs(v) < 9.2e18) return std::to_string(std::int64_t(v));
+  std::ostringstream o;
+  o << v;
+  return o.str();
+}
+
+/// Track ids and parents are exact in a double up to 2^53; larger values are not btrack ids.
+constexpr double kMaxId = 9007199254740992.0;
 
 Fate fate_of(int code) {
   if (code == 4) return Fate::kMitosis;
@@ -206,10 +266,11 @@ BtrackData read_btrack_file(H5::H5File& file, const std::string& where, const Bt
       throw DataError(tw + "/LBEPR: expected (" + std::to_string(K) + ", 6) [L, B, E, P, R, G], found " +
                       shape_str(lbepr.shape));
     const std::size_t lw = lbepr.shape[1];
+    if (K == 0) throw DataError(tw + ": no tracks");
     std::vector<double> fates(K, 2);
     if (tracks.nameExists("fates")) {
       const Loaded f = load(tracks, "fates", tw, true, max_elements);
-      if (f.shape.empty() || f.shape[0] != K)
+      if (f.shape.empty() || f.shape[0] != K || f.v.size() < K)
         throw DataError(tw + "/fates: expected (" + std::to_string(K) + ",), found " + shape_str(f.shape));
       const std::size_t fw = f.v.size() / K;
       for (std::size_t k = 0; k < K; ++k) fates[k] = f.v[k * fw];
@@ -220,13 +281,16 @@ BtrackData read_btrack_file(H5::H5File& file, const std::string& where, const Bt
       if (!dummies.v.empty() && (dummies.shape.size() != 2 || dummies.shape[1] < 3))
         throw DataError(tw + "/dummies: expected (M, 5) [t, x, y, z, type], found " + shape_str(dummies.shape));
     }
-    const std::size_t M = dummies.shape.size() == 2 ? dummies.shape[0] : 0, dw = M ? dummies.shape[1] : 0;
+    // An empty table of any shape, e.g. (M, 0), holds no dummies.
+    const std::size_t M = dummies.v.empty() ? 0 : dummies.shape[0], dw = M ? dummies.shape[1] : 0;
 
     TrackSet& ts = out.tracks;
     ts.source = where;
     for (std::size_t k = 0; k < K; ++k) {
       const double* row = &lbepr.v[k * lw];
-      const std::string rec = tw + "/LBEPR: row " + std::to_string(k) + " (track " + std::to_string(std::int64_t(row[0])) + ")";
+      const std::string rec = tw + "/LBEPR: row " + std::to_string(k) + " (track " + int_str(row[0]) + ")";
+      if (std::fabs(row[0]) > kMaxId || std::fabs(row[3]) > kMaxId)
+        throw DataError(rec + ": id " + int_str(row[0]) + " or parent " + int_str(row[3]) + " beyond +-2^53");
       Track t;
       t.id = std::int64_t(row[0]);
       t.start = std::int32_t(std::clamp(row[1], -1.0, 1e7));
@@ -234,7 +298,7 @@ BtrackData read_btrack_file(H5::H5File& file, const std::string& where, const Bt
       t.parent = std::int64_t(row[3]);
       if (t.parent == t.id) t.parent = 0;   // btrack roots: parent == own id
       if (t.parent < 0) throw DataError(rec + ": parent " + std::to_string(t.parent) + " must be >= 0");
-      const int code = int(fates[k]);
+      const int code = fates[k] >= -1 && fates[k] <= 1000 ? int(fates[k]) : -1;
       if (!kKnownFates.count(code) || double(code) != fates[k])
         throw DataError(tw + "/fates: row " + std::to_string(k) + " (track " + std::to_string(t.id) + "): fate code " +
                         std::to_string(fates[k]) + " is not a btrack Fates value");
@@ -242,7 +306,7 @@ BtrackData read_btrack_file(H5::H5File& file, const std::string& where, const Bt
       const double s = map.v[2 * k], e = map.v[2 * k + 1];
       if (s < 0 || e < s || e > double(refs.v.size()))
         throw DataError(tw + "/map: row " + std::to_string(k) + " (track " + std::to_string(t.id) + "): slice [" +
-                        std::to_string(std::int64_t(s)) + ", " + std::to_string(std::int64_t(e)) + ") outside tracks (" +
+                        int_str(s) + ", " + int_str(e) + ") outside tracks (" +
                         std::to_string(refs.v.size()) + " references)");
       if (e == s)
         throw DataError(tw + "/map: row " + std::to_string(k) + " (track " + std::to_string(t.id) + "): track has no observations");
@@ -252,19 +316,19 @@ BtrackData read_btrack_file(H5::H5File& file, const std::string& where, const Bt
         const double* obs = nullptr;
         if (ref >= 0) {
           if (ref >= double(visible.size()))
-            throw DataError(tw + "/tracks: reference " + std::to_string(std::int64_t(ref)) + " of track " +
+            throw DataError(tw + "/tracks: reference " + int_str(ref) + " of track " +
                             std::to_string(t.id) + " exceeds the " + std::to_string(visible.size()) + " objects" +
                             (f_expr.empty() ? "" : " left by f_expr"));
           obs = &coords.v[visible[std::size_t(ref)] * cw];
         } else {
           const double d = -ref - 1;
           if (d >= double(M))
-            throw DataError(tw + "/tracks: dummy reference " + std::to_string(std::int64_t(ref)) + " of track " +
+            throw DataError(tw + "/tracks: dummy reference " + int_str(ref) + " of track " +
                             std::to_string(t.id) + " exceeds the " + std::to_string(M) + " dummies");
           obs = &dummies.v[std::size_t(d) * dw];
           if (!std::isfinite(obs[0]) || !std::isfinite(obs[1]) || !std::isfinite(obs[2]) || obs[0] < 0 ||
               std::floor(obs[0]) != obs[0] || obs[0] > 1e7)
-            throw DataError(tw + "/dummies: row " + std::to_string(std::int64_t(d)) + ": invalid t or NaN/Inf coordinate");
+            throw DataError(tw + "/dummies: row " + int_str(d) + ": invalid t or NaN/Inf coordinate");
           ++out.dummies;
         }
         TrackPoint p;
