@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "taupe/core/errors.h"
 #include "taupe/encoder/encode.h"
 #include "taupe/encoder/encoder_train.h"
+#include "taupe/encoder/normalize.h"
 #include "taupe/encoder/patch_pipeline.h"
 #include "taupe/encoder/vae.h"
 #include "taupe/projector/model_dir.h"
@@ -142,6 +144,70 @@ TEST(EncoderTrain, StopAndResumeGivesTheSameStepsAndWeights) {
   EncoderConfig other = cfg;
   other.epochs = 4;
   EXPECT_THROW(train_encoder(other, part), ModelError);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(EncoderTrain, DataParallelReplicasAreDeterministicAndCheckedOnResume) {
+  const auto dir = temp_dir("enc_replicas");
+  const auto images = blob_patches(40);
+  EncoderConfig cfg = small_config(2);
+  cfg.replicas = 3;  // uneven shards of the batch of 8: 2, 3, 3
+  EncoderTrainOptions a;
+  a.images = images;
+  a.model_dir = dir / "a";
+  EncoderTrainOptions b = a;
+  b.model_dir = dir / "b";
+  const EncoderTrainResult ra = train_encoder(cfg, a);
+  train_encoder(cfg, b);
+  EXPECT_TRUE(ra.completed);
+  EXPECT_TRUE(std::isfinite(ra.final_loss));
+  EXPECT_TRUE(torch::equal(flat_weights(a.model_dir), flat_weights(b.model_dir)));  // same seed, same bits
+  // The trained model moved away from its initialisation (gradients reached replica 0).
+  EncoderConfig c1 = cfg;
+  c1.replicas = 1;
+  EncoderTrainOptions one = a;
+  one.model_dir = dir / "one";
+  train_encoder(c1, one);
+  EXPECT_FALSE(torch::allclose(flat_weights(a.model_dir), flat_weights(one.model_dir)));
+  // A checkpoint written with 3 replicas is refused by a run with 1, naming the setting.
+  EncoderTrainOptions part = a;
+  part.model_dir = dir / "part";
+  part.stop_after_step = 7;
+  train_encoder(cfg, part);
+  part.stop_after_step = -1;
+  try {
+    train_encoder(c1, part);
+    FAIL() << "expected ModelError";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("encoder.replicas"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(EncoderTrain, BatchStatisticsModeRecalibratesMovingStatisticsAfterTraining) {
+  const auto dir = temp_dir("enc_bnrecal");
+  EncoderConfig cfg = small_config(2);
+  cfg.batchnorm = "batch";
+  cfg.bn_recalibration_batches = 5;
+  EncoderTrainOptions o;
+  o.images = blob_patches(40);
+  o.model_dir = dir / "model";
+  train_encoder(cfg, o);
+  const VaeModel m = VaeModel::load(o.model_dir);
+  // After 10 steps at momentum 0.01 the running variance would still be ~90 % its initial 1; the
+  // recalibrated statistics are the plain average of 5 batches: the first block's statistics
+  // equal those of its conv output on the training images (up to augmentation).
+  ConvBlock cb = m.encoder()->blocks[0];
+  const torch::Tensor rm = cb->bn->running_mean.clone();
+  const torch::Tensor rv = cb->bn->running_var.clone();
+  EXPECT_GT((rv - 1.0).abs().max().item<double>(), 0.2);  // no longer the initial variance 1
+  torch::NoGradGuard ng;
+  torch::Tensor x = torch::empty({40, 2, 64, 64});
+  normalize_images(o.images->image(0), x.data_ptr<float>(), 40, 2, 64 * 64, cfg.normalization_clip);
+  const torch::Tensor h = cb->conv->forward(x);  // (40, C, 64, 64)
+  const torch::Tensor mean = h.mean({0, 2, 3});
+  EXPECT_TRUE(torch::allclose(rm, mean, 0.1, 0.1)) << rm << mean;
+  EXPECT_TRUE(torch::allclose(rv, h.var({0, 2, 3}), 0.2, 0.2)) << rv << h.var({0, 2, 3});
   std::filesystem::remove_all(dir);
 }
 

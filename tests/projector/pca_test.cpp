@@ -178,5 +178,34 @@ TEST(PcMeaning, SpearmanPerPcWithAreaAndType) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(PcMeaning, AreaR2OfAllPcsMatchesClosedForm) {
+  // area = 3 + 2 pc0 - pc2 exactly: R² = 1 although no single PC has |rho| = 1.
+  const int n = 200, d = 3;
+  std::vector<float> pcs(n * d);
+  std::vector<CellType> types(n, CellType::kScrib);
+  std::map<std::string, std::vector<float>> feat;
+  auto& area = feat["nuclear_area_um2"];
+  for (int i = 0; i < n; ++i) {
+    pcs[i * d + 0] = std::sin(0.37f * i);
+    pcs[i * d + 1] = std::cos(1.91f * i);
+    pcs[i * d + 2] = std::sin(0.11f * i + 1.0f);
+    area.push_back(3.0f + 2.0f * pcs[i * d + 0] - pcs[i * d + 2]);
+  }
+  EXPECT_NEAR(pc_meaning(pcs, d, types, feat, {}).area_r2_all_pcs, 1.0, 1e-6);
+  // Half the variance is noise independent of the PCs: R² = var(signal) / (var(signal) + var(noise)).
+  Rng rng(7);
+  double s2 = 0, e2 = 0;
+  for (int i = 0; i < n; ++i) {
+    const double signal = 2.0 * pcs[i * d + 1];
+    const double noise = rng.normal() * std::sqrt(2.0);
+    area[static_cast<std::size_t>(i)] = static_cast<float>(signal + noise);
+    s2 += signal * signal;
+    e2 += noise * noise;
+  }
+  EXPECT_NEAR(pc_meaning(pcs, d, types, feat, {}).area_r2_all_pcs, s2 / (s2 + e2), 0.05);
+  // No area feature: NaN.
+  EXPECT_TRUE(std::isnan(pc_meaning(pcs, d, types, {}, {}).area_r2_all_pcs));
+}
+
 }  // namespace
 }  // namespace taupe

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <iomanip>
 #include <sstream>
+#include <thread>
 
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
@@ -99,6 +100,131 @@ std::string fmt(double v) {
   return o.str();
 }
 
+/// A data-parallel copy of the VAE (see EncoderConfig::replicas).
+struct Replica {
+  Encoder enc;
+  Decoder dec;
+  at::Generator gen;
+};
+
+/// Loss components of one step, summed over shards weighted by shard size.
+struct ShardLoss {
+  double total = 0, reconstruction = 0, kl = 0, capacity_loss = 0;
+};
+
+std::vector<torch::Tensor> state_tensors(torch::nn::Module& enc, torch::nn::Module& dec, bool buffers) {
+  std::vector<torch::Tensor> out = buffers ? enc.buffers() : enc.parameters();
+  for (const auto& t : buffers ? dec.buffers() : dec.parameters()) out.push_back(t);
+  return out;
+}
+
+/// One training step's forward and backward over the batch x (B, 2, 64, 64) split into
+/// 1 + replicas.size() contiguous shards, shard r on replica r (0 = enc/dec) in its own thread.
+/// Leaves the summed gradient in enc/dec's parameters (their grads must be zero on entry) and,
+/// with batch-statistics BN, the replicas' mean moving statistics in enc/dec's buffers.
+ShardLoss parallel_step(Encoder& enc, Decoder& dec, at::Generator& gen, std::vector<Replica>& replicas,
+                        const torch::Tensor& x, double capacity, double gamma, int intra_threads) {
+  const int R = 1 + static_cast<int>(replicas.size());
+  const std::int64_t B = x.size(0);
+  const std::vector<torch::Tensor> params = state_tensors(*enc, *dec, false);
+  const std::vector<torch::Tensor> buffers = state_tensors(*enc, *dec, true);
+  std::vector<std::vector<torch::Tensor>> rparams, rbuffers;
+  {
+    torch::NoGradGuard ng;
+    for (auto& rp : replicas) {
+      rparams.push_back(state_tensors(*rp.enc, *rp.dec, false));
+      rbuffers.push_back(state_tensors(*rp.enc, *rp.dec, true));
+      for (std::size_t i = 0; i < params.size(); ++i) {
+        rparams.back()[i].copy_(params[i]);
+        rparams.back()[i].mutable_grad() = torch::Tensor();
+      }
+      for (std::size_t i = 0; i < buffers.size(); ++i) rbuffers.back()[i].copy_(buffers[i]);
+    }
+  }
+  std::vector<ShardLoss> parts(static_cast<std::size_t>(R));
+  auto run = [&](int r) {
+    if (R > 1) at::set_num_threads(intra_threads);  // this thread's OpenMP team size
+    Encoder& e = r == 0 ? enc : replicas[static_cast<std::size_t>(r - 1)].enc;
+    Decoder& d = r == 0 ? dec : replicas[static_cast<std::size_t>(r - 1)].dec;
+    at::Generator& g = r == 0 ? gen : replicas[static_cast<std::size_t>(r - 1)].gen;
+    const std::int64_t b0 = B * r / R, b1 = B * (r + 1) / R;
+    const torch::Tensor xs = x.slice(0, b0, b1);  // (b1 - b0, 2, 64, 64)
+    const EncoderOutput out = e->forward_sampled(xs, g);
+    const VaeLoss l = vae_loss(xs, d(out.z), out.z_mean, out.z_log_var, capacity, gamma);
+    const double w = static_cast<double>(b1 - b0) / static_cast<double>(B);
+    (l.total * w).backward();
+    auto& p = parts[static_cast<std::size_t>(r)];
+    p.total = w * l.total.item<double>();
+    p.reconstruction = w * l.reconstruction.item<double>();
+    p.kl = w * l.kl.item<double>();
+    p.capacity_loss = w * l.capacity_loss.item<double>();
+  };
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(R));
+  std::vector<std::thread> workers;
+  for (int r = 1; r < R; ++r)
+    workers.emplace_back([&, r] {
+      try {
+        run(r);
+      } catch (...) {
+        errors[static_cast<std::size_t>(r)] = std::current_exception();
+      }
+    });
+  try {
+    run(0);
+  } catch (...) {
+    errors[0] = std::current_exception();
+  }
+  for (auto& w : workers) w.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  ShardLoss sum;
+  for (const auto& p : parts) {
+    sum.total += p.total;
+    sum.reconstruction += p.reconstruction;
+    sum.kl += p.kl;
+    sum.capacity_loss += p.capacity_loss;
+  }
+  torch::NoGradGuard ng;
+  for (std::size_t k = 0; k < rparams.size(); ++k) {
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const torch::Tensor& g = rparams[k][i].grad();
+      if (!g.defined()) continue;
+      if (params[i].grad().defined()) params[i].mutable_grad().add_(g);
+      else params[i].mutable_grad() = g.clone();
+    }
+    for (std::size_t i = 0; i < buffers.size(); ++i)
+      if (buffers[i].is_floating_point()) buffers[i].add_(rbuffers[k][i]);
+  }
+  if (!rparams.empty())
+    for (auto& b : buffers)
+      if (b.is_floating_point()) b.div_(static_cast<double>(R));
+  return sum;
+}
+
+/// Re-estimates every BatchNorm's moving statistics as the plain average over `batches` training
+/// batches (cumulative moving average, no gradients), then restores each layer's momentum. With
+/// batch-statistics training the exponential averages (momentum 0.01) lag far behind the weights in
+/// a short run; inference (encoding, montages) reads these statistics.
+template <class NextBatch>
+void recalibrate_batchnorm(Encoder& enc, Decoder& dec, int batches, at::Generator& gen, NextBatch next_batch) {
+  std::vector<std::pair<torch::nn::BatchNorm2dImpl*, c10::optional<double>>> bns;
+  for (torch::nn::Module* m : {static_cast<torch::nn::Module*>(enc.get()), static_cast<torch::nn::Module*>(dec.get())})
+    for (const auto& sub : m->modules(/*include_self=*/false))
+      if (auto* bn = sub->as<torch::nn::BatchNorm2dImpl>()) {
+        bns.emplace_back(bn, bn->options.momentum());
+        bn->reset_running_stats();
+        bn->options.momentum(c10::nullopt);
+      }
+  torch::NoGradGuard ng;
+  enc->train();
+  dec->train();
+  for (int i = 0; i < batches; ++i) {
+    const torch::Tensor x = next_batch();  // (B, 2, 64, 64)
+    (void)dec(enc->forward_sampled(x, gen).z);
+  }
+  for (auto& [bn, momentum] : bns) bn->options.momentum(momentum);
+}
+
 }  // namespace
 
 std::string EncoderTrainResult::brief() const {
@@ -148,6 +274,13 @@ EncoderTrainResult train_encoder(const EncoderConfig& cfg, const EncoderTrainOpt
                                      .betas({cfg.adam_beta1, cfg.adam_beta2})
                                      .eps(cfg.adam_eps));
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(derive_seed(static_cast<std::uint64_t>(cfg.seed), 2));
+  // Data-parallel replicas 1..R-1 (replica 0 is enc/dec itself): own modules, weights copied from
+  // replica 0 before every step, own z-noise generators.
+  std::vector<Replica> replicas;
+  for (int r = 1; r < cfg.replicas; ++r)
+    replicas.push_back(Replica{Encoder(cfg), Decoder(cfg),
+                               at::make_generator<at::CPUGeneratorImpl>(
+                                   derive_seed(static_cast<std::uint64_t>(cfg.seed), 100 + static_cast<std::uint64_t>(r)))});
 
   EncoderTrainResult res;
   res.total_steps = total;
@@ -169,6 +302,12 @@ EncoderTrainResult train_encoder(const EncoderConfig& cfg, const EncoderTrainOpt
         read_i64(ar, "meta/patches", f) != images->n || read_i64(ar, "meta/seed", f) != cfg.seed)
       throw ModelError(f + ": checkpoint belongs to another configuration (patches, batch size, epochs or seed differ)",
                        "delete " + work.string() + " or train without resuming");
+    torch::Tensor rt;
+    const std::int64_t ckpt_replicas = ar.try_read("meta/replicas", rt) ? rt.item<std::int64_t>() : 1;
+    if (ckpt_replicas != cfg.replicas)
+      throw ModelError(f + ": checkpoint was trained with encoder.replicas = " + std::to_string(ckpt_replicas) +
+                           ", this run has " + std::to_string(cfg.replicas),
+                       "set encoder.replicas = " + std::to_string(ckpt_replicas) + " or delete " + work.string());
     step = read_i64(ar, "meta/step", f);
     torch::serialize::InputArchive ea, da, oa;
     ar.read("encoder", ea);
@@ -191,6 +330,10 @@ EncoderTrainResult train_encoder(const EncoderConfig& cfg, const EncoderTrainOpt
     torch::Tensor gs;
     ar.read("rng/generator", gs);
     gen.set_state(gs);
+    for (std::size_t r = 0; r < replicas.size(); ++r) {
+      ar.read("rng/generator_" + std::to_string(r + 1), gs);
+      replicas[r].gen.set_state(gs);
+    }
     rows = read_csv_rows(res.loss_csv, step);
     res.resumed_from_step = step;
   }
@@ -210,6 +353,9 @@ EncoderTrainResult train_encoder(const EncoderConfig& cfg, const EncoderTrainOpt
     ar.write("decoder", da);
     ar.write("optimizer", oa);
     ar.write("rng/generator", gen.get_state());
+    for (std::size_t r = 0; r < replicas.size(); ++r)
+      ar.write("rng/generator_" + std::to_string(r + 1), replicas[r].gen.get_state());
+    ar.write("meta/replicas", scalar_i64(cfg.replicas));
     ar.write("meta/step", scalar_i64(step));
     ar.write("meta/total_steps", scalar_i64(total));
     ar.write("meta/batches_per_epoch", scalar_i64(per_epoch));
@@ -232,34 +378,49 @@ EncoderTrainResult train_encoder(const EncoderConfig& cfg, const EncoderTrainOpt
 
   enc->train();
   dec->train();
+  for (auto& rp : replicas) {
+    rp.enc->train();
+    rp.dec->train();
+  }
+  // Each replica's thread gets an equal share of the intra-op threads (restored below).
+  const int threads_before = at::get_num_threads();
+  const int intra_threads = std::max(1, threads_before / cfg.replicas);
+  struct RestoreThreads {
+    int n;
+    ~RestoreThreads() { at::set_num_threads(n); }
+  } restore_threads{threads_before};
+  at::set_num_threads(intra_threads);
   pipe.start(step / per_epoch, step % per_epoch);
   const std::int64_t first_step = step;
   const auto tl = std::chrono::steady_clock::now();
+  auto next_batch = [&]() {
+    ImageBatch b = pipe.next();
+    const torch::Tensor x = torch::from_blob(b.images.data(), {b.size, 2, 64, 64}, torch::kFloat32);
+    return cfg.channels_last ? x.contiguous(at::MemoryFormat::ChannelsLast) : x.clone();  // (B, 2, 64, 64)
+  };
   while (step < total) {
     if (opts.stop_after_step >= 0 && step >= opts.stop_after_step) break;
-    ImageBatch b = pipe.next();
-    torch::Tensor x = torch::from_blob(b.images.data(), {b.size, 2, 64, 64}, torch::kFloat32);
-    x = cfg.channels_last ? x.contiguous(at::MemoryFormat::ChannelsLast) : x.clone();
+    const torch::Tensor x = next_batch();
     const double c = capacity_at(cfg.capacity, max_it, step);
-    const EncoderOutput out = enc->forward_sampled(x, gen);
-    const torch::Tensor xh = dec(out.z);
-    const VaeLoss l = vae_loss(x, xh, out.z_mean, out.z_log_var, c, cfg.gamma);
     opt.zero_grad();
-    l.total.backward();
+    const ShardLoss l = parallel_step(enc, dec, gen, replicas, x, c, cfg.gamma, intra_threads);
     opt.step();
-    const double lt = l.total.item<double>();
+    const double lt = l.total;
     if (!std::isfinite(lt))
       throw ModelError("encoder training diverged at step " + std::to_string(step) + " (loss " + fmt(lt) + ")",
                        "lower encoder.learning_rate");
     res.final_loss = lt;
-    res.final_reconstruction = l.reconstruction.item<double>();
-    res.final_kl = l.kl.item<double>();
+    res.final_reconstruction = l.reconstruction;
+    res.final_kl = l.kl;
     rows.push_back(std::to_string(step) + "," + std::to_string(step / per_epoch) + "," + fmt(lt) + "," +
-                   fmt(res.final_reconstruction) + "," + fmt(res.final_kl) + "," + fmt(l.capacity_loss.item<double>()) +
-                   "," + fmt(c));
+                   fmt(res.final_reconstruction) + "," + fmt(res.final_kl) + "," + fmt(l.capacity_loss) + "," + fmt(c));
     ++step;
     if (opts.on_step) opts.on_step(step, total, lt);
     if (step % per_epoch == 0) {
+      // Last step: re-estimate the BN statistics first, so the final montage, the checkpoint and
+      // the saved weights all hold the statistics that inference will use.
+      if (step == total && cfg.batchnorm == "batch" && cfg.bn_recalibration_batches > 0)
+        recalibrate_batchnorm(enc, dec, cfg.bn_recalibration_batches, gen, next_batch);
       montage(step / per_epoch - 1);
       save_checkpoint();
     }

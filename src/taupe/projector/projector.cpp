@@ -6,6 +6,7 @@
 #include <limits>
 #include <sstream>
 
+#include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
 #include "taupe/core/atomic_file.h"
@@ -43,6 +44,21 @@ Pca load_projector(const std::filesystem::path& model_dir) {
   return p;
 }
 
+namespace {
+/// R² of the ordinary least-squares fit y ~ 1 + x; x: (n, dims) row-major.
+double linear_r2(const std::vector<float>& x, int dims, const std::vector<double>& y) {
+  const auto n = static_cast<std::int64_t>(y.size());
+  if (n <= dims + 1) return std::numeric_limits<double>::quiet_NaN();
+  at::Tensor X = at::ones({n, dims + 1}, at::kDouble);  // (n, 1 + dims)
+  X.slice(1, 1).copy_(at::from_blob(const_cast<float*>(x.data()), {n, dims}, at::kFloat));
+  const at::Tensor Y = at::from_blob(const_cast<double*>(y.data()), {n, 1}, at::kDouble);  // (n, 1)
+  const at::Tensor beta = std::get<0>(at::linalg_lstsq(X, Y));                            // (1 + dims, 1)
+  const double ss_res = (Y - X.matmul(beta)).pow(2).sum().item<double>();
+  const double ss_tot = (Y - Y.mean()).pow(2).sum().item<double>();
+  return ss_tot > 0 ? 1.0 - ss_res / ss_tot : std::numeric_limits<double>::quiet_NaN();
+}
+}  // namespace
+
 PcMeaningReport pc_meaning(const std::vector<float>& pcs, int dims, const std::vector<CellType>& types,
                            const std::map<std::string, std::vector<float>>& features,
                            const std::vector<double>& explained_variance_ratio) {
@@ -62,6 +78,7 @@ PcMeaningReport pc_meaning(const std::vector<float>& pcs, int dims, const std::v
       type_code.push_back(types[i] == CellType::kScrib ? 1.0 : 0.0);
     }
   const double nan = std::numeric_limits<double>::quiet_NaN();
+  r.area_r2_all_pcs = r.has_nuclear_area ? linear_r2(pcs, dims, area) : nan;
   for (int j = 0; j < dims; ++j) {
     PcMeaning m;
     m.pc = j;
@@ -94,6 +111,7 @@ std::string PcMeaningReport::brief() const {
       << pcs[j].rho_nuclear_area << "  " << std::setw(9) << pcs[j].rho_cell_type << "\n";
   if (best_area_pc_top3 >= 0)
     o << "  best |rho| with nuclear area among PC0-PC2: PC" << best_area_pc_top3 << " rho = " << best_area_rho_top3;
+  if (has_nuclear_area) o << "\n  nuclear area ~ all PCs (least squares): R2 = " << area_r2_all_pcs;
   return o.str();
 }
 
@@ -106,6 +124,7 @@ void write_pc_meaning(const PcMeaningReport& report, const std::filesystem::path
   j["has_nuclear_area"] = report.has_nuclear_area;
   j["best_area_pc_top3"] = report.best_area_pc_top3;
   j["best_area_rho_top3"] = num(report.best_area_rho_top3);
+  j["area_r2_all_pcs"] = num(report.area_r2_all_pcs);
   j["cell_type_coding"] = "wild type = 0, scrib = 1";
   j["pcs"] = nlohmann::json::array();
   for (const PcMeaning& m : report.pcs) {

@@ -35,6 +35,9 @@ struct PcMeaningReport {
   /// Largest |ρ| with nuclear area among PC0..PC2 and its PC.
   double best_area_rho_top3 = 0;
   int best_area_pc_top3 = -1;
+  /// R² of the least-squares fit nuclear area ~ 1 + all D PCs: how much of the area the latent
+  /// holds linearly, whether or not one PC carries it (NaN without the feature).
+  double area_r2_all_pcs = 0;
   std::string brief() const;
 };
 /// pcs: (n, D) PC coordinates; types (n,); features may hold "nuclear_area_um2" (n,).
