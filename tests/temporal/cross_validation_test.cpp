@@ -1,5 +1,7 @@
 // Folds, tiny end-to-end cross-validation, ModelSet loading/prediction, resume after SIGKILL.
 #include <gtest/gtest.h>
+#include <ATen/Parallel.h>
+#include <mutex>
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -88,6 +90,12 @@ CvConfig tiny_cv() {
   CvConfig cv;
   cv.folds = 3;
   cv.seed = 11;
+  return cv;
+}
+/// The kill test reasons about fold order: one fold at a time.
+CvConfig sequential_cv() {
+  CvConfig cv = tiny_cv();
+  cv.parallel_folds = 1;
   return cv;
 }
 
@@ -184,6 +192,45 @@ TEST(CrossValidation, TinyEndToEndLearnsDecodableClasses) {
   fs::remove_all(dir);
 }
 
+TEST(CrossValidation, ParallelFoldsGiveTheSameModelsAsSequentialFolds) {
+  const int D = 4;
+  auto set = testing::make_encodings(20, 20, 3, 2, D, 5);
+  const Pca pca = testing::identity_pca(D);
+  auto cfg = testing::tiny_temporal();
+  // One intra-op thread in both runs, so that the kernels (and their float sums) are the same.
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  const auto seq_dir = fresh_dir("par_seq");
+  write_projector(seq_dir, pca);
+  auto seq = run_cross_validation(set, pca, cfg, sequential_cv(), seq_dir);
+  at::set_num_threads(threads >= 2 ? threads : 2);  // parallel_folds = 2: one intra-op thread per fold
+  const auto par_dir = fresh_dir("par_par");
+  write_projector(par_dir, pca);
+  CvConfig par_cv = tiny_cv();
+  par_cv.parallel_folds = 2;
+  std::mutex m;
+  std::set<int> folds_seen;
+  auto par = run_cross_validation(set, pca, cfg, par_cv, par_dir, [&](const CvProgressEvent& e) {
+    std::lock_guard<std::mutex> l(m);
+    folds_seen.insert(e.fold);
+  });
+  at::set_num_threads(threads);
+  EXPECT_EQ(folds_seen, (std::set<int>{0, 1, 2}));
+  ASSERT_EQ(par.folds.size(), seq.folds.size());
+  EXPECT_EQ(par.total_steps, seq.total_steps);
+  for (std::size_t k = 0; k < par.folds.size(); ++k) {
+    EXPECT_EQ(par.folds[k].fold, static_cast<int>(k));
+    EXPECT_EQ(par.folds[k].confusion.counts, seq.folds[k].confusion.counts) << "fold " << k;
+  }
+  EXPECT_EQ(read_text_file(par_dir / "temporal/probabilities.csv"), read_text_file(seq_dir / "temporal/probabilities.csv"));
+  // parallel_folds is scheduling, not content: the sequential run reuses the parallel run's folds.
+  int events = 0;
+  run_cross_validation(set, pca, cfg, sequential_cv(), par_dir, [&](const CvProgressEvent&) { ++events; });
+  EXPECT_EQ(events, 0);
+  fs::remove_all(seq_dir);
+  fs::remove_all(par_dir);
+}
+
 // ---- resume after SIGKILL -----------------------------------------------------------------------
 EncodingSet resume_set() { return testing::make_encodings(12, 12, 0, 1, 4, 31); }
 TemporalConfig resume_cfg() {
@@ -200,7 +247,7 @@ TEST(CvResume, DISABLED_Child) {
   ASSERT_NE(dir, nullptr);
   auto set = resume_set();
   const Pca pca = testing::identity_pca(4);
-  run_cross_validation(set, pca, resume_cfg(), tiny_cv(), dir, [](const CvProgressEvent& e) {
+  run_cross_validation(set, pca, resume_cfg(), sequential_cv(), dir, [](const CvProgressEvent& e) {
     if (e.fold == 1 && e.epoch == 2) ::kill(::getpid(), SIGKILL);
   });
   FAIL() << "should have been killed";
@@ -213,7 +260,7 @@ TEST(CvResume, SigkillThenRerunResumesWithTheSameStepCount) {
   // Reference: uninterrupted.
   const auto ref_dir = fresh_dir("resume_ref");
   write_projector(ref_dir, pca);
-  auto ref = run_cross_validation(set, pca, cfg, tiny_cv(), ref_dir);
+  auto ref = run_cross_validation(set, pca, cfg, sequential_cv(), ref_dir);
 
   const auto dir = fresh_dir("resume_kill");
   write_projector(dir, pca);
@@ -236,7 +283,7 @@ TEST(CvResume, SigkillThenRerunResumesWithTheSameStepCount) {
   EXPECT_TRUE(fs::exists(dir / "temporal/checkpoints/fold_01.ckpt"));
 
   std::vector<CvProgressEvent> events;
-  auto res = run_cross_validation(set, pca, cfg, tiny_cv(), dir, [&](const CvProgressEvent& e) { events.push_back(e); });
+  auto res = run_cross_validation(set, pca, cfg, sequential_cv(), dir, [&](const CvProgressEvent& e) { events.push_back(e); });
   // Fold 1 resumed at epoch 3 (only its last epoch ran), fold 2 ran fully.
   ASSERT_EQ(events.size(), 1u + 3u);
   EXPECT_EQ(events[0].fold, 1);

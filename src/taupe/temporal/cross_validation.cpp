@@ -6,12 +6,17 @@
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
+#include <atomic>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 #include <torch/nn.h>
 #include <torch/optim.h>
 #include <torch/serialize.h>
+#include <ATen/CPUGeneratorImpl.h>
 
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/config_io.h"
@@ -103,9 +108,8 @@ fs::path fold_weights_path(const fs::path& model_dir, int fold) { return model_f
 namespace {
 
 std::string fold_name(int k) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "fold_%02d", k);
-  return buf;
+  const std::string n = std::to_string(k);
+  return "fold_" + std::string(n.size() < 2 ? 2 - n.size() : 0, '0') + n;
 }
 
 std::uint64_t fnv1a(const std::string& s) {
@@ -321,8 +325,17 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
     val_y = label_tensor(labels);
   }
 
-  torch::manual_seed(derive_seed(fold_seed, 4));
-  Tcn tcn(TcnOptions::from_config(cfg, set.latent_dims));
+  // Weight init draws from the global generator: seed + construct under one lock so that folds
+  // on parallel threads get the same weights as in sequence.
+  Tcn tcn{nullptr};
+  {
+    static std::mutex init_mutex;
+    std::lock_guard<std::mutex> lock(init_mutex);
+    torch::manual_seed(derive_seed(fold_seed, 4));
+    tcn = Tcn(TcnOptions::from_config(cfg, set.latent_dims));
+  }
+  at::Generator dropout_gen = at::make_generator<at::CPUGeneratorImpl>(derive_seed(fold_seed, 6));
+  DropoutGeneratorScope dropout_scope(dropout_gen);
   torch::optim::RMSprop opt(tcn->parameters(),
                             torch::optim::RMSpropOptions(cfg.learning_rate).alpha(cfg.rho).eps(cfg.eps));
   const fs::path ckpt = model_files::temporal_dir(model_dir) / "checkpoints" / (fold_name(k) + ".ckpt");
@@ -339,7 +352,7 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
       auto b = sampler.batch(st.step);
       auto x = pca.forward(batch_tensor(b));
       auto y = label_tensor(b.labels);
-      torch::manual_seed(derive_seed(fold_seed, 1000000 + static_cast<std::uint64_t>(st.step)));  // dropout masks
+      dropout_gen.set_current_seed(derive_seed(fold_seed, 1000000 + static_cast<std::uint64_t>(st.step)));  // dropout masks
       // The very first training forward is the full one: it runs the weight-norm data init on
       // statistics over all time steps. After that the loss reads only the last step, so the
       // pruned forward gives the same loss and gradients for ~1/4.7 of the conv work.
@@ -450,7 +463,9 @@ CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const Temp
   // Fingerprint: configuration + data + fold assignment + PCA. A checkpoint or finished fold
   // is reused only when it matches.
   std::ostringstream fp;
-  fp << config_toml(cfg, cv) << "|n=" << set.trajectories.size() << "|D=" << set.latent_dims;
+  CvConfig cv_fp = cv;
+  cv_fp.parallel_folds = CvConfig{}.parallel_folds;  // scheduling, not content
+  fp << config_toml(cfg, cv_fp) << "|n=" << set.trajectories.size() << "|D=" << set.latent_dims;
   for (std::size_t i = 0; i < set.trajectories.size(); ++i) {
     const auto& t = set.trajectories[i];
     fp << "|" << t.id << ":" << t.rotation << ":" << static_cast<int>(t.fate) << ":" << t.cutoff << ":" << t.z_mean.size()
@@ -481,31 +496,74 @@ CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const Temp
   }
 
   CvResult result;
-  std::vector<FoldOutcome> outcomes;
-  std::int64_t steps_budget = options.stop_after_steps;
+  std::vector<std::optional<FoldOutcome>> by_fold(static_cast<std::size_t>(cv.folds));
+  std::vector<int> to_train;
   for (int k = 0; k < cv.folds; ++k) {
     const fs::path done_json = tdir / (fold_name(k) + ".json");
-    bool reused = false;
     if (fs::exists(done_json) && fs::exists(fold_weights_path(model_dir, k))) {
       try {
         auto j = nlohmann::json::parse(read_text_file(done_json));
         if (j.at("fingerprint").get<std::string>() == fingerprint) {
-          outcomes.push_back(outcome_from_json(j));
-          reused = true;
+          by_fold[static_cast<std::size_t>(k)] = outcome_from_json(j);
+          continue;
         }
       } catch (const std::exception&) {
-        reused = false;
       }
     }
-    if (reused) continue;
     if (options.only_fold >= 0 && options.only_fold != k) continue;
-    try {
-      outcomes.push_back(run_fold(set, transform, cfg, cv, folds, k, model_dir, fingerprint, progress, steps_budget));
-    } catch (const StopRequested&) {
-      throw ModelError("training stopped after the requested " + std::to_string(options.stop_after_steps) +
-                       " steps (resume by running again)");
-    }
+    to_train.push_back(k);
   }
+  // Folds on parallel threads (each with its share of the intra-op threads); a step budget
+  // (testing aid) needs the sequential order.
+  const int workers = options.stop_after_steps >= 0
+                          ? 1
+                          : std::min<int>(cv.parallel_folds, static_cast<int>(to_train.size()));
+  std::mutex progress_mutex;
+  const CvProgress locked_progress = progress ? CvProgress([&](const CvProgressEvent& ev) {
+    std::lock_guard<std::mutex> lock(progress_mutex);
+    progress(ev);
+  })
+                                              : CvProgress();
+  std::int64_t steps_budget = options.stop_after_steps;
+  if (workers <= 1) {
+    for (int k : to_train) {
+      try {
+        by_fold[static_cast<std::size_t>(k)] =
+            run_fold(set, transform, cfg, cv, folds, k, model_dir, fingerprint, progress, steps_budget);
+      } catch (const StopRequested&) {
+        throw ModelError("training stopped after the requested " + std::to_string(options.stop_after_steps) +
+                         " steps (resume by running again)");
+      }
+    }
+  } else {
+    const int threads_before = at::get_num_threads();
+    const int intra = std::max(1, threads_before / workers);
+    std::atomic<std::size_t> next{0};
+    std::vector<std::exception_ptr> errors(static_cast<std::size_t>(workers));
+    std::vector<std::thread> pool;
+    for (int w = 0; w < workers; ++w)
+      pool.emplace_back([&, w] {
+        try {
+          at::set_num_threads(intra);  // this thread's OpenMP team size
+          for (std::size_t i = next++; i < to_train.size(); i = next++) {
+            const int k = to_train[i];
+            std::int64_t unlimited = -1;
+            by_fold[static_cast<std::size_t>(k)] =
+                run_fold(set, transform, cfg, cv, folds, k, model_dir, fingerprint, locked_progress, unlimited);
+          }
+        } catch (...) {
+          errors[static_cast<std::size_t>(w)] = std::current_exception();
+          next = to_train.size();  // the others stop after their current fold
+        }
+      });
+    for (auto& t : pool) t.join();
+    at::set_num_threads(threads_before);
+    for (const auto& e : errors)
+      if (e) std::rethrow_exception(e);
+  }
+  std::vector<FoldOutcome> outcomes;
+  for (auto& o : by_fold)
+    if (o) outcomes.push_back(std::move(*o));
 
   // Aggregate and write the tables.
   std::ostringstream probs, curves, conf;

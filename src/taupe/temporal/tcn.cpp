@@ -39,11 +39,18 @@ void glorot_uniform_(torch::Tensor& w, std::int64_t fan_in, std::int64_t fan_out
   w.uniform_(-a, a);
 }
 
+thread_local at::Generator* t_dropout_generator = nullptr;  // see DropoutGeneratorScope
+
+/// Bernoulli draws of `keep` (probabilities) from this thread's dropout generator.
+torch::Tensor draw_mask(const torch::Tensor& keep) {
+  return t_dropout_generator ? torch::bernoulli(keep, *t_dropout_generator) : torch::bernoulli(keep);
+}
+
 // Whole-channel dropout (Keras SpatialDropout1D) on x (B, C, T), inverted scaling.
 torch::Tensor spatial_dropout(const torch::Tensor& x, double p, bool training) {
   if (!training || p <= 0.0) return x;
   auto keep = torch::full({x.size(0), x.size(1), 1}, 1.0 - p, x.options());
-  return x * (torch::bernoulli(keep) / (1.0 - p));
+  return x * (draw_mask(keep) / (1.0 - p));
 }
 
 }  // namespace
@@ -120,6 +127,11 @@ torch::Tensor WeightNormConv1dImpl::forward(const torch::Tensor& x) {
   auto xp = torch::constant_pad_nd(x, {pad, 0}, 0.0);
   return conv1d_dilated(xp, effective_weight(), bias, dilation);
 }
+
+DropoutGeneratorScope::DropoutGeneratorScope(at::Generator& gen) : previous_(t_dropout_generator) {
+  t_dropout_generator = &gen;
+}
+DropoutGeneratorScope::~DropoutGeneratorScope() { t_dropout_generator = previous_; }
 
 // ---------------------------------------------------------------------------------------------
 TcnBlockImpl::TcnBlockImpl(int in_ch, int filters, int k, int d, double p, bool tfa)
@@ -362,7 +374,7 @@ torch::Tensor TcnImpl::forward_last(const torch::Tensor& x) {
   // Spatial dropout in (B, P, C) layout: one mask per (sample, channel), the same at every step.
   auto dropout_mask = [&](const torch::Tensor& h) {
     auto keep = torch::full({h.size(0), 1, h.size(2)}, 1.0 - options_.dropout, h.options());
-    return torch::bernoulli(keep) / (1.0 - options_.dropout);
+    return draw_mask(keep) / (1.0 - options_.dropout);
   };
   // Block 0 reads only the frames in plan.inputs[0] (all of them for the reference geometry).
   auto h = plan.inputs[0].size() == static_cast<std::size_t>(T) ? x : x.index_select(1, plan.idx_input);

@@ -110,6 +110,19 @@ struct PcaTransform {
   int dims() const;
 };
 
+/// Routes the spatial-dropout masks drawn on this thread to `gen` while alive (default: the global
+/// generator). Lets cross-validation train folds on parallel threads with per-fold randomness.
+class DropoutGeneratorScope {
+ public:
+  explicit DropoutGeneratorScope(at::Generator& gen);
+  ~DropoutGeneratorScope();
+  DropoutGeneratorScope(const DropoutGeneratorScope&) = delete;
+  DropoutGeneratorScope& operator=(const DropoutGeneratorScope&) = delete;
+
+ private:
+  at::Generator* previous_;
+};
+
 /// Everything the full forward computes.
 struct TcnForward {
   torch::Tensor logits;    ///< (B, 3)

@@ -99,6 +99,10 @@ struct CvConfig {
   std::int64_t seed = 1;                ///< fold assignment, batches, init, dropout
   int synthetic_test_per_fold = -1;     ///< synthetic test trajectories per fold; -1 = as many as real ones
   std::int64_t predict_memory_mb = 256; ///< activation budget of batched prediction
+  /// Folds trained at once, each on its own thread with threads / parallel_folds intra-op threads.
+  /// The small TCN scales poorly with intra-op threads; folds are independent. Not part of the
+  /// result fingerprint (every fold draws from its own seeded generators).
+  int parallel_folds = 2;
 
   template <class V>
   void visit(V& v) {
@@ -107,12 +111,14 @@ struct CvConfig {
     v("synthetic_test_per_fold", synthetic_test_per_fold,
       "synthetic test trajectories per fold (-1 = as many as the fold's real ones)");
     v("predict_memory_mb", predict_memory_mb, "memory budget of batched prediction (MB)");
+    v("parallel_folds", parallel_folds, "folds trained at once, one thread each");
   }
 
   void validate() const {
     check_range("cv.folds", folds, 2, 100);
     check_ge("cv.synthetic_test_per_fold", synthetic_test_per_fold, -1);
     check_gt("cv.predict_memory_mb", predict_memory_mb, 0);
+    check_range("cv.parallel_folds", parallel_folds, 1, 64);
   }
 };
 
