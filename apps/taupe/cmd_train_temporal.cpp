@@ -2,6 +2,7 @@
 // fold, each tested on its held-out fold). Resumes after interruption. Registered under `train`
 // by cmd_train.cpp.
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "cli.h"
@@ -60,14 +61,18 @@ void register_train_temporal(CLI::App& train) {
     std::unique_ptr<Progress> progress;
     CvOptions opts;
     opts.only_fold = a->only_fold;
+    std::map<int, int> epochs_by_fold;  // folds train in parallel: count every fold's epochs
     auto on_epoch = [&](const CvProgressEvent& e) {
+      epochs_by_fold[e.fold] = e.epoch;
+      std::int64_t epochs_done = 0;
+      for (const auto& [fold, n] : epochs_by_fold) epochs_done += n;
       if (!progress) progress = std::make_unique<Progress>("train temporal", per_fold * rc.cv.folds, "steps");
       char status[160];
       std::snprintf(status, sizeof status, "fold %d/%d epoch %d/%d loss %.3f acc %.2f val %.2f%s", e.fold + 1,
                     rc.cv.folds, e.epoch, e.epochs, e.train_loss, e.train_accuracy, e.val_accuracy,
                     e.resumed ? " (resumed)" : "");
       progress->set_status(status);
-      progress->update(per_fold * e.fold + static_cast<std::int64_t>(e.epoch) * rc.temporal.steps_per_epoch);
+      progress->update(epochs_done * rc.temporal.steps_per_epoch);
     };
     const CvResult r = run_cross_validation(set, pca, rc.temporal, rc.cv, a->model_dir, on_epoch, opts);
     if (progress) progress->finish();

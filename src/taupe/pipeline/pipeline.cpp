@@ -7,6 +7,7 @@
 #include <tuple>
 #include <cmath>
 #include <iomanip>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -304,17 +305,19 @@ PipelineResult run_pipeline(RunConfig cfg, const PipelineOptions& opts) {
       if (fresh) remove_path(L.temporal());
       const EncodingSet set = read_encodings(L.encodings());
       const Pca pca = load_projector(L.model());
+      // One bar over every fold's epochs (folds train in parallel, cv.parallel_folds).
       std::unique_ptr<Progress> bar;
-      int last_fold = -1;
+      std::map<int, int> epochs_by_fold;
       const CvProgress cb = [&](const CvProgressEvent& e) {
-        if (e.fold != last_fold) {
-          if (bar) bar->finish();
-          bar = std::make_unique<Progress>("  fold " + std::to_string(e.fold + 1) + "/" + std::to_string(cfg.cv.folds),
-                                           e.epochs, "epochs", popt);
-          last_fold = e.fold;
-        }
-        bar->set_status("loss " + fmt(e.train_loss, 3) + " val acc " + fmt(e.val_accuracy, 2));
-        bar->update(e.epoch);
+        if (!bar)
+          bar = std::make_unique<Progress>("  " + std::to_string(cfg.cv.folds) + " folds",
+                                           static_cast<std::int64_t>(cfg.cv.folds) * e.epochs, "epochs", popt);
+        epochs_by_fold[e.fold] = e.epoch;
+        std::int64_t done = 0;
+        for (const auto& [fold, n] : epochs_by_fold) done += n;
+        bar->set_status("fold " + std::to_string(e.fold + 1) + " epoch " + std::to_string(e.epoch) + " loss " +
+                        fmt(e.train_loss, 3) + " val acc " + fmt(e.val_accuracy, 2));
+        bar->update(done);
       };
       const CvResult r = run_cross_validation(set, pca, cfg.temporal, cfg.cv, L.model(), cb);
       if (bar) bar->finish();
