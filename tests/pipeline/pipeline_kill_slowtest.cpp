@@ -1,6 +1,8 @@
-// SIGKILL during TCN training, then the same command again: the run resumes at the temporal
-// stage (earlier stages skipped) and ends with the same summary.json (timings aside) as an
-// uninterrupted run with the same seed. Drives the built `taupe` binary.
+// End-to-end runs of the built `taupe` binary:
+// - SIGKILL during TCN training, then the same command again: the run resumes at the temporal
+//   stage (earlier stages skipped) and ends with the same summary.json (timings aside) as an
+//   uninterrupted run with the same seed.
+// - `taupe run --data` on glimpses imported from the cellx-predict layout (issue #7).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -111,6 +113,47 @@ TEST(PipelineKill, SigkillDuringTcnTrainingResumesThereWithTheSameSummary) {
   EXPECT_NE(log.find("encoder(skip)"), std::string::npos) << log;
 
   EXPECT_EQ(summary_without_timings(killed), summary_without_timings(ref));
+  if (!std::getenv("TAUPE_KEEP_TEST_OUTPUT")) fs::remove_all(base);
+}
+
+// Issue #7: real data in. A simulated dataset leaves through the cellx-predict exporter and comes
+// back through the importer, so the run sees nothing but files a lab would bring; `taupe run
+// --data` must complete and write a report and summary without ground-truth verdicts.
+TEST(PipelineData, RunOnImportedCellxGlimpsesWritesAReportWithoutGroundTruth) {
+  const fs::path base = fs::temp_directory_path() / ("taupe_pipeline_data_" + std::to_string(::getpid()));
+  fs::remove_all(base);
+  fs::create_directories(base);
+  const std::string bin = TAUPE_BINARY_PATH;
+  auto step = [&](const std::vector<std::string>& args, const std::string& name) {
+    const fs::path log = base / (name + ".log");
+    const int rc = wait_for(spawn(args, log));
+    EXPECT_EQ(rc, 0) << name << ":\n" << read_text_file(log);
+    return rc == 0;
+  };
+  ASSERT_TRUE(step({bin, "--quiet", "simulate", "--preset", "tiny", "--out", (base / "sim").string()}, "simulate"));
+  ASSERT_TRUE(step({bin, "--quiet", "export", "cellx", (base / "sim" / "glimpses.h5").string(), "--out",
+                    (base / "cellx").string()},
+                   "export"));
+  ASSERT_TRUE(fs::exists(base / "cellx" / "metadata"));
+  fs::create_directories(base / "imported");
+  ASSERT_TRUE(step({bin, "--quiet", "import", "cellx", (base / "cellx").string(), "--out",
+                    (base / "imported" / "glimpses.h5").string()},
+                   "import"));
+  const fs::path run = base / "run";
+  std::vector<std::string> args = run_args(run);
+  args.insert(args.begin() + 3, {"--data", (base / "imported").string()});
+  ASSERT_TRUE(step(args, "run"));
+
+  EXPECT_TRUE(fs::exists(run / "report.html"));
+  const json sum = json::parse(read_text_file(run / "summary.json"));
+  EXPECT_TRUE(sum.at("world").is_null());
+  EXPECT_FALSE(sum.contains("ground_truth"));
+  EXPECT_GT(sum.at("data").at("trajectories").at("mitosis").get<int>() +
+                sum.at("data").at("trajectories").at("apoptosis").get<int>(),
+            0);
+  const std::string html = read_text_file(run / "report.html");
+  EXPECT_NE(html.find("Real data: there is no planted mechanism"), std::string::npos);
+  EXPECT_EQ(html.find("Planted mechanism of the simulated world"), std::string::npos);
   if (!std::getenv("TAUPE_KEEP_TEST_OUTPUT")) fs::remove_all(base);
 }
 
