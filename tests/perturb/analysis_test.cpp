@@ -145,6 +145,7 @@ TEST(PerturbVerdicts, MechanicalWorld) {
 TEST(PerturbVerdicts, ContactWorldNeedsPracticalSize) {
   auto in = base_inputs("contact");
   in.delta_apoptosis_recall = Interval{-0.2, -0.26, -0.14, 0.03, 1e-6};
+  in.delta_apoptosis_models = model_agreement({-0.2, -0.25, -0.15, -0.22});
   auto v = make_verdicts(in);
   EXPECT_TRUE(v[0].causal);
   EXPECT_TRUE(v[0].correct);

@@ -80,14 +80,95 @@ std::vector<Interval> bootstrap_linear(const Strata& strata, const std::vector<d
     o.lo = quantile_sorted(v, (1 - level) / 2);
     o.hi = quantile_sorted(v, 1 - (1 - level) / 2);
     o.se = stats::sd(v);
-    if (o.se > 0) {
-      o.p = 2 * (1 - stats::normal_cdf(std::fabs(o.estimate) / o.se));
+    // Rounding scale: a replicate is a sum of ≤ n reweighted terms; differences below
+    // 1e-9 Σ|h| are rounding residue, not resampling variation.
+    double abs_sum = 0;
+    for (std::size_t i = 0; i < n; ++i) abs_sum += std::fabs(h[i * k + j]);
+    const double tol = 1e-9 * abs_sum;
+    o.zero_spread = reps < 2 || v.back() - v.front() <= tol;
+    if (o.zero_spread) {
+      // Nothing varies across resamples: no information about the spread (see Interval).
+      o.lo = o.hi = o.estimate;
+      o.se = 0;
+      o.p = std::fabs(o.estimate) <= tol ? 1.0 : std::min(1.0, 2.0 / (static_cast<double>(reps) + 1.0));
     } else {
-      o.p = o.estimate == 0 ? 1.0 : 0.0;
+      o.p = std::min(1.0, 2 * stats::normal_cdf(-std::fabs(o.estimate) / o.se));
     }
-    if (reps < 2) o.lo = o.hi = o.estimate;
   }
   return out;
+}
+
+namespace {
+// Continued fraction of the regularised incomplete beta (modified Lentz).
+double beta_cf(double a, double b, double x) {
+  constexpr double kTiny = 1e-300, kEps = 1e-15;
+  const double qab = a + b, qap = a + 1, qam = a - 1;
+  double c = 1, d = 1 - qab * x / qap;
+  if (std::fabs(d) < kTiny) d = kTiny;
+  d = 1 / d;
+  double h = d;
+  for (int m = 1; m <= 500; ++m) {
+    const double m2 = 2.0 * m;
+    double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+    d = 1 + aa * d;
+    if (std::fabs(d) < kTiny) d = kTiny;
+    c = 1 + aa / c;
+    if (std::fabs(c) < kTiny) c = kTiny;
+    d = 1 / d;
+    h *= d * c;
+    aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+    d = 1 + aa * d;
+    if (std::fabs(d) < kTiny) d = kTiny;
+    c = 1 + aa / c;
+    if (std::fabs(c) < kTiny) c = kTiny;
+    d = 1 / d;
+    const double del = d * c;
+    h *= del;
+    if (std::fabs(del - 1) < kEps) break;
+  }
+  return h;
+}
+// I_x(a, b).
+double incomplete_beta(double a, double b, double x) {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const double lbt = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
+  if (x < (a + 1) / (a + b + 2)) return std::exp(lbt) * beta_cf(a, b, x) / a;
+  return 1 - std::exp(lbt) * beta_cf(b, a, 1 - x) / b;
+}
+}  // namespace
+
+double student_t_p(double t, double df) {
+  if (std::isnan(t) || !(df > 0)) return kNaN;
+  if (std::isinf(t)) return 0.0;
+  return std::clamp(incomplete_beta(df / 2, 0.5, df / (df + t * t)), 0.0, 1.0);
+}
+
+ModelAgreement model_agreement(const std::vector<double>& per_model) {
+  ModelAgreement a;
+  std::vector<double> v;
+  double abs_sum = 0;
+  for (double x : per_model)
+    if (std::isfinite(x)) v.push_back(x), abs_sum += std::fabs(x);
+  a.models = static_cast<int>(v.size());
+  if (v.empty()) {
+    a.mean = a.sd = a.sign_agreement = kNaN;
+    return a;
+  }
+  a.mean = stats::mean(v);
+  a.sd = stats::sd(v);
+  int agree = 0;
+  for (double x : v) agree += x != 0 && (x > 0) == (a.mean > 0);
+  a.sign_agreement = static_cast<double>(agree) / a.models;
+  const double tol = 1e-9 * abs_sum;
+  if (a.models < 2 || std::fabs(a.mean) <= tol) {
+    a.p = 1.0;  // one model cannot show agreement; a zero mean is no effect
+  } else if (a.sd <= tol) {
+    a.p = kNaN;  // every model the same non-zero value: nothing to test against at this level
+  } else {
+    a.p = student_t_p(a.mean / (a.sd / std::sqrt(static_cast<double>(a.models))), a.models - 1);
+  }
+  return a;
 }
 
 ConfusionStats confusion_stats(int num_models, const std::vector<int>& model, const std::vector<int>& truth,
@@ -178,6 +259,15 @@ std::vector<double> ols_slope_weights(const std::vector<double>& x, std::pair<in
   return a;
 }
 
+double ols_slope(const std::vector<double>& a, const std::vector<double>& y, std::pair<int, int> range) {
+  if (range.first < 0 || range.second <= range.first) return 0.0;
+  const double y0 = y[static_cast<std::size_t>(range.first)];
+  double s = 0;
+  for (int i = range.first + 1; i <= range.second; ++i)
+    s += a[static_cast<std::size_t>(i)] * (y[static_cast<std::size_t>(i)] - y0);
+  return s;
+}
+
 std::vector<double> sweep_fractions(const Sweep& sw, const Strata& strata) {
   const int M = strata.num_models;
   std::vector<double> f(static_cast<std::size_t>(sw.num_p) * sw.num_s * M * 9, 0.0);
@@ -210,6 +300,7 @@ std::vector<SlopeResult> sweep_slopes(const Sweep& sw, const Strata& strata, con
   // h columns: per p, [apoptosis slope, mitosis slope]
   std::vector<double> h(n * static_cast<std::size_t>(sw.num_p) * 2, 0.0);
   const int mc[2] = {strata.models_with(0), strata.models_with(1)};
+  std::vector<double> ind_a(static_cast<std::size_t>(S)), ind_m(static_cast<std::size_t>(S)), y(static_cast<std::size_t>(S));
   for (int p = 0; p < sw.num_p; ++p) {
     SlopeResult& r = out[static_cast<std::size_t>(p)];
     r.p = p;
@@ -227,52 +318,53 @@ std::vector<SlopeResult> sweep_slopes(const Sweep& sw, const Strata& strata, con
     r.range = intersect_ranges(r.range_by_class[0], r.range_by_class[1]);
     // Per-class slopes of the mean curves, each within its own class's range.
     for (int c = 0; c < 2; ++c) {
-      const auto a = ols_slope_weights(shifts, r.range_by_class[static_cast<std::size_t>(c)]);
-      const bool valid = r.range_by_class[static_cast<std::size_t>(c)].first >= 0 &&
-                         r.range_by_class[static_cast<std::size_t>(c)].second > r.range_by_class[static_cast<std::size_t>(c)].first;
-      for (int j = 0; j < 2; ++j) {
-        double sl = 0;
-        for (int s = 0; s < S; ++s) sl += a[static_cast<std::size_t>(s)] * mean_curve[static_cast<std::size_t>(c * 3 + j)][static_cast<std::size_t>(s)];
-        r.slope[static_cast<std::size_t>(c)][static_cast<std::size_t>(j)] = valid ? sl : kNaN;
-      }
+      const auto rg = r.range_by_class[static_cast<std::size_t>(c)];
+      const auto a = ols_slope_weights(shifts, rg);
+      const bool valid = rg.first >= 0 && rg.second > rg.first;
+      for (int j = 0; j < 2; ++j)
+        r.slope[static_cast<std::size_t>(c)][static_cast<std::size_t>(j)] =
+            valid ? ols_slope(a, mean_curve[static_cast<std::size_t>(c * 3 + j)], rg) : kNaN;
     }
     // Class-balanced curve y_j(s) = ½ Σ_c mean_m f[m][c][j], fitted within the intersection.
     const auto a = ols_slope_weights(shifts, r.range);
     const bool valid = r.range.first >= 0 && r.range.second > r.range.first && mc[0] > 0 && mc[1] > 0;
     for (int j = 0; j < 2; ++j) {
-      double sl = 0;
       for (int s = 0; s < S; ++s)
-        sl += a[static_cast<std::size_t>(s)] * 0.5 *
-              (mean_curve[static_cast<std::size_t>(j)][static_cast<std::size_t>(s)] + mean_curve[static_cast<std::size_t>(3 + j)][static_cast<std::size_t>(s)]);
-      r.slope[2][static_cast<std::size_t>(j)] = valid ? sl : kNaN;
+        y[static_cast<std::size_t>(s)] = 0.5 * (mean_curve[static_cast<std::size_t>(j)][static_cast<std::size_t>(s)] +
+                                                mean_curve[static_cast<std::size_t>(3 + j)][static_cast<std::size_t>(s)]);
+      r.slope[2][static_cast<std::size_t>(j)] = valid ? ols_slope(a, y, r.range) : kNaN;
     }
-    // Per-trajectory contributions: slope_j = Σ_i (½ / (M_c n_{m,c})) Σ_s a_s [pred_i(s) == j].
+    // Per-trajectory contributions: slope_j = Σ_i (½ / (M_c n_{m,c})) Σ_s a_s [pred_i(s) == j]
+    // (ols_slope form: a trajectory whose prediction does not change contributes exactly 0).
     if (valid) {
       for (std::size_t i = 0; i < n; ++i) {
         const int c = strata.truth[i];
         if (c > 1) continue;
         const double scale = 0.5 / (static_cast<double>(mc[c]) * static_cast<double>(strata.count(strata.model[i], c)));
-        double ga = 0, gm = 0;
         for (int s = r.range.first; s <= r.range.second; ++s) {
           const int pr = sw.at(p, s, static_cast<std::int64_t>(i));
-          if (pr == 1) ga += a[static_cast<std::size_t>(s)];
-          if (pr == 0) gm += a[static_cast<std::size_t>(s)];
+          ind_a[static_cast<std::size_t>(s)] = pr == 1 ? 1.0 : 0.0;
+          ind_m[static_cast<std::size_t>(s)] = pr == 0 ? 1.0 : 0.0;
         }
-        h[i * sw.num_p * 2 + static_cast<std::size_t>(p) * 2 + 0] = scale * ga;
-        h[i * sw.num_p * 2 + static_cast<std::size_t>(p) * 2 + 1] = scale * gm;
+        h[i * sw.num_p * 2 + static_cast<std::size_t>(p) * 2 + 0] = scale * ols_slope(a, ind_a, r.range);
+        h[i * sw.num_p * 2 + static_cast<std::size_t>(p) * 2 + 1] = scale * ols_slope(a, ind_m, r.range);
       }
-      // Sign agreement over models: each model's own class-balanced apoptosis slope.
-      int agree = 0, counted = 0;
+      // Each model's own class-balanced apoptosis slope: sign agreement and the model-level test.
+      std::vector<double> per_model;
       for (int m = 0; m < M; ++m) {
         if (strata.count(m, 0) == 0 || strata.count(m, 1) == 0) continue;
-        double sl = 0;
         for (int s = 0; s < S; ++s)
-          sl += a[static_cast<std::size_t>(s)] * 0.5 *
-                (frac[frac_index(p, s, m, 0, 1, S, M)] + frac[frac_index(p, s, m, 1, 1, S, M)]);
-        ++counted;
-        if ((sl > 0) == (r.slope[2][1] > 0) && sl != 0) ++agree;
+          y[static_cast<std::size_t>(s)] = 0.5 * (frac[frac_index(p, s, m, 0, 1, S, M)] + frac[frac_index(p, s, m, 1, 1, S, M)]);
+        per_model.push_back(ols_slope(a, y, r.range));
       }
-      r.sign_agreement = counted > 0 ? static_cast<double>(agree) / counted : kNaN;
+      const ModelAgreement ag = model_agreement(per_model);
+      r.models_tested = ag.models;
+      r.p_models = ag.p;
+      // Sign agreement relative to the mean-curve slope (equal to the mean of per_model when
+      // every model has both classes).
+      int agree = 0;
+      for (double sl : per_model) agree += sl != 0 && (sl > 0) == (r.slope[2][1] > 0);
+      r.sign_agreement = per_model.empty() ? kNaN : static_cast<double>(agree) / static_cast<double>(per_model.size());
     } else {
       r.sign_agreement = kNaN;
     }
@@ -285,8 +377,13 @@ std::vector<SlopeResult> sweep_slopes(const Sweep& sw, const Strata& strata, con
     r.slope_mitosis = ci[static_cast<std::size_t>(p) * 2 + 1];
     if (!std::isfinite(r.slope[2][1])) {
       for (Interval* iv : {&r.slope_apoptosis, &r.slope_mitosis}) *iv = Interval{kNaN, kNaN, kNaN, kNaN, 1.0};
+      r.p_models = 1.0;
+      r.p_joint = 1.0;
+    } else {
+      // Intersection-union: both the trajectory bootstrap and the model level must reject.
+      r.p_joint = std::isnan(r.p_models) ? r.slope_apoptosis.p : std::max(r.slope_apoptosis.p, r.p_models);
     }
-    pvals.push_back(r.slope_apoptosis.p);
+    pvals.push_back(r.p_joint);
   }
   const auto adj = correction == "bh" ? stats::benjamini_hochberg(pvals) : stats::holm(pvals);
   for (int p = 0; p < sw.num_p; ++p) {
@@ -321,10 +418,19 @@ std::vector<Verdict> make_verdicts(const VerdictInputs& in) {
     Verdict v;
     v.experiment = "neighbour identity";
     const auto& d = in.delta_apoptosis_recall;
-    neighbour_causal = d.excludes_zero() && std::fabs(d.estimate) >= in.practical_threshold;
+    const auto& ag = in.delta_apoptosis_models;
+    const bool models_agree = std::isnan(ag.p) || ag.p < in.alpha;
+    neighbour_causal = d.excludes_zero() && std::fabs(d.estimate) >= in.practical_threshold && models_agree;
     v.causal = neighbour_causal;
     std::ostringstream s;
-    s << "Δ apoptosis recall " << format_interval(d, 3) << " → " << (v.causal ? "causal" : "not causal");
+    s << "Δ apoptosis recall " << format_interval(d, 3);
+    if (ag.models > 0) {
+      s << ", " << std::lround(ag.sign_agreement * ag.models) << " of " << ag.models << " models agree in sign (p ";
+      if (std::isnan(ag.p)) s << "n/a";
+      else s << std::setprecision(2) << std::scientific << ag.p << std::defaultfloat;
+      s << ")";
+    }
+    s << " → " << (v.causal ? "causal" : "not causal");
     v.conclusion = s.str();
     fin(v, in.world == "contact");
   }
@@ -342,8 +448,10 @@ std::vector<Verdict> make_verdicts(const VerdictInputs& in) {
       const int p = in.nuclear_pc;
       v.causal = in.significant[static_cast<std::size_t>(p)] && in.top_pc == p;
       s << "PC " << p << " (ρ nuclear area " << std::fixed << std::setprecision(2) << in.nuclear_rho
-        << ") apoptosis slope " << format_interval(in.slope_ci_apoptosis[static_cast<std::size_t>(p)], 3)
-        << (in.significant[static_cast<std::size_t>(p)] ? " significant" : " not significant")
+        << ") apoptosis slope " << format_interval(in.slope_ci_apoptosis[static_cast<std::size_t>(p)], 3);
+      if (static_cast<std::size_t>(p) < in.sign_agreement.size() && std::isfinite(in.sign_agreement[static_cast<std::size_t>(p)]))
+        s << ", sign agreement " << std::fixed << std::setprecision(2) << in.sign_agreement[static_cast<std::size_t>(p)];
+      s << (in.significant[static_cast<std::size_t>(p)] ? " significant" : " not significant")
         << " after correction, top-|slope| PC = " << in.top_pc << " → " << (v.causal ? "causal" : "not causal");
     }
     v.conclusion = s.str();

@@ -21,12 +21,37 @@ namespace taupe::perturb {
 inline constexpr int kNumClasses3 = 3;
 using Matrix3 = std::array<std::array<double, 3>, 3>;
 
-/// Point estimate with a CI, the bootstrap standard error and a two-sided p-value (normal
-/// approximation z = estimate / se).
+/// Point estimate with a CI, the bootstrap standard error and a two-sided p-value.
+///
+/// p-value (bootstrap_linear): the normal approximation 2 Φ(−|estimate| / se) while the bootstrap
+/// replicates vary. When they do not (every resample gives the same value up to rounding: the
+/// statistic is identically 0, or every trajectory of each stratum responds identically, as with
+/// degenerate models) the bootstrap says nothing about the spread, and `zero_spread` is set:
+/// p = 1 if the estimate is 0, else 2 / (reps + 1) — the most "all replicates on one side of 0"
+/// can show (the (1 + #extreme) / (1 + B) rule). p is never 0.
 struct Interval {
   double estimate = 0, lo = 0, hi = 0, se = 0, p = 1;
+  bool zero_spread = false;  ///< every bootstrap replicate equal (up to rounding)
   bool excludes_zero() const { return lo > 0 || hi < 0; }
 };
+
+/// Two-sided p-value of Student's t statistic with df > 0 degrees of freedom
+/// (regularised incomplete beta; accurate in the far tail).
+double student_t_p(double t, double df);
+
+/// Model-level test of a mean over models (the unit of replication of a trained predictor): a
+/// one-sample t-test of mean = 0 over the finite per-model values (df = models − 1). The
+/// trajectory bootstrap treats the models as fixed; this asks whether independently trained
+/// models agree. p = 1 with fewer than 2 models or when every value is 0; when all values are
+/// equal and non-zero there is no between-model variation to test against: p = NaN (does not
+/// limit the inference; the trajectory bootstrap decides).
+struct ModelAgreement {
+  int models = 0;            ///< finite per-model values
+  double mean = 0, sd = 0;   ///< over those models
+  double sign_agreement = 0; ///< fraction of models whose value has the mean's sign (0 values never agree)
+  double p = 1;
+};
+ModelAgreement model_agreement(const std::vector<double>& per_model);
 
 /// Trajectory strata for the bootstrap: model and true class of every trajectory.
 struct Strata {
@@ -71,6 +96,9 @@ std::pair<int, int> intersect_ranges(std::pair<int, int> a, std::pair<int, int> 
 /// OLS weights a_s (zero outside [first, last]) so that slope = Σ_s a_s y_s for every y; all zero
 /// when the range has fewer than two points.
 std::vector<double> ols_slope_weights(const std::vector<double>& x, std::pair<int, int> range);
+/// Σ_s a_s (y_s − y_first) over the range: the same slope (Σ a_s = 0), but exactly 0 for a
+/// constant y (no rounding residue that a zero-spread bootstrap would call significant).
+double ols_slope(const std::vector<double>& a, const std::vector<double>& y, std::pair<int, int> range);
 
 /// Predictions of a sweep: P perturbations (e.g. PCs) × S grid points × N trajectories.
 struct Sweep {
@@ -97,7 +125,14 @@ struct SlopeResult {
   std::array<std::array<double, 2>, 3> slope{};
   Interval slope_apoptosis;   ///< class-balanced fraction predicted apoptosis: estimate + bootstrap CI
   Interval slope_mitosis;     ///< same for mitosis
-  double p_adjusted = 1;      ///< apoptosis slope p-value after correction over the P perturbations
+  /// Model-level test of the class-balanced apoptosis slope over the models' own slopes
+  /// (model_agreement; models with both real classes). NaN: every model has the same non-zero slope.
+  double p_models = 1;
+  int models_tested = 0;
+  /// Intersection-union p-value max(slope_apoptosis.p, p_models) (p_models NaN: slope_apoptosis.p):
+  /// a PC counts only if the trajectory bootstrap and the model level both reject.
+  double p_joint = 1;
+  double p_adjusted = 1;      ///< p_joint after correction over the P perturbations
   bool significant = false;   ///< p_adjusted < 1 − level
   double sign_agreement = 0;  ///< fraction of models whose own apoptosis slope has the mean's sign
 };
@@ -113,15 +148,19 @@ std::pair<double, double> mean_sd_ignore_nan(const std::vector<double>& v);
 struct VerdictInputs {
   std::string world;                 ///< "" for real data
   double practical_threshold = 0.06;
+  double alpha = 0.05;               ///< 1 − ci_level: level of the model-level tests
   bool have_switch = false;
   Interval delta_apoptosis_recall;   ///< switched − normalised-unswitched
+  /// Model-level test of the per-model Δ apoptosis recall (model_agreement); NaN = not limiting.
+  ModelAgreement delta_apoptosis_models;
   bool have_pc = false;
   int nuclear_pc = -1;               ///< PC most correlated with nuclear area (-1 unknown)
   double nuclear_rho = 0;
   int top_pc = -1;                   ///< PC with the largest |class-balanced apoptosis slope|
   std::vector<double> slope_apoptosis;        ///< per PC
   std::vector<Interval> slope_ci_apoptosis;   ///< per PC
-  std::vector<bool> significant;              ///< per PC, after correction
+  std::vector<bool> significant;              ///< per PC, after correction (SlopeResult::significant)
+  std::vector<double> sign_agreement;         ///< per PC (optional, for the text)
 };
 struct Verdict {
   std::string experiment;   ///< "neighbour identity", "nuclear size", "any cause"
@@ -132,10 +171,12 @@ struct Verdict {
   bool correct = false;     ///< causal == expected (only meaningful with has_truth)
 };
 /// Rules (docs/perturbation.md):
-///  - neighbour identity causal ⇔ CI of Δ apoptosis recall excludes 0 and |Δ| ≥ practical threshold;
+///  - neighbour identity causal ⇔ CI of Δ apoptosis recall excludes 0, |Δ| ≥ practical threshold
+///    and the models agree (delta_apoptosis_models.p < alpha, or NaN: all models equal);
 ///    expected causal ⇔ world = contact;
 ///  - nuclear size causal ⇔ the nuclear-size PC's apoptosis slope is significant after correction
-///    and it is the top-|slope| PC; expected ⇔ world = mechanical;
+///    (trajectory bootstrap and model level, SlopeResult::significant) and it is the top-|slope|
+///    PC; expected ⇔ world = mechanical;
 ///  - any cause found ⇔ neighbour identity causal or some PC significant after correction;
 ///    expected ⇔ world ≠ neutral.
 std::vector<Verdict> make_verdicts(const VerdictInputs& in);

@@ -627,9 +627,17 @@ std::vector<Verdict> perturb_verdicts(const PerturbAllResult& r, const PerturbCo
   VerdictInputs in;
   in.world = r.world;
   in.practical_threshold = cfg.practical_threshold;
+  in.alpha = 1 - cfg.ci_level;
   if (r.switch_neighbours) {
     in.have_switch = true;
     in.delta_apoptosis_recall = r.switch_neighbours->delta_recall[1];
+    // Per-model Δ apoptosis recall (switched − normalised) from the per-model confusions; NaN
+    // for models without apoptotic trajectories. Their mean is delta_recall[1].estimate.
+    const auto& cn = r.switch_neighbours->confusion[1].per_model;
+    const auto& cs = r.switch_neighbours->confusion[2].per_model;
+    std::vector<double> per_model;
+    for (std::size_t m = 0; m < cs.size() && m < cn.size(); ++m) per_model.push_back(cs[m][1][1] - cn[m][1][1]);
+    in.delta_apoptosis_models = model_agreement(per_model);
   }
   if (r.pc_shift) {
     in.have_pc = true;
@@ -640,6 +648,7 @@ std::vector<Verdict> perturb_verdicts(const PerturbAllResult& r, const PerturbCo
       in.slope_apoptosis.push_back(s.slope[2][1]);
       in.slope_ci_apoptosis.push_back(s.slope_apoptosis);
       in.significant.push_back(s.significant);
+      in.sign_agreement.push_back(s.sign_agreement);
     }
   }
   return make_verdicts(in);

@@ -199,7 +199,7 @@ CsvTable PcShiftResult::slopes_table() const {
   CsvTable t({"pc", "range_lo", "range_hi", "slope_mitosis", "slope_apoptosis", "slope_apoptosis_ci_lo",
               "slope_apoptosis_ci_hi", "slope_apoptosis_se", "p", "p_adjusted", "significant", "sign_agreement",
               "slope_apoptosis_true_mitosis", "slope_apoptosis_true_apoptosis", "slope_mitosis_ci_lo",
-              "slope_mitosis_ci_hi", "rho_nuclear_area"});
+              "slope_mitosis_ci_hi", "rho_nuclear_area", "p_models", "models_tested", "p_joint"});
   for (const auto& s : slopes) {
     const double lo = s.range.first >= 0 ? shifts[static_cast<std::size_t>(s.range.first)] : std::nan("");
     const double hi = s.range.first >= 0 ? shifts[static_cast<std::size_t>(s.range.second)] : std::nan("");
@@ -207,7 +207,8 @@ CsvTable PcShiftResult::slopes_table() const {
     t.add_row({cell(s.p), cell(lo), cell(hi), cell(s.slope[2][0]), cell(s.slope[2][1]), cell(s.slope_apoptosis.lo),
                cell(s.slope_apoptosis.hi), cell(s.slope_apoptosis.se), cell(s.slope_apoptosis.p), cell(s.p_adjusted),
                cell(s.significant), cell(s.sign_agreement), cell(s.slope[0][1]), cell(s.slope[1][1]),
-               cell(s.slope_mitosis.lo), cell(s.slope_mitosis.hi), cell(rho)});
+               cell(s.slope_mitosis.lo), cell(s.slope_mitosis.hi), cell(rho), cell(s.p_models), cell(s.models_tested),
+               cell(s.p_joint)});
   }
   return t;
 }
@@ -249,6 +250,10 @@ nlohmann::json PcShiftResult::to_json() const {
                    {"slope_apoptosis", num(x.slope[2][1])},
                    {"slope_ci_apoptosis", {num(x.slope_apoptosis.lo), num(x.slope_apoptosis.hi)}},
                    {"slope_ci_mitosis", {num(x.slope_mitosis.lo), num(x.slope_mitosis.hi)}},
+                   {"p", num(x.slope_apoptosis.p)},
+                   {"p_models", num(x.p_models)},
+                   {"models_tested", x.models_tested},
+                   {"p_joint", num(x.p_joint)},
                    {"p_adjusted", num(x.p_adjusted)},
                    {"significant", x.significant},
                    {"sign_agreement", num(x.sign_agreement)},
