@@ -67,9 +67,20 @@ std::string stage_status(const fs::path& dir, const std::string& stage) {
   return "";
 }
 
+/// Removes wall-clock values: the top-level "timings_s" and every "seconds" inside the sections.
+void erase_seconds(json& j) {
+  if (j.is_object()) {
+    j.erase("seconds");
+    for (auto& [k, v] : j.items()) erase_seconds(v);
+  } else if (j.is_array()) {
+    for (auto& v : j) erase_seconds(v);
+  }
+}
+
 json summary_without_timings(const fs::path& dir) {
   json j = json::parse(read_text_file(dir / "summary.json"));
   j.erase("timings_s");
+  erase_seconds(j);
   return j;
 }
 

@@ -263,7 +263,16 @@ PipelineResult run_pipeline(RunConfig cfg, const PipelineOptions& opts) {
       fs::path patches = src_patches;
       if (patches.empty()) {
         patches = fs::absolute(L.data() / "patches.h5");
-        const std::size_t k = derive_patches_from_glimpses(src_glimpses, patches, cfg.extract.patch_frame_stride);
+        const int stride = cfg.extract.patch_frame_stride;
+        std::size_t k = derive_patches_from_glimpses(src_glimpses, patches, stride);
+        // A small dataset: rather than fail on fewer patches than a few training batches, use
+        // every frame up to the cutoff.
+        const std::size_t wanted = 4 * static_cast<std::size_t>(cfg.encoder.batch_size);
+        if (k < wanted && stride > 1) {
+          log_info("data: every " + std::to_string(stride) + "th frame gives only " + std::to_string(k) +
+                   " encoder patches (< 4 batches of " + std::to_string(cfg.encoder.batch_size) + "); using every frame");
+          k = derive_patches_from_glimpses(src_glimpses, patches, 1);
+        }
         log_info("data: no patches.h5 given; derived " + std::to_string(k) + " encoder patches from glimpse frames");
       }
       json src = {{"glimpses", src_glimpses.string()}, {"patches", patches.string()},

@@ -335,7 +335,9 @@ RunSummary build_run_summary(const fs::path& run_dir, const json& manifest_in,
   s.seed = static_cast<std::uint64_t>(cfg.run.seed);
 
   GlimpseReader glimpses(L.glimpses());
-  const std::string world = glimpses.file_info().world;
+  // A --data run never claims ground truth, even when the imported glimpses carry a world
+  // (e.g. simulated data exported and re-imported): the planted mechanism is not this run's.
+  const std::string world = L.real_data() ? std::string() : glimpses.file_info().world;
   if (world.empty()) {
     s.world.reset();
     s.ground_truth.reset();
