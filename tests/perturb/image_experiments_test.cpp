@@ -172,6 +172,28 @@ TEST(PerturbImages, SwitchExperimentsMatchAnIndependentRecomputation) {
   EXPECT_EQ(sn.table().size(), static_cast<std::size_t>(M * 3 * 3));
 }
 
+// encode_glimpse_file spreads trajectories over worker threads: the encodings (values, order)
+// must not depend on how many.
+TEST(PerturbImages, GlimpseEncodingIsTheSameForAnyWorkerCount) {
+  const test::ImageWorld& w = test::image_world();
+  const VaeModel vae = VaeModel::load(w.model_dir);
+  EncodeGlimpsesOptions one;
+  one.workers = 1;
+  EncodeGlimpsesOptions three = one;
+  three.workers = 3;
+  const EncodingSet a = encode_glimpse_file(vae, w.glimpses, w.root / "enc_w1.h5", one);
+  const EncodingSet b = encode_glimpse_file(vae, w.glimpses, w.root / "enc_w3.h5", three);
+  ASSERT_EQ(a.trajectories.size(), b.trajectories.size());
+  ASSERT_GT(a.trajectories.size(), 2u);
+  for (std::size_t i = 0; i < a.trajectories.size(); ++i) {
+    EXPECT_EQ(a.trajectories[i].id, b.trajectories[i].id);
+    EXPECT_EQ(a.trajectories[i].rotation, b.trajectories[i].rotation);
+    ASSERT_EQ(a.trajectories[i].z_mean.size(), b.trajectories[i].z_mean.size());
+    for (std::size_t k = 0; k < a.trajectories[i].z_mean.size(); ++k)
+      EXPECT_NEAR(a.trajectories[i].z_mean[k], b.trajectories[i].z_mean[k], 1e-5);
+  }
+}
+
 TEST(PerturbImages, ShrinkNucleusIdentityReproducesStoredPredictions) {
   AllRun& a = all_run();
   PerturbContext& ctx = a.ctx;

@@ -4,6 +4,9 @@
 #include <torch/nn.h>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <thread>
 
 #include "taupe/core/errors.h"
 #include "taupe/dataset/encodings.h"
@@ -26,7 +29,7 @@ EncodedBatch encode_normalized(EncoderImpl& enc, const float* x, std::int64_t n,
   out.z_mean.resize(static_cast<std::size_t>(n * out.dims));
   out.z_log_var.resize(static_cast<std::size_t>(n * out.dims));
   const bool was_training = enc.is_training();
-  enc.eval();
+  if (was_training) enc.eval();  // never write module state when already in eval (parallel callers)
   {
     c10::InferenceMode guard;
     for (std::int64_t s = 0; s < n; s += batch_size) {
@@ -152,9 +155,11 @@ EncodingSet encode_glimpse_file(const VaeModel& model, const std::filesystem::pa
   set.latent_dims = model.latent_dims();
   set.glimpse_file = glimpses.string();
   const int d = set.latent_dims;
-  std::vector<float> norm, rotated;
-  for (std::size_t t = 0; t < reader.size(); ++t) {
-    const GlimpseTrajectory tr = reader.read(t);
+  if (model.encoder()->is_training()) model.encoder()->eval();
+  // One trajectory -> its encodings (one per rotation). Runs on worker threads.
+  auto encode_one = [&](const GlimpseTrajectory& tr) {
+    std::vector<EncodedTrajectory> encoded;
+    std::vector<float> norm, rotated;
     const std::int64_t frames = tr.num_frames();
     if (static_cast<std::int64_t>(tr.images.size()) != frames * kPix)
       throw DataError(glimpses.string() + ": trajectory " + std::to_string(tr.id) + ": images hold " +
@@ -179,8 +184,44 @@ EncodingSet encode_glimpse_file(const VaeModel& model, const std::filesystem::pa
       et.z_mean = std::move(e.z_mean);
       et.z_log_var = std::move(e.z_log_var);
       if (static_cast<std::int64_t>(et.z_mean.size()) != frames * d) throw ModelError("encoding size mismatch");
-      set.trajectories.push_back(std::move(et));
+      encoded.push_back(std::move(et));
     }
+    return encoded;
+  };
+  // Chunks of trajectories are read in order, encoded by `workers` threads, appended in order.
+  const int threads = at::get_num_threads();
+  const int workers = std::max(1, opts.workers > 0 ? opts.workers : threads);
+  const int intra = std::max(1, threads / workers);
+  const std::size_t chunk = static_cast<std::size_t>(workers) * 8;
+  for (std::size_t first = 0; first < reader.size(); first += chunk) {
+    const std::size_t n = std::min(chunk, reader.size() - first);
+    std::vector<GlimpseTrajectory> trs;
+    trs.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) trs.push_back(reader.read(first + i));
+    std::vector<std::vector<EncodedTrajectory>> done(n);
+    if (workers == 1) {
+      for (std::size_t i = 0; i < n; ++i) done[i] = encode_one(trs[i]);
+    } else {
+      std::atomic<std::size_t> next{0};
+      std::vector<std::exception_ptr> errors(static_cast<std::size_t>(workers));
+      std::vector<std::thread> pool;
+      for (int w = 0; w < workers; ++w)
+        pool.emplace_back([&, w] {
+          try {
+            at::set_num_threads(intra);  // this thread's OpenMP team size
+            for (std::size_t i = next++; i < n; i = next++) done[i] = encode_one(trs[i]);
+          } catch (...) {
+            errors[static_cast<std::size_t>(w)] = std::current_exception();
+            next = n;
+          }
+        });
+      for (auto& t : pool) t.join();
+      at::set_num_threads(threads);
+      for (const auto& e : errors)
+        if (e) std::rethrow_exception(e);
+    }
+    for (auto& v : done)
+      for (auto& et : v) set.trajectories.push_back(std::move(et));
   }
   write_encodings(out, set);
   return set;

@@ -72,6 +72,10 @@ struct EncodeGlimpsesOptions {
   /// (reference ambiguity 9 fixed).
   std::vector<int> rotations = {0};
   int batch_size = 512;
+  /// Trajectories encoded at once, each on its own thread with one intra-op thread
+  /// (0 = the intra-op thread count). Small convolutions scale better this way than with
+  /// intra-op threads; the output is the same for any value.
+  int workers = 0;
 };
 /// Encodes every frame of every trajectory of a glimpse file and writes taupe.encodings
 /// (atomic). Returns the set written.
