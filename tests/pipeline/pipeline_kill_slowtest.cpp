@@ -165,6 +165,8 @@ TEST(PipelineData, RunOnImportedCellxGlimpsesWritesAReportWithoutGroundTruth) {
   const std::string html = read_text_file(run / "report.html");
   EXPECT_NE(html.find("Real data: there is no planted mechanism"), std::string::npos);
   EXPECT_EQ(html.find("Planted mechanism of the simulated world"), std::string::npos);
+  const std::string verdicts = read_text_file(run / "perturb" / "verdicts.csv");
+  EXPECT_EQ(verdicts.find("world ="), std::string::npos) << verdicts;
   if (!std::getenv("TAUPE_KEEP_TEST_OUTPUT")) fs::remove_all(base);
 }
 

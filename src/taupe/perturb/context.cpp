@@ -110,6 +110,7 @@ PerturbContext PerturbContext::from_parts(ModelSet models, EncodingSet encodings
 const ModelSet& PerturbContext::models() const { return impl_->models; }
 const EncodingSet& PerturbContext::encodings() const { return impl_->enc; }
 const std::string& PerturbContext::world() const { return impl_->world; }
+void PerturbContext::forget_world() { impl_->world.clear(); }
 const std::filesystem::path& PerturbContext::glimpses() const { return impl_->glimpses; }
 const std::vector<PerturbItem>& PerturbContext::items() const { return impl_->items; }
 const std::vector<float>& PerturbContext::base_pc() const { return impl_->base_pc; }

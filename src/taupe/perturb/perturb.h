@@ -73,6 +73,9 @@ class PerturbContext {
   const EncodingSet& encodings() const;
   /// Planted mechanism of simulated data ("" for real data or without a glimpse file).
   const std::string& world() const;
+  /// Treat the data as real: no planted mechanism, so no ground-truth verdicts (a `taupe run
+  /// --data` run, even when the imported glimpses carry a simulated world).
+  void forget_world();
   const std::filesystem::path& glimpses() const;
   bool has_vae() const;        ///< model_dir has encoder/decoder files
   const VaeModel& vae() const; ///< loads on first call; throws ModelError / IoError

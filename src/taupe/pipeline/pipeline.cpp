@@ -336,6 +336,7 @@ PipelineResult run_pipeline(RunConfig cfg, const PipelineOptions& opts) {
       ModelSetOptions mo;
       mo.memory_budget_mb = cfg.cv.predict_memory_mb;
       PerturbContext ctx = PerturbContext::load(L.model(), L.glimpses(), L.encodings(), mo);
+      if (L.real_data()) ctx.forget_world();  // --data: no ground-truth verdicts
       const PerturbAllResult all = run_all(ctx, cfg.perturb, out);
       report::RunSummary part;
       all.fill_summary(part);
