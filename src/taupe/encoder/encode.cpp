@@ -4,11 +4,9 @@
 #include <torch/nn.h>
 
 #include <algorithm>
-#include <atomic>
-#include <exception>
-#include <thread>
 
 #include "taupe/core/errors.h"
+#include "taupe/core/parallel.h"
 #include "taupe/dataset/encodings.h"
 #include "taupe/dataset/glimpses.h"
 #include "taupe/dataset/patches.h"
@@ -193,33 +191,19 @@ EncodingSet encode_glimpse_file(const VaeModel& model, const std::filesystem::pa
   const int workers = std::max(1, opts.workers > 0 ? opts.workers : threads);
   const int intra = std::max(1, threads / workers);
   const std::size_t chunk = static_cast<std::size_t>(workers) * 8;
+  struct RestoreThreads {
+    int n;
+    ~RestoreThreads() { at::set_num_threads(n); }
+  } restore{threads};
   for (std::size_t first = 0; first < reader.size(); first += chunk) {
     const std::size_t n = std::min(chunk, reader.size() - first);
     std::vector<GlimpseTrajectory> trs;
     trs.reserve(n);
     for (std::size_t i = 0; i < n; ++i) trs.push_back(reader.read(first + i));
     std::vector<std::vector<EncodedTrajectory>> done(n);
-    if (workers == 1) {
-      for (std::size_t i = 0; i < n; ++i) done[i] = encode_one(trs[i]);
-    } else {
-      std::atomic<std::size_t> next{0};
-      std::vector<std::exception_ptr> errors(static_cast<std::size_t>(workers));
-      std::vector<std::thread> pool;
-      for (int w = 0; w < workers; ++w)
-        pool.emplace_back([&, w] {
-          try {
-            at::set_num_threads(intra);  // this thread's OpenMP team size
-            for (std::size_t i = next++; i < n; i = next++) done[i] = encode_one(trs[i]);
-          } catch (...) {
-            errors[static_cast<std::size_t>(w)] = std::current_exception();
-            next = n;
-          }
-        });
-      for (auto& t : pool) t.join();
-      at::set_num_threads(threads);
-      for (const auto& e : errors)
-        if (e) std::rethrow_exception(e);
-    }
+    parallel_for(
+        static_cast<int>(n), workers, [&](int i) { done[static_cast<std::size_t>(i)] = encode_one(trs[static_cast<std::size_t>(i)]); },
+        [&] { at::set_num_threads(intra); });  // each thread's OpenMP team size
     for (auto& v : done)
       for (auto& et : v) set.trajectories.push_back(std::move(et));
   }

@@ -1,5 +1,7 @@
 #include "taupe/simulate/simulate.h"
 
+#include "taupe/core/parallel.h"
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -101,31 +103,6 @@ class BackgroundWriter {
 };
 }  // namespace
 
-void parallel_for(int n, int threads, const std::function<void(int)>& fn) {
-  threads = std::max(1, std::min(threads, n));
-  if (threads == 1) {
-    for (int i = 0; i < n; ++i) fn(i);
-    return;
-  }
-  std::atomic<int> next{0};
-  std::exception_ptr err;
-  std::mutex m;
-  std::vector<std::thread> pool;
-  for (int k = 0; k < threads; ++k)
-    pool.emplace_back([&] {
-      for (int i; (i = next++) < n;) {
-        try {
-          fn(i);
-        } catch (...) {
-          std::lock_guard<std::mutex> l(m);
-          if (!err) err = std::current_exception();
-          next = n;
-        }
-      }
-    });
-  for (auto& t : pool) t.join();
-  if (err) std::rethrow_exception(err);
-}
 
 std::map<std::string, float> snapshot_features(const CellSnap& c) {
   return {{"compression", c.compression},

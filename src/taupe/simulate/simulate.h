@@ -45,8 +45,4 @@ std::vector<FovHistory> simulate_all(const SimConfig& cfg, std::uint64_t seed, i
 void write_pictures(const std::filesystem::path& dir, const SimConfig& cfg, const ExtractConfig& ex,
                     const std::vector<FovHistory>& fovs, SimulateResult& result);
 
-/// Runs fn(i) for i in [0, n) on `threads` threads (work stealing by atomic counter); the
-/// first exception is rethrown.
-void parallel_for(int n, int threads, const std::function<void(int)>& fn);
-
 }  // namespace taupe

@@ -6,12 +6,10 @@
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
-#include <atomic>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <sstream>
-#include <thread>
 
 #include <torch/nn.h>
 #include <torch/optim.h>
@@ -21,6 +19,7 @@
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/config_io.h"
 #include "taupe/core/errors.h"
+#include "taupe/core/parallel.h"
 #include "taupe/core/rng.h"
 #include "taupe/projector/model_dir.h"
 #include "taupe/temporal/sequence.h"
@@ -538,28 +537,19 @@ CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const Temp
   } else {
     const int threads_before = at::get_num_threads();
     const int intra = std::max(1, threads_before / workers);
-    std::atomic<std::size_t> next{0};
-    std::vector<std::exception_ptr> errors(static_cast<std::size_t>(workers));
-    std::vector<std::thread> pool;
-    for (int w = 0; w < workers; ++w)
-      pool.emplace_back([&, w] {
-        try {
-          at::set_num_threads(intra);  // this thread's OpenMP team size
-          for (std::size_t i = next++; i < to_train.size(); i = next++) {
-            const int k = to_train[i];
-            std::int64_t unlimited = -1;
-            by_fold[static_cast<std::size_t>(k)] =
-                run_fold(set, transform, cfg, cv, folds, k, model_dir, fingerprint, locked_progress, unlimited);
-          }
-        } catch (...) {
-          errors[static_cast<std::size_t>(w)] = std::current_exception();
-          next = to_train.size();  // the others stop after their current fold
-        }
-      });
-    for (auto& t : pool) t.join();
-    at::set_num_threads(threads_before);
-    for (const auto& e : errors)
-      if (e) std::rethrow_exception(e);
+    struct RestoreThreads {
+      int n;
+      ~RestoreThreads() { at::set_num_threads(n); }
+    } restore{threads_before};
+    parallel_for(
+        static_cast<int>(to_train.size()), workers,
+        [&](int i) {
+          const int k = to_train[static_cast<std::size_t>(i)];
+          std::int64_t unlimited = -1;
+          by_fold[static_cast<std::size_t>(k)] =
+              run_fold(set, transform, cfg, cv, folds, k, model_dir, fingerprint, locked_progress, unlimited);
+        },
+        [&] { at::set_num_threads(intra); });  // each thread's OpenMP team size
   }
   std::vector<FoldOutcome> outcomes;
   for (auto& o : by_fold)
