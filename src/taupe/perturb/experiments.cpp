@@ -365,18 +365,22 @@ PcShiftResult run_pc_shift(PerturbContext& ctx, const PerturbConfig& cfg, const 
   const auto& items = ctx.items();
   const auto shifts = r.shifts;
   const auto scale = r.pc_scale;
-  auto modify = [&](int v, float* seq, const std::uint8_t* real) {
+  // Eq. 8 as a single-PC edit for the fast engine (same float add as apply_pc_shift).
+  auto shift_delta = [&](int v, const std::uint8_t* real, float* delta) {
     const int p = v / S, s = v % S;
-    apply_pc_shift(seq, real, L, D, p,
-                   static_cast<float>(shifts[static_cast<std::size_t>(s)] * scale[static_cast<std::size_t>(p)]));
+    const float add = static_cast<float>(shifts[static_cast<std::size_t>(s)] * scale[static_cast<std::size_t>(p)]);
+    for (int t = 0; t < L; ++t)
+      if (real[t]) delta[t] = add;
+    return p;
   };
+  auto delta = [&](int v, const float*, const std::uint8_t* real, float* d) { return shift_delta(v, real, d); };
   Sweep sw;
   sw.num_p = D;
   sw.num_s = S;
   sw.n = static_cast<std::int64_t>(items.size());
   log_info("pc-shift: " + std::to_string(D) + " PCs x " + std::to_string(S) + " shifts x " +
            std::to_string(items.size()) + " trajectories");
-  sw.pred = predict_variants(ms, items, ctx.base_pc(), ctx.base_real(), D * S, modify, cfg.memory_budget_mb);
+  sw.pred = predict_pc_deltas(ms, items, ctx.base_pc(), ctx.base_real(), D * S, delta, cfg.memory_budget_mb);
   r.predictions = static_cast<std::int64_t>(sw.pred.size());
   const Strata st = make_strata(items, M);
   r.fractions = sweep_fractions(sw, st);
@@ -401,11 +405,11 @@ PcShiftResult run_pc_shift(PerturbContext& ctx, const PerturbConfig& cfg, const 
     return e == 0 ? rg.first : rg.second;
   };
   if (!syn.empty()) {
-    auto modify_end = [&](int v, float* seq, const std::uint8_t* real) {
+    auto delta_end = [&](int v, const float*, const std::uint8_t* real, float* d) {
       const int p = v / 2;
-      modify(p * S + end_index(p, v % 2), seq, real);
+      return shift_delta(p * S + end_index(p, v % 2), real, d);
     };
-    syn_pred = predict_variants(ms, syn, ctx.synthetic_pc(), syn_real, D * 2, modify_end, cfg.memory_budget_mb);
+    syn_pred = predict_pc_deltas(ms, syn, ctx.synthetic_pc(), syn_real, D * 2, delta_end, cfg.memory_budget_mb);
   }
   std::vector<int> model, truth;
   for (const auto& it : items) model.push_back(it.model), truth.push_back(it.truth);
@@ -485,11 +489,15 @@ PcAblateResult run_pc_ablate(PerturbContext& ctx, const PerturbConfig& cfg) {
   const ModelSet& ms = ctx.models();
   const int D = ms.dims(), M = ms.num_models(), L = ms.max_len();
   const auto& items = ctx.items();
-  auto modify = [&](int v, float* seq, const std::uint8_t* real) {
-    if (v == 0) return;
-    apply_pc_ablate(seq, real, L, D, v - 1);  // PC mean = 0
+  // PC v − 1 set to its mean (0 in PC space) on real frames: delta = −x; variant 0 unperturbed.
+  auto delta = [&](int v, const float* seq, const std::uint8_t* real, float* d) {
+    if (v == 0) return -1;
+    const int p = v - 1;
+    for (int t = 0; t < L; ++t)
+      if (real[t]) d[t] = -seq[static_cast<std::size_t>(t) * D + p];
+    return p;
   };
-  const auto pred = predict_variants(ms, items, ctx.base_pc(), ctx.base_real(), D + 1, modify, cfg.memory_budget_mb);
+  const auto pred = predict_pc_deltas(ms, items, ctx.base_pc(), ctx.base_real(), D + 1, delta, cfg.memory_budget_mb);
   const std::size_t n = items.size();
   auto variant = [&](int v) {
     return std::vector<int>(pred.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(v) * n),
@@ -530,16 +538,20 @@ PcWindowResult run_pc_window(PerturbContext& ctx, const PerturbConfig& cfg, int 
   const int NL = static_cast<int>(r.lengths.size()), NW = static_cast<int>(r.shifts.size());
   const double scale = shift_scale(ms, cfg, r.pc);
   const auto& items = ctx.items();
-  auto modify = [&](int v, float* seq, const std::uint8_t* real) {
+  // The shift on the last `window` real frames only (apply_window_shift as a single-PC edit).
+  auto delta = [&](int v, const float*, const std::uint8_t* real, float* d) {
     const int w = v / NL, l = v % NL;
-    apply_window_shift(seq, real, L, D, r.pc, static_cast<float>(r.shifts[static_cast<std::size_t>(w)] * scale),
-                       r.lengths[static_cast<std::size_t>(l)]);
+    const float add = static_cast<float>(r.shifts[static_cast<std::size_t>(w)] * scale);
+    int left = r.lengths[static_cast<std::size_t>(l)];
+    for (int t = L - 1; t >= 0 && left > 0; --t)
+      if (real[t]) d[t] = add, --left;
+    return r.pc;
   };
   Sweep sw;  // p = shift, s = window length
   sw.num_p = NW;
   sw.num_s = NL;
   sw.n = static_cast<std::int64_t>(items.size());
-  sw.pred = predict_variants(ms, items, ctx.base_pc(), ctx.base_real(), NW * NL, modify, cfg.memory_budget_mb);
+  sw.pred = predict_pc_deltas(ms, items, ctx.base_pc(), ctx.base_real(), NW * NL, delta, cfg.memory_budget_mb);
   const Strata st = make_strata(items, M);
   const auto f = sweep_fractions(sw, st);
   // Reorder to (L, shift, M, 3, 3).

@@ -255,4 +255,18 @@ std::vector<std::uint8_t> predict_variants(const ModelSet& models, const std::ve
                                            int num_variants, const VariantFn& modify, std::int64_t memory_budget_mb,
                                            std::vector<float>* probs = nullptr);
 
+/// The fast path for variants that edit a single PC (pc-shift, pc-window, pc-ablate): variant v
+/// of an item adds delta[t] to PC `p` of frame t, where `delta_fn(v, seq, real, delta)` returns p
+/// (−1: the unperturbed input) and fills delta (max_len values, zeroed before the call; non-zero
+/// only on real frames). Same result as predict_variants with `seq[t*D + p] += delta[t]` up to
+/// float rounding (probabilities within 1e-5 in the tests), 2–8× faster: block 0 updated
+/// incrementally, the all-padding prefix computed once per model, cache-sized batches
+/// (`batch_rows`, 0 = default 128) through fused kernels. Models run on parallel workers (up to LibTorch's thread
+/// count), so `delta_fn` must be safe to call concurrently. See pc_engine.cpp.
+using PcDeltaFn = std::function<int(int variant, const float* seq, const std::uint8_t* real, float* delta)>;
+std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::vector<PerturbItem>& items,
+                                            const std::vector<float>& pcs, const std::vector<std::uint8_t>& real,
+                                            int num_variants, const PcDeltaFn& delta_fn, std::int64_t memory_budget_mb,
+                                            std::vector<float>* probs = nullptr, std::int64_t batch_rows = 0);
+
 }  // namespace taupe

@@ -291,6 +291,11 @@ std::vector<float> ModelSet::to_pc(const std::vector<float>& raw) const {
   return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
 }
 
+const TcnImpl& ModelSet::tcn(int model) const {
+  impl_->check_model(model);
+  return *impl_->models[static_cast<std::size_t>(model)];
+}
+
 std::vector<float> ModelSet::padding_pc() const {
   c10::InferenceMode guard;
   auto p = impl_->transform.padding_pc().contiguous();

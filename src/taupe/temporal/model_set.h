@@ -22,6 +22,8 @@
 
 namespace taupe {
 
+class TcnImpl;
+
 struct ModelSetOptions {
   std::int64_t memory_budget_mb = 256;  ///< activation budget of one prediction chunk
   int threads = 0;                       ///< 0 = leave LibTorch's setting alone
@@ -60,6 +62,9 @@ class ModelSet {
   std::vector<float> to_pc(const std::vector<float>& raw) const;
   /// PC coordinates of a padding frame (D,) = -mean Cᵀ.
   std::vector<float> padding_pc() const;
+  /// The fold TCN (eval mode), for engines that run their own inference on its weights (the
+  /// perturbation sweep). Read-only use; its forward_last plan cache is not thread-safe.
+  const TcnImpl& tcn(int model) const;
 
  private:
   struct Impl;

@@ -1,0 +1,703 @@
+// The fast PC-space prediction engine for single-PC edits (pc-shift, pc-window, pc-ablate):
+// predict_pc_deltas. Same predictions as predict_variants + ModelSet::predict_pc (the pruned
+// last-step forward), computed with these savings (measured in bench/perturb_bench.cpp,
+// docs/perturbation.md "Efficiency"):
+//
+//  1. Block 0 incrementally. Its conv0 pre-activation and its 1×1 shortcut are linear in the
+//     input; an edit of PC p by δ(t) changes them by Σ_j δ(q − (k−1−j) d) W0[:, p, j] and
+//     δ(q) Ws[:, p]. They are computed once per trajectory and updated per variant in O(T·F)
+//     instead of O(T·F·k·D) (about a quarter of the pruned forward's multiply-adds).
+//  2. Padding prefix skipped. Inputs are pre-padded; the TCN is causal, so every activation at a
+//     position before the first real frame equals the activation of an all-padding input at that
+//     position. Those are computed once per model; only positions ≥ the first real frame (rounded
+//     down to a multiple of 8, so plans are shared) are evaluated.
+//  3. Fused kernels. Batches of 128 rows in preallocated buffers; the GEMMs go to BLAS through
+//     at::mm_out, and SiLU (= swish), bias, residual and the tap gather of the next conv are one
+//     pass per layer (AVX2 + FMA when the CPU has them).
+//  4. Models on parallel workers (one engine each, up to LibTorch's thread count).
+//
+// Numerics: the same float operations up to summation order (the incremental update adds δ·W
+// after the GEMM) and the exp approximation (≈ 1 ulp): probabilities agree with the
+// straightforward path within 1e-5 and classes are identical in
+// tests/perturb/pc_engine_fast_test.cpp.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <map>
+#include <set>
+#include <thread>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
+#include <ATen/Parallel.h>
+#include <torch/nn.h>
+
+#include "taupe/core/errors.h"
+#include "taupe/perturb/perturb.h"
+#include "taupe/temporal/tcn.h"
+
+namespace taupe {
+
+namespace {
+
+constexpr int kStartQuantum = 8;          // plan starts are multiples of this (shared plans)
+constexpr std::int64_t kDefaultRows = 128;  // rows per forward batch
+
+// Positions {p - j d : p in s, j = 0..k-1} >= 0, sorted (as TcnImpl's pruned plan).
+std::vector<int> expand(const std::vector<int>& s, int d, int k) {
+  std::set<int> out;
+  for (int p : s)
+    for (int j = 0; j < k; ++j)
+      if (p - j * d >= 0) out.insert(p - j * d);
+  return {out.begin(), out.end()};
+}
+
+int index_of(const std::vector<int>& v, int pos) {
+  auto it = std::lower_bound(v.begin(), v.end(), pos);
+  if (it == v.end() || *it != pos) throw ModelError("pc engine: inconsistent pruned plan (position " + std::to_string(pos) + ")");
+  return static_cast<int>(it - v.begin());
+}
+int first_at_least(const std::vector<int>& v, int s) {
+  return static_cast<int>(std::lower_bound(v.begin(), v.end(), s) - v.begin());
+}
+
+/// Geometry of the pruned last-step forward (model independent): for block b, the full sorted
+/// position lists of its input (in[b]), conv0 output (mid[b]) and output (in[b + 1]).
+struct Geometry {
+  int T = 0, k = 0, nb = 0;
+  std::vector<int> dil;
+  std::vector<std::vector<int>> in, mid;
+};
+
+/// Gather for one conv restricted to output positions >= s: output rows are the suffix of
+/// `out_full` from `c_out`; tap sources are rows of an extended input buffer
+/// [computed rows (suffix of in_full from c_in) | padding rows (pad_pos, indices into in_full) | zero].
+struct ConvGather {
+  int c_in = 0, c_out = 0, n_in = 0, n_out = 0;
+  std::vector<int> pad_pos;
+  torch::Tensor idx;  // (n_out * k) long
+};
+
+ConvGather make_gather(const std::vector<int>& in_full, const std::vector<int>& out_full, int d, int k, int s) {
+  ConvGather g;
+  g.c_in = first_at_least(in_full, s);
+  g.c_out = first_at_least(out_full, s);
+  g.n_in = static_cast<int>(in_full.size()) - g.c_in;
+  g.n_out = static_cast<int>(out_full.size()) - g.c_out;
+  std::vector<std::int64_t> idx;
+  std::map<int, int> pad_slot;
+  std::vector<std::pair<int, int>> pending;  // (idx position, full index) of padding taps
+  for (int o = g.c_out; o < static_cast<int>(out_full.size()); ++o)
+    for (int j = 0; j < k; ++j) {
+      const int q = out_full[static_cast<std::size_t>(o)] - (k - 1 - j) * d;
+      if (q < 0) {
+        idx.push_back(-1);  // zero row, patched below
+        continue;
+      }
+      const int e = index_of(in_full, q);
+      if (e >= g.c_in) {
+        idx.push_back(e - g.c_in);
+      } else {
+        auto it = pad_slot.find(e);
+        if (it == pad_slot.end()) {
+          it = pad_slot.emplace(e, static_cast<int>(g.pad_pos.size())).first;
+          g.pad_pos.push_back(e);
+        }
+        idx.push_back(-2 - it->second);
+      }
+    }
+  const std::int64_t n_pad = static_cast<std::int64_t>(g.pad_pos.size());
+  for (auto& v : idx) {
+    if (v == -1) v = g.n_in + n_pad;                  // zero row
+    else if (v <= -2) v = g.n_in + (-2 - v);           // padding row
+  }
+  g.idx = torch::tensor(idx, torch::kLong);
+  return g;
+}
+
+// ---- fused element-wise kernels ---------------------------------------------------------------
+// silu(x) = x / (1 + e^-x). The build targets baseline x86-64, so the AVX2 + FMA versions are
+// compiled per function and chosen at run time; exp is the Cephes single-precision polynomial
+// (≈ 1 ulp), the scalar path uses std::exp.
+inline float silu_scalar(float x) { return x / (1.0f + std::exp(-x)); }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define TAUPE_PC_ENGINE_AVX2 1
+__attribute__((target("avx2,fma"))) inline __m256 exp256(__m256 x) {
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-88.3762626647949f)), _mm256_set1_ps(88.3762626647949f));
+  __m256 fx = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f));
+  fx = _mm256_floor_ps(fx);
+  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
+  const __m256 z = _mm256_mul_ps(x, x);
+  __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507e-3f));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073e-3f));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894e-2f));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459e-1f));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201e-1f));
+  y = _mm256_fmadd_ps(y, z, _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
+  const __m256i n = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(y, _mm256_castsi256_ps(n));
+}
+__attribute__((target("avx2,fma"))) inline __m256 silu256(__m256 x) {
+  // (A reciprocal estimate + Newton step instead of the division measured no faster: the exp
+  // polynomial bounds the throughput.)
+  const __m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), x));
+  return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+}
+__attribute__((target("avx2,fma"))) void silu_bias_avx2(const float* in, const float* bias, float* out, int n) {
+  int f = 0;
+  for (; f + 8 <= n; f += 8) {
+    __m256 x = _mm256_loadu_ps(in + f);
+    if (bias) x = _mm256_add_ps(x, _mm256_loadu_ps(bias + f));
+    _mm256_storeu_ps(out + f, silu256(x));
+  }
+  for (; f < n; ++f) out[f] = silu_scalar(in[f] + (bias ? bias[f] : 0.0f));
+}
+__attribute__((target("avx2,fma"))) void block_out_avx2(const float* in, const float* bias, const float* res, float* x1,
+                                                         float* h, int n) {
+  int f = 0;
+  for (; f + 8 <= n; f += 8) {
+    const __m256 a = silu256(silu256(_mm256_add_ps(_mm256_loadu_ps(in + f), _mm256_loadu_ps(bias + f))));
+    _mm256_storeu_ps(x1 + f, a);
+    if (h) _mm256_storeu_ps(h + f, silu256(_mm256_add_ps(a, _mm256_loadu_ps(res + f))));
+  }
+  for (; f < n; ++f) {
+    x1[f] = silu_scalar(silu_scalar(in[f] + bias[f]));
+    if (h) h[f] = silu_scalar(x1[f] + res[f]);
+  }
+}
+bool have_avx2() {
+  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return ok;
+}
+#else
+bool have_avx2() { return false; }
+#endif
+
+/// out = silu(in + bias) over n floats (bias may be null).
+void silu_bias(const float* in, const float* bias, float* out, int n) {
+#ifdef TAUPE_PC_ENGINE_AVX2
+  if (have_avx2()) return silu_bias_avx2(in, bias, out, n);
+#endif
+  for (int f = 0; f < n; ++f) out[f] = silu_scalar(in[f] + (bias ? bias[f] : 0.0f));
+}
+/// The end of a residual block over n channels: x1 = silu(silu(in + bias)) (the skip output) and,
+/// if h is given, h = silu(x1 + res) (the next block's input).
+void block_out(const float* in, const float* bias, const float* res, float* x1, float* h, int n) {
+#ifdef TAUPE_PC_ENGINE_AVX2
+  if (have_avx2()) return block_out_avx2(in, bias, res, x1, h, n);
+#endif
+  for (int f = 0; f < n; ++f) {
+    x1[f] = silu_scalar(silu_scalar(in[f] + bias[f]));
+    if (h) h[f] = silu_scalar(x1[f] + res[f]);
+  }
+}
+
+/// Gather map of one conv in the fused engine, per batch element: the output rows' (k·C)-wide
+/// input rows G are filled while the producing layer writes its rows: row r of the producer goes
+/// to offsets dst[r] of G (floats, within one batch element); taps on positions before the plan
+/// start read pad rows (offset, pad table row), taps before position 0 read zeros.
+struct FusedGather {
+  int rows = 0, width = 0;  // G is (rows, width) per batch element
+  std::vector<std::vector<int>> dst;
+  std::vector<std::pair<int, int>> pad;
+  std::vector<int> zero;
+};
+
+FusedGather fused_gather(const ConvGather& g, int k, int C) {
+  FusedGather f;
+  f.rows = g.n_out;
+  f.width = k * C;
+  f.dst.assign(static_cast<std::size_t>(g.n_in), {});
+  const auto* idx = g.idx.data_ptr<std::int64_t>();
+  const int n_pad = static_cast<int>(g.pad_pos.size());
+  for (int o = 0; o < g.n_out; ++o)
+    for (int j = 0; j < k; ++j) {
+      const std::int64_t src = idx[o * k + j];
+      const int off = (o * k + j) * C;
+      if (src < g.n_in) f.dst[static_cast<std::size_t>(src)].push_back(off);
+      else if (src < g.n_in + n_pad) f.pad.emplace_back(off, g.pad_pos[static_cast<std::size_t>(src - g.n_in)]);
+      else f.zero.push_back(off);
+    }
+  return f;
+}
+
+/// Everything evaluated for a batch whose rows all start at >= s.
+struct Plan {
+  int s = 0;
+  std::vector<ConvGather> conv0, conv1;  // per block (conv0 of block 0 unused: incremental)
+  std::vector<torch::Tensor> self_idx;   // per block b >= 1: rows of the block input at its output positions
+  // Fused engine: per block b, conv0 (b >= 1) and conv1 gathers; res[b][r] = residual row of
+  // block b fed by its input row r (-1 if position r is not an output position).
+  std::vector<FusedGather> g0, g1;
+  std::vector<std::vector<int>> res;
+};
+
+Plan make_plan(const Geometry& g, int s) {
+  Plan p;
+  p.s = s;
+  for (int b = 0; b < g.nb; ++b) {
+    const int d = g.dil[static_cast<std::size_t>(b)];
+    p.conv0.push_back(make_gather(g.in[static_cast<std::size_t>(b)], g.mid[static_cast<std::size_t>(b)], d, g.k, s));
+    p.conv1.push_back(make_gather(g.mid[static_cast<std::size_t>(b)], g.in[static_cast<std::size_t>(b) + 1], d, g.k, s));
+    const auto& in = g.in[static_cast<std::size_t>(b)];
+    const auto& out = g.in[static_cast<std::size_t>(b) + 1];
+    const int c_in = first_at_least(in, s);
+    std::vector<std::int64_t> self;
+    for (int o = first_at_least(out, s); o < static_cast<int>(out.size()); ++o)
+      self.push_back(index_of(in, out[static_cast<std::size_t>(o)]) - c_in);
+    std::vector<int> res(static_cast<std::size_t>(static_cast<int>(in.size()) - c_in), -1);
+    for (std::size_t o = 0; o < self.size(); ++o) res[static_cast<std::size_t>(self[o])] = static_cast<int>(o);
+    p.self_idx.push_back(torch::tensor(self, torch::kLong));
+    p.res.push_back(std::move(res));
+  }
+  return p;
+}
+
+/// make_plan + the fused gathers (C0 = input dims of block 0, F = filters).
+Plan make_fused_plan(const Geometry& g, int s, int C0, int F) {
+  Plan p = make_plan(g, s);
+  for (int b = 0; b < g.nb; ++b) {
+    p.g0.push_back(fused_gather(p.conv0[static_cast<std::size_t>(b)], g.k, b == 0 ? C0 : F));
+    p.g1.push_back(fused_gather(p.conv1[static_cast<std::size_t>(b)], g.k, F));
+  }
+  return p;
+}
+
+// at::silu_ (a free function in 1.13 and 2.x; no Tensor::silu_ method): x·sigmoid(x) in place.
+torch::Tensor silu_inplace(torch::Tensor t) {
+  at::silu_(t);
+  return t;
+}
+
+/// One model's weights in GEMM form, its padding tables and the per-trajectory block-0 bases.
+class ModelEngine {
+ public:
+  ModelEngine(const TcnImpl& tcn, const Geometry& geo) : geo_(geo) {
+    const auto& o = tcn.options();
+    F_ = o.filters;
+    D_ = o.input_dims;
+    k_ = o.kernel_size;
+    for (int b = 0; b < geo.nb; ++b) {
+      const auto& blk = tcn.blocks[static_cast<std::size_t>(b)];
+      // (Cout, Cin, k) -> (k*Cin, Cout) in tap-major order: row j*Cin + c.
+      auto w0 = blk->conv0->effective_weight().detach();
+      auto w1 = blk->conv1->effective_weight().detach();
+      w0t_.push_back(w0.permute({2, 1, 0}).reshape({-1, F_}).contiguous());
+      w1t_.push_back(w1.permute({2, 1, 0}).reshape({-1, F_}).contiguous());
+      b0_.push_back(blk->conv0->bias.detach().contiguous());
+      b1_.push_back(blk->conv1->bias.detach().contiguous());
+      if (b == 0) {
+        w0_raw_ = w0.contiguous();  // (F, D, k)
+        if (blk->shortcut_weight.defined()) {
+          ws_t_ = blk->shortcut_weight.detach().squeeze(2).t().contiguous();  // (D, F)
+          bs_ = blk->shortcut_bias.detach().contiguous();
+        }
+      }
+    }
+    hpad_.assign(static_cast<std::size_t>(geo.nb) + 1, torch::Tensor());
+    a0pad_.assign(static_cast<std::size_t>(geo.nb), torch::Tensor());
+    hw1t_ = tcn.head_w1.detach().t().contiguous();
+    hb1_ = tcn.head_b1.detach().contiguous();
+    hw2t_ = tcn.head_w2.detach().t().contiguous();
+    hb2_ = tcn.head_b2.detach().contiguous();
+    // Incremental columns: per PC p and tap j the F-vector W0[:, p, j]; shortcut Ws[:, p].
+    const float* w = w0_raw_.data_ptr<float>();
+    w0_col_.resize(static_cast<std::size_t>(D_) * k_ * F_);
+    for (int p = 0; p < D_; ++p)
+      for (int j = 0; j < k_; ++j)
+        for (int f = 0; f < F_; ++f)
+          w0_col_[(static_cast<std::size_t>(p) * k_ + j) * F_ + f] = w[(static_cast<std::size_t>(f) * D_ + p) * k_ + j];
+    if (ws_t_.defined()) {
+      const float* ws = ws_t_.data_ptr<float>();
+      ws_col_.assign(ws, ws + static_cast<std::size_t>(D_) * F_);
+    }
+  }
+
+  int F() const { return F_; }
+
+  /// Block-0 conv0 pre-activation (n_mid0, F) and residual input (n_out0, F) of trajectories x
+  /// (n, T, D), all positions.
+  void bases(const float* x, std::int64_t n, std::vector<float>& p0, std::vector<float>& x2) const {
+    const auto& g = geo_;
+    const std::int64_t nm = static_cast<std::int64_t>(g.mid[0].size()), no = static_cast<std::int64_t>(g.in[1].size());
+    const Plan& full = plan0();
+    auto xt = torch::from_blob(const_cast<float*>(x), {n, g.T, D_}, torch::kFloat32);
+    auto h = g.in[0].size() == static_cast<std::size_t>(g.T)
+                 ? xt
+                 : xt.index_select(1, torch::tensor(std::vector<std::int64_t>(g.in[0].begin(), g.in[0].end()), torch::kLong));
+    auto hext = torch::cat({h, torch::zeros({n, 1, D_})}, 1);
+    auto gath = hext.index_select(1, full.conv0[0].idx).reshape({n * nm, k_ * D_});
+    auto pre = torch::addmm(b0_[0], gath, w0t_[0]).contiguous();
+    p0.assign(pre.data_ptr<float>(), pre.data_ptr<float>() + n * nm * F_);
+    auto xs = h.index_select(1, full.self_idx[0]);  // (n, no, D)
+    auto res = (ws_t_.defined() ? torch::addmm(bs_, xs.reshape({n * no, D_}), ws_t_) : xs.reshape({n * no, D_})).contiguous();
+    x2.assign(res.data_ptr<float>(), res.data_ptr<float>() + n * no * F_);
+  }
+
+  /// Activations of an all-padding input (pad: (D,)) at every position: block inputs (b >= 1)
+  /// and conv0 outputs after SiLU (every block).
+  void padding_tables(const std::vector<float>& pad) {
+    const auto& g = geo_;
+    std::vector<float> x(static_cast<std::size_t>(g.T) * D_);
+    for (int t = 0; t < g.T; ++t) std::copy(pad.begin(), pad.end(), x.begin() + static_cast<std::ptrdiff_t>(t) * D_);
+    std::vector<float> p0, x2;
+    bases(x.data(), 1, p0, x2);
+    hpad_.assign(static_cast<std::size_t>(g.nb) + 1, torch::Tensor());
+    a0pad_.assign(static_cast<std::size_t>(g.nb), torch::Tensor());
+    const Plan& full = plan0();
+    torch::Tensor h;  // (1, n_in, C)
+    for (int b = 0; b < g.nb; ++b) {
+      torch::Tensor a0;
+      if (b == 0) {
+        a0 = torch::from_blob(p0.data(), {1, static_cast<std::int64_t>(g.mid[0].size()), F_}, torch::kFloat32).clone();
+      } else {
+        auto hext = torch::cat({h, torch::zeros({1, 1, h.size(2)})}, 1);
+        const auto& c = full.conv0[static_cast<std::size_t>(b)];
+        a0 = torch::addmm(b0_[static_cast<std::size_t>(b)], hext.index_select(1, c.idx).reshape({c.n_out, -1}),
+                          w0t_[static_cast<std::size_t>(b)])
+                 .reshape({1, c.n_out, F_});
+      }
+      silu_inplace(a0);
+      a0pad_[static_cast<std::size_t>(b)] = a0[0].clone();
+      const auto& c1 = full.conv1[static_cast<std::size_t>(b)];
+      auto aext = torch::cat({a0, torch::zeros({1, 1, F_})}, 1);
+      auto x1 = torch::addmm(b1_[static_cast<std::size_t>(b)], aext.index_select(1, c1.idx).reshape({c1.n_out, -1}),
+                             w1t_[static_cast<std::size_t>(b)])
+                    .reshape({1, c1.n_out, F_});
+      silu_inplace(silu_inplace(x1));
+      auto res = b == 0 ? torch::from_blob(x2.data(), {1, c1.n_out, F_}, torch::kFloat32)
+                        : h.index_select(1, full.self_idx[static_cast<std::size_t>(b)]);
+      h = silu_inplace(x1 + res);
+      hpad_[static_cast<std::size_t>(b) + 1] = h[0].clone();
+    }
+  }
+
+  const Plan& plan0() const { return plan_for(0); }
+  const Plan& plan_for(int s) const {
+    auto it = plans_.find(s);
+    if (it == plans_.end()) it = plans_.emplace(s, make_fused_plan(geo_, s, D_, F_)).first;
+    return it->second;
+  }
+
+  /// Fused forward (no per-op allocation, gathers written by the producing element-wise pass):
+  /// logits (B, 3) into `logits`. a0_init: (B, n_mid0 from s, F) block-0 conv0 pre-activations
+  /// including the bias (edited); x2_init: (B, n_out0 from s, F) block-0 residual input (edited).
+  void forward_fused(int s, std::int64_t B, const float* a0_init, const float* x2_init, float* logits) {
+    const auto& g = geo_;
+    const Plan& pl = plan_for(s);
+    const Plan& full = plan0();
+    const std::size_t Fz = static_cast<std::size_t>(F_);
+    if (B > buf_rows_) {
+      buf_rows_ = B;
+      g0_.assign(static_cast<std::size_t>(g.nb), {});
+      g1_.assign(static_cast<std::size_t>(g.nb), {});
+      x2_.assign(static_cast<std::size_t>(g.nb), {});
+      std::size_t pmax = 0;
+      for (int b = 0; b < g.nb; ++b) {
+        const auto bs = static_cast<std::size_t>(b);
+        if (b > 0) g0_[bs].resize(static_cast<std::size_t>(B) * full.g0[bs].rows * full.g0[bs].width);
+        g1_[bs].resize(static_cast<std::size_t>(B) * full.g1[bs].rows * full.g1[bs].width);
+        if (b > 0) x2_[bs].resize(static_cast<std::size_t>(B) * full.conv1[bs].n_out * Fz);
+        pmax = std::max({pmax, static_cast<std::size_t>(full.conv0[bs].n_out), static_cast<std::size_t>(full.conv1[bs].n_out)});
+      }
+      p_.resize(static_cast<std::size_t>(B) * pmax * Fz);
+      skip_.resize(static_cast<std::size_t>(B) * Fz);
+      x1_.resize(Fz);
+    }
+    std::fill(skip_.begin(), skip_.begin() + static_cast<std::ptrdiff_t>(B * F_), 0.0f);
+    auto fill_fixed = [&](const FusedGather& fg, float* G, const torch::Tensor& table, int C) {
+      const float* tb = table.defined() ? table.data_ptr<float>() : nullptr;
+      const std::size_t per = static_cast<std::size_t>(fg.rows) * fg.width;
+      for (std::int64_t e = 0; e < B; ++e) {
+        float* base = G + static_cast<std::size_t>(e) * per;
+        for (const auto& pr : fg.pad)
+          std::copy(tb + static_cast<std::size_t>(pr.second) * C, tb + static_cast<std::size_t>(pr.second + 1) * C, base + pr.first);
+        for (int off : fg.zero) std::fill(base + off, base + off + C, 0.0f);
+      }
+    };
+    auto mm = [&](const float* a, std::int64_t rows, std::int64_t width, const torch::Tensor& wt, float* out) {
+      auto at = torch::from_blob(const_cast<float*>(a), {rows, width}, torch::kFloat32);
+      auto ot = torch::from_blob(out, {rows, F_}, torch::kFloat32);
+      at::mm_out(ot, at, wt);
+    };
+    for (int b = 0; b < g.nb; ++b) {
+      const auto bs = static_cast<std::size_t>(b);
+      const FusedGather& fg1 = pl.g1[bs];
+      const int n_mid = pl.conv0[bs].n_out, n_out = pl.conv1[bs].n_out;
+      // conv0 pre-activation (B, n_mid, F).
+      const float* pre = a0_init;
+      const float* bias0 = nullptr;
+      if (b > 0) {
+        const FusedGather& fg0 = pl.g0[bs];
+        fill_fixed(fg0, g0_[bs].data(), hpad_[bs], F_);
+        mm(g0_[bs].data(), B * n_mid, fg0.width, w0t_[bs], p_.data());
+        pre = p_.data();
+        bias0 = b0_[bs].data_ptr<float>();
+      }
+      // a0 = silu(pre + bias), scattered into conv1's gather.
+      float* G1 = g1_[bs].data();
+      fill_fixed(fg1, G1, a0pad_[bs], F_);
+      const std::size_t per1 = static_cast<std::size_t>(fg1.rows) * fg1.width;
+      for (std::int64_t e = 0; e < B; ++e)
+        for (int r = 0; r < n_mid; ++r) {
+          const auto& dst = fg1.dst[static_cast<std::size_t>(r)];
+          if (dst.empty()) continue;
+          float* first = G1 + static_cast<std::size_t>(e) * per1 + dst[0];
+          silu_bias(pre + (static_cast<std::size_t>(e) * n_mid + r) * Fz, bias0, first, F_);
+          for (std::size_t q = 1; q < dst.size(); ++q) std::copy(first, first + F_, G1 + static_cast<std::size_t>(e) * per1 + dst[q]);
+        }
+      // conv1, then x1 (skip) and the next block's input, scattered into its conv0 gather and residual.
+      mm(G1, B * n_out, fg1.width, w1t_[bs], p_.data());
+      const float* bias1 = b1_[bs].data_ptr<float>();
+      const float* res = b == 0 ? x2_init : x2_[bs].data();
+      const bool next = b + 1 < g.nb;
+      const FusedGather* fgn = next ? &pl.g0[bs + 1] : nullptr;
+      const std::vector<int>* resn = next ? &pl.res[bs + 1] : nullptr;
+      const std::size_t pern = next ? static_cast<std::size_t>(fgn->rows) * fgn->width : 0;
+      for (std::int64_t e = 0; e < B; ++e)
+        for (int r = 0; r < n_out; ++r) {
+          const float* in = p_.data() + (static_cast<std::size_t>(e) * n_out + r) * Fz;
+          const float* rr = res + (static_cast<std::size_t>(e) * n_out + r) * Fz;
+          if (!next) {
+            if (r == n_out - 1) {
+              block_out(in, bias1, rr, x1_.data(), nullptr, F_);
+              float* sk = skip_.data() + static_cast<std::size_t>(e) * Fz;
+              for (int f = 0; f < F_; ++f) sk[f] += x1_[static_cast<std::size_t>(f)];
+            }
+            continue;
+          }
+          const auto& dst = fgn->dst[static_cast<std::size_t>(r)];
+          const int rres = (*resn)[static_cast<std::size_t>(r)];
+          float* first = !dst.empty() ? g0_[bs + 1].data() + static_cast<std::size_t>(e) * pern + dst[0]
+                         : rres >= 0  ? x2_[bs + 1].data() + (static_cast<std::size_t>(e) * pl.conv1[bs + 1].n_out + rres) * Fz
+                                      : nullptr;
+          if (!first && r != n_out - 1) continue;
+          block_out(in, bias1, rr, x1_.data(), first ? first : nullptr, F_);
+          if (first) {
+            for (std::size_t q = 1; q < dst.size(); ++q)
+              std::copy(first, first + F_, g0_[bs + 1].data() + static_cast<std::size_t>(e) * pern + dst[q]);
+            if (rres >= 0 && !dst.empty())
+              std::copy(first, first + F_, x2_[bs + 1].data() + (static_cast<std::size_t>(e) * pl.conv1[bs + 1].n_out + rres) * Fz);
+          }
+          if (r == n_out - 1) {
+            float* sk = skip_.data() + static_cast<std::size_t>(e) * Fz;
+            for (int f = 0; f < F_; ++f) sk[f] += x1_[static_cast<std::size_t>(f)];
+          }
+        }
+    }
+    auto sk = torch::from_blob(skip_.data(), {B, F_}, torch::kFloat32);
+    auto z = silu_inplace(torch::addmm(hb1_, sk, hw1t_));
+    auto lg = torch::addmm(hb2_, z, hw2t_).contiguous();
+    std::copy(lg.data_ptr<float>(), lg.data_ptr<float>() + B * 3, logits);
+  }
+
+  const std::vector<float>& w0_col() const { return w0_col_; }
+  const std::vector<float>& ws_col() const { return ws_col_; }
+  bool identity_shortcut() const { return !ws_t_.defined(); }
+
+ private:
+  const Geometry& geo_;
+  int F_ = 0, D_ = 0, k_ = 0;
+  std::vector<torch::Tensor> w0t_, w1t_, b0_, b1_;
+  torch::Tensor w0_raw_, ws_t_, bs_, hw1t_, hb1_, hw2t_, hb2_;
+  std::vector<float> w0_col_, ws_col_;
+  std::vector<torch::Tensor> hpad_, a0pad_;
+  mutable std::map<int, Plan> plans_;
+  // Fused-engine buffers (sized for plan start 0 and the largest batch seen).
+  std::int64_t buf_rows_ = 0;
+  std::vector<std::vector<float>> g0_, g1_, x2_;
+  std::vector<float> p_, skip_, x1_;
+};
+
+Geometry geometry_of(const TcnImpl& tcn, int T) {
+  Geometry g;
+  const auto& o = tcn.options();
+  g.T = T;
+  g.k = o.kernel_size;
+  g.dil = o.dilations;
+  g.nb = static_cast<int>(o.dilations.size());
+  g.in = tcn.pruned_input_positions(T);
+  for (int b = 0; b < g.nb; ++b)
+    g.mid.push_back(expand(g.in[static_cast<std::size_t>(b) + 1], g.dil[static_cast<std::size_t>(b)], g.k));
+  return g;
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::vector<PerturbItem>& items,
+                                            const std::vector<float>& pcs, const std::vector<std::uint8_t>& real,
+                                            int num_variants, const PcDeltaFn& delta_fn, std::int64_t memory_budget_mb,
+                                            std::vector<float>* probs, std::int64_t batch_rows) {
+  const std::int64_t n = static_cast<std::int64_t>(items.size());
+  const int L = models.max_len(), D = models.dims();
+  const std::size_t seq = static_cast<std::size_t>(L) * D;
+  if (pcs.size() != static_cast<std::size_t>(n) * seq || real.size() != static_cast<std::size_t>(n) * L)
+    throw DataError("predict_pc_deltas: inputs do not match " + std::to_string(n) + " items of (" + std::to_string(L) +
+                    ", " + std::to_string(D) + ")");
+  std::vector<std::uint8_t> pred(static_cast<std::size_t>(num_variants) * static_cast<std::size_t>(n), 0);
+  if (probs) probs->assign(pred.size() * 3, 0.f);
+  if (n == 0 || num_variants == 0) return pred;
+  c10::InferenceMode guard;
+  const std::int64_t B = batch_rows > 0 ? batch_rows : kDefaultRows;
+
+  // Items per model; the first real frame of each (0 when its padding differs from the reference
+  // padding row, so it is simply computed in full).
+  std::vector<std::vector<std::int64_t>> by_model(static_cast<std::size_t>(models.num_models()));
+  for (std::int64_t i = 0; i < n; ++i) by_model[static_cast<std::size_t>(items[static_cast<std::size_t>(i)].model)].push_back(i);
+  std::vector<float> pad;
+  for (std::int64_t i = 0; i < n && pad.empty(); ++i)
+    if (!real[static_cast<std::size_t>(i) * L]) pad.assign(pcs.begin() + static_cast<std::ptrdiff_t>(i * seq),
+                                                           pcs.begin() + static_cast<std::ptrdiff_t>(i * seq + D));
+  std::vector<int> start(static_cast<std::size_t>(n), 0);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::uint8_t* r = real.data() + static_cast<std::size_t>(i) * L;
+    int f = 0;
+    while (f < L && !r[f]) ++f;
+    bool same = !pad.empty();
+    for (int t = 0; t < f && same; ++t)
+      same = std::memcmp(pcs.data() + i * seq + static_cast<std::size_t>(t) * D, pad.data(), sizeof(float) * D) == 0;
+    start[static_cast<std::size_t>(i)] = same ? std::min(f, L - 1) : 0;
+  }
+
+  const Geometry geo = geometry_of(models.tcn(0), L);
+  const std::int64_t nm0 = static_cast<std::int64_t>(geo.mid[0].size()), no0 = static_cast<std::int64_t>(geo.in[1].size());
+  // One model per worker (each with its own engine and buffers; rows of different models write
+  // disjoint outputs). Workers run single-threaded kernels, so use as many as LibTorch threads.
+  auto run_model = [&](int m) {
+    c10::InferenceMode worker_guard;
+    std::vector<float> delta(static_cast<std::size_t>(L));
+    auto mine = by_model[static_cast<std::size_t>(m)];
+    if (mine.empty()) return;
+    std::stable_sort(mine.begin(), mine.end(), [&](std::int64_t a, std::int64_t b) {
+      return start[static_cast<std::size_t>(a)] > start[static_cast<std::size_t>(b)];
+    });
+    const TcnImpl& tcn = models.tcn(m);
+    if (tcn.options().kernel_size != geo.k || tcn.options().dilations != geo.dil)
+      throw ModelError("predict_pc_deltas: the models of the set have different TCN geometries");
+    ModelEngine eng(tcn, geo);
+    const int F = eng.F(), k = geo.k, d0 = geo.dil[0];
+    if (!pad.empty()) eng.padding_tables(pad);
+    // Items in groups whose block-0 bases fit in half the budget.
+    const std::int64_t per_item = (nm0 + no0) * F * static_cast<std::int64_t>(sizeof(float));
+    const std::int64_t group = std::max<std::int64_t>(1, (memory_budget_mb << 20) / 2 / per_item);
+    std::vector<float> p0, x2, gx;
+    std::vector<float> a0_buf(static_cast<std::size_t>(B * nm0 * F)), x2_buf(static_cast<std::size_t>(B * no0 * F));
+    std::vector<float> logit_buf(static_cast<std::size_t>(B) * 3);
+    std::vector<std::pair<int, std::int64_t>> rows;  // (variant, item)
+    std::vector<int> row_local;                      // item index within the group
+    for (std::size_t g0 = 0; g0 < mine.size(); g0 += static_cast<std::size_t>(group)) {
+      const std::size_t g1 = std::min(mine.size(), g0 + static_cast<std::size_t>(group));
+      const std::int64_t ng = static_cast<std::int64_t>(g1 - g0);
+      gx.resize(static_cast<std::size_t>(ng) * seq);
+      for (std::size_t q = g0; q < g1; ++q)
+        std::copy(pcs.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(mine[q]) * seq),
+                  pcs.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(mine[q] + 1) * seq),
+                  gx.begin() + static_cast<std::ptrdiff_t>((q - g0) * seq));
+      eng.bases(gx.data(), ng, p0, x2);
+      // Rows item-major (all variants of an item together: the same start).
+      const std::int64_t total = ng * num_variants;
+      for (std::int64_t r0 = 0; r0 < total; r0 += B) {
+        const std::int64_t cnt = std::min(B, total - r0);
+        int s = L;
+        for (std::int64_t r = r0; r < r0 + cnt; ++r)
+          s = std::min(s, start[static_cast<std::size_t>(mine[g0 + static_cast<std::size_t>(r / num_variants)])]);
+        s = pad.empty() ? 0 : s / kStartQuantum * kStartQuantum;
+        const int cm = first_at_least(geo.mid[0], s), co = first_at_least(geo.in[1], s);
+        const std::int64_t nm = nm0 - cm, no = no0 - co;
+        rows.clear();
+        for (std::int64_t r = 0; r < cnt; ++r) {
+          const std::int64_t li = (r0 + r) / num_variants;
+          const int v = static_cast<int>((r0 + r) % num_variants);
+          const std::int64_t i = mine[g0 + static_cast<std::size_t>(li)];
+          rows.emplace_back(v, i);
+          // Block-0 bases of the item from position s on, then the edit.
+          float* a0 = a0_buf.data() + static_cast<std::size_t>(r * nm * F);
+          float* xr = x2_buf.data() + static_cast<std::size_t>(r * no * F);
+          std::copy(p0.begin() + static_cast<std::ptrdiff_t>((li * nm0 + cm) * F),
+                    p0.begin() + static_cast<std::ptrdiff_t>((li + 1) * nm0 * F), a0);
+          std::copy(x2.begin() + static_cast<std::ptrdiff_t>((li * no0 + co) * F),
+                    x2.begin() + static_cast<std::ptrdiff_t>((li + 1) * no0 * F), xr);
+          std::fill(delta.begin(), delta.end(), 0.f);
+          const float* sq = pcs.data() + static_cast<std::size_t>(i) * seq;
+          const std::uint8_t* re = real.data() + static_cast<std::size_t>(i) * L;
+          const int p = delta_fn(v, sq, re, delta.data());
+          if (p < 0) continue;
+          if (p >= D) throw DataError("predict_pc_deltas: variant " + std::to_string(v) + " edits PC " + std::to_string(p) +
+                                      " of " + std::to_string(D));
+          for (int t = 0; t < L; ++t)
+            if (!re[t] && delta[static_cast<std::size_t>(t)] != 0.f)
+              throw DataError("predict_pc_deltas: variant " + std::to_string(v) + " edits padding frame " +
+                              std::to_string(t) + " of trajectory " + std::to_string(items[static_cast<std::size_t>(i)].id) +
+                              " (edits touch real frames only)");
+          for (std::int64_t q = 0; q < nm; ++q) {
+            const int pos = geo.mid[0][static_cast<std::size_t>(cm + q)];
+            float* dst = a0 + q * F;
+            for (int j = 0; j < k; ++j) {
+              const int t = pos - (k - 1 - j) * d0;
+              if (t < 0) continue;
+              const float dv = delta[static_cast<std::size_t>(t)];
+              if (dv == 0.f) continue;
+              const float* w = eng.w0_col().data() + (static_cast<std::size_t>(p) * k + j) * F;
+              for (int f = 0; f < F; ++f) dst[f] += dv * w[f];
+            }
+          }
+          for (std::int64_t q = 0; q < no; ++q) {
+            const float dv = delta[static_cast<std::size_t>(geo.in[1][static_cast<std::size_t>(co + q)])];
+            if (dv == 0.f) continue;
+            float* dst = xr + q * F;
+            if (eng.identity_shortcut()) {
+              dst[p] += dv;
+            } else {
+              const float* w = eng.ws_col().data() + static_cast<std::size_t>(p) * F;
+              for (int f = 0; f < F; ++f) dst[f] += dv * w[f];
+            }
+          }
+        }
+        eng.forward_fused(s, cnt, a0_buf.data(), x2_buf.data(), logit_buf.data());
+        auto pr = torch::softmax(torch::from_blob(logit_buf.data(), {cnt, 3}, torch::kFloat32), 1).contiguous();
+        const float* pp = pr.data_ptr<float>();
+        for (std::int64_t r = 0; r < cnt; ++r) {
+          const float* q = pp + r * 3;
+          const int best = static_cast<int>(std::max_element(q, q + 3) - q);
+          const std::size_t o = static_cast<std::size_t>(rows[static_cast<std::size_t>(r)].first) * static_cast<std::size_t>(n) +
+                                static_cast<std::size_t>(rows[static_cast<std::size_t>(r)].second);
+          pred[o] = static_cast<std::uint8_t>(best);
+          if (probs) std::copy(q, q + 3, probs->begin() + static_cast<std::ptrdiff_t>(o * 3));
+        }
+      }
+    }
+  };
+  std::vector<int> todo;
+  for (int m = 0; m < models.num_models(); ++m)
+    if (!by_model[static_cast<std::size_t>(m)].empty()) todo.push_back(m);
+  const int workers = std::max(1, std::min<int>(at::get_num_threads(), static_cast<int>(todo.size())));
+  if (workers == 1) {
+    for (int m : todo) run_model(m);
+    return pred;
+  }
+  std::atomic<std::size_t> next{0};
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(workers));
+  std::vector<std::thread> pool;
+  for (int w = 0; w < workers; ++w)
+    pool.emplace_back([&, w] {
+      try {
+        for (std::size_t k = next++; k < todo.size(); k = next++) run_model(todo[k]);
+      } catch (...) {
+        errors[static_cast<std::size_t>(w)] = std::current_exception();
+        next = todo.size();
+      }
+    });
+  for (auto& t : pool) t.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  return pred;
+}
+
+}  // namespace taupe
