@@ -674,12 +674,12 @@ std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::v
       }
     }
   };
-  std::vector<int> todo;
+  std::vector<int> models_to_run;
   for (int m = 0; m < models.num_models(); ++m)
-    if (!by_model[static_cast<std::size_t>(m)].empty()) todo.push_back(m);
-  const int workers = std::max(1, std::min<int>(at::get_num_threads(), static_cast<int>(todo.size())));
+    if (!by_model[static_cast<std::size_t>(m)].empty()) models_to_run.push_back(m);
+  const int workers = std::max(1, std::min<int>(at::get_num_threads(), static_cast<int>(models_to_run.size())));
   if (workers == 1) {
-    for (int m : todo) run_model(m);
+    for (int m : models_to_run) run_model(m);
     return pred;
   }
   std::atomic<std::size_t> next{0};
@@ -688,10 +688,10 @@ std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::v
   for (int w = 0; w < workers; ++w)
     pool.emplace_back([&, w] {
       try {
-        for (std::size_t k = next++; k < todo.size(); k = next++) run_model(todo[k]);
+        for (std::size_t k = next++; k < models_to_run.size(); k = next++) run_model(models_to_run[k]);
       } catch (...) {
         errors[static_cast<std::size_t>(w)] = std::current_exception();
-        next = todo.size();
+        next = models_to_run.size();
       }
     });
   for (auto& t : pool) t.join();
