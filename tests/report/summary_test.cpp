@@ -155,6 +155,13 @@ TEST(Summary, ExtraSectionsTravelAtTopLevel) {
   EXPECT_EQ(back.extra["pc_ablate"], s.extra["pc_ablate"]);
   s.extra["cv"] = 1;  // clash
   EXPECT_THROW((void)json(s), DataError);
+  // Refused before anything is written (a throw from a half-filled json leaked under LSan).
+  json target = 5;
+  EXPECT_THROW(to_json(target, s), DataError);
+  EXPECT_EQ(target, json(5));
+  s.extra = json::array({1});
+  EXPECT_THROW(to_json(target, s), DataError);
+  EXPECT_EQ(target, json(5));
 }
 
 TEST(Summary, BriefShowsHeadlineNumbersAndVerdicts) {

@@ -152,6 +152,14 @@ void from_json(const json& j, GroundTruthSummary& g) {
 }
 
 void to_json(json& j, const RunSummary& s) {
+  // Refuse before writing anything: json(s) runs this inside basic_json's constructor, and an
+  // exception thrown after `j` owns allocations leaks them (the half-built json is never destroyed).
+  if (!s.extra.is_null()) {
+    if (!s.extra.is_object()) throw DataError("summary: extra sections must be a JSON object");
+    for (const auto& [k, v] : s.extra.items())
+      if (std::find(contract_keys().begin(), contract_keys().end(), k) != contract_keys().end())
+        throw DataError("summary: extra section '" + k + "' clashes with a contract key");
+  }
   j = json::object();
   j["taupe_version"] = s.taupe_version;
   j["preset"] = s.preset;
@@ -166,14 +174,8 @@ void to_json(json& j, const RunSummary& s) {
   json timings = json::object();
   for (const auto& [k, v] : s.timings_s) timings[k] = num(v);
   j["timings_s"] = timings;
-  if (!s.extra.is_null()) {
-    if (!s.extra.is_object()) throw DataError("summary: extra sections must be a JSON object");
-    for (const auto& [k, v] : s.extra.items()) {
-      if (std::find(contract_keys().begin(), contract_keys().end(), k) != contract_keys().end())
-        throw DataError("summary: extra section '" + k + "' clashes with a contract key");
-      j[k] = v;
-    }
-  }
+  if (!s.extra.is_null())
+    for (const auto& [k, v] : s.extra.items()) j[k] = v;
 }
 
 void from_json(const json& j, RunSummary& s) {
