@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -41,6 +42,9 @@ TEST(ParallelFor, RethrowsTheFirstExceptionAndStopsTakingIndices) {
                             [&](int i) {
                               ran++;
                               if (i == 3) throw std::runtime_error("boom");
+                              // Real work per index: without it the other thread can take all
+                              // 1000 trivial indices before the throwing one records its error.
+                              std::this_thread::sleep_for(std::chrono::milliseconds(1));
                             }),
                std::runtime_error);
   EXPECT_LT(ran.load(), 1000);

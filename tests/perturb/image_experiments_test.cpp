@@ -3,7 +3,6 @@
 // with every experiment. Predictions are recomputed here from the public building blocks, so a
 // wrong trajectory/model pairing, cutoff trimming, channel switch or encoder path fails.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +10,7 @@
 #include <memory>
 
 #include "perturb/image_fixture.h"
+#include "support/fixtures.h"
 #include "taupe/perturb/image_ops.h"
 #include "taupe/perturb/perturb.h"
 #include "taupe/temporal/sequence.h"
@@ -95,7 +95,9 @@ AllRun& all_run() {
   cfg.window_lengths = {1, 4};
   cfg.window_shifts = {-1, 1};
   cfg.shrink_factors = {0.8, 1.0, 1.25};
-  const auto dir = std::filesystem::temp_directory_path() / ("taupe-perturb-all-img-" + std::to_string(::getpid()));
+  // Removed when the test binary exits (the static outlives every test that reads it).
+  static test::TempDir tmp("taupe-perturb-all-img");
+  const auto dir = tmp.path();
   PerturbContext ctx = image_context();
   PerturbAllResult r = run_all(ctx, cfg, dir);
   run.reset(new AllRun{std::move(ctx), cfg, dir, std::move(r)});
