@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # AddressSanitizer + UndefinedBehaviorSanitizer build of everything (build-asan/) and the default
-# test suite under it (`ctest -LE slow`). Debug build (assertions on) at -O1: -O0 makes the
-# simulator/renderer tests several times slower under ASan, -O1 keeps exact line numbers in
-# reports in practice. The sanitizer run-time options (ASAN/LSAN/UBSAN_OPTIONS, with the
+# test suite under it (`ctest -LE slow`). Debug build (assertions on) at -O1, the level the
+# ASan documentation recommends: our own loops (simulator, renderer) stay fast enough and the
+# reports keep exact file:line. The sanitizer run-time options (ASAN/LSAN/UBSAN_OPTIONS, with the
 # third-party leak suppressions in tests/sanitizer/lsan.supp) are attached to every test by
 # CMake when TAUPE_SANITIZE=ON (tests/CMakeLists.txt), so plain `ctest` in build-asan/ uses them.
 #
