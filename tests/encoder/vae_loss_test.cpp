@@ -60,5 +60,39 @@ TEST(VaeLoss, TotalIsReconstructionPlusGammaAbsKlMinusCapacity) {
   EXPECT_NEAR(above.capacity_loss.item<double>(), 1500.0, 1e-3);
 }
 
+TEST(VaeLoss, CentreWeightMapHasMeanOneAGaussianProfileAndTheAugmentationSymmetries) {
+  const torch::Tensor w = centre_weight_map(64, 4.0, 10.0).to(torch::kDouble);  // (64, 64)
+  ASSERT_EQ(w.sizes(), (std::vector<std::int64_t>{64, 64}));
+  EXPECT_NEAR(w.mean().item<double>(), 1.0, 1e-6);
+  // Closed form: w(y, x) ∝ 1 + 4 exp(-r²/200), r from (31.5, 31.5).
+  auto raw = [](double y, double x) {
+    const double r2 = (y - 31.5) * (y - 31.5) + (x - 31.5) * (x - 31.5);
+    return 1.0 + 4.0 * std::exp(-r2 / 200.0);
+  };
+  EXPECT_NEAR(w[31][31].item<double>() / w[0][0].item<double>(), raw(31, 31) / raw(0, 0), 1e-5);
+  EXPECT_NEAR(w[31][40].item<double>() / w[10][5].item<double>(), raw(31, 40) / raw(10, 5), 1e-5);
+  EXPECT_DOUBLE_EQ(w.max().item<double>(), w[32][32].item<double>());
+  // Flips and quarter turns (the training augmentation) leave the map unchanged.
+  EXPECT_TRUE(torch::allclose(w, torch::rot90(w, 1, {0, 1}), 0, 1e-6));
+  EXPECT_TRUE(torch::allclose(w, torch::flip(w, {0}), 0, 1e-6));
+  EXPECT_TRUE(torch::allclose(w, torch::flip(w, {1}), 0, 1e-6));
+  EXPECT_TRUE(torch::equal(centre_weight_map(64, 0.0, 10.0), torch::ones({64, 64})));
+}
+
+TEST(VaeLoss, CentreWeightingWeighsEachPixelButReportsTheUnweightedError) {
+  const torch::Tensor w = centre_weight_map(64, 9.0, 6.0);
+  const torch::Tensor x = torch::zeros({2, 2, 64, 64});
+  torch::Tensor xh = torch::zeros({2, 2, 64, 64});
+  xh[0][1][32][32] = 2.0;  // squared error 4 at the centre of image 0
+  xh[1][0][0][5] = 1.0;    // squared error 1 near a corner of image 1
+  const double expect = (4.0 * w[32][32].item<double>() + 1.0 * w[0][5].item<double>()) / 2.0;
+  EXPECT_NEAR(reconstruction_loss(x, xh, w).item<double>(), expect, 1e-5);
+  EXPECT_NEAR(reconstruction_loss(x, xh, torch::Tensor()).item<double>(), 2.5, 1e-6);
+  const torch::Tensor mu = torch::zeros({2, 4}), lv = torch::zeros({2, 4});
+  const VaeLoss l = vae_loss(x, xh, mu, lv, 0.0, 10.0, w);
+  EXPECT_NEAR(l.reconstruction.item<double>(), 2.5, 1e-6);  // logged: comparable across weightings
+  EXPECT_NEAR(l.total.item<double>(), expect, 1e-5);         // optimised: the weighted error
+}
+
 }  // namespace
 }  // namespace taupe

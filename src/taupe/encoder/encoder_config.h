@@ -26,6 +26,12 @@ struct EncoderConfig {
   double capacity = 50.0;                 ///< C_max in nats
   double gamma = 1000.0;                  ///< weight of |KL - C|
   double max_iterations_fraction = 0.9;   ///< C rises linearly over this fraction of all steps
+  /// Centre-weighted reconstruction (not in the reference; 0 = the reference loss exactly): each
+  /// pixel's squared error is weighted by 1 + centre_weight·exp(-r²/2σ²), r = distance from the
+  /// patch centre, σ = centre_sigma_px, the map rescaled to mean 1 so the loss keeps its scale.
+  /// It tells a briefly trained VAE that the patch is about its central cell (docs/models.md).
+  double centre_weight = 0.0;
+  double centre_sigma_px = 10.0;          ///< σ of the centre weighting (pixels)
 
   // ---- optimisation ----------------------------------------------------------------------
   int batch_size = 256;
@@ -67,6 +73,9 @@ struct EncoderConfig {
     v("capacity", capacity, "KL capacity C_max (nats)");
     v("gamma", gamma, "weight of |KL - C|");
     v("max_iterations_fraction", max_iterations_fraction, "fraction of all steps over which C rises");
+    v("centre_weight", centre_weight,
+      "extra reconstruction weight at the patch centre, 1 + w*exp(-r^2/2 sigma^2) rescaled to mean 1 (0 = reference loss)");
+    v("centre_sigma_px", centre_sigma_px, "sigma (pixels) of the centre weighting");
     v("batch_size", batch_size, "training batch size");
     v("epochs", epochs, "training epochs");
     v("learning_rate", learning_rate, "Adam learning rate");
@@ -97,6 +106,8 @@ struct EncoderConfig {
     check_ge("encoder.capacity", capacity, 0.0);
     check_ge("encoder.gamma", gamma, 0.0);
     check_range("encoder.max_iterations_fraction", max_iterations_fraction, 0.0, 1.0);
+    check_ge("encoder.centre_weight", centre_weight, 0.0);
+    check_gt("encoder.centre_sigma_px", centre_sigma_px, 0.0);
     check_gt("encoder.batch_size", batch_size, 0);
     check_gt("encoder.epochs", epochs, 0);
     check_gt("encoder.learning_rate", learning_rate, 0.0);

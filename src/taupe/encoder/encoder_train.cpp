@@ -123,7 +123,8 @@ std::vector<torch::Tensor> state_tensors(torch::nn::Module& enc, torch::nn::Modu
 /// Leaves the summed gradient in enc/dec's parameters (their grads must be zero on entry) and,
 /// with batch-statistics BN, the replicas' mean moving statistics in enc/dec's buffers.
 ShardLoss parallel_step(Encoder& enc, Decoder& dec, at::Generator& gen, std::vector<Replica>& replicas,
-                        const torch::Tensor& x, double capacity, double gamma, int intra_threads) {
+                        const torch::Tensor& x, double capacity, double gamma, const torch::Tensor& pixel_weight,
+                        int intra_threads) {
   const int R = 1 + static_cast<int>(replicas.size());
   const std::int64_t B = x.size(0);
   const std::vector<torch::Tensor> params = state_tensors(*enc, *dec, false);
@@ -150,7 +151,7 @@ ShardLoss parallel_step(Encoder& enc, Decoder& dec, at::Generator& gen, std::vec
     const std::int64_t b0 = B * r / R, b1 = B * (r + 1) / R;
     const torch::Tensor xs = x.slice(0, b0, b1);  // (b1 - b0, 2, 64, 64)
     const EncoderOutput out = e->forward_sampled(xs, g);
-    const VaeLoss l = vae_loss(xs, d(out.z), out.z_mean, out.z_log_var, capacity, gamma);
+    const VaeLoss l = vae_loss(xs, d(out.z), out.z_mean, out.z_log_var, capacity, gamma, pixel_weight);
     const double w = static_cast<double>(b1 - b0) / static_cast<double>(B);
     (l.total * w).backward();
     auto& p = parts[static_cast<std::size_t>(r)];
@@ -398,12 +399,15 @@ EncoderTrainResult train_encoder(const EncoderConfig& cfg, const EncoderTrainOpt
     const torch::Tensor x = torch::from_blob(b.images.data(), {b.size, 2, 64, 64}, torch::kFloat32);
     return cfg.channels_last ? x.contiguous(at::MemoryFormat::ChannelsLast) : x.clone();  // (B, 2, 64, 64)
   };
+  // (64, 64) reconstruction weights; undefined = the reference's unweighted error.
+  const torch::Tensor pixel_weight =
+      cfg.centre_weight > 0 ? centre_weight_map(64, cfg.centre_weight, cfg.centre_sigma_px) : torch::Tensor();
   while (step < total) {
     if (opts.stop_after_step >= 0 && step >= opts.stop_after_step) break;
     const torch::Tensor x = next_batch();
     const double c = capacity_at(cfg.capacity, max_it, step);
     opt.zero_grad();
-    const ShardLoss l = parallel_step(enc, dec, gen, replicas, x, c, cfg.gamma, intra_threads);
+    const ShardLoss l = parallel_step(enc, dec, gen, replicas, x, c, cfg.gamma, pixel_weight, intra_threads);
     opt.step();
     const double lt = l.total;
     if (!std::isfinite(lt))
