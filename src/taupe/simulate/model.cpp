@@ -273,7 +273,9 @@ class Model {
       c.wt_ema += ema_c * (nwt - c.wt_ema);
       c.hazard = apoptosis_hazard(cfg_, c.type, c.comp_ema, c.wt_ema);
       const double stall = c.type == CellType::kWildType ? cfg_.wt_stall_compression : cfg_.scrib_stall_compression;
-      c.speed = std::clamp((stall - c.comp_ema) / (0.5 * stall), 0.0, 1.0);
+      c.speed = std::clamp((stall - c.comp_ema) / (0.5 * stall), 0.0, 1.0) *
+                (cfg_.world == "mechanical" ? 1.0 - cfg_.mech_arrest * cause_activation(cfg_, c.type, c.comp_ema, c.wt_ema)
+                                            : 1.0);
       if (c.morph == Morph::kInterphase) {
         const double nuc_target = nuc_ratio_ * area * c.nuc_scale;
         c.nuc_area += (1.0 - std::exp(-1.0 / 3.0)) * (nuc_target - c.nuc_area);
@@ -446,14 +448,18 @@ class Model {
 
 }  // namespace
 
+double cause_activation(const SimConfig& cfg, CellType type, double compression, double wt_neighbours) {
+  if (type != CellType::kScrib) return 0.0;
+  if (cfg.world == "mechanical") return logistic((compression - cfg.mech_compression_half) / cfg.mech_compression_width);
+  if (cfg.world == "contact") return logistic((wt_neighbours - cfg.contact_wt_half) / cfg.contact_wt_width);
+  return 0.0;
+}
+
 double apoptosis_hazard(const SimConfig& cfg, CellType type, double compression, double wt_neighbours) {
   if (type != CellType::kScrib) return cfg.wt_apoptosis_per_h;
-  if (cfg.world == "mechanical")
-    return cfg.scrib_base_apoptosis_per_h +
-           cfg.mech_hazard_max_per_h * logistic((compression - cfg.mech_compression_half) / cfg.mech_compression_width);
-  if (cfg.world == "contact")
-    return cfg.scrib_base_apoptosis_per_h +
-           cfg.contact_hazard_max_per_h * logistic((wt_neighbours - cfg.contact_wt_half) / cfg.contact_wt_width);
+  const double a = cause_activation(cfg, type, compression, wt_neighbours);
+  if (cfg.world == "mechanical") return cfg.scrib_base_apoptosis_per_h + cfg.mech_hazard_max_per_h * a;
+  if (cfg.world == "contact") return cfg.scrib_base_apoptosis_per_h + cfg.contact_hazard_max_per_h * a;
   return cfg.neutral_apoptosis_per_h;
 }
 

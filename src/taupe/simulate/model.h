@@ -60,4 +60,8 @@ FovHistory simulate_fov(const SimConfig& cfg, std::uint64_t seed, int fov);
 /// average) compression and number of WT neighbours in contact: the planted mechanism.
 double apoptosis_hazard(const SimConfig& cfg, CellType type, double compression, double wt_neighbours);
 
+/// Activation in [0, 1] of the planted cause for that cell (the logistic term of the hazard
+/// above; 0 for WT cells and in the neutral world).
+double cause_activation(const SimConfig& cfg, CellType type, double compression, double wt_neighbours);
+
 }  // namespace taupe

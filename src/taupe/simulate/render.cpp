@@ -92,7 +92,13 @@ struct SceneRenderer::Impl {
   }
 
   void blobs_of(const CellSnap& c, float ox, float oy, std::vector<Blob>& out) const {
-    const float peak0 = static_cast<float>((c.type == CellType::kWildType ? cfg.gfp_brightness : cfg.rfp_brightness) * c.expression);
+    const double free_area = M_PI * 0.25 * cfg.nuclear_diameter_um * cfg.nuclear_diameter_um;  // µm²
+    const double compaction =
+        cfg.compaction_brightness > 0 && c.nuclear_area_um2 > 0
+            ? std::clamp(std::pow(free_area / c.nuclear_area_um2, cfg.compaction_brightness), 1.0 / 3.0, 3.0)
+            : 1.0;
+    const float peak0 = static_cast<float>((c.type == CellType::kWildType ? cfg.gfp_brightness : cfg.rfp_brightness) *
+                                           c.expression * compaction);
     const float amp0 = static_cast<float>(cfg.texture);
     const float x = c.x + ox, y = c.y + oy;
     const float r0 = std::sqrt(c.nuc_a * c.nuc_b);

@@ -43,11 +43,17 @@ struct SimConfig {
   double scrib_base_apoptosis_per_h = 0.004;
   double mech_hazard_max_per_h = 0.60;   ///< mechanical: max extra hazard at high compression
   double mech_compression_half = 0.49;   ///< mechanical: compression at half max
-  double mech_compression_width = 0.04;  ///< mechanical: logistic width
+  double mech_compression_width = 0.03;  ///< mechanical: logistic width
   double contact_hazard_max_per_h = 0.50;  ///< contact: max extra hazard with many WT neighbours
   double contact_wt_half = 3.5;            ///< contact: WT neighbours in contact at half max
   double contact_wt_width = 0.4;
   double neutral_apoptosis_per_h = 0.035;  ///< neutral: constant scrib hazard
+  /// Mechanical world: compression also arrests the scrib cell cycle, as p53 does in compacted
+  /// losers: the cycle speed is multiplied by 1 - mech_arrest * a, where a in [0, 1] is the
+  /// logistic activation that raises the hazard. 0 = compression only kills. Without arrest,
+  /// compressed cells often finish their cycle first, which blurs how far the fate can be
+  /// predicted from the frames before it (docs/simulator.md).
+  double mech_arrest = 1.0;
   double apoptosis_min_phase = 0.3;  ///< apoptosis competence starts at this cell-cycle phase
   double hazard_memory_frames = 16;  ///< hazards read an exponential average of the cause over this many frames
   int mitosis_frames = 8;            ///< visible condensation → metaphase before the daughters appear
@@ -56,6 +62,11 @@ struct SimConfig {
   double gfp_brightness = 900;       ///< mean photo-electrons at a GFP nucleus centre
   double rfp_brightness = 450;       ///< mean photo-electrons at an RFP nucleus centre (dimmer)
   double expression_cv = 0.25;       ///< cell-to-cell H2B expression variability
+  /// Brightness of a nucleus scales as (free nuclear area / its area)^compaction_brightness:
+  /// 1 = the nucleus holds a fixed amount of fluorescent H2B, so squeezing it to half its area
+  /// doubles its brightness (as compacted loser nuclei look); 0 = brightness ignores the area.
+  /// The factor is clipped to [1/3, 3].
+  double compaction_brightness = 1.0;
   double texture = 0.25;             ///< chromatin texture amplitude (relative)
   double eccentricity_max = 0.75;    ///< nuclear eccentricity drawn in [0, max]
   double psf_sigma_px = 1.1;         ///< Gaussian PSF
@@ -108,6 +119,8 @@ struct SimConfig {
     v("contact_wt_half", contact_wt_half, "contact world: WT neighbours in contact at half max");
     v("contact_wt_width", contact_wt_width, "contact world: logistic width (neighbours)");
     v("neutral_apoptosis_per_h", neutral_apoptosis_per_h, "neutral world: constant scrib hazard");
+    v("mech_arrest", mech_arrest,
+      "mechanical world: compression also slows the scrib cycle, speed x (1 - mech_arrest x activation); 0 = it only kills");
     v("apoptosis_min_phase", apoptosis_min_phase, "cell-cycle phase from which cells can commit apoptosis");
     v("hazard_memory_frames", hazard_memory_frames, "time constant (frames) of the average of the cause the hazard reads");
     v("mitosis_frames", mitosis_frames, "frames of visible mitotic morphology before division");
@@ -115,6 +128,8 @@ struct SimConfig {
     v("gfp_brightness", gfp_brightness, "GFP nucleus brightness (photo-electrons)");
     v("rfp_brightness", rfp_brightness, "RFP nucleus brightness (photo-electrons)");
     v("expression_cv", expression_cv, "cell-to-cell expression variability");
+    v("compaction_brightness", compaction_brightness,
+      "nuclear brightness x (free nuclear area / area)^this (1 = fixed H2B content, 0 = off)");
     v("texture", texture, "chromatin texture amplitude");
     v("eccentricity_max", eccentricity_max, "maximum nuclear eccentricity");
     v("psf_sigma_px", psf_sigma_px, "Gaussian PSF sigma in pixels");
@@ -166,6 +181,7 @@ struct SimConfig {
     check_ge("simulate.contact_hazard_max_per_h", contact_hazard_max_per_h, 0.0);
     check_gt("simulate.contact_wt_width", contact_wt_width, 0.0);
     check_ge("simulate.neutral_apoptosis_per_h", neutral_apoptosis_per_h, 0.0);
+    check_range("simulate.mech_arrest", mech_arrest, 0.0, 1.0);
     check_range("simulate.apoptosis_min_phase", apoptosis_min_phase, 0.0, 0.95);
     check_range("simulate.hazard_memory_frames", hazard_memory_frames, 1.0, 1000.0);
     check_range("simulate.mitosis_frames", mitosis_frames, 2, 100);
@@ -173,6 +189,7 @@ struct SimConfig {
     check_gt("simulate.gfp_brightness", gfp_brightness, 0.0);
     check_gt("simulate.rfp_brightness", rfp_brightness, 0.0);
     check_range("simulate.expression_cv", expression_cv, 0.0, 1.0);
+    check_range("simulate.compaction_brightness", compaction_brightness, 0.0, 2.0);
     check_range("simulate.texture", texture, 0.0, 1.0);
     check_range("simulate.eccentricity_max", eccentricity_max, 0.0, 0.95);
     check_range("simulate.psf_sigma_px", psf_sigma_px, 0.0, 5.0);
