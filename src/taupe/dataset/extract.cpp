@@ -235,8 +235,14 @@ std::vector<PatchPlan> plan_patches(const TrackSet& tracks, const ExtractConfig&
   for (const Track& t : tracks.tracks) type_of[t.id] = t.type;
   const int stride = cfg.patch_frame_stride, phase = cfg.patch_frame_stride / 2;
   std::map<int, std::vector<const TrackPoint*>> by_t;
+  auto wanted = [&](std::int64_t track_id) {
+    if (cfg.patch_types == "both") return true;
+    auto it = type_of.find(track_id);
+    const CellType ty = it == type_of.end() ? CellType::kUnknown : it->second;
+    return cfg.patch_types == "scrib" ? ty == CellType::kScrib : ty == CellType::kWildType;
+  };
   for (const TrackPoint& p : tracks.points)
-    if (p.t % stride == phase) by_t[p.t].push_back(&p);
+    if (p.t % stride == phase && wanted(p.track_id)) by_t[p.t].push_back(&p);
   std::vector<PatchPlan> out;
   for (auto& [t, pts] : by_t) {
     std::sort(pts.begin(), pts.end(), [](const TrackPoint* a, const TrackPoint* b) { return a->track_id < b->track_id; });

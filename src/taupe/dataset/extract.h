@@ -37,7 +37,10 @@ struct ExtractConfig {
   bool frames_after_cutoff = true;    ///< also keep the frames after the cutoff (event visible)
   std::string glimpse_types = "scrib";///< central cell types given trajectories: scrib | wt | both
   int patch_frame_stride = 10;        ///< patches are sampled every this many frames
-  int patches_per_frame = 220;        ///< patches per sampled frame and movie (both cell types)
+  int patches_per_frame = 220;        ///< patches per sampled frame and movie
+  /// Central cell types that patches are centred on: both (the reference: every segmented
+  /// nucleus) | scrib | wt. "scrib" trains the encoder on the population the TCN predicts.
+  std::string patch_types = "both";
   int frame_cache = 128;              ///< movie frames held in memory while extracting from a movie
 
   template <class V>
@@ -49,7 +52,8 @@ struct ExtractConfig {
     v("frames_after_cutoff", frames_after_cutoff, "keep the frames after the cutoff (event visible, for montages)");
     v("glimpse_types", glimpse_types, "central cell types that get trajectories: scrib | wt | both");
     v("patch_frame_stride", patch_frame_stride, "sample encoder patches every this many frames");
-    v("patches_per_frame", patches_per_frame, "patches per sampled frame and movie (both cell types)");
+    v("patches_per_frame", patches_per_frame, "patches per sampled frame and movie");
+    v("patch_types", patch_types, "central cell types that patches are centred on: both | scrib | wt");
     v("frame_cache", frame_cache, "movie frames cached while extracting from a movie");
   }
   void validate() const {
@@ -59,6 +63,8 @@ struct ExtractConfig {
     check_ge("extract.unknown_onset_frames", unknown_onset_frames, 1);
     if (glimpse_types != "scrib" && glimpse_types != "wt" && glimpse_types != "both")
       throw ConfigError("extract.glimpse_types = " + glimpse_types + ": must be one of scrib, wt, both");
+    if (patch_types != "scrib" && patch_types != "wt" && patch_types != "both")
+      throw ConfigError("extract.patch_types = " + patch_types + ": must be one of both, scrib, wt");
     check_ge("extract.patch_frame_stride", patch_frame_stride, 1);
     check_ge("extract.patches_per_frame", patches_per_frame, 0);
     check_ge("extract.frame_cache", frame_cache, 1);
