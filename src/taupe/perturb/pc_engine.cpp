@@ -21,13 +21,10 @@
 // straightforward path within 1e-5 and classes are identical in
 // tests/perturb/pc_engine_fast_test.cpp.
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
-#include <exception>
 #include <map>
 #include <set>
-#include <thread>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -36,6 +33,7 @@
 #include <ATen/Parallel.h>
 #include <torch/nn.h>
 
+#include "taupe/core/parallel.h"
 #include "taupe/core/errors.h"
 #include "taupe/perturb/perturb.h"
 #include "taupe/temporal/tcn.h"
@@ -682,21 +680,10 @@ std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::v
     for (int m : models_to_run) run_model(m);
     return pred;
   }
-  std::atomic<std::size_t> next{0};
-  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(workers));
-  std::vector<std::thread> pool;
-  for (int w = 0; w < workers; ++w)
-    pool.emplace_back([&, w] {
-      try {
-        for (std::size_t k = next++; k < models_to_run.size(); k = next++) run_model(models_to_run[k]);
-      } catch (...) {
-        errors[static_cast<std::size_t>(w)] = std::current_exception();
-        next = models_to_run.size();
-      }
-    });
-  for (auto& t : pool) t.join();
-  for (const auto& e : errors)
-    if (e) std::rethrow_exception(e);
+  // Each worker runs single-threaded kernels: a std::thread starts with OpenMP's default team
+  // size (all cores), and teams of 2 per worker on 2 cores spin in sched_yield for minutes.
+  parallel_for(static_cast<int>(models_to_run.size()), workers, [&](int k) { run_model(models_to_run[static_cast<std::size_t>(k)]); },
+               [] { at::set_num_threads(1); });
   return pred;
 }
 
