@@ -157,6 +157,25 @@ TEST(Simulator, MechanicalArrestSlowsTheCycleOfCellsUnderTheCause) {
   EXPECT_GT(fast_under_cause, 0);
 }
 
+TEST(Glimpses, PatchTypesChooseTheCentralCells) {
+  const FovHistory& h = tiny_history();
+  ExtractConfig e = tiny_extract();
+  e.patches_per_frame = 10000;  // every cell of each sampled frame
+  std::map<std::string, std::map<CellType, int>> count;
+  for (const char* types : {"both", "scrib", "wt"}) {
+    e.patch_types = types;
+    for (const PatchPlan& p : plan_patches(h.tracks, e, 1)) ++count[types][p.type];
+  }
+  ASSERT_GT(count["both"][CellType::kScrib], 0);
+  ASSERT_GT(count["both"][CellType::kWildType], 0);
+  EXPECT_EQ(count["scrib"][CellType::kScrib], count["both"][CellType::kScrib]);
+  EXPECT_EQ(count["scrib"][CellType::kWildType], 0);
+  EXPECT_EQ(count["wt"][CellType::kWildType], count["both"][CellType::kWildType]);
+  EXPECT_EQ(count["wt"][CellType::kScrib], 0);
+  e.patch_types = "losers";
+  EXPECT_THROW(e.validate(), ConfigError);
+}
+
 TEST(Renderer, CompactedNucleiAreBrighterInProportionToTheirLostArea) {
   const FovHistory& h = tiny_history();
   SimConfig off = tiny_sim(), on = tiny_sim();

@@ -148,7 +148,7 @@ struct PatchPlan {
   std::uint32_t label = 0;
   CellType type = CellType::kUnknown;
 };
-/// Samples `patches_per_frame` cells (both types, without replacement) every
+/// Samples `patches_per_frame` cells (of the `patch_types`, without replacement) every
 /// `patch_frame_stride` frames (starting at stride / 2). Deterministic in `seed`; sorted by t.
 std::vector<PatchPlan> plan_patches(const TrackSet& tracks, const ExtractConfig& cfg, std::uint64_t seed);
 
