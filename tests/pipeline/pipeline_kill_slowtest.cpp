@@ -30,7 +30,7 @@ std::vector<std::string> run_args(const fs::path& out) {
   return {TAUPE_BINARY_PATH, "--quiet",          "run",
           "--preset",        "tiny",             "--out",
           out.string(),      "--set",            "encoder.epochs=2",
-          "--set",           "temporal.epochs=6", "--set",
+          "--set",           "temporal.epochs=12", "--set",
           "temporal.steps_per_epoch=6", "--set", "cv.folds=2",
           "--set",           "perturb.bootstrap_reps=50", "--set",
           "perturb.max_image_trajectories=4"};
@@ -77,6 +77,13 @@ void erase_seconds(json& j) {
   }
 }
 
+bool has_checkpoint(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ".ckpt") return true;
+  return false;
+}
+
 json summary_without_timings(const fs::path& dir) {
   json j = json::parse(read_text_file(dir / "summary.json"));
   j.erase("timings_s");
@@ -96,9 +103,9 @@ TEST(PipelineKill, SigkillDuringTcnTrainingResumesThereWithTheSameSummary) {
   bool saw_temporal = false;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(20);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (stage_status(killed, "temporal") == "running") {
-      // let it train a little so a fold checkpoint exists, then kill
-      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    // Kill as soon as a fold has written its first epoch checkpoint (12 epochs per fold leave
+    // it mid-training; a fixed sleep was either too short or, on a quiet machine, too long).
+    if (stage_status(killed, "temporal") == "running" && has_checkpoint(killed / "model" / "temporal" / "checkpoints")) {
       saw_temporal = true;
       break;
     }
