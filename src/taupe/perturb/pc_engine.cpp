@@ -24,7 +24,6 @@
 #include <cmath>
 #include <cstring>
 #include <map>
-#include <set>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -44,15 +43,6 @@ namespace {
 
 constexpr int kStartQuantum = 8;          // plan starts are multiples of this (shared plans)
 constexpr std::int64_t kDefaultRows = 128;  // rows per forward batch
-
-// Positions {p - j d : p in s, j = 0..k-1} >= 0, sorted (as TcnImpl's pruned plan).
-std::vector<int> expand(const std::vector<int>& s, int d, int k) {
-  std::set<int> out;
-  for (int p : s)
-    for (int j = 0; j < k; ++j)
-      if (p - j * d >= 0) out.insert(p - j * d);
-  return {out.begin(), out.end()};
-}
 
 int index_of(const std::vector<int>& v, int pos) {
   auto it = std::lower_bound(v.begin(), v.end(), pos);
@@ -523,7 +513,7 @@ Geometry geometry_of(const TcnImpl& tcn, int T) {
   g.nb = static_cast<int>(o.dilations.size());
   g.in = tcn.pruned_input_positions(T);
   for (int b = 0; b < g.nb; ++b)
-    g.mid.push_back(expand(g.in[static_cast<std::size_t>(b) + 1], g.dil[static_cast<std::size_t>(b)], g.k));
+    g.mid.push_back(causal_input_positions(g.in[static_cast<std::size_t>(b) + 1], g.dil[static_cast<std::size_t>(b)], g.k));
   return g;
 }
 

@@ -195,15 +195,15 @@ struct TcnImpl::PrunedPlan {
   torch::Tensor idx_input;               // (|inputs[0]|) frames of x read by block 0
 };
 
-namespace {
-// Positions {p - j d : p in s, j = 0..k-1} >= 0, sorted.
-std::vector<int> expand(const std::vector<int>& s, int d, int k) {
+std::vector<int> causal_input_positions(const std::vector<int>& positions, int dilation, int kernel) {
   std::set<int> out;
-  for (int p : s)
-    for (int j = 0; j < k; ++j)
-      if (p - j * d >= 0) out.insert(p - j * d);
+  for (int p : positions)
+    for (int j = 0; j < kernel; ++j)
+      if (p - j * dilation >= 0) out.insert(p - j * dilation);
   return {out.begin(), out.end()};
 }
+
+namespace {
 // For each output position (in order) and tap j = 0..k-1 (kernel index; offset (k-1-j) d): row of
 // the input position in `in`, or in.size() (the appended zero row) for the causal padding.
 torch::Tensor tap_index(const std::vector<int>& out, const std::vector<int>& in, int d, int k) {
@@ -239,7 +239,7 @@ std::vector<std::vector<int>> TcnImpl::pruned_input_positions(int T) const {
   in[nb] = {T - 1};
   for (int b = nb - 1; b >= 0; --b) {
     const int d = options_.dilations[b];
-    in[b] = expand(expand(in[b + 1], d, options_.kernel_size), d, options_.kernel_size);
+    in[b] = causal_input_positions(causal_input_positions(in[b + 1], d, options_.kernel_size), d, options_.kernel_size);
   }
   return in;
 }
@@ -251,7 +251,7 @@ std::int64_t TcnImpl::pruned_conv_positions(int T) const {
   for (int b = 0; b < nb; ++b) {
     const auto& out = in[b + 1];
     n += static_cast<std::int64_t>(out.size()) +
-         static_cast<std::int64_t>(expand(out, options_.dilations[b], options_.kernel_size).size());
+         static_cast<std::int64_t>(causal_input_positions(out, options_.dilations[b], options_.kernel_size).size());
   }
   return n;
 }
@@ -271,7 +271,7 @@ const TcnImpl::PrunedPlan& TcnImpl::plan_for(int T) {
     const int d = options_.dilations[b];
     const auto& in = plan->inputs[b];
     const auto& out = plan->inputs[b + 1];
-    const auto mid = expand(out, d, k);
+    const auto mid = causal_input_positions(out, d, k);
     PrunedPlan::Block pb;
     pb.idx0 = tap_index(mid, in, d, k);
     pb.idx1 = tap_index(out, mid, d, k);

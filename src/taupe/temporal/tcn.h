@@ -175,4 +175,9 @@ class TcnImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Tcn);
 
+/// Positions {p - j·dilation : p in positions, j = 0..kernel-1} that are >= 0, ascending and
+/// unique: the inputs a causal conv needs to compute the outputs at `positions` (the step of
+/// the pruned last-step plan, shared with perturb's sweep engine).
+std::vector<int> causal_input_positions(const std::vector<int>& positions, int dilation, int kernel);
+
 }  // namespace taupe
