@@ -33,7 +33,7 @@ inline EncodingSet make_encodings(int n_mitosis, int n_apoptosis, int n_censored
         e.fate = fate;
         e.cutoff = cutoff;
         e.rotation = r;
-        e.z_mean = base;
+        e.z_mean = std::vector<float>(base);  // copy-construct (copy-assigning into the empty vector trips a GCC 12 -Wnonnull false positive)
         for (auto& v : e.z_mean) v += static_cast<float>(rng.normal(0.0, 0.05));  // rotations differ a little
         e.z_log_var.assign(e.z_mean.size(), 0.3f);
         set.trajectories.push_back(std::move(e));
