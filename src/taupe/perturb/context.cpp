@@ -207,6 +207,22 @@ const NuclearPc& PerturbContext::nuclear_pc() {
   return *I.nuclear;
 }
 
+namespace perturb::detail {
+std::vector<std::uint8_t> variant_prediction_buffer(const char* who, const ModelSet& models,
+                                                    const std::vector<PerturbItem>& items, const std::vector<float>& pcs,
+                                                    const std::vector<std::uint8_t>& real, int num_variants,
+                                                    std::vector<float>* probs) {
+  const std::size_t n = items.size();
+  const int L = models.max_len(), D = models.dims();
+  if (pcs.size() != n * static_cast<std::size_t>(L) * D || real.size() != n * static_cast<std::size_t>(L))
+    throw DataError(std::string(who) + ": inputs do not match " + std::to_string(n) + " items of (" + std::to_string(L) +
+                    ", " + std::to_string(D) + ")");
+  std::vector<std::uint8_t> pred(static_cast<std::size_t>(num_variants) * n, 0);
+  if (probs) probs->assign(pred.size() * 3, 0.f);
+  return pred;
+}
+}  // namespace perturb::detail
+
 std::vector<std::uint8_t> predict_variants(const ModelSet& models, const std::vector<PerturbItem>& items,
                                            const std::vector<float>& pcs, const std::vector<std::uint8_t>& real,
                                            int num_variants, const VariantFn& modify, std::int64_t memory_budget_mb,
@@ -214,11 +230,8 @@ std::vector<std::uint8_t> predict_variants(const ModelSet& models, const std::ve
   const std::int64_t n = static_cast<std::int64_t>(items.size());
   const int L = models.max_len(), D = models.dims();
   const std::size_t seq = static_cast<std::size_t>(L) * D;
-  if (pcs.size() != static_cast<std::size_t>(n) * seq || real.size() != static_cast<std::size_t>(n) * L)
-    throw DataError("predict_variants: inputs do not match " + std::to_string(n) + " items of (" + std::to_string(L) +
-                    ", " + std::to_string(D) + ")");
-  std::vector<std::uint8_t> pred(static_cast<std::size_t>(num_variants) * static_cast<std::size_t>(n), 0);
-  if (probs) probs->assign(pred.size() * 3, 0.f);
+  std::vector<std::uint8_t> pred =
+      perturb::detail::variant_prediction_buffer("predict_variants", models, items, pcs, real, num_variants, probs);
   const std::int64_t rows_cap =
       std::max<std::int64_t>(1, memory_budget_mb * 1024 * 1024 / static_cast<std::int64_t>(seq * sizeof(float)));
   // Rows (variant, item) grouped by model.

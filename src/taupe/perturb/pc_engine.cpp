@@ -35,6 +35,7 @@
 #include "taupe/core/parallel.h"
 #include "taupe/core/errors.h"
 #include "taupe/perturb/perturb.h"
+#include "taupe/perturb/perturb_internal.h"
 #include "taupe/temporal/tcn.h"
 
 namespace taupe {
@@ -526,11 +527,8 @@ std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::v
   const std::int64_t n = static_cast<std::int64_t>(items.size());
   const int L = models.max_len(), D = models.dims();
   const std::size_t seq = static_cast<std::size_t>(L) * D;
-  if (pcs.size() != static_cast<std::size_t>(n) * seq || real.size() != static_cast<std::size_t>(n) * L)
-    throw DataError("predict_pc_deltas: inputs do not match " + std::to_string(n) + " items of (" + std::to_string(L) +
-                    ", " + std::to_string(D) + ")");
-  std::vector<std::uint8_t> pred(static_cast<std::size_t>(num_variants) * static_cast<std::size_t>(n), 0);
-  if (probs) probs->assign(pred.size() * 3, 0.f);
+  std::vector<std::uint8_t> pred =
+      perturb::detail::variant_prediction_buffer("predict_pc_deltas", models, items, pcs, real, num_variants, probs);
   if (n == 0 || num_variants == 0) return pred;
   c10::InferenceMode guard;
   const std::int64_t B = batch_rows > 0 ? batch_rows : kDefaultRows;

@@ -22,5 +22,12 @@ void write_png(const std::filesystem::path& path, const report::Image& img);
 /// Fractions (M, 3, 3) of items predicted as each class; NaN for empty (model, class).
 std::vector<double> fractions_of(const std::vector<PerturbItem>& items, const std::vector<int>& pred, int num_models);
 std::string fixed(double v, int digits = 3);
+/// Checks the batched-prediction inputs of predict_variants / predict_pc_deltas (`who` names the
+/// caller in the DataError): pcs (n, L, D), real (n, L) for n = items.size(). Returns the zeroed
+/// prediction buffer (num_variants × n) and sizes *probs (when given) to (num_variants × n, 3).
+std::vector<std::uint8_t> variant_prediction_buffer(const char* who, const ModelSet& models,
+                                                    const std::vector<PerturbItem>& items, const std::vector<float>& pcs,
+                                                    const std::vector<std::uint8_t>& real, int num_variants,
+                                                    std::vector<float>* probs);
 
 }  // namespace taupe::perturb::detail
