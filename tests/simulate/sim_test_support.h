@@ -9,8 +9,8 @@ inline SimConfig tiny_sim(const std::string& world = "mechanical") {
   SimConfig c;
   c.world = world;
   c.fovs = 1;
-  c.fov_width_px = 256;
-  c.fov_height_px = 256;
+  c.fov_width_px = 512;
+  c.fov_height_px = 512;
   c.frames = 100;
   c.burn_in_frames = 60;
   c.threads = 1;

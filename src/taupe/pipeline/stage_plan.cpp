@@ -155,7 +155,10 @@ std::map<std::string, double> expected_stage_seconds(const RunConfig& cfg, bool 
   // simple: the ETA is corrected from the real timings as stages finish.
   const auto& s = cfg.simulate;
   const auto& x = cfg.extract;
-  const double area = static_cast<double>(s.fov_width_px) * s.fov_height_px;
+  // Field area in units of the calibration field (512 x 512 px at 0.65 µm = 333 x 333 µm):
+  // mechanics and trajectory counts scale with the physical area, not with the pixel count.
+  const double area = static_cast<double>(s.fov_width_px) * s.fov_height_px * s.pixel_size_um * s.pixel_size_um /
+                      (0.65 * 0.65);
   const double frames = s.frames + s.burn_in_frames;
   const double sim = 9e-8 * s.fovs * area * frames;
   double patches = static_cast<double>(s.fovs) * std::ceil(static_cast<double>(s.frames) / x.patch_frame_stride) *

@@ -2,7 +2,7 @@
 // Configuration of the cell-competition simulator (`[simulate]` in configs/*.toml).
 // Units: lengths in µm unless the name says _px, times in hours unless _frames/_min.
 // Real-world equivalents of the defaults are in docs/simulator.md (MDCK monolayer, H2B-GFP /
-// H2B-RFP nuclei, 20x objective with 2x2 binning = 0.65 µm/px, a frame every 4 min).
+// H2B-RFP nuclei, 20x objective on 6.5 µm camera pixels = 0.325 µm/px, a frame every 4 min).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -15,9 +15,9 @@ struct SimConfig {
   // ---- world and size ------------------------------------------------------------------
   std::string world = "mechanical";  ///< planted cause of scrib apoptosis: mechanical | contact | neutral
   int fovs = 4;                      ///< fields of view (independent periodic monolayers)
-  int fov_width_px = 512;
-  int fov_height_px = 512;
-  double pixel_size_um = 0.65;
+  int fov_width_px = 1024;
+  int fov_height_px = 1024;
+  double pixel_size_um = 0.325;      ///< 20x objective, 6.5 µm camera pixels, no binning
   int frames = 360;                  ///< recorded frames per field of view
   double frame_interval_min = 4.0;
   int burn_in_frames = 120;          ///< unrecorded frames simulated first (confluent, mixed start)
@@ -69,7 +69,7 @@ struct SimConfig {
   double compaction_brightness = 1.0;
   double texture = 0.25;             ///< chromatin texture amplitude (relative)
   double eccentricity_max = 0.75;    ///< nuclear eccentricity drawn in [0, max]
-  double psf_sigma_px = 1.1;         ///< Gaussian PSF
+  double psf_sigma_px = 2.2;         ///< Gaussian PSF (0.7 µm at 0.325 µm/px)
   double background = 100;           ///< camera offset (ADU)
   double autofluorescence = 20;      ///< diffuse signal (photo-electrons)
   double gain = 1.0;                 ///< ADU per photo-electron
@@ -90,7 +90,7 @@ struct SimConfig {
     v("fovs", fovs, "fields of view simulated (independent periodic monolayers)");
     v("fov_width_px", fov_width_px, "field width in pixels");
     v("fov_height_px", fov_height_px, "field height in pixels");
-    v("pixel_size_um", pixel_size_um, "µm per pixel (0.65 = 20x objective, 2x2 binning)");
+    v("pixel_size_um", pixel_size_um, "µm per pixel (0.325 = 20x objective, 6.5 µm camera pixels)");
     v("frames", frames, "recorded frames per field of view");
     v("frame_interval_min", frame_interval_min, "minutes between frames");
     v("burn_in_frames", burn_in_frames, "unrecorded frames simulated before frame 0");
