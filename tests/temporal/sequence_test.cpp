@@ -132,6 +132,36 @@ TEST(Synthetic, SequenceDropsFrameZeroAndHasLogVarOne) {
   }
 }
 
+TEST(Synthetic, RealLengthModeMatchesTheTrimmedLengthsOfRealTrajectories) {
+  auto set = testing::make_encodings(4, 4, 0, 1, 3, 6);
+  TemporalConfig cfg;  // max_len 128 > every fixture trajectory (20..60 frames)
+  cfg.synthetic_length = "real";
+  std::vector<std::vector<int>> by{{0, 1, 2, 3}, {4, 5, 6, 7}};
+  std::multiset<int> real_lengths;
+  for (const auto& t : set.trajectories) real_lengths.insert(t.cutoff + 1);
+  Rng rng(5);
+  std::set<int> seen;
+  for (int i = 0; i < 200; ++i) {
+    auto s = synthetic_sequence(set, by, cfg, rng);
+    int n = 0;
+    for (int t = 0; t < cfg.max_len; ++t) n += s.real[t];
+    ASSERT_TRUE(real_lengths.count(n)) << n << " walk frames: no real trajectory has that trimmed length";
+    for (int t = 0; t < cfg.max_len - n; ++t) ASSERT_EQ(s.real[t], 0);  // pre-padding, then walk
+    for (int d = 0; d < 3; ++d) {
+      EXPECT_EQ(s.mean[(cfg.max_len - n - 1) * 3 + d], kPadMean);
+      // the walk's last step from the previous frame is a random step, not a jump from padding
+      EXPECT_LT(std::abs(s.mean[(cfg.max_len - 1) * 3 + d] - s.mean[(cfg.max_len - 2) * 3 + d]), 2.0f);
+    }
+    seen.insert(n);
+  }
+  EXPECT_GE(seen.size(), 4u);  // the lengths vary with the source trajectory
+  cfg.synthetic_length = "reference";
+  auto s = synthetic_sequence(set, by, cfg, rng);
+  for (int t = 0; t < cfg.max_len; ++t) EXPECT_EQ(s.real[t], 1);
+  cfg.synthetic_length = "full";
+  EXPECT_THROW(cfg.validate(), ConfigError);
+}
+
 TEST(Batches, LabelsUniformAndDeterministicPerStep) {
   auto set = testing::make_encodings(10, 4, 3, 2, 4, 6);
   std::vector<int> all(set.trajectories.size());

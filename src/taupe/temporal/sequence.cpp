@@ -108,7 +108,14 @@ Sequence synthetic_sequence(const EncodingSet& set, const std::vector<std::vecto
   const std::size_t at = static_cast<std::size_t>(f) * dims;
   const int length = cfg.max_len + cfg.synthetic_extra_frames;
   Walk w = random_walk(t.z_mean.data() + at, t.z_log_var.data() + at, dims, length, cfg.synthetic_noise, rng);
-  return trim_sequence(w.mean.data(), w.log_var.data(), length, dims, cfg.max_len, cfg.max_len);
+  Sequence s = trim_sequence(w.mean.data(), w.log_var.data(), length, dims, cfg.max_len, cfg.max_len);
+  if (cfg.synthetic_length == "real") {
+    // As many walk frames as the source trajectory has real frames after trimming at its cutoff;
+    // the walk keeps its most recent frames, the earlier ones become padding.
+    const int real_frames = std::min(std::clamp(t.cutoff, 0, frames - 1) + 1, cfg.max_len);
+    crop_sequence(s, cfg.max_len - real_frames);
+  }
+  return s;
 }
 
 namespace {

@@ -33,6 +33,11 @@ struct TemporalConfig {
   int crop_max = 117;                                  ///< crop r = U{1..crop_max}: frames [0, r) -> padding
   double synthetic_noise = 0.2;                        ///< random-walk step sd per frame and dim
   int synthetic_extra_frames = 10;                     ///< walk length = max_len + this
+  /// How many frames of a synthetic input are walk (the rest is padding, like a short real
+  /// trajectory): "reference" = all max_len frames (§6); "real" = as many frames as the real
+  /// trajectory the walk starts from has after trimming, so that the synthetic class cannot be
+  /// told from real inputs by length alone (docs/models.md).
+  std::string synthetic_length = "reference";
   bool use_probabilistic_encoder = false;              ///< sample z ~ N(mean, exp(logvar)) per batch
   double posterior_noise = 1.0;                        ///< scale of that sample's std
   double validation_fraction = 0.1;                    ///< of the smallest class (per class), monitoring only
@@ -57,6 +62,8 @@ struct TemporalConfig {
     v("crop_max", crop_max, "crop replaces frames [0, r) by padding, r uniform in 1..crop_max");
     v("synthetic_noise", synthetic_noise, "synthetic random-walk step sd");
     v("synthetic_extra_frames", synthetic_extra_frames, "synthetic walk length = max_len + this");
+    v("synthetic_length", synthetic_length,
+      "frames of walk per synthetic input: reference (all max_len) | real (as many as the real trajectory it starts from)");
     v("use_probabilistic_encoder", use_probabilistic_encoder, "train on posterior samples instead of z_mean");
     v("posterior_noise", posterior_noise, "scale of the posterior sample's std");
     v("validation_fraction", validation_fraction, "monitoring split per class (fraction of the smallest class)");
@@ -82,6 +89,7 @@ struct TemporalConfig {
     check_range("temporal.crop_max", crop_max, 1, max_len - 1);
     check_ge("temporal.synthetic_noise", synthetic_noise, 0.0);
     check_ge("temporal.synthetic_extra_frames", synthetic_extra_frames, 0);
+    check_one_of("temporal.synthetic_length", synthetic_length, {"reference", "real"});
     check_ge("temporal.posterior_noise", posterior_noise, 0.0);
     check_range("temporal.validation_fraction", validation_fraction, 0.0, 0.5);
   }
