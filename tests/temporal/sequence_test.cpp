@@ -162,6 +162,85 @@ TEST(Synthetic, RealLengthModeMatchesTheTrimmedLengthsOfRealTrajectories) {
   EXPECT_THROW(cfg.validate(), ConfigError);
 }
 
+// Step sd of a synthetic input's walk, from its consecutive real frames.
+static double walk_step_sd(const Sequence& s) {
+  double ss = 0;
+  int n = 0;
+  for (int t = 1; t < s.max_len; ++t) {
+    if (!s.real[t] || !s.real[t - 1]) continue;
+    for (int d = 0; d < s.dims; ++d) {
+      const double x = s.mean[t * s.dims + d] - s.mean[(t - 1) * s.dims + d];
+      ss += x * x;
+      ++n;
+    }
+  }
+  return std::sqrt(ss / n);
+}
+
+TEST(Synthetic, NoiseMinDrawsTrainingStepSdLogUniformlyAndKeepsTestWalksAtTheReference) {
+  auto set = testing::make_encodings(4, 4, 0, 1, 8, 7);
+  TemporalConfig cfg;  // 128 frames x 8 dims per walk: its step sd is estimated to ~1 %
+  cfg.synthetic_noise_min = 0.02;
+  std::vector<std::vector<int>> by{{0, 1, 2, 3}, {4, 5, 6, 7}};
+  Rng rng(8);
+  const int n = 400;
+  int below_geometric_mean = 0;
+  double lo = 1, hi = 0;
+  for (int i = 0; i < n; ++i) {
+    const double sd = walk_step_sd(synthetic_sequence(set, by, cfg, rng));
+    ASSERT_GT(sd, 0.02 * 0.95);
+    ASSERT_LT(sd, 0.2 * 1.05);
+    lo = std::min(lo, sd);
+    hi = std::max(hi, sd);
+    below_geometric_mean += sd < std::sqrt(0.02 * 0.2);
+  }
+  EXPECT_LT(lo, 0.025);
+  EXPECT_GT(hi, 0.17);
+  EXPECT_NEAR(below_geometric_mean / static_cast<double>(n), 0.5, 0.08);  // log-uniform: median = geometric mean
+  std::vector<int> all{0, 1, 2, 3, 4, 5, 6, 7};
+  auto test_walks = build_synthetic(set, all, 20, cfg, 9);
+  for (int i = 0; i < test_walks.n; ++i) {
+    Sequence s;
+    s.max_len = test_walks.max_len;
+    s.dims = test_walks.dims;
+    const std::size_t len = static_cast<std::size_t>(s.max_len) * s.dims;
+    s.mean.assign(test_walks.x.begin() + i * len, test_walks.x.begin() + (i + 1) * len);
+    s.real.assign(test_walks.real.begin() + i * s.max_len, test_walks.real.begin() + (i + 1) * s.max_len);
+    EXPECT_NEAR(walk_step_sd(s), 0.2, 0.2 * 0.06);
+  }
+  cfg.synthetic_noise_min = 0.3;  // above synthetic_noise
+  EXPECT_THROW(cfg.validate(), ConfigError);
+}
+
+TEST(Synthetic, TrajectoryBaseIsARealTrajectoryPlusAWalkFromZero) {
+  auto set = testing::make_encodings(1, 1, 0, 1, 4, 11);
+  TemporalConfig cfg;
+  cfg.synthetic_base = "trajectory";
+  const auto& src = set.trajectories[0];
+  const Sequence ref = trim_sequence(src, 4, src.cutoff, cfg.max_len);
+  std::vector<std::vector<int>> by{{0}, {}};  // always walks from trajectory 0
+  Rng rng(12);
+  double ss = 0;
+  int n = 0;
+  for (int rep = 0; rep < 100; ++rep) {
+    const Sequence s = synthetic_sequence(set, by, cfg, rng);
+    ASSERT_EQ(s.real, ref.real);  // its length and padding are the real trajectory's
+    int first = 0;
+    while (!ref.real[first]) ++first;
+    for (int d = 0; d < 4; ++d) EXPECT_EQ(s.mean[first * 4 + d], ref.mean[first * 4 + d]);  // the walk starts at 0
+    for (int t = first + 1; t < cfg.max_len; ++t)
+      for (int d = 0; d < 4; ++d) {
+        const double step = (s.mean[t * 4 + d] - ref.mean[t * 4 + d]) - (s.mean[(t - 1) * 4 + d] - ref.mean[(t - 1) * 4 + d]);
+        ss += step * step;
+        ++n;
+        EXPECT_EQ(s.log_var[t * 4 + d], kPadLogVar);
+      }
+  }
+  EXPECT_NEAR(std::sqrt(ss / n), cfg.synthetic_noise, cfg.synthetic_noise * 0.03);
+  cfg.synthetic_base = "walk";
+  EXPECT_THROW(cfg.validate(), ConfigError);
+}
+
 TEST(Batches, LabelsUniformAndDeterministicPerStep) {
   auto set = testing::make_encodings(10, 4, 3, 2, 4, 6);
   std::vector<int> all(set.trajectories.size());

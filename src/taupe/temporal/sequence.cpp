@@ -104,10 +104,35 @@ Sequence synthetic_sequence(const EncodingSet& set, const std::vector<std::vecto
   const auto& t = set.trajectories[cls[rng.integer(0, static_cast<std::int64_t>(cls.size()) - 1)]];
   const int frames = t.num_frames(dims);
   if (frames <= 0) throw DataError("trajectory " + std::to_string(t.id) + " has no frames");
+  auto step_sd = [&] {
+    if (cfg.synthetic_noise_min <= 0 || cfg.synthetic_noise_min >= cfg.synthetic_noise) return cfg.synthetic_noise;
+    return std::exp(std::log(cfg.synthetic_noise_min) +
+                    rng.uniform() * (std::log(cfg.synthetic_noise) - std::log(cfg.synthetic_noise_min)));
+  };
+  if (cfg.synthetic_base == "trajectory") {
+    // The real trajectory (exact cutoff) plus a random walk that starts at 0 on its first kept
+    // frame: the frames keep their own frame-to-frame variation, the walk carries them away.
+    const double noise = step_sd();
+    Sequence s = trim_sequence(t, dims, t.cutoff, cfg.max_len);
+    std::vector<double> drift(static_cast<std::size_t>(dims), 0.0);
+    bool started = false;
+    for (int k = 0; k < cfg.max_len; ++k) {
+      if (!s.real[k]) continue;
+      if (started)
+        for (int d = 0; d < dims; ++d) drift[d] += rng.normal() * noise;
+      started = true;
+      for (int d = 0; d < dims; ++d) {
+        s.mean[static_cast<std::size_t>(k) * dims + d] += static_cast<float>(drift[d]);
+        s.log_var[static_cast<std::size_t>(k) * dims + d] = kPadLogVar;
+      }
+    }
+    return s;
+  }
   const int f = static_cast<int>(rng.integer(0, frames - 1));  // any frame, also after the cutoff
   const std::size_t at = static_cast<std::size_t>(f) * dims;
   const int length = cfg.max_len + cfg.synthetic_extra_frames;
-  Walk w = random_walk(t.z_mean.data() + at, t.z_log_var.data() + at, dims, length, cfg.synthetic_noise, rng);
+  const double noise = step_sd();
+  Walk w = random_walk(t.z_mean.data() + at, t.z_log_var.data() + at, dims, length, noise, rng);
   Sequence s = trim_sequence(w.mean.data(), w.log_var.data(), length, dims, cfg.max_len, cfg.max_len);
   if (cfg.synthetic_length == "real") {
     // As many walk frames as the source trajectory has real frames after trimming at its cutoff;
@@ -168,9 +193,11 @@ SequenceBatch build_synthetic(const EncodingSet& set, const std::vector<int>& in
                               const TemporalConfig& cfg, std::uint64_t seed) {
   SequenceBatch b = empty_batch(cfg.max_len, set.latent_dims);
   const auto by = split_by_class(set, indices);
+  TemporalConfig test_cfg = cfg;
+  test_cfg.synthetic_noise_min = 0;  // held-out walks: the reference step sd only
   for (int i = 0; i < n; ++i) {
     Rng rng(derive_seed(seed, static_cast<std::uint64_t>(i)));
-    append(b, synthetic_sequence(set, by, cfg, rng), static_cast<int>(FateClass::kSynthetic), -1, false, 0,
+    append(b, synthetic_sequence(set, by, test_cfg, rng), static_cast<int>(FateClass::kSynthetic), -1, false, 0,
            nullptr);
   }
   return b;

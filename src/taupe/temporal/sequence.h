@@ -75,7 +75,8 @@ struct SequenceBatch {
 /// whose fate has no class get label -1. `real` marks the non-padding frames (PC shifts add only there).
 SequenceBatch build_inputs(const EncodingSet& set, const std::vector<int>& indices, int max_len);
 
-/// n synthetic inputs (label 2), deterministic in seed, z_mean of the walk (no posterior sampling).
+/// n synthetic inputs (label 2), deterministic in seed, z_mean of the walk (no posterior sampling),
+/// every walk with step sd cfg.synthetic_noise (synthetic_noise_min applies to training only).
 SequenceBatch build_synthetic(const EncodingSet& set, const std::vector<int>& indices, int n,
                               const TemporalConfig& cfg, std::uint64_t seed);
 

@@ -32,12 +32,23 @@ struct TemporalConfig {
   double crop_prob = 0.5;                              ///< probability of the random crop
   int crop_max = 117;                                  ///< crop r = U{1..crop_max}: frames [0, r) -> padding
   double synthetic_noise = 0.2;                        ///< random-walk step sd per frame and dim
+  /// > 0: each *training* walk draws its step sd log-uniformly in [synthetic_noise_min,
+  /// synthetic_noise], so the synthetic class also holds walks that stay near the data (hard
+  /// negatives) and the TCN learns to flag moderate departures from it; held-out synthetic test
+  /// trajectories keep synthetic_noise. 0 = every walk uses synthetic_noise (reference).
+  double synthetic_noise_min = 0.0;
   int synthetic_extra_frames = 10;                     ///< walk length = max_len + this
   /// How many frames of a synthetic input are walk (the rest is padding, like a short real
   /// trajectory): "reference" = all max_len frames (§6); "real" = as many frames as the real
   /// trajectory the walk starts from has after trimming, so that the synthetic class cannot be
   /// told from real inputs by length alone (docs/models.md).
   std::string synthetic_length = "reference";
+  /// What a synthetic input walks from: "frame" = one real frame, a pure random walk after it
+  /// (reference §6: smooth, so the class can be told apart by its smoothness alone when real
+  /// encodings vary from frame to frame); "trajectory" = a whole real trajectory (its kept frames,
+  /// its length) plus a random walk starting at 0, so the class differs from real inputs only by
+  /// how far it drifts from them (docs/models.md). synthetic_length does not apply to it.
+  std::string synthetic_base = "frame";
   bool use_probabilistic_encoder = false;              ///< sample z ~ N(mean, exp(logvar)) per batch
   double posterior_noise = 1.0;                        ///< scale of that sample's std
   double validation_fraction = 0.1;                    ///< of the smallest class (per class), monitoring only
@@ -61,7 +72,11 @@ struct TemporalConfig {
     v("crop_prob", crop_prob, "probability of the random crop augmentation");
     v("crop_max", crop_max, "crop replaces frames [0, r) by padding, r uniform in 1..crop_max");
     v("synthetic_noise", synthetic_noise, "synthetic random-walk step sd");
+    v("synthetic_noise_min", synthetic_noise_min,
+      "> 0: training walks draw their step sd log-uniformly in [this, synthetic_noise] (test walks keep synthetic_noise); 0 = off (reference)");
     v("synthetic_extra_frames", synthetic_extra_frames, "synthetic walk length = max_len + this");
+    v("synthetic_base", synthetic_base,
+      "synthetic input: frame (reference: random walk from one real frame) | trajectory (a real trajectory plus a random walk)");
     v("synthetic_length", synthetic_length,
       "frames of walk per synthetic input: reference (all max_len) | real (as many as the real trajectory it starts from)");
     v("use_probabilistic_encoder", use_probabilistic_encoder, "train on posterior samples instead of z_mean");
@@ -88,8 +103,10 @@ struct TemporalConfig {
     check_range("temporal.crop_prob", crop_prob, 0.0, 1.0);
     check_range("temporal.crop_max", crop_max, 1, max_len - 1);
     check_ge("temporal.synthetic_noise", synthetic_noise, 0.0);
+    check_range("temporal.synthetic_noise_min", synthetic_noise_min, 0.0, synthetic_noise);
     check_ge("temporal.synthetic_extra_frames", synthetic_extra_frames, 0);
     check_one_of("temporal.synthetic_length", synthetic_length, {"reference", "real"});
+    check_one_of("temporal.synthetic_base", synthetic_base, {"frame", "trajectory"});
     check_ge("temporal.posterior_noise", posterior_noise, 0.0);
     check_range("temporal.validation_fraction", validation_fraction, 0.0, 0.5);
   }
