@@ -30,7 +30,7 @@ struct SimConfig {
   double cycle_hours = 18.0;         ///< mean cell-cycle length without compression
   double cycle_cv = 0.15;
   double growth = 0.15;               ///< target area grows by this fraction through the cycle
-  double wt_stiffness = 1.3;         ///< WT stiffness relative to scrib (1 = equal: crowding, not stiffness, compresses)
+  double wt_stiffness = 1.3;         ///< WT stiffness relative to scrib (WT crowd scrib; docs/simulator.md "Why 1.3")
   double wt_stall_compression = 0.55;    ///< contact inhibition: WT cycle stops at this compression
   double scrib_stall_compression = 0.95; ///< scrib cycle stops at this compression
   double motility_um = 4.0;          ///< motility noise, RMS displacement per sqrt(hour) per axis
