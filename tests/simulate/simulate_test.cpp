@@ -233,7 +233,7 @@ TEST(Renderer, WindowEqualsFullFrameAndGfpBrighterThanRfp) {
   EXPECT_GE((s[0] / n[0]) / (s[1] / n[1]), 1.5);
 }
 
-TEST(Glimpses, CentralNucleusWithinTwoPixelsOfCentre) {
+TEST(Glimpses, CentralNucleusWithinOnePointThreeMicronsOfCentre) {
   const FovHistory& h = tiny_history();
   SceneRenderer r(h, tiny_sim());
   const auto plans = plan_glimpses(h.tracks, tiny_extract());
@@ -252,7 +252,9 @@ TEST(Glimpses, CentralNucleusWithinTwoPixelsOfCentre) {
         for (int x = 0; x < 64; ++x)
           if (mask_is_central(tr.masks[static_cast<std::size_t>(i) * 64 * 64 + y * 64 + x])) { sx += x; sy += y; n += 1; }
       ASSERT_GT(n, 20) << "central nucleus missing, track " << tr.track_id;
-      EXPECT_LT(std::hypot(sx / n - 31.5, sy / n - 31.5), 2.0);
+      // 1.3 µm (2 px at 0.65 µm/px, 4 px at the default 0.325): the mask centroid moves off the
+      // tracked centre where a neighbour's nucleus overlaps and hides part of the central one.
+      EXPECT_LT(std::hypot(sx / n - 31.5, sy / n - 31.5), 1.3 / h.pixel_size_um);
       EXPECT_EQ(mask_type(tr.masks[static_cast<std::size_t>(i) * 64 * 64 + 32 * 64 + 32]), CellType::kScrib);
       ++checked;
     }
