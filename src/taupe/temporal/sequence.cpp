@@ -114,17 +114,12 @@ Sequence synthetic_sequence(const EncodingSet& set, const std::vector<std::vecto
     // frame: the frames keep their own frame-to-frame variation, the walk carries them away.
     const double noise = step_sd();
     Sequence s = trim_sequence(t, dims, t.cutoff, cfg.max_len);
-    std::vector<double> drift(static_cast<std::size_t>(dims), 0.0);
-    bool started = false;
-    for (int k = 0; k < cfg.max_len; ++k) {
-      if (!s.real[k]) continue;
-      if (started)
-        for (int d = 0; d < dims; ++d) drift[d] += rng.normal() * noise;
-      started = true;
-      for (int d = 0; d < dims; ++d) {
-        s.mean[static_cast<std::size_t>(k) * dims + d] += static_cast<float>(drift[d]);
-        s.log_var[static_cast<std::size_t>(k) * dims + d] = kPadLogVar;
-      }
+    const int first = static_cast<int>(std::find(s.real.begin(), s.real.end(), 1) - s.real.begin());
+    const std::vector<float> origin(static_cast<std::size_t>(dims), 0.0f);
+    const Walk w = random_walk(origin.data(), origin.data(), dims, cfg.max_len - first, noise, rng);
+    for (std::size_t i = 0; i < w.mean.size(); ++i) {
+      s.mean[static_cast<std::size_t>(first) * dims + i] += w.mean[i];
+      s.log_var[static_cast<std::size_t>(first) * dims + i] = kPadLogVar;
     }
     return s;
   }
