@@ -31,8 +31,9 @@ std::vector<Variant> variants_for(int D) {
   return v;
 }
 
-void compare_paths(const ModelSet& ms, const std::vector<PerturbItem>& items, const std::vector<float>& pcs,
-                   const std::vector<std::uint8_t>& real, std::int64_t budget_mb, std::int64_t batch_rows) {
+/// Returns the rows the typicality gate rejected (probabilities exactly (0, 0, 1)) in both paths.
+int compare_paths(const ModelSet& ms, const std::vector<PerturbItem>& items, const std::vector<float>& pcs,
+                  const std::vector<std::uint8_t>& real, std::int64_t budget_mb, std::int64_t batch_rows) {
   const int L = ms.max_len(), D = ms.dims();
   const auto vars = variants_for(D);
   const int V = static_cast<int>(vars.size());
@@ -57,11 +58,14 @@ void compare_paths(const ModelSet& ms, const std::vector<PerturbItem>& items, co
   std::vector<float> pr_ref, pr_fast;
   const auto ref = predict_variants(ms, items, pcs, real, V, modify, 256, &pr_ref);
   const auto fast = predict_pc_deltas(ms, items, pcs, real, V, delta, budget_mb, &pr_fast, batch_rows);
-  ASSERT_EQ(ref.size(), fast.size());
+  EXPECT_EQ(ref.size(), fast.size());
+  if (ref.size() != fast.size()) return 0;
   double worst = 0;
+  int rejected = 0;
   int class_diff = 0;
   for (std::size_t r = 0; r < ref.size(); ++r) {
     for (int c = 0; c < 3; ++c) worst = std::max(worst, static_cast<double>(std::fabs(pr_ref[r * 3 + c] - pr_fast[r * 3 + c])));
+    rejected += pr_ref[r * 3 + 2] == 1.f && pr_fast[r * 3 + 2] == 1.f && pr_ref[r * 3] == 0.f && pr_fast[r * 3] == 0.f;
     if (ref[r] != fast[r]) {
       // Allowed only at a tie of the top two probabilities (none expected here).
       std::vector<float> q(pr_ref.begin() + static_cast<std::ptrdiff_t>(r * 3), pr_ref.begin() + static_cast<std::ptrdiff_t>(r * 3 + 3));
@@ -74,6 +78,7 @@ void compare_paths(const ModelSet& ms, const std::vector<PerturbItem>& items, co
   EXPECT_EQ(class_diff, 0);
   // The unperturbed variant equals the model set's own prediction to float rounding.
   for (std::size_t i = 0; i < items.size(); ++i) EXPECT_EQ(fast[i], ref[i]);
+  return rejected;
 }
 
 TEST(PerturbPcEngine, FastPathMatchesStraightforwardPathOnTinyModels) {
@@ -81,9 +86,55 @@ TEST(PerturbPcEngine, FastPathMatchesStraightforwardPathOnTinyModels) {
   // Receptive field 1 + 2 (1 + 2 + 4) = 15 < max_len 16: block 0 reads part of the input only.
   ASSERT_EQ(ctx.models().config().dilations, (std::vector<int>{1, 2, 4}));
   ASSERT_EQ(ctx.models().max_len(), 16);
-  compare_paths(ctx.models(), ctx.items(), ctx.base_pc(), ctx.base_real(), 256, 0);
+  // Shifts of −6 / +4 (data sd ≈ 0.5) leave the data cloud: the typicality gate rejects them in
+  // both paths alike.
+  ASSERT_TRUE(ctx.models().gate(0).enabled());
+  EXPECT_GT(compare_paths(ctx.models(), ctx.items(), ctx.base_pc(), ctx.base_real(), 256, 0), 0);
   // Odd batches spanning items, one item per base group.
   compare_paths(ctx.models(), ctx.items(), ctx.base_pc(), ctx.base_real(), 0, 7);
+}
+
+TEST(PerturbPcEngine, TypicalityGateOfTheModelSet) {
+  PerturbContext ctx = test::tiny_context();
+  const ModelSet& ms = ctx.models();
+  const int L = ms.max_len(), D = ms.dims();
+  const auto& items = ctx.items();
+  const std::size_t seq = static_cast<std::size_t>(L) * D;
+  for (int m = 0; m < ms.num_models(); ++m) {
+    const TypicalityGate& g = ms.gate(m);
+    ASSERT_TRUE(g.enabled());
+    EXPECT_DOUBLE_EQ(g.quantile, 0.99);
+    EXPECT_EQ(static_cast<int>(g.inv_var.size()), D);
+  }
+  // The mask overload and padding recognition agree; unperturbed real inputs are mostly accepted.
+  std::vector<float> x;
+  std::vector<std::uint8_t> mask;
+  for (std::size_t i = 0; i < items.size(); ++i)
+    if (items[i].model == 0) {
+      x.insert(x.end(), ctx.base_pc().begin() + static_cast<std::ptrdiff_t>(i * seq),
+               ctx.base_pc().begin() + static_cast<std::ptrdiff_t>((i + 1) * seq));
+      mask.insert(mask.end(), ctx.base_real().begin() + static_cast<std::ptrdiff_t>(i * L),
+                  ctx.base_real().begin() + static_cast<std::ptrdiff_t>((i + 1) * L));
+    }
+  const std::int64_t n = static_cast<std::int64_t>(mask.size()) / L;
+  const auto a = ms.predict_pc(0, x.data(), n, mask.data());
+  const auto b = ms.predict_pc(0, x);
+  ASSERT_EQ(a.size(), b.size());
+  int rejected = 0;
+  for (std::size_t k = 0; k < a.size(); ++k) EXPECT_NEAR(a[k], b[k], 1e-6);
+  for (std::int64_t r = 0; r < n; ++r) rejected += a[static_cast<std::size_t>(r) * 3 + 2] == 1.f;
+  EXPECT_LE(rejected, n / 5);
+  // Every real frame moved 10 sd along PC 0: out of distribution, predicted synthetic (0, 0, 1).
+  const double sd0 = 1.0 / std::sqrt(ms.gate(0).inv_var[0]);
+  for (std::int64_t r = 0; r < n; ++r) apply_pc_shift(x.data() + r * seq, mask.data() + r * L, L, D, 0, static_cast<float>(10 * sd0));
+  const auto c = ms.predict_pc(0, x.data(), n, mask.data());
+  for (std::int64_t r = 0; r < n; ++r) {
+    EXPECT_EQ(c[static_cast<std::size_t>(r) * 3], 0.f);
+    EXPECT_EQ(c[static_cast<std::size_t>(r) * 3 + 2], 1.f);
+  }
+  // The TCN alone (logits) is not gated.
+  const auto lg = ms.logits_pc(0, x.data(), n);
+  EXPECT_NE(lg[0], 0.f);
 }
 
 TEST(PerturbPcEngine, FastPathMatchesWithShortcutConvAndLongPadding) {

@@ -394,6 +394,94 @@ std::vector<SlopeResult> sweep_slopes(const Sweep& sw, const Strata& strata, con
   return out;
 }
 
+Skill predictive_skill(const Strata& strata, const std::vector<int>& pred, int reps, std::uint64_t seed,
+                       double level, double min_informedness) {
+  const std::size_t n = strata.model.size();
+  if (pred.size() != n) throw DataError("predictive_skill: predictions and strata differ in size");
+  const int M = strata.num_models;
+  Skill sk;
+  sk.min_informedness = min_informedness;
+  sk.alpha = 1 - level;
+  sk.permutations = reps;
+  const int mc[2] = {strata.models_with(0), strata.models_with(1)};
+  for (std::size_t i = 0; i < n; ++i) sk.trajectories += strata.truth[i] < 2;
+  // J = Σ_c (1 / M_c) Σ_m recall_{m,c} − 1: linear in per-trajectory hits (bootstrap_linear).
+  std::vector<double> h(n, 0.0);
+  auto weight = [&](std::size_t i) {
+    const int c = strata.truth[i];
+    return 1.0 / (static_cast<double>(mc[c]) * static_cast<double>(strata.count(strata.model[i], c)));
+  };
+  for (std::size_t i = 0; i < n; ++i)
+    if (strata.truth[i] < 2 && pred[i] == strata.truth[i]) h[i] = weight(i);
+  if (mc[0] == 0 || mc[1] == 0) {
+    sk.informedness = Interval{kNaN, kNaN, kNaN, kNaN, 1.0};
+    sk.balanced_accuracy = kNaN;
+    sk.per_model.assign(static_cast<std::size_t>(M), kNaN);
+    return sk;
+  }
+  sk.informedness = bootstrap_linear(strata, h, 1, reps, seed, level)[0];
+  sk.informedness.estimate -= 1;
+  sk.informedness.lo -= 1;
+  sk.informedness.hi -= 1;
+  sk.balanced_accuracy = (sk.informedness.estimate + 1) / 2;
+  // Per-model J.
+  std::vector<std::array<double, 2>> hits(static_cast<std::size_t>(M), {0.0, 0.0});
+  for (std::size_t i = 0; i < n; ++i)
+    if (strata.truth[i] < 2 && pred[i] == strata.truth[i]) hits[static_cast<std::size_t>(strata.model[i])][static_cast<std::size_t>(strata.truth[i])] += 1;
+  for (int m = 0; m < M; ++m) {
+    const auto n0 = strata.count(m, 0), n1 = strata.count(m, 1);
+    sk.per_model.push_back(n0 > 0 && n1 > 0 ? hits[static_cast<std::size_t>(m)][0] / static_cast<double>(n0) +
+                                                  hits[static_cast<std::size_t>(m)][1] / static_cast<double>(n1) - 1
+                                            : kNaN);
+  }
+  // Permutation null: shuffle the true classes among each model's real trajectories.
+  std::vector<std::vector<std::size_t>> members(static_cast<std::size_t>(M));
+  for (std::size_t i = 0; i < n; ++i)
+    if (strata.truth[i] < 2) members[static_cast<std::size_t>(strata.model[i])].push_back(i);
+  Rng rng(seed ^ 0x5ca1ab1eULL);
+  const double observed = sk.informedness.estimate + 1;  // Σ h, compared on the same scale
+  const double tol = 1e-12 * std::max(1.0, observed);
+  std::int64_t extreme = 0;
+  std::vector<int> labels;
+  for (int r = 0; r < reps; ++r) {
+    double stat = 0;
+    for (const auto& mem : members) {
+      labels.clear();
+      for (std::size_t i : mem) labels.push_back(strata.truth[i]);
+      for (std::size_t k = labels.size(); k > 1; --k)  // Fisher–Yates
+        std::swap(labels[k - 1], labels[static_cast<std::size_t>(rng.integer(0, static_cast<std::int64_t>(k) - 1))]);
+      for (std::size_t k = 0; k < mem.size(); ++k)
+        if (pred[mem[k]] == labels[k]) {
+          const int c = labels[k];
+          stat += 1.0 / (static_cast<double>(mc[c]) * static_cast<double>(strata.count(strata.model[mem[k]], c)));
+        }
+    }
+    extreme += stat >= observed - tol;
+  }
+  sk.informedness.p = (1.0 + static_cast<double>(extreme)) / (1.0 + static_cast<double>(reps));
+  sk.passes = sk.informedness.p < sk.alpha && sk.informedness.estimate >= min_informedness;
+  return sk;
+}
+
+std::string Skill::brief() const {
+  std::ostringstream s;
+  s << "informedness " << format_interval(informedness, 2) << " (balanced accuracy " << std::fixed
+    << std::setprecision(2) << balanced_accuracy << "), permutation p " << std::setprecision(2) << std::scientific
+    << informedness.p << std::defaultfloat << " → "
+    << (passes ? "the models predict fate" : "the models do not predict fate better than chance");
+  if (!passes && std::isfinite(informedness.estimate) && informedness.p < alpha)
+    s << " (J below the practical threshold " << std::fixed << std::setprecision(2) << min_informedness << ")";
+  return s.str();
+}
+
+void apply_skill_gate(std::vector<SlopeResult>& slopes, const Skill& skill, double level) {
+  for (auto& r : slopes) {
+    r.p_adjusted = std::max(r.p_adjusted, skill.informedness.p);
+    r.gated = !skill.passes;
+    r.significant = r.significant && skill.passes && r.p_adjusted < 1 - level;
+  }
+}
+
 std::string format_interval(const Interval& v, int digits) {
   std::ostringstream s;
   s << std::showpos << std::fixed << std::setprecision(digits) << v.estimate << std::noshowpos << " ["
@@ -413,6 +501,9 @@ std::vector<Verdict> make_verdicts(const VerdictInputs& in) {
     }
     out.push_back(v);
   };
+  // Gatekeeper: without predictive skill no response of the models is evidence of a cause.
+  const bool gate_fail = in.have_skill && !in.skill.passes;
+  const std::string gate_note = gate_fail ? " (gate: the models do not predict fate better than chance)" : "";
   bool neighbour_causal = false;
   if (in.have_switch) {
     Verdict v;
@@ -420,7 +511,8 @@ std::vector<Verdict> make_verdicts(const VerdictInputs& in) {
     const auto& d = in.delta_apoptosis_recall;
     const auto& ag = in.delta_apoptosis_models;
     const bool models_agree = std::isnan(ag.p) || ag.p < in.alpha;
-    neighbour_causal = d.excludes_zero() && std::fabs(d.estimate) >= in.practical_threshold && models_agree;
+    neighbour_causal =
+        !gate_fail && d.excludes_zero() && std::fabs(d.estimate) >= in.practical_threshold && models_agree;
     v.causal = neighbour_causal;
     std::ostringstream s;
     s << "Δ apoptosis recall " << format_interval(d, 3);
@@ -430,13 +522,13 @@ std::vector<Verdict> make_verdicts(const VerdictInputs& in) {
       else s << std::setprecision(2) << std::scientific << ag.p << std::defaultfloat;
       s << ")";
     }
-    s << " → " << (v.causal ? "causal" : "not causal");
+    s << " → " << (v.causal ? "causal" : "not causal") << gate_note;
     v.conclusion = s.str();
     fin(v, in.world == "contact");
   }
   bool any_pc = false;
   if (in.have_pc) {
-    for (bool b : in.significant) any_pc = any_pc || b;
+    for (bool b : in.significant) any_pc = any_pc || (b && !gate_fail);
     Verdict v;
     v.experiment = "nuclear size";
     std::ostringstream s;
@@ -446,13 +538,14 @@ std::vector<Verdict> make_verdicts(const VerdictInputs& in) {
       if (in.top_pc >= 0) s << "; top-|slope| PC " << in.top_pc;
     } else {
       const int p = in.nuclear_pc;
-      v.causal = in.significant[static_cast<std::size_t>(p)] && in.top_pc == p;
+      v.causal = !gate_fail && in.significant[static_cast<std::size_t>(p)] && in.top_pc == p;
       s << "PC " << p << " (ρ nuclear area " << std::fixed << std::setprecision(2) << in.nuclear_rho
         << ") apoptosis slope " << format_interval(in.slope_ci_apoptosis[static_cast<std::size_t>(p)], 3);
       if (static_cast<std::size_t>(p) < in.sign_agreement.size() && std::isfinite(in.sign_agreement[static_cast<std::size_t>(p)]))
         s << ", sign agreement " << std::fixed << std::setprecision(2) << in.sign_agreement[static_cast<std::size_t>(p)];
       s << (in.significant[static_cast<std::size_t>(p)] ? " significant" : " not significant")
-        << " after correction, top-|slope| PC = " << in.top_pc << " → " << (v.causal ? "causal" : "not causal");
+        << " after correction, top-|slope| PC = " << in.top_pc << " → " << (v.causal ? "causal" : "not causal")
+        << gate_note;
     }
     v.conclusion = s.str();
     fin(v, in.world == "mechanical");
@@ -462,11 +555,16 @@ std::vector<Verdict> make_verdicts(const VerdictInputs& in) {
     v.experiment = "any cause";
     v.causal = neighbour_causal || any_pc;
     int nsig = 0;
-    for (bool b : in.significant) nsig += b;
+    for (bool b : in.significant) nsig += b && !gate_fail;
     std::ostringstream s;
-    s << (v.causal ? "cause found" : "no cause found") << " (" << nsig << " of " << in.significant.size()
-      << " PCs with a significant apoptosis slope after correction; neighbour switching "
-      << (neighbour_causal ? "causal" : "not causal") << ")";
+    if (gate_fail) {
+      s << "no cause found: the models do not predict fate better than chance on held-out trajectories ("
+        << in.skill.brief() << "), so their responses to perturbations describe the models, not the cells";
+    } else {
+      s << (v.causal ? "cause found" : "no cause found") << " (" << nsig << " of " << in.significant.size()
+        << " PCs with a significant apoptosis slope after correction; neighbour switching "
+        << (neighbour_causal ? "causal" : "not causal") << ")";
+    }
     v.conclusion = s.str();
     fin(v, in.world != "neutral");
   }

@@ -71,6 +71,35 @@ struct Strata {
 std::vector<Interval> bootstrap_linear(const Strata& strata, const std::vector<double>& h, int k, int reps,
                                        std::uint64_t seed, double level);
 
+/// Predictive skill of a model set on its own held-out trajectories: the gatekeeper of every
+/// causal verdict. A perturbation changes what a model predicts; that says something about the
+/// biology only if the model predicts fate better than chance (models fitted to noise still
+/// respond to perturbations, and models trained on overlapping folds respond alike).
+///
+/// Statistic: informedness J = recall(mitosis) + recall(apoptosis) − 1 (Youden's J; 0 = chance,
+/// 1 = perfect; balanced accuracy = (J + 1) / 2), the mean over models of each model's J on its
+/// own real trajectories (a model without one of the classes does not enter that class's mean).
+/// CI: stratified bootstrap (Strata). p: one-sided permutation test of "no skill": true classes
+/// shuffled within each model's test set (so every model keeps its prediction distribution and
+/// class counts), p = (1 + #{J_perm ≥ J}) / (1 + permutations).
+/// passes ⇔ p < alpha and J ≥ min_informedness (a practical threshold, like practical_threshold
+/// for recall changes).
+struct Skill {
+  Interval informedness;        ///< estimate, bootstrap CI; p = the permutation p-value
+  double balanced_accuracy = 0; ///< (J + 1) / 2
+  double min_informedness = 0;
+  double alpha = 0.05;
+  int permutations = 0;
+  std::int64_t trajectories = 0;  ///< real (mitosis / apoptosis) trajectories used
+  std::vector<double> per_model;  ///< J of each model (NaN: a class missing)
+  bool passes = false;
+  /// One line: "informedness +0.56 [+0.52, +0.60] (balanced accuracy 0.78), p 1.0e-03 → skilled".
+  std::string brief() const;
+};
+/// pred: predicted class (0..2) of every trajectory of strata (synthetic rows, truth 2, are ignored).
+Skill predictive_skill(const Strata& strata, const std::vector<int>& pred, int reps, std::uint64_t seed,
+                       double level, double min_informedness);
+
 /// Row-normalised confusion per model (rows = true class, columns = predicted) and mean / sd over
 /// models (a model without trajectories of a class does not enter that row's mean / sd).
 struct ConfusionStats {
@@ -133,7 +162,8 @@ struct SlopeResult {
   /// a PC counts only if the trajectory bootstrap and the model level both reject.
   double p_joint = 1;
   double p_adjusted = 1;      ///< p_joint after correction over the P perturbations
-  bool significant = false;   ///< p_adjusted < 1 − level
+  bool significant = false;   ///< p_adjusted < 1 − level (and the skill gate passed)
+  bool gated = false;         ///< apply_skill_gate: the models failed the skill test
   double sign_agreement = 0;  ///< fraction of models whose own apoptosis slope has the mean's sign
 };
 /// Slopes of every perturbation p; `correction` "holm" | "bh".
@@ -141,12 +171,20 @@ std::vector<SlopeResult> sweep_slopes(const Sweep& sw, const Strata& strata, con
                                       double realistic_threshold, int reps, std::uint64_t seed, double level,
                                       const std::string& correction);
 
+/// Serial gatekeeping (Dmitrienko & Tamhane): the PC family is tested only if the skill test
+/// rejects "no skill". Every p_adjusted becomes max(p_adjusted, skill p) and nothing is
+/// significant when the skill test fails (including its practical threshold).
+void apply_skill_gate(std::vector<SlopeResult>& slopes, const Skill& skill, double level);
+
 /// Mean over models (ignoring NaN) and sd.
 std::pair<double, double> mean_sd_ignore_nan(const std::vector<double>& v);
 
 // ---- ground-truth verdicts ------------------------------------------------------------------
 struct VerdictInputs {
   std::string world;                 ///< "" for real data
+  /// Predictive skill (gatekeeper): when present and failing, nothing is causal.
+  bool have_skill = false;
+  Skill skill;
   double practical_threshold = 0.06;
   double alpha = 0.05;               ///< 1 − ci_level: level of the model-level tests
   bool have_switch = false;
@@ -171,6 +209,8 @@ struct Verdict {
   bool correct = false;     ///< causal == expected (only meaningful with has_truth)
 };
 /// Rules (docs/perturbation.md):
+///  - gate: with have_skill and !skill.passes every verdict is "not causal" (the models do not
+///    predict fate better than chance, so their responses say nothing about the biology);
 ///  - neighbour identity causal ⇔ CI of Δ apoptosis recall excludes 0, |Δ| ≥ practical threshold
 ///    and the models agree (delta_apoptosis_models.p < alpha, or NaN: all models equal);
 ///    expected causal ⇔ world = contact;

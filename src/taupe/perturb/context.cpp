@@ -238,6 +238,7 @@ std::vector<std::uint8_t> predict_variants(const ModelSet& models, const std::ve
   std::vector<std::vector<std::int64_t>> by_model(static_cast<std::size_t>(models.num_models()));
   for (std::int64_t i = 0; i < n; ++i) by_model[static_cast<std::size_t>(items[static_cast<std::size_t>(i)].model)].push_back(i);
   std::vector<float> buf;
+  std::vector<std::uint8_t> mask;
   std::vector<std::pair<int, std::int64_t>> rows;
   for (int m = 0; m < models.num_models(); ++m) {
     const auto& mine = by_model[static_cast<std::size_t>(m)];
@@ -246,6 +247,7 @@ std::vector<std::uint8_t> predict_variants(const ModelSet& models, const std::ve
     for (std::int64_t start = 0; start < total; start += rows_cap) {
       const std::int64_t cnt = std::min(rows_cap, total - start);
       buf.resize(static_cast<std::size_t>(cnt) * seq);
+      mask.resize(static_cast<std::size_t>(cnt) * L);
       rows.clear();
       for (std::int64_t r = 0; r < cnt; ++r) {
         const std::int64_t g = start + r;
@@ -255,9 +257,12 @@ std::vector<std::uint8_t> predict_variants(const ModelSet& models, const std::ve
         std::copy(pcs.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(i) * seq),
                   pcs.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(i + 1) * seq), dst);
         modify(v, dst, real.data() + static_cast<std::size_t>(i) * L);
+        std::copy(real.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(i) * L),
+                  real.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(i + 1) * L),
+                  mask.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(r) * L));
         rows.emplace_back(v, i);
       }
-      const auto p = models.predict_pc(m, buf.data(), cnt);
+      const auto p = models.predict_pc(m, buf.data(), cnt, mask.data());
       for (std::int64_t r = 0; r < cnt; ++r) {
         const float* pr = p.data() + r * 3;
         const int best = static_cast<int>(std::max_element(pr, pr + 3) - pr);

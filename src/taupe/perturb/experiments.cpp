@@ -635,9 +635,43 @@ void compare_shrink(ShrinkNucleusResult& s, const PcShiftResult& p) {
 }
 }  // namespace
 
+SkillResult model_skill(PerturbContext& ctx, const PerturbConfig& cfg) {
+  const auto& items = ctx.items();
+  const int M = ctx.models().num_models();
+  const auto pred = base_predictions(ctx, cfg.memory_budget_mb);
+  SkillResult r;
+  r.num_models = M;
+  r.skill = perturb::predictive_skill(make_strata(items, M), pred, cfg.bootstrap_reps,
+                                      derive_seed(static_cast<std::uint64_t>(cfg.seed), 21), cfg.ci_level,
+                                      cfg.min_informedness);
+  r.counts.assign(static_cast<std::size_t>(M), {0, 0});
+  std::vector<std::array<std::int64_t, 2>> hits(static_cast<std::size_t>(M), {0, 0});
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& it = items[i];
+    if (it.truth > 1) continue;
+    r.counts[static_cast<std::size_t>(it.model)][static_cast<std::size_t>(it.truth)] += 1;
+    hits[static_cast<std::size_t>(it.model)][static_cast<std::size_t>(it.truth)] += pred[i] == it.truth;
+  }
+  for (int m = 0; m < M; ++m) {
+    std::array<double, 2> rc{};
+    for (int c = 0; c < 2; ++c) {
+      const auto n = r.counts[static_cast<std::size_t>(m)][static_cast<std::size_t>(c)];
+      rc[static_cast<std::size_t>(c)] =
+          n > 0 ? static_cast<double>(hits[static_cast<std::size_t>(m)][static_cast<std::size_t>(c)]) / static_cast<double>(n)
+                : kNaN;
+    }
+    r.recall.push_back(rc);
+  }
+  return r;
+}
+
 std::vector<Verdict> perturb_verdicts(const PerturbAllResult& r, const PerturbConfig& cfg) {
   VerdictInputs in;
   in.world = r.world;
+  if (r.skill) {
+    in.have_skill = true;
+    in.skill = r.skill->skill;
+  }
   in.practical_threshold = cfg.practical_threshold;
   in.alpha = 1 - cfg.ci_level;
   if (r.switch_neighbours) {
@@ -673,6 +707,8 @@ PerturbAllResult run_all(PerturbContext& ctx, const PerturbConfig& cfg, const st
   const auto dir = out_dir.empty() ? out_dir : out_dir / "perturb";
   if (!dir.empty()) std::filesystem::create_directories(dir);
   const bool image_ok = !ctx.glimpses().empty() && ctx.has_vae();
+  r.skill = model_skill(ctx, cfg);
+  log_info(r.skill->brief());
   if (cfg.runs("switch-neighbours") || cfg.runs("switch-centre")) {
     if (!image_ok) {
       log_warn("perturb: switch experiments skipped (need the glimpse file and the VAE)");
@@ -690,6 +726,7 @@ PerturbAllResult run_all(PerturbContext& ctx, const PerturbConfig& cfg, const st
   }
   if (cfg.runs("pc-shift")) {
     r.pc_shift = run_pc_shift(ctx, cfg, dir);
+    perturb::apply_skill_gate(r.pc_shift->slopes, r.skill->skill, cfg.ci_level);
     log_info(r.pc_shift->brief());
   }
   if (cfg.runs("pc-ablate")) {

@@ -569,6 +569,23 @@ std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::v
       throw ModelError("predict_pc_deltas: the models of the set have different TCN geometries");
     ModelEngine eng(tcn, geo);
     const int F = eng.F(), k = geo.k, d0 = geo.dil[0];
+    // Typicality gate: per item Σ_t Σ_d x² / var_d over real frames and the frame count; a
+    // variant adds inv_var_p Σ_t (2 x_tp δ_t + δ_t²) (typicality.h).
+    const TypicalityGate& gate = models.gate(m);
+    std::vector<double> gate_sum, row_score(static_cast<std::size_t>(B), 0.0);
+    std::vector<int> gate_frames;
+    if (gate.enabled()) {
+      gate_sum.resize(mine.size());
+      gate_frames.resize(mine.size());
+      for (std::size_t q = 0; q < mine.size(); ++q) {
+        const std::int64_t i = mine[q];
+        const std::uint8_t* re = real.data() + static_cast<std::size_t>(i) * L;
+        int nf = 0;
+        for (int t = 0; t < L; ++t) nf += re[t] != 0;
+        gate_frames[q] = nf;
+        gate_sum[q] = gate.score(pcs.data() + static_cast<std::size_t>(i) * seq, re, L) * nf;
+      }
+    }
     if (!pad.empty()) eng.padding_tables(pad);
     // Items in groups whose block-0 bases fit in half the budget.
     const std::int64_t per_item = (nm0 + no0) * F * static_cast<std::int64_t>(sizeof(float));
@@ -614,6 +631,18 @@ std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::v
           const float* sq = pcs.data() + static_cast<std::size_t>(i) * seq;
           const std::uint8_t* re = real.data() + static_cast<std::size_t>(i) * L;
           const int p = delta_fn(v, sq, re, delta.data());
+          const std::size_t gq = g0 + static_cast<std::size_t>(li);
+          if (gate.enabled()) {
+            double add = 0;
+            if (p >= 0 && p < D)
+              for (int t = 0; t < L; ++t) {
+                const double dv = delta[static_cast<std::size_t>(t)];
+                if (dv != 0) add += dv * (2.0 * sq[static_cast<std::size_t>(t) * D + p] + dv);
+              }
+            const int nf = gate_frames[gq];
+            row_score[static_cast<std::size_t>(r)] =
+                nf > 0 ? (gate_sum[gq] + (p >= 0 && p < D ? gate.inv_var[static_cast<std::size_t>(p)] * add : 0.0)) / nf : 0.0;
+          }
           if (p < 0) continue;
           if (p >= D) throw DataError("predict_pc_deltas: variant " + std::to_string(v) + " edits PC " + std::to_string(p) +
                                       " of " + std::to_string(D));
@@ -650,7 +679,9 @@ std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::v
         auto pr = torch::softmax(torch::from_blob(logit_buf.data(), {cnt, 3}, torch::kFloat32), 1).contiguous();
         const float* pp = pr.data_ptr<float>();
         for (std::int64_t r = 0; r < cnt; ++r) {
-          const float* q = pp + r * 3;
+          static const float kRejected[3] = {0.f, 0.f, 1.f};
+          const bool rejected = gate.rejects(row_score[static_cast<std::size_t>(r)]);
+          const float* q = rejected ? kRejected : pp + r * 3;
           const int best = static_cast<int>(std::max_element(q, q + 3) - q);
           const std::size_t o = static_cast<std::size_t>(rows[static_cast<std::size_t>(r)].first) * static_cast<std::size_t>(n) +
                                 static_cast<std::size_t>(rows[static_cast<std::size_t>(r)].second);

@@ -196,8 +196,22 @@ struct ShrinkNucleusResult {
   nlohmann::json to_json() const;
 };
 
+/// The skill gate's view (perturb::Skill over every real held-out trajectory).
+struct SkillResult {
+  perturb::Skill skill;
+  int num_models = 0;
+  std::vector<std::array<std::int64_t, 2>> counts;   ///< per model: mitosis, apoptosis trajectories
+  std::vector<std::array<double, 2>> recall;         ///< per model: recall of mitosis, apoptosis
+  report::CsvTable table() const;  ///< one row per model + a "mean" row
+  std::string brief() const;
+  nlohmann::json to_json() const;
+};
+/// Unperturbed held-out predictions of every real trajectory → perturb::predictive_skill.
+SkillResult model_skill(PerturbContext& ctx, const PerturbConfig& cfg);
+
 struct PerturbAllResult {
   std::string world;
+  std::optional<SkillResult> skill;  ///< the gatekeeper of the verdicts (always computed by run_all)
   std::optional<SwitchResult> switch_neighbours, switch_centre;
   std::optional<PcShiftResult> pc_shift;
   std::optional<PcAblateResult> pc_ablate;

@@ -33,6 +33,9 @@ struct PerturbConfig {
   double ci_level = 0.95;                 ///< level of every confidence interval
   std::string correction = "holm";        ///< multiple comparisons over the PCs: holm | bh
   double practical_threshold = 0.06;      ///< |Δ recall| below this is not a practical effect
+  /// Skill gate: no verdict says "causal" unless the models' held-out informedness
+  /// (recall mitosis + recall apoptosis − 1) is significant and at least this (0.1 = balanced accuracy 0.55).
+  double min_informedness = 0.1;
   // ---- switch normalisation (paper §3.1; reference §8 norm_channel) ------------------------
   int norm_median_radius = 2;             ///< disk radius of the median filter (pixels)
   double norm_outlier_threshold = 5.0;    ///< outlier if |x - local median| > this x channel sd
@@ -67,6 +70,8 @@ struct PerturbConfig {
     v("ci_level", ci_level, "confidence level of every interval");
     v("correction", correction, "multiple-comparison correction over the PCs: holm | bh");
     v("practical_threshold", practical_threshold, "smallest |delta recall| that counts as an effect");
+    v("min_informedness", min_informedness,
+      "skill gate: verdicts need held-out informedness (recall mitosis + recall apoptosis - 1) >= this and significant");
     v("norm_median_radius", norm_median_radius, "switch normalisation: median filter disk radius (px)");
     v("norm_outlier_threshold", norm_outlier_threshold,
       "switch normalisation: outlier if |x - local median| > this times the channel sd");
@@ -100,6 +105,7 @@ struct PerturbConfig {
     check_range("perturb.ci_level", ci_level, 0.5, 0.9999);
     check_one_of("perturb.correction", correction, {"holm", "bh"});
     check_range("perturb.practical_threshold", practical_threshold, 0.0, 1.0);
+    check_range("perturb.min_informedness", min_informedness, 0.0, 1.0);
     check_range("perturb.norm_median_radius", norm_median_radius, 0, 16);
     check_gt("perturb.norm_outlier_threshold", norm_outlier_threshold, 0.0);
     check_range("perturb.norm_percentile_lo", norm_percentile_lo, 0.0, 100.0);

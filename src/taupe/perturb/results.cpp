@@ -199,7 +199,7 @@ CsvTable PcShiftResult::slopes_table() const {
   CsvTable t({"pc", "range_lo", "range_hi", "slope_mitosis", "slope_apoptosis", "slope_apoptosis_ci_lo",
               "slope_apoptosis_ci_hi", "slope_apoptosis_se", "p", "p_adjusted", "significant", "sign_agreement",
               "slope_apoptosis_true_mitosis", "slope_apoptosis_true_apoptosis", "slope_mitosis_ci_lo",
-              "slope_mitosis_ci_hi", "rho_nuclear_area", "p_models", "models_tested", "p_joint"});
+              "slope_mitosis_ci_hi", "rho_nuclear_area", "p_models", "models_tested", "p_joint", "gated"});
   for (const auto& s : slopes) {
     const double lo = s.range.first >= 0 ? shifts[static_cast<std::size_t>(s.range.first)] : std::nan("");
     const double hi = s.range.first >= 0 ? shifts[static_cast<std::size_t>(s.range.second)] : std::nan("");
@@ -208,7 +208,7 @@ CsvTable PcShiftResult::slopes_table() const {
                cell(s.slope_apoptosis.hi), cell(s.slope_apoptosis.se), cell(s.slope_apoptosis.p), cell(s.p_adjusted),
                cell(s.significant), cell(s.sign_agreement), cell(s.slope[0][1]), cell(s.slope[1][1]),
                cell(s.slope_mitosis.lo), cell(s.slope_mitosis.hi), cell(rho), cell(s.p_models), cell(s.models_tested),
-               cell(s.p_joint)});
+               cell(s.p_joint), cell(s.gated)});
   }
   return t;
 }
@@ -431,9 +431,54 @@ nlohmann::json ShrinkNucleusResult::to_json() const {
           {"seconds", num(seconds)}};
 }
 
+// ---- SkillResult ---------------------------------------------------------------------------------
+CsvTable SkillResult::table() const {
+  CsvTable t({"model", "n_mitosis", "n_apoptosis", "recall_mitosis", "recall_apoptosis", "informedness",
+              "informedness_ci_lo", "informedness_ci_hi", "p_permutation", "min_informedness", "passes"});
+  for (int m = 0; m < num_models; ++m) {
+    const auto k = static_cast<std::size_t>(m);
+    t.add_row({cell(m), cell(counts[k][0]), cell(counts[k][1]), cell(recall[k][0]), cell(recall[k][1]),
+               cell(skill.per_model[k]), "", "", "", "", ""});
+  }
+  const auto& j = skill.informedness;
+  std::array<double, 2> mean_recall{};
+  for (int c = 0; c < 2; ++c) {
+    std::vector<double> v;
+    for (const auto& r : recall) v.push_back(r[static_cast<std::size_t>(c)]);
+    mean_recall[static_cast<std::size_t>(c)] = mean_sd_ignore_nan(v).first;
+  }
+  t.add_row({"mean", "", "", cell(mean_recall[0]), cell(mean_recall[1]), cell(j.estimate), cell(j.lo), cell(j.hi),
+             cell(j.p), cell(skill.min_informedness), cell(skill.passes)});
+  return t;
+}
+
+std::string SkillResult::brief() const { return "model skill (gate of the verdicts): " + skill.brief() + "\n"; }
+
+nlohmann::json SkillResult::to_json() const {
+  std::vector<nlohmann::json> per_model;
+  for (int m = 0; m < num_models; ++m) {
+    const auto k = static_cast<std::size_t>(m);
+    per_model.push_back({{"model", m},
+                         {"n_mitosis", counts[k][0]},
+                         {"n_apoptosis", counts[k][1]},
+                         {"recall_mitosis", num(recall[k][0])},
+                         {"recall_apoptosis", num(recall[k][1])},
+                         {"informedness", num(skill.per_model[k])}});
+  }
+  return {{"informedness", perturb::detail::interval_full_json(skill.informedness)},
+          {"balanced_accuracy", num(skill.balanced_accuracy)},
+          {"min_informedness", skill.min_informedness},
+          {"permutations", skill.permutations},
+          {"trajectories", skill.trajectories},
+          {"passes", skill.passes},
+          {"per_model", per_model},
+          {"text", skill.brief()}};
+}
+
 // ---- PerturbAllResult ----------------------------------------------------------------------------
 std::string PerturbAllResult::brief() const {
   std::ostringstream s;
+  if (skill) s << skill->brief();
   if (switch_neighbours) s << switch_neighbours->brief();
   if (switch_centre) s << switch_centre->brief();
   if (pc_shift) s << pc_shift->brief();
@@ -450,6 +495,7 @@ std::string PerturbAllResult::brief() const {
 nlohmann::json PerturbAllResult::to_json() const {
   nlohmann::json j = nlohmann::json::object();
   j["world"] = world.empty() ? nlohmann::json(nullptr) : nlohmann::json(world);
+  if (skill) j["model_skill"] = skill->to_json();
   if (switch_neighbours) j["switch_neighbours"] = switch_neighbours->to_json();
   if (switch_centre) j["switch_centre"] = switch_centre->to_json();
   if (pc_shift) j["pc_shift"] = pc_shift->to_json();
@@ -506,6 +552,7 @@ void PerturbAllResult::fill_summary(report::RunSummary& s) const {
     for (const auto& v : verdicts) g.verdicts.push_back({v.experiment, v.conclusion, v.correct});
     s.ground_truth = g;
   }
+  if (skill) s.extra["model_skill"] = skill->to_json();
   if (pc_ablate) s.extra["pc_ablate"] = pc_ablate->to_json();
   if (pc_window) s.extra["pc_window"] = pc_window->to_json();
   if (shrink_nucleus) s.extra["shrink_nucleus"] = shrink_nucleus->to_json();
@@ -522,6 +569,7 @@ void write_results(PerturbAllResult& r, const std::filesystem::path& out_dir) {
     csv("switch_neighbours.csv", r.switch_neighbours->table());
     for (const auto& f : r.switch_neighbours->example_files) r.files.push_back(f);
   }
+  if (r.skill) csv("model_skill.csv", r.skill->table());
   if (r.switch_centre) csv("switch_centre.csv", r.switch_centre->table());
   if (r.pc_shift) {
     csv("pc_shift.csv", r.pc_shift->table());

@@ -1,5 +1,6 @@
 // K-fold cross-validation of the TCN: folds, training (RMSprop, resumable), testing, outputs.
 #include "taupe/temporal/cross_validation.h"
+#include "taupe/temporal/typicality.h"
 
 #include <algorithm>
 #include <chrono>
@@ -221,6 +222,23 @@ torch::Tensor predict_probs(Tcn& tcn, const PcaTransform& pca, const torch::Tens
   return parts.empty() ? torch::zeros({0, 3}) : torch::cat(parts, 0);
 }
 
+// PC coordinates (n, L, D) of a batch, as the TCN sees them.
+std::vector<float> batch_pcs(const PcaTransform& pca, const SequenceBatch& b) {
+  c10::InferenceMode guard;
+  if (b.n == 0) return {};
+  auto pcs = pca.forward(batch_tensor(b)).contiguous();
+  return std::vector<float>(pcs.data_ptr<float>(), pcs.data_ptr<float>() + pcs.numel());
+}
+
+std::vector<double> gate_scores(const TypicalityGate& gate, const std::vector<float>& pcs, const SequenceBatch& b) {
+  std::vector<double> s(static_cast<std::size_t>(b.n));
+  const std::size_t seq = static_cast<std::size_t>(b.max_len) * b.dims;
+  for (int i = 0; i < b.n; ++i)
+    s[static_cast<std::size_t>(i)] =
+        gate.score(pcs.data() + static_cast<std::size_t>(i) * seq, b.real.data() + static_cast<std::size_t>(i) * b.max_len, b.max_len);
+  return s;
+}
+
 // ---- checkpoints ------------------------------------------------------------------------------
 struct TrainState {
   std::int64_t step = 0;
@@ -400,7 +418,18 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
   const int n_syn = cv.synthetic_test_per_fold >= 0 ? cv.synthetic_test_per_fold : tb.n;
   auto sb = build_synthetic(set, test_idx, n_syn, cfg, derive_seed(fold_seed, 5));
   auto probs = predict_probs(tcn, pca, torch::cat({batch_tensor(tb), batch_tensor(sb)}, 0)).contiguous();
-  const float* p = probs.data_ptr<float>();
+  float* p = probs.data_ptr<float>();
+  // Typicality gate, calibrated on this fold's training trajectories (exact-cutoff inputs).
+  TypicalityGate gate;
+  if (cfg.typicality_quantile > 0) {
+    const auto trb = build_inputs(set, train_idx, cfg.max_len);
+    const auto trp = batch_pcs(pca, trb);
+    gate = calibrate_gate(trp.data(), trb.real.data(), trb.n, cfg.max_len, pca.dims(), cfg.typicality_quantile);
+    auto scores = gate_scores(gate, batch_pcs(pca, tb), tb);
+    const auto ss = gate_scores(gate, batch_pcs(pca, sb), sb);
+    scores.insert(scores.end(), ss.begin(), ss.end());
+    apply_gate(gate, scores, p);
+  }
   for (int i = 0; i < tb.n + sb.n; ++i) {
     ProbRow r;
     r.synthetic = i >= tb.n;
@@ -427,6 +456,8 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
   out.result.final_val_accuracy = st.curves.empty() ? 0 : st.curves.back().val_accuracy;
 
   nlohmann::json meta{{"fold", k}, {"steps", st.step}, {"fingerprint", fingerprint}, {"max_len", cfg.max_len}};
+  if (gate.enabled())
+    meta["typicality"] = {{"quantile", gate.quantile}, {"threshold", gate.threshold}, {"inv_var", gate.inv_var}};
   save_tcn_file(fold_weights_path(model_dir, k), *tcn, pca, meta);
   write_text_atomic(model_files::temporal_dir(model_dir) / (fold_name(k) + ".json"), outcome_json(out, fingerprint).dump());
   std::error_code ec;

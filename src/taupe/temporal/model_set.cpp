@@ -1,5 +1,6 @@
 // TCN weight files and the ModelSet (K fold TCNs + PCA + fold record) used downstream.
 #include "taupe/temporal/model_set.h"
+#include "taupe/temporal/typicality.h"
 
 #include <algorithm>
 #include <cmath>
@@ -124,6 +125,8 @@ LoadedTcn load_tcn_file(const std::filesystem::path& path) {
 // ---- ModelSet -------------------------------------------------------------------------------
 struct ModelSet::Impl {
   mutable std::vector<Tcn> models;  // forward_last caches its plan
+  std::vector<TypicalityGate> gates;  // per model (disabled when the file has none)
+  std::vector<float> padding;         // padding_pc(), to recognise padding frames of unmasked inputs
   PcaTransform transform;
   Pca pca;
   TemporalConfig cfg;
@@ -143,7 +146,8 @@ struct ModelSet::Impl {
       throw ModelError("model index " + std::to_string(k) + " out of range: the set has " +
                        std::to_string(models.size()) + " models");
   }
-  std::vector<float> run(int k, const float* x, std::int64_t n, bool raw, bool softmax) const {
+  std::vector<float> run(int k, const float* x, std::int64_t n, bool raw, bool softmax,
+                         const std::uint8_t* real = nullptr) const {
     check_model(k);
     std::lock_guard<std::mutex> lock(mu);
     c10::InferenceMode guard;
@@ -157,9 +161,22 @@ struct ModelSet::Impl {
       auto logits = models[k]->forward_last(pcs);
       auto res = (softmax ? torch::softmax(logits, 1) : logits).contiguous();
       std::copy(res.data_ptr<float>(), res.data_ptr<float>() + m * 3, out.begin() + s * 3);
+      const TypicalityGate& g = gates[static_cast<std::size_t>(k)];
+      if (softmax && g.enabled()) {
+        auto pc = pcs.contiguous();
+        const float* px = pc.data_ptr<float>();
+        std::vector<double> scores(static_cast<std::size_t>(m));
+        for (std::int64_t r = 0; r < m; ++r) {
+          const float* seq = px + r * T * D;
+          scores[static_cast<std::size_t>(r)] =
+              real ? g.score(seq, real + (s + r) * T, T) : g.score_unmasked(seq, padding.data(), T);
+        }
+        apply_gate(g, scores, out.data() + s * 3);
+      }
     }
     return out;
   }
+
 };
 
 ModelSet::ModelSet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -216,6 +233,25 @@ ModelSet ModelSet::load(const std::filesystem::path& model_dir, const ModelSetOp
                        "the projector was refitted after temporal training: rerun `taupe train temporal`");
     if (!l.tcn->initialized()) throw ModelError(path.string() + ": weights were never initialised (untrained model)");
     impl->models.push_back(l.tcn);
+    TypicalityGate gate;
+    if (l.meta.contains("typicality")) {
+      try {
+        const auto& g = l.meta.at("typicality");
+        gate.quantile = g.at("quantile").get<double>();
+        gate.threshold = g.at("threshold").get<double>();
+        gate.inv_var = g.at("inv_var").get<std::vector<double>>();
+      } catch (const nlohmann::json::exception& e) {
+        throw ModelError(path.string() + ": malformed 'typicality' record: " + e.what());
+      }
+      if (static_cast<int>(gate.inv_var.size()) != dims || !std::isfinite(gate.threshold))
+        throw ModelError(path.string() + ": 'typicality' record has " + std::to_string(gate.inv_var.size()) +
+                         " variances for " + std::to_string(dims) + " dims or a non-finite threshold");
+    }
+    impl->gates.push_back(gate);
+  }
+  {
+    auto pad = impl->transform.padding_pc().contiguous();
+    impl->padding.assign(pad.data_ptr<float>(), pad.data_ptr<float>() + pad.numel());
   }
   // Fold record.
   const auto csv = model_files::folds_csv(model_dir);
@@ -273,6 +309,13 @@ std::vector<float> ModelSet::predict(int model, const std::vector<float>& x) con
 }
 std::vector<float> ModelSet::predict_pc(int model, const float* pcs, std::int64_t n) const {
   return impl_->run(model, pcs, n, false, true);
+}
+std::vector<float> ModelSet::predict_pc(int model, const float* pcs, std::int64_t n, const std::uint8_t* real) const {
+  return impl_->run(model, pcs, n, false, true, real);
+}
+const TypicalityGate& ModelSet::gate(int model) const {
+  impl_->check_model(model);
+  return impl_->gates[static_cast<std::size_t>(model)];
 }
 std::vector<float> ModelSet::predict_pc(int model, const std::vector<float>& pcs) const {
   return predict_pc(model, pcs.data(), rows_of(pcs, max_len(), dims()));

@@ -9,7 +9,8 @@
 //   auto q = ms.predict_pc(k, pcs, n);                 // pcs (n, max_len, D) PC space -> (n, 3) probs
 //
 // Prediction uses the pruned last-step forward in inference mode, batched so that activations
-// stay within the memory budget. Class order: mitosis, apoptosis, synthetic.
+// stay within the memory budget, then the typicality gate (typicality.h) of the model. Class
+// order: mitosis, apoptosis, synthetic.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -19,6 +20,7 @@
 
 #include "taupe/projector/pca.h"
 #include "taupe/temporal/temporal_config.h"
+#include "taupe/temporal/typicality.h"
 
 namespace taupe {
 
@@ -55,13 +57,19 @@ class ModelSet {
   /// pcs: (n, max_len, D) PC coordinates (padding frames = padding_pc()) -> (n, 3) probabilities.
   std::vector<float> predict_pc(int model, const float* pcs, std::int64_t n) const;
   std::vector<float> predict_pc(int model, const std::vector<float>& pcs) const;
-  /// Same, logits.
+  /// Same with the real-frame mask (n, max_len) the typicality gate needs (without it, padding
+  /// frames are recognised as copies of padding_pc()).
+  std::vector<float> predict_pc(int model, const float* pcs, std::int64_t n, const std::uint8_t* real) const;
+  /// Same, logits (the TCN alone: no typicality gate).
   std::vector<float> logits_pc(int model, const float* pcs, std::int64_t n) const;
 
   /// Raw latent (n*max_len, D) -> PC coordinates, as the TCN input sees them.
   std::vector<float> to_pc(const std::vector<float>& raw) const;
   /// PC coordinates of a padding frame (D,) = -mean Cᵀ.
   std::vector<float> padding_pc() const;
+  /// The typicality gate of a model (temporal/typicality.h; disabled for models trained without
+  /// one). predict / predict_pc apply it: rejected inputs get probabilities (0, 0, 1).
+  const TypicalityGate& gate(int model) const;
   /// The fold TCN (eval mode), for engines that run their own inference on its weights (the
   /// perturbation sweep). Read-only use; its forward_last plan cache is not thread-safe.
   const TcnImpl& tcn(int model) const;

@@ -49,6 +49,9 @@ struct TemporalConfig {
   /// its length) plus a random walk starting at 0, so the class differs from real inputs only by
   /// how far it drifts from them (docs/models.md). synthetic_length does not apply to it.
   std::string synthetic_base = "frame";
+  /// Typicality gate (temporal/typicality.h; not in the reference): inputs scoring above this
+  /// quantile of the model's training trajectories are predicted synthetic. 0 = no gate (reference).
+  double typicality_quantile = 0.99;
   bool use_probabilistic_encoder = false;              ///< sample z ~ N(mean, exp(logvar)) per batch
   double posterior_noise = 1.0;                        ///< scale of that sample's std
   double validation_fraction = 0.1;                    ///< of the smallest class (per class), monitoring only
@@ -79,6 +82,8 @@ struct TemporalConfig {
       "synthetic input: frame (reference: random walk from one real frame) | trajectory (a real trajectory plus a random walk)");
     v("synthetic_length", synthetic_length,
       "frames of walk per synthetic input: reference (all max_len) | real (as many as the real trajectory it starts from)");
+    v("typicality_quantile", typicality_quantile,
+      "typicality gate: inputs beyond this quantile of the training trajectories' whitened distance are synthetic (0 = off, reference)");
     v("use_probabilistic_encoder", use_probabilistic_encoder, "train on posterior samples instead of z_mean");
     v("posterior_noise", posterior_noise, "scale of the posterior sample's std");
     v("validation_fraction", validation_fraction, "monitoring split per class (fraction of the smallest class)");
@@ -108,6 +113,7 @@ struct TemporalConfig {
     check_one_of("temporal.synthetic_length", synthetic_length, {"reference", "real"});
     check_one_of("temporal.synthetic_base", synthetic_base, {"frame", "trajectory"});
     check_ge("temporal.posterior_noise", posterior_noise, 0.0);
+    check_range("temporal.typicality_quantile", typicality_quantile, 0.0, 1.0);
     check_range("temporal.validation_fraction", validation_fraction, 0.0, 0.5);
   }
 
