@@ -94,7 +94,8 @@ TEST_F(PipelineTiny, WritesReportAndValidSummary) {
     EXPECT_TRUE(st.contains("config_hash")) << st.dump();
   }
   const std::string html = read_text_file(dir() / "report.html");
-  for (const char* sec : {"Run", "Data", "Models", "Neighbour switching", "PC shifts", "Ablation", "Verdicts"})
+  for (const char* sec : {"Run", "Data", "Models", "Neighbour switching", "PC shifts", "Ablation", "Verdicts",
+                          "Skill gate"})
     EXPECT_NE(html.find(sec), std::string::npos) << sec;
   for (const char* scheme : {"http://", "https://", "//cdn", "ftp://"})
     for (std::size_t at = html.find(scheme); at != std::string::npos; at = html.find(scheme, at + 4))
@@ -119,6 +120,20 @@ void expect_near_or_both_nan(double a, double b, const std::string& what) {
 
 TEST_F(PipelineTiny, SummaryNumbersEqualTheirCsvs) {
   const report::RunSummary s = report::read_summary(dir() / "summary.json");
+  // extra.model_skill <- perturb/model_skill.csv (the "mean" row)
+  {
+    const auto t = report::read_csv(dir() / "perturb/model_skill.csv");
+    ASSERT_GE(t.size(), 1u);
+    const std::size_t last = t.size() - 1;
+    ASSERT_EQ(t.at(last, "model"), "mean");
+    ASSERT_TRUE(s.extra.contains("model_skill"));
+    const auto& k = s.extra.at("model_skill");
+    const auto& est = k.at("informedness").at("estimate");
+    const std::string cell = t.at(last, "informedness");
+    expect_near_or_both_nan(est.is_null() ? std::nan("") : est.get<double>(), cell.empty() ? std::nan("") : std::stod(cell),
+                            "model_skill.informedness");
+    EXPECT_EQ(k.at("passes").get<bool>(), t.at(last, "passes") == "true");
+  }
   // cv <- model/temporal/confusion.csv
   {
     const auto t = report::read_csv(dir() / "model/temporal/confusion.csv");

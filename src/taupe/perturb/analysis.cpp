@@ -463,12 +463,17 @@ Skill predictive_skill(const Strata& strata, const std::vector<int>& pred, int r
   return sk;
 }
 
+std::string Skill::numbers() const {
+  std::ostringstream s;
+  s << "informedness " << format_interval(informedness, 2) << ", balanced accuracy " << std::fixed
+    << std::setprecision(2) << balanced_accuracy << ", permutation p " << std::setprecision(2) << std::scientific
+    << informedness.p;
+  return s.str();
+}
+
 std::string Skill::brief() const {
   std::ostringstream s;
-  s << "informedness " << format_interval(informedness, 2) << " (balanced accuracy " << std::fixed
-    << std::setprecision(2) << balanced_accuracy << "), permutation p " << std::setprecision(2) << std::scientific
-    << informedness.p << std::defaultfloat << " → "
-    << (passes ? "the models predict fate" : "the models do not predict fate better than chance");
+  s << numbers() << " → " << (passes ? "the models predict fate" : "the models do not predict fate better than chance");
   if (!passes && std::isfinite(informedness.estimate) && informedness.p < alpha)
     s << " (J below the practical threshold " << std::fixed << std::setprecision(2) << min_informedness << ")";
   return s.str();
@@ -559,7 +564,7 @@ std::vector<Verdict> make_verdicts(const VerdictInputs& in) {
     std::ostringstream s;
     if (gate_fail) {
       s << "no cause found: the models do not predict fate better than chance on held-out trajectories ("
-        << in.skill.brief() << "), so their responses to perturbations describe the models, not the cells";
+        << in.skill.numbers() << "), so their responses to perturbations describe the models, not the cells";
     } else {
       s << (v.causal ? "cause found" : "no cause found") << " (" << nsig << " of " << in.significant.size()
         << " PCs with a significant apoptosis slope after correction; neighbour switching "

@@ -93,7 +93,9 @@ struct Skill {
   std::int64_t trajectories = 0;  ///< real (mitosis / apoptosis) trajectories used
   std::vector<double> per_model;  ///< J of each model (NaN: a class missing)
   bool passes = false;
-  /// One line: "informedness +0.56 [+0.52, +0.60] (balanced accuracy 0.78), p 1.0e-03 → skilled".
+  /// "informedness +0.55 [+0.51, +0.59], balanced accuracy 0.77, permutation p 2.00e-03".
+  std::string numbers() const;
+  /// numbers() + " → the models predict fate" (or do not, and why).
   std::string brief() const;
 };
 /// pred: predicted class (0..2) of every trajectory of strata (synthetic rows, truth 2, are ignored).

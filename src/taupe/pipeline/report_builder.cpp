@@ -703,6 +703,11 @@ void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportCo
 
   // 7 Verdicts ----------------------------------------------------------------------------------------------
   r.section("Verdicts", 2, "verdicts");
+  if (s.extra.contains("model_skill")) {
+    const json& k = jget(s.extra, "model_skill");
+    r.paragraph("Skill gate (no conclusion is causal unless the models predict fate on held-out trajectories): " +
+                k.value("text", std::string("n/a")) + ".");
+  }
   if (s.ground_truth) {
     r.paragraph("Planted mechanism of the simulated world: " + s.ground_truth->world +
                 ". Each experiment's conclusion is checked against it.");
