@@ -176,7 +176,6 @@ struct ModelSet::Impl {
     }
     return out;
   }
-
 };
 
 ModelSet::ModelSet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -339,10 +338,6 @@ const TcnImpl& ModelSet::tcn(int model) const {
   return *impl_->models[static_cast<std::size_t>(model)];
 }
 
-std::vector<float> ModelSet::padding_pc() const {
-  c10::InferenceMode guard;
-  auto p = impl_->transform.padding_pc().contiguous();
-  return std::vector<float>(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
-}
+std::vector<float> ModelSet::padding_pc() const { return impl_->padding; }
 
 }  // namespace taupe
