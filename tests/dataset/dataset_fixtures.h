@@ -25,6 +25,9 @@ class TempDir {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     std::string name = "taupe_dataset_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
     if (info) name += std::string("_") + info->name();
+    // Parameterised tests are named "Case/0": keep the directory flat, or the destructor would
+    // remove only the "0" level and leave its parent behind.
+    std::replace(name.begin(), name.end(), '/', '_');
     path_ = std::filesystem::temp_directory_path() / name;
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);

@@ -27,6 +27,15 @@ inline const TinyModels& tiny_models() {
   auto t = std::make_unique<TinyModels>();
   t->dir = std::filesystem::temp_directory_path() / ("taupe-perturb-fixture-" + std::to_string(::getpid()));
   std::filesystem::remove_all(t->dir);
+  // The model directory lives as long as the test binary, then goes.
+  static struct Cleanup {
+    std::filesystem::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup;
+  cleanup.dir = t->dir;
   const int D = 8;
   t->set.latent_dims = D;
   t->set.glimpse_file = "synthetic";
