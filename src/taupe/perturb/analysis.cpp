@@ -417,6 +417,10 @@ Skill predictive_skill(const Strata& strata, const std::vector<int>& pred, int r
     sk.informedness = Interval{kNaN, kNaN, kNaN, kNaN, 1.0};
     sk.balanced_accuracy = kNaN;
     sk.per_model.assign(static_cast<std::size_t>(M), kNaN);
+    for (int m = 0; m < M; ++m) {
+      sk.counts.push_back({strata.count(m, 0), strata.count(m, 1)});
+      sk.recall.push_back({kNaN, kNaN});
+    }
     return sk;
   }
   sk.informedness = bootstrap_linear(strata, h, 1, reps, seed, level)[0];
@@ -424,15 +428,21 @@ Skill predictive_skill(const Strata& strata, const std::vector<int>& pred, int r
   sk.informedness.lo -= 1;
   sk.informedness.hi -= 1;
   sk.balanced_accuracy = (sk.informedness.estimate + 1) / 2;
-  // Per-model J.
+  // Per-model recalls and J.
   std::vector<std::array<double, 2>> hits(static_cast<std::size_t>(M), {0.0, 0.0});
   for (std::size_t i = 0; i < n; ++i)
     if (strata.truth[i] < 2 && pred[i] == strata.truth[i]) hits[static_cast<std::size_t>(strata.model[i])][static_cast<std::size_t>(strata.truth[i])] += 1;
   for (int m = 0; m < M; ++m) {
-    const auto n0 = strata.count(m, 0), n1 = strata.count(m, 1);
-    sk.per_model.push_back(n0 > 0 && n1 > 0 ? hits[static_cast<std::size_t>(m)][0] / static_cast<double>(n0) +
-                                                  hits[static_cast<std::size_t>(m)][1] / static_cast<double>(n1) - 1
-                                            : kNaN);
+    const std::array<std::int64_t, 2> nc{strata.count(m, 0), strata.count(m, 1)};
+    std::array<double, 2> rc{};
+    for (int c = 0; c < 2; ++c)
+      rc[static_cast<std::size_t>(c)] = nc[static_cast<std::size_t>(c)] > 0
+                                            ? hits[static_cast<std::size_t>(m)][static_cast<std::size_t>(c)] /
+                                                  static_cast<double>(nc[static_cast<std::size_t>(c)])
+                                            : kNaN;
+    sk.counts.push_back(nc);
+    sk.recall.push_back(rc);
+    sk.per_model.push_back(nc[0] > 0 && nc[1] > 0 ? rc[0] + rc[1] - 1 : kNaN);
   }
   // Permutation null: shuffle the true classes among each model's real trajectories.
   std::vector<std::vector<std::size_t>> members(static_cast<std::size_t>(M));

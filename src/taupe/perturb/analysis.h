@@ -92,6 +92,8 @@ struct Skill {
   int permutations = 0;
   std::int64_t trajectories = 0;  ///< real (mitosis / apoptosis) trajectories used
   std::vector<double> per_model;  ///< J of each model (NaN: a class missing)
+  std::vector<std::array<double, 2>> recall;          ///< per model: recall of mitosis, apoptosis (NaN: none)
+  std::vector<std::array<std::int64_t, 2>> counts;    ///< per model: mitosis, apoptosis trajectories
   bool passes = false;
   /// "informedness +0.55 [+0.51, +0.59], balanced accuracy 0.77, permutation p 2.00e-03".
   std::string numbers() const;

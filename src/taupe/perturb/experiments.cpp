@@ -636,32 +636,11 @@ void compare_shrink(ShrinkNucleusResult& s, const PcShiftResult& p) {
 }  // namespace
 
 SkillResult model_skill(PerturbContext& ctx, const PerturbConfig& cfg) {
-  const auto& items = ctx.items();
-  const int M = ctx.models().num_models();
-  const auto pred = base_predictions(ctx, cfg.memory_budget_mb);
   SkillResult r;
-  r.num_models = M;
-  r.skill = perturb::predictive_skill(make_strata(items, M), pred, cfg.bootstrap_reps,
-                                      derive_seed(static_cast<std::uint64_t>(cfg.seed), 21), cfg.ci_level,
-                                      cfg.min_informedness);
-  r.counts.assign(static_cast<std::size_t>(M), {0, 0});
-  std::vector<std::array<std::int64_t, 2>> hits(static_cast<std::size_t>(M), {0, 0});
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    const auto& it = items[i];
-    if (it.truth > 1) continue;
-    r.counts[static_cast<std::size_t>(it.model)][static_cast<std::size_t>(it.truth)] += 1;
-    hits[static_cast<std::size_t>(it.model)][static_cast<std::size_t>(it.truth)] += pred[i] == it.truth;
-  }
-  for (int m = 0; m < M; ++m) {
-    std::array<double, 2> rc{};
-    for (int c = 0; c < 2; ++c) {
-      const auto n = r.counts[static_cast<std::size_t>(m)][static_cast<std::size_t>(c)];
-      rc[static_cast<std::size_t>(c)] =
-          n > 0 ? static_cast<double>(hits[static_cast<std::size_t>(m)][static_cast<std::size_t>(c)]) / static_cast<double>(n)
-                : kNaN;
-    }
-    r.recall.push_back(rc);
-  }
+  r.num_models = ctx.models().num_models();
+  r.skill = perturb::predictive_skill(make_strata(ctx.items(), r.num_models), base_predictions(ctx, cfg.memory_budget_mb),
+                                      cfg.bootstrap_reps, derive_seed(static_cast<std::uint64_t>(cfg.seed), 21),
+                                      cfg.ci_level, cfg.min_informedness);
   return r;
 }
 

@@ -200,8 +200,6 @@ struct ShrinkNucleusResult {
 struct SkillResult {
   perturb::Skill skill;
   int num_models = 0;
-  std::vector<std::array<std::int64_t, 2>> counts;   ///< per model: mitosis, apoptosis trajectories
-  std::vector<std::array<double, 2>> recall;         ///< per model: recall of mitosis, apoptosis
   report::CsvTable table() const;  ///< one row per model + a "mean" row
   std::string brief() const;
   nlohmann::json to_json() const;

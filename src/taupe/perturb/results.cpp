@@ -437,14 +437,14 @@ CsvTable SkillResult::table() const {
               "informedness_ci_lo", "informedness_ci_hi", "p_permutation", "min_informedness", "passes"});
   for (int m = 0; m < num_models; ++m) {
     const auto k = static_cast<std::size_t>(m);
-    t.add_row({cell(m), cell(counts[k][0]), cell(counts[k][1]), cell(recall[k][0]), cell(recall[k][1]),
-               cell(skill.per_model[k]), "", "", "", "", ""});
+    t.add_row({cell(m), cell(skill.counts[k][0]), cell(skill.counts[k][1]), cell(skill.recall[k][0]),
+               cell(skill.recall[k][1]), cell(skill.per_model[k]), "", "", "", "", ""});
   }
   const auto& j = skill.informedness;
   std::array<double, 2> mean_recall{};
   for (int c = 0; c < 2; ++c) {
     std::vector<double> v;
-    for (const auto& r : recall) v.push_back(r[static_cast<std::size_t>(c)]);
+    for (const auto& r : skill.recall) v.push_back(r[static_cast<std::size_t>(c)]);
     mean_recall[static_cast<std::size_t>(c)] = mean_sd_ignore_nan(v).first;
   }
   t.add_row({"mean", "", "", cell(mean_recall[0]), cell(mean_recall[1]), cell(j.estimate), cell(j.lo), cell(j.hi),
@@ -459,10 +459,10 @@ nlohmann::json SkillResult::to_json() const {
   for (int m = 0; m < num_models; ++m) {
     const auto k = static_cast<std::size_t>(m);
     per_model.push_back({{"model", m},
-                         {"n_mitosis", counts[k][0]},
-                         {"n_apoptosis", counts[k][1]},
-                         {"recall_mitosis", num(recall[k][0])},
-                         {"recall_apoptosis", num(recall[k][1])},
+                         {"n_mitosis", skill.counts[k][0]},
+                         {"n_apoptosis", skill.counts[k][1]},
+                         {"recall_mitosis", num(skill.recall[k][0])},
+                         {"recall_apoptosis", num(skill.recall[k][1])},
                          {"informedness", num(skill.per_model[k])}});
   }
   return {{"informedness", perturb::detail::interval_full_json(skill.informedness)},
