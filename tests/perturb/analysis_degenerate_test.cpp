@@ -317,5 +317,25 @@ TEST(PerturbVerdicts, NeighbourIdentityNeedsModelAgreement) {
   EXPECT_FALSE(v[0].correct);
 }
 
+TEST(PerturbVerdicts, AnyCauseNeedsThePcSweepToRuleOutACause) {
+  VerdictInputs in;
+  in.world = "mechanical";
+  in.have_switch = true;
+  in.delta_apoptosis_recall = Interval{-0.03, -0.07, 0.01, 0.02, 0.2};
+  in.delta_apoptosis_models = model_agreement({-0.05, 0.02, -0.04, 0.01, -0.03});
+  auto v = make_verdicts(in);  // switch-neighbours alone, not causal: nothing to say about "any cause"
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].experiment, "neighbour identity");
+  EXPECT_TRUE(v[0].correct) << v[0].conclusion;
+  in.world = "contact";  // a causal switch is a cause on its own
+  in.delta_apoptosis_recall = Interval{-0.6, -0.7, -0.5, 0.05, 1e-6};
+  in.delta_apoptosis_models = model_agreement({-0.6, -0.5, -0.7, -0.65, -0.55});
+  v = make_verdicts(in);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[1].experiment, "any cause");
+  EXPECT_TRUE(v[1].causal) << v[1].conclusion;
+  EXPECT_TRUE(v[1].correct) << v[1].conclusion;
+}
+
 }  // namespace
 }  // namespace taupe::perturb

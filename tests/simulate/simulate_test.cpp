@@ -129,6 +129,36 @@ TEST(Simulator, CauseActivationIsTheLogisticTermOfTheHazard) {
   EXPECT_EQ(cause_activation(c, CellType::kScrib, 0.9, 9), 0.0);
 }
 
+TEST(Simulator, CompressionIsMeasuredAgainstTheConfiguredReference) {
+  // "typical": 1 - area / (free area at birth x (1 + growth x phase)), the same for every cell at
+  // a given phase; "cell": 1 - area / the cell's own target area (its birth size varies).
+  for (const char* ref : {"typical", "cell"}) {
+    SimConfig c = tiny_sim();
+    c.compression_reference = ref;
+    const double a_base = M_PI * 0.25 * c.cell_diameter_um * c.cell_diameter_um;
+    const FovHistory h = simulate_fov(c, 7, 0);
+    int checked = 0, unclipped = 0;
+    double max_own_gap = 0;  // how far the cell's own target is from the typical one
+    for (const auto& f : h.frames)
+      for (const CellSnap& s : f) {
+        if (s.morph != Morph::kInterphase) continue;
+        const double typical = a_base * (1.0 + c.growth * std::min<double>(s.phase, 1.0));
+        const double reference = std::string(ref) == "typical" ? typical : s.target_area_um2;
+        const double expected = std::clamp(1.0 - s.area_um2 / reference, 0.0, 0.999);
+        ASSERT_NEAR(s.compression, expected, 2e-3) << ref << " track " << s.track_id;
+        ++checked;
+        unclipped += expected > 0.01;
+        max_own_gap = std::max(max_own_gap, std::abs(s.target_area_um2 / typical - 1.0));
+      }
+    EXPECT_GT(checked, 1000) << ref;
+    EXPECT_GT(unclipped, checked / 4) << ref << ": most cells uncompressed, the check above is weak";
+    EXPECT_GT(max_own_gap, 0.05) << ref << ": birth sizes do not vary, both references coincide";
+  }
+  SimConfig bad;
+  bad.compression_reference = "own";
+  EXPECT_THROW(bad.validate(), ConfigError);
+}
+
 TEST(Simulator, MechanicalArrestSlowsTheCycleOfCellsUnderTheCause) {
   SimConfig c = tiny_sim();
   c.mech_arrest = 1.0;

@@ -565,7 +565,8 @@ std::vector<Verdict> make_verdicts(const VerdictInputs& in) {
     v.conclusion = s.str();
     fin(v, in.world == "mechanical");
   }
-  if (in.have_switch || in.have_pc) {
+  // "No cause" needs the PC sweep: neighbour switching alone can find a cause, not rule one out.
+  if (in.have_pc || neighbour_causal || (in.have_switch && gate_fail)) {
     Verdict v;
     v.experiment = "any cause";
     v.causal = neighbour_causal || any_pc;

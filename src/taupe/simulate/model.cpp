@@ -34,6 +34,7 @@ struct Cell {
   double vx = 0, vy = 0;          ///< persistent migration velocity (µm/h, Ornstein-Uhlenbeck)
   // per-frame measurements
   double radius = 0, area = 0, compression = 0, comp_ema = 0, density = 0, hazard = 0, speed = 1;
+  double own_ema = 0;              ///< average compression against the cell's own target area (contact inhibition)
   double wt_ema = 0;
   int nwt = 0, nscrib = 0;
 };
@@ -54,6 +55,7 @@ class Model {
     a_base_ = M_PI * 0.25 * cfg.cell_diameter_um * cfg.cell_diameter_um;
     const double a_nuc = M_PI * 0.25 * cfg.nuclear_diameter_um * cfg.nuclear_diameter_um;
     nuc_ratio_ = a_nuc / (a_base_ * (1.0 + 0.5 * cfg.growth));
+    typical_reference_ = cfg.compression_reference == "typical";
     hist_.tracks.source = "simulate fov " + std::to_string(fov) + " world " + cfg.world;
   }
 
@@ -91,7 +93,7 @@ class Model {
     c.expression = lognormal(cfg_.expression_cv);
     c.ecc = rng_.uniform(0.0, cfg_.eccentricity_max);
     c.theta = rng_.uniform(0.0, M_PI);
-    c.nuc_scale = lognormal(0.08);
+    c.nuc_scale = lognormal(cfg_.nuclear_size_cv);
     c.tex = static_cast<std::uint32_t>(rng_.engine()() >> 32);
     return c;
   }
@@ -129,6 +131,11 @@ class Model {
       a *= (1.0 - 0.6 * p) * (1.0 - 0.6 * p);
     }
     return a;
+  }
+
+  /// The area compression is measured against (SimConfig::compression_reference).
+  double reference_area(const Cell& c) const {
+    return typical_reference_ ? a_base_ * (1.0 + cfg_.growth * std::min(c.phase, 1.0)) : target_area(c);
   }
 
   /// Periodic bins of side >= cutoff: bin_cells_ sorted by bin.
@@ -264,16 +271,19 @@ class Model {
       double area = 0;
       for (double e : ext) area += 0.5 * e * e * (2 * M_PI / kRays);
       c.area = area;
-      c.compression = std::clamp(1.0 - area / target_area(c), 0.0, 0.999);
+      c.compression = std::clamp(1.0 - area / reference_area(c), 0.0, 0.999);
+      const double own = typical_reference_ ? std::clamp(1.0 - area / target_area(c), 0.0, 0.999) : c.compression;
       c.density = wdens / (M_PI * kDensityRadiusUm * kDensityRadiusUm / 3) * 1e6;  // kernel integral pi R²/3
       c.nwt = nwt;
       c.nscrib = nscrib;
-      if (first_measure_) { c.comp_ema = c.compression; c.wt_ema = nwt; }
+      if (first_measure_) { c.comp_ema = c.compression; c.own_ema = own; c.wt_ema = nwt; }
       c.comp_ema += ema_c * (c.compression - c.comp_ema);
+      c.own_ema += ema_c * (own - c.own_ema);
       c.wt_ema += ema_c * (nwt - c.wt_ema);
       c.hazard = apoptosis_hazard(cfg_, c.type, c.comp_ema, c.wt_ema);
       const double stall = c.type == CellType::kWildType ? cfg_.wt_stall_compression : cfg_.scrib_stall_compression;
-      c.speed = std::clamp((stall - c.comp_ema) / (0.5 * stall), 0.0, 1.0) *
+      // Contact inhibition reads the cell's own compression whatever the cause reads.
+      c.speed = std::clamp((stall - c.own_ema) / (0.5 * stall), 0.0, 1.0) *
                 (cfg_.world == "mechanical" ? 1.0 - cfg_.mech_arrest * cause_activation(cfg_, c.type, c.comp_ema, c.wt_ema)
                                             : 1.0);
       if (c.morph == Morph::kInterphase) {
@@ -403,6 +413,7 @@ class Model {
           d.vx = sgn * cfg_.daughter_speed_um_h * std::cos(c.division_angle);
           d.vy = sgn * cfg_.daughter_speed_um_h * std::sin(c.division_angle);
           d.comp_ema = c.comp_ema;
+          d.own_ema = c.own_ema;
           d.wt_ema = c.wt_ema;
           next.push_back(d);
         }
@@ -442,6 +453,7 @@ class Model {
   std::int64_t next_id_ = 1;
   double lx_ = 0, ly_ = 0, frame_h_ = 0, a_base_ = 0, nuc_ratio_ = 0, max_r_ = 0;
   bool first_measure_ = true;
+  bool typical_reference_ = false;  ///< compression against a typical cell's target area
   int nbx_ = 3, nby_ = 3;
   std::vector<int> bin_start_, bin_cells_, cell_bin_;
 };

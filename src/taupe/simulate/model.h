@@ -31,7 +31,7 @@ struct CellSnap {
   // ---- ground truth -------------------------------------------------------------------
   float area_um2 = 0;             ///< available (Voronoi-like) cell area
   float target_area_um2 = 0;      ///< area the cell would take uncompressed
-  float compression = 0;          ///< 1 - area / target area, in [0, 1)
+  float compression = 0;          ///< 1 - area / reference area (SimConfig::compression_reference), in [0, 1)
   float local_density = 0;        ///< cells per mm² within 25 µm
   float nuclear_area_um2 = 0;     ///< geometric nuclear area (interphase ellipse)
   float hazard_apoptosis = 0;     ///< apoptosis hazard in force (per hour)

@@ -29,8 +29,9 @@ struct SimConfig {
   double nuclear_diameter_um = 10.0; ///< free nuclear diameter at mid-cycle
   double cycle_hours = 18.0;         ///< mean cell-cycle length without compression
   double cycle_cv = 0.15;
+  double nuclear_size_cv = 0.03;     ///< cell-to-cell variability of nuclear size at a given cell area (docs/simulator.md)
   double growth = 0.15;               ///< target area grows by this fraction through the cycle
-  double wt_stiffness = 1.3;         ///< WT stiffness relative to scrib (WT crowd scrib; docs/simulator.md "Why 1.3")
+  double wt_stiffness = 1.4;         ///< WT stiffness relative to scrib (WT crowd scrib; docs/simulator.md "Why 1.4")
   double wt_stall_compression = 0.55;    ///< contact inhibition: WT cycle stops at this compression
   double scrib_stall_compression = 0.95; ///< scrib cycle stops at this compression
   double motility_um = 4.0;          ///< motility noise, RMS displacement per sqrt(hour) per axis
@@ -54,6 +55,13 @@ struct SimConfig {
   /// compressed cells often finish their cycle first, which blurs how far the fate can be
   /// predicted from the frames before it (docs/simulator.md).
   double mech_arrest = 1.0;
+  /// What the planted cause measures compression against: "typical" = the free area of a typical
+  /// cell at the same cycle phase (so that how squeezed a cell is shows in its area, which the
+  /// nuclear area reports), or "cell" = the cell's own target area, which also carries its
+  /// individual birth size, hidden from the images (the session-5 default; WT contact then
+  /// tells the τ-VAE about compression beyond the glimpse; docs/simulator.md "Why typical").
+  /// Contact inhibition always reads the cell's own target area.
+  std::string compression_reference = "typical";
   double apoptosis_min_phase = 0.3;  ///< apoptosis competence starts at this cell-cycle phase
   double hazard_memory_frames = 16;  ///< hazards read an exponential average of the cause over this many frames
   int mitosis_frames = 8;            ///< visible condensation → metaphase before the daughters appear
@@ -101,6 +109,7 @@ struct SimConfig {
     v("nuclear_diameter_um", nuclear_diameter_um, "free nuclear diameter (µm)");
     v("cycle_hours", cycle_hours, "mean cell-cycle length without compression (h)");
     v("cycle_cv", cycle_cv, "coefficient of variation of the cycle length");
+    v("nuclear_size_cv", nuclear_size_cv, "cell-to-cell variability of the nuclear / cell area ratio");
     v("growth", growth, "fractional growth of the target area through the cycle");
     v("wt_stiffness", wt_stiffness, "WT stiffness relative to scrib");
     v("wt_stall_compression", wt_stall_compression, "compression at which the WT cycle stops");
@@ -121,6 +130,8 @@ struct SimConfig {
     v("neutral_apoptosis_per_h", neutral_apoptosis_per_h, "neutral world: constant scrib hazard");
     v("mech_arrest", mech_arrest,
       "mechanical world: compression also slows the scrib cycle, speed x (1 - mech_arrest x activation); 0 = it only kills");
+    v("compression_reference", compression_reference,
+      "compression = 1 - area / reference: typical (typical cell at the same phase) | cell (own target area)");
     v("apoptosis_min_phase", apoptosis_min_phase, "cell-cycle phase from which cells can commit apoptosis");
     v("hazard_memory_frames", hazard_memory_frames, "time constant (frames) of the average of the cause the hazard reads");
     v("mitosis_frames", mitosis_frames, "frames of visible mitotic morphology before division");
@@ -165,6 +176,7 @@ struct SimConfig {
     check_le("simulate.nuclear_diameter_um", nuclear_diameter_um, cell_diameter_um);
     check_gt("simulate.cycle_hours", cycle_hours, 0.0);
     check_range("simulate.cycle_cv", cycle_cv, 0.0, 0.5);
+    check_range("simulate.nuclear_size_cv", nuclear_size_cv, 0.0, 0.5);
     check_range("simulate.growth", growth, 0.0, 2.0);
     check_gt("simulate.wt_stiffness", wt_stiffness, 0.0);
     check_range("simulate.wt_stall_compression", wt_stall_compression, 0.01, 0.99);
@@ -182,6 +194,8 @@ struct SimConfig {
     check_gt("simulate.contact_wt_width", contact_wt_width, 0.0);
     check_ge("simulate.neutral_apoptosis_per_h", neutral_apoptosis_per_h, 0.0);
     check_range("simulate.mech_arrest", mech_arrest, 0.0, 1.0);
+    if (compression_reference != "typical" && compression_reference != "cell")
+      throw ConfigError("simulate.compression_reference = " + compression_reference + ": must be typical or cell");
     check_range("simulate.apoptosis_min_phase", apoptosis_min_phase, 0.0, 0.95);
     check_range("simulate.hazard_memory_frames", hazard_memory_frames, 1.0, 1000.0);
     check_range("simulate.mitosis_frames", mitosis_frames, 2, 100);
