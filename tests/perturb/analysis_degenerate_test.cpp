@@ -317,6 +317,24 @@ TEST(PerturbVerdicts, NeighbourIdentityNeedsModelAgreement) {
   EXPECT_FALSE(v[0].correct);
 }
 
+TEST(PerturbSlopes, TopPcNeedsARealisticRangeOfMinPoints) {
+  auto pc = [](int p, double slope, int lo, int hi) {
+    SlopeResult s;
+    s.p = p;
+    s.slope[2][1] = slope;
+    s.range = {lo, hi};
+    return s;
+  };
+  // PC 30 turns synthetic one step from 0: its 2-point slope is the steepest but not ranked.
+  const std::vector<SlopeResult> r = {pc(0, 0.01, 0, 24), pc(2, -0.073, 0, 24), pc(30, -0.179, 12, 13),
+                                      pc(31, 0.5, -1, -1), pc(5, -0.06, 10, 14)};
+  EXPECT_EQ(top_slope_pc(r, 5), 2);
+  EXPECT_EQ(top_slope_pc(r, 2), 30);
+  EXPECT_EQ(top_slope_pc({pc(7, 0.2, 3, 4)}, 5), -1);
+  SlopeResult nan_slope = pc(8, std::nan(""), 0, 24);
+  EXPECT_EQ(top_slope_pc({nan_slope, pc(9, 0.01, 0, 24)}, 5), 9);
+}
+
 TEST(PerturbVerdicts, AnyCauseNeedsThePcSweepToRuleOutACause) {
   VerdictInputs in;
   in.world = "mechanical";

@@ -504,6 +504,17 @@ std::string format_interval(const Interval& v, int digits) {
   return s.str();
 }
 
+int top_slope_pc(const std::vector<SlopeResult>& slopes, int min_points) {
+  int top = -1;
+  double best = -1;
+  for (const auto& s : slopes) {
+    const int points = s.range.first < 0 ? 0 : s.range.second - s.range.first + 1;
+    if (points < min_points || !std::isfinite(s.slope[2][1])) continue;
+    if (std::fabs(s.slope[2][1]) > best) best = std::fabs(s.slope[2][1]), top = s.p;
+  }
+  return top;
+}
+
 std::vector<Verdict> make_verdicts(const VerdictInputs& in) {
   std::vector<Verdict> out;
   const bool truth = !in.world.empty();

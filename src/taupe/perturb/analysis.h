@@ -175,6 +175,11 @@ std::vector<SlopeResult> sweep_slopes(const Sweep& sw, const Strata& strata, con
                                       double realistic_threshold, int reps, std::uint64_t seed, double level,
                                       const std::string& correction);
 
+/// The perturbation with the largest |class-balanced apoptosis slope| among those whose realistic
+/// range holds at least `min_points` grid points (a slope fitted on 2 points, e.g. a low-variance
+/// PC that turns synthetic one step from 0, is reported but not ranked); -1 if none qualifies.
+int top_slope_pc(const std::vector<SlopeResult>& slopes, int min_points);
+
 /// Serial gatekeeping (Dmitrienko & Tamhane): the PC family is tested only if the skill test
 /// rejects "no skill". Every p_adjusted becomes max(p_adjusted, skill p) and nothing is
 /// significant when the skill test fails (including its practical threshold).

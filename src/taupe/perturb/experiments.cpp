@@ -386,9 +386,7 @@ PcShiftResult run_pc_shift(PerturbContext& ctx, const PerturbConfig& cfg, const 
   r.fractions = sweep_fractions(sw, st);
   r.slopes = sweep_slopes(sw, st, r.shifts, cfg.realistic_threshold, cfg.bootstrap_reps,
                           derive_seed(static_cast<std::uint64_t>(cfg.seed), 21), cfg.ci_level, cfg.correction);
-  double best = -1;
-  for (const auto& s : r.slopes)
-    if (std::isfinite(s.slope[2][1]) && std::fabs(s.slope[2][1]) > best) best = std::fabs(s.slope[2][1]), r.top_pc = s.p;
+  r.top_pc = top_slope_pc(r.slopes, cfg.min_range_points);
   r.nuclear = ctx.nuclear_pc();
   // Confusion at both ends of each PC's realistic range (synthetic inputs shifted alike).
   const auto& syn = ctx.synthetic_items(cfg.synthetic_per_model, static_cast<std::uint64_t>(cfg.seed));

@@ -28,6 +28,7 @@ struct PerturbConfig {
   std::string shift_units = "pc";         ///< "pc": absolute PC units (paper); "sd": times each PC's sd
   double realistic_threshold = 0.2;       ///< realistic range: < this fraction of a true class predicted synthetic
   std::vector<double> decode_shifts = {-6, -4, -2, 0, 2, 4, 6};  ///< columns of the decoded rows (Fig 5a,b)
+  int min_range_points = 5;               ///< the top-|slope| PC needs a realistic range of at least this many grid points
   // ---- statistics ---------------------------------------------------------------------------
   int bootstrap_reps = 1000;              ///< bootstrap resamples of trajectories (stratified by model and class)
   double ci_level = 0.95;                 ///< level of every confidence interval
@@ -66,6 +67,8 @@ struct PerturbConfig {
     v("realistic_threshold", realistic_threshold,
       "realistic range: fraction of a true class predicted synthetic stays below this");
     v("decode_shifts", decode_shifts, "shifts shown in the decoded image rows (Fig 5a,b)");
+    v("min_range_points", min_range_points,
+      "the top-|slope| PC (named in the verdicts) needs a realistic range of at least this many grid points");
     v("bootstrap_reps", bootstrap_reps, "bootstrap resamples of trajectories for every CI");
     v("ci_level", ci_level, "confidence level of every interval");
     v("correction", correction, "multiple-comparison correction over the PCs: holm | bh");
@@ -101,6 +104,7 @@ struct PerturbConfig {
       throw ConfigError("perturb.shift_step = " + config_value_text(shift_step) + ": more than 10000 grid points");
     check_one_of("perturb.shift_units", shift_units, {"pc", "sd"});
     check_range("perturb.realistic_threshold", realistic_threshold, 0.0, 1.0);
+    check_range("perturb.min_range_points", min_range_points, 2, 100000);
     check_range("perturb.bootstrap_reps", bootstrap_reps, 10, 1000000);
     check_range("perturb.ci_level", ci_level, 0.5, 0.9999);
     check_one_of("perturb.correction", correction, {"holm", "bh"});
