@@ -31,7 +31,7 @@ struct SimConfig {
   double cycle_cv = 0.15;
   double nuclear_size_cv = 0.03;     ///< cell-to-cell variability of nuclear size at a given cell area (docs/simulator.md)
   double growth = 0.15;               ///< target area grows by this fraction through the cycle
-  double wt_stiffness = 1.4;         ///< WT stiffness relative to scrib (WT crowd scrib; docs/simulator.md "Why ... typical, ... 1.4")
+  double wt_stiffness = 1.4;         ///< WT stiffness relative to scrib (WT crowd scrib; docs/simulator.md "Why compression_reference = typical")
   double wt_stall_compression = 0.55;    ///< contact inhibition: WT cycle stops at this compression
   double scrib_stall_compression = 0.95; ///< scrib cycle stops at this compression
   double motility_um = 4.0;          ///< motility noise, RMS displacement per sqrt(hour) per axis
