@@ -124,8 +124,10 @@ class Model {
     if (d < -0.5 * l) return d + l;
     return d;
   }
+  /// Growth of the target area through the cycle: 1 at birth, 1 + growth at mitosis.
+  double cycle_growth(const Cell& c) const { return 1.0 + cfg_.growth * std::min(c.phase, 1.0); }
   double target_area(const Cell& c) const {
-    double a = c.a_birth * (1.0 + cfg_.growth * std::min(c.phase, 1.0));
+    double a = c.a_birth * cycle_growth(c);
     if (c.morph == Morph::kApoptosis) {
       const double p = (c.morph_t + 1.0) / c.morph_len;
       a *= (1.0 - 0.6 * p) * (1.0 - 0.6 * p);
@@ -135,7 +137,7 @@ class Model {
 
   /// The area compression is measured against (SimConfig::compression_reference).
   double reference_area(const Cell& c) const {
-    return typical_reference_ ? a_base_ * (1.0 + cfg_.growth * std::min(c.phase, 1.0)) : target_area(c);
+    return typical_reference_ ? a_base_ * cycle_growth(c) : target_area(c);
   }
 
   /// Periodic bins of side >= cutoff: bin_cells_ sorted by bin.
