@@ -29,7 +29,7 @@ void register_run(CLI::App& app) {
   auto a = std::make_shared<Args>();
   add_config_options(sub, a->cfg, "quick");
   sub->add_option("--world", a->world, "planted cause of scrib apoptosis (default: run.world = mechanical)")
-      ->check(CLI::IsMember({"mechanical", "contact", "neutral"}));
+      ->check(CLI::IsMember(kSimWorlds));
   sub->add_option("--seed", a->seed, "master seed: seeds the simulation (default: run.seed)");
   sub->add_option("--out", a->out, "run directory (default: run.out of the preset, e.g. runs/quick)");
   sub->add_option("--data", a->data,

@@ -22,7 +22,7 @@ void register_simulate(CLI::App& app) {
   auto movies = std::make_shared<bool>(false);
   add_config_options(sub, *opts, "quick");
   sub->add_option("--world", *world, "planted cause of scrib apoptosis (default: simulate.world)")
-      ->check(CLI::IsMember({"mechanical", "contact", "neutral"}));
+      ->check(CLI::IsMember(kSimWorlds));
   sub->add_option("--seed", *seed, "simulation seed (default: run.seed)");
   sub->add_option("--out", *out, "output directory")->required();
   sub->add_flag("--movies", *movies, "also write full-frame movies and masks (large)");

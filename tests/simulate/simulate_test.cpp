@@ -116,17 +116,114 @@ TEST(Simulator, NuclearAreaFallsWithLocalDensity) {
 TEST(Simulator, CauseActivationIsTheLogisticTermOfTheHazard) {
   SimConfig c;
   c.world = "mechanical";
-  EXPECT_NEAR(cause_activation(c, CellType::kScrib, c.mech_compression_half, 0), 0.5, 1e-12);
+  EXPECT_NEAR(cause_activation(c, CellType::kScrib, c.mech_compression_half, 0).compression, 0.5, 1e-12);
   const double z = 1.5;  // compression 1.5 logistic widths above the half point
   const double a = 1.0 / (1.0 + std::exp(-z));
-  EXPECT_NEAR(cause_activation(c, CellType::kScrib, c.mech_compression_half + z * c.mech_compression_width, 9), a, 1e-12);
+  EXPECT_NEAR(cause_activation(c, CellType::kScrib, c.mech_compression_half + z * c.mech_compression_width, 9).compression,
+              a, 1e-12);
   EXPECT_NEAR(apoptosis_hazard(c, CellType::kScrib, c.mech_compression_half + z * c.mech_compression_width, 9),
               c.scrib_base_apoptosis_per_h + c.mech_hazard_max_per_h * a, 1e-12);
-  EXPECT_EQ(cause_activation(c, CellType::kWildType, 0.9, 9), 0.0);
+  EXPECT_EQ(cause_activation(c, CellType::kWildType, 0.9, 9).compression, 0.0);
+  EXPECT_EQ(cause_activation(c, CellType::kWildType, 0.9, 9).wt_contact, 0.0);
+  EXPECT_EQ(apoptosis_hazard(c, CellType::kWildType, 0.9, 9), c.wt_apoptosis_per_h);
+  // WT contact does not enter the mechanical hazard, compression not the contact one.
+  EXPECT_EQ(apoptosis_hazard(c, CellType::kScrib, 0.2, 0), apoptosis_hazard(c, CellType::kScrib, 0.2, 9));
   c.world = "contact";
-  EXPECT_NEAR(cause_activation(c, CellType::kScrib, 0.9, c.contact_wt_half), 0.5, 1e-12);
+  EXPECT_NEAR(cause_activation(c, CellType::kScrib, 0.9, c.contact_wt_half).wt_contact, 0.5, 1e-12);
+  EXPECT_NEAR(apoptosis_hazard(c, CellType::kScrib, 0.9, c.contact_wt_half),
+              c.scrib_base_apoptosis_per_h + 0.5 * c.contact_hazard_max_per_h, 1e-12);
+  EXPECT_EQ(apoptosis_hazard(c, CellType::kScrib, 0.0, 2), apoptosis_hazard(c, CellType::kScrib, 0.9, 2));
   c.world = "neutral";
-  EXPECT_EQ(cause_activation(c, CellType::kScrib, 0.9, 9), 0.0);
+  EXPECT_EQ(apoptosis_hazard(c, CellType::kScrib, 0.9, 9), c.neutral_apoptosis_per_h);
+  EXPECT_EQ(apoptosis_hazard(c, CellType::kScrib, 0.0, 0), c.neutral_apoptosis_per_h);
+}
+
+TEST(Simulator, BothWorldHazardAddsTheTwoLogisticTerms) {
+  SimConfig c;
+  c.world = "both";
+  // h = base + Mc σ((c − c½) / wc) + Mw σ((n − n½) / wn), each amplitude below its own world's.
+  EXPECT_LT(c.both_mech_hazard_max_per_h, c.mech_hazard_max_per_h);
+  EXPECT_LT(c.both_contact_hazard_max_per_h, c.contact_hazard_max_per_h);
+  const auto sigma = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
+  for (double zc : {-3.0, 0.0, 0.7, 4.0})
+    for (double zn : {-2.0, 0.0, 1.25}) {
+      const double comp = c.mech_compression_half + zc * c.mech_compression_width;
+      const double nwt = c.contact_wt_half + zn * c.contact_wt_width;
+      const double expected = c.scrib_base_apoptosis_per_h + c.both_mech_hazard_max_per_h * sigma(zc) +
+                              c.both_contact_hazard_max_per_h * sigma(zn);
+      EXPECT_NEAR(apoptosis_hazard(c, CellType::kScrib, comp, nwt), expected, 1e-12) << zc << " " << zn;
+    }
+  // At both half points each term gives half its amplitude.
+  EXPECT_NEAR(apoptosis_hazard(c, CellType::kScrib, c.mech_compression_half, c.contact_wt_half),
+              c.scrib_base_apoptosis_per_h + 0.5 * (c.both_mech_hazard_max_per_h + c.both_contact_hazard_max_per_h),
+              1e-12);
+  // Each cause alone raises the hazard, by less than in its own world.
+  const double low = apoptosis_hazard(c, CellType::kScrib, 0.0, 0);
+  const double comp_only = apoptosis_hazard(c, CellType::kScrib, 0.9, 0);
+  const double wt_only = apoptosis_hazard(c, CellType::kScrib, 0.0, 9);
+  EXPECT_GT(comp_only - low, 0.9 * c.both_mech_hazard_max_per_h);
+  EXPECT_GT(wt_only - low, 0.9 * c.both_contact_hazard_max_per_h);
+  SimConfig mech = c, contact = c;
+  mech.world = "mechanical";
+  contact.world = "contact";
+  EXPECT_LT(comp_only, apoptosis_hazard(mech, CellType::kScrib, 0.9, 0));
+  EXPECT_LT(wt_only, apoptosis_hazard(contact, CellType::kScrib, 0.0, 9));
+  EXPECT_EQ(apoptosis_hazard(c, CellType::kWildType, 0.9, 9), c.wt_apoptosis_per_h);
+}
+
+TEST(Simulator, PlantedCausesFollowTheWorld) {
+  const PlantedCauses mech = planted_causes("mechanical");
+  EXPECT_TRUE(mech.compression.planted);
+  EXPECT_EQ(mech.compression.direction, +1);
+  EXPECT_FALSE(mech.wt_contact.planted);
+  EXPECT_EQ(mech.wt_contact.direction, 0);
+  EXPECT_EQ(mech.arrest, SimConfig{}.mech_arrest);
+  const PlantedCauses contact = planted_causes("contact");
+  EXPECT_FALSE(contact.compression.planted);
+  EXPECT_TRUE(contact.wt_contact.planted);
+  EXPECT_EQ(contact.wt_contact.direction, +1);
+  EXPECT_EQ(contact.arrest, 0.0);
+  const PlantedCauses neutral = planted_causes("neutral");
+  EXPECT_FALSE(neutral.compression.planted);
+  EXPECT_FALSE(neutral.wt_contact.planted);
+  EXPECT_EQ(neutral.arrest, 0.0);
+  const PlantedCauses both = planted_causes("both");
+  EXPECT_TRUE(both.compression.planted);
+  EXPECT_TRUE(both.wt_contact.planted);
+  EXPECT_EQ(both.compression.direction, +1);
+  EXPECT_EQ(both.wt_contact.direction, +1);
+  EXPECT_EQ(both.arrest, SimConfig{}.mech_arrest);
+  // Every world is covered, and the data come from the configuration: a cause with no amplitude
+  // is not planted, and the arrest setting is reported as set.
+  for (const std::string& w : kSimWorlds) EXPECT_NO_THROW(planted_causes(w)) << w;
+  SimConfig c;
+  c.world = "both";
+  c.both_contact_hazard_max_per_h = 0;
+  c.mech_arrest = 0.25;
+  EXPECT_FALSE(planted_causes(c).wt_contact.planted);
+  EXPECT_TRUE(planted_causes(c).compression.planted);
+  EXPECT_EQ(planted_causes(c).arrest, 0.25);
+  EXPECT_THROW(planted_causes("magic"), ConfigError);
+}
+
+TEST(Simulator, ArrestActsOnlyWhereCompressionIsPlanted) {
+  // The hazard of the contact world ignores compression; so must the cycle: scrib cells far
+  // beyond the compression half point keep cycling at the contact-inhibition speed.
+  for (const char* world : {"contact", "neutral"}) {
+    SimConfig c = tiny_sim(world);
+    c.mech_compression_half = 0.25;  // as below: many cells would be arrested if arrest applied
+    c.scrib_stall_compression = 0.99;
+    const FovHistory h = simulate_fov(c, 7, 0);
+    int compressed = 0;
+    for (const auto& f : h.frames)
+      for (const CellSnap& s : f)
+        if (s.type == CellType::kScrib && s.morph == Morph::kInterphase && s.compression > 0.4 &&
+            s.compression < 0.45) {
+          ++compressed;
+          ASSERT_GT(s.cycle_speed, 0.5) << world << " track " << s.track_id;
+        }
+    EXPECT_GT(compressed, 10) << world << ": no compressed scrib cell, the check above is vacuous";
+  }
 }
 
 TEST(Simulator, CompressionIsMeasuredAgainstTheConfiguredReference) {

@@ -89,10 +89,25 @@ TEST(PlantedMechanism, Neutral) {
   balanced(w);
 }
 
+TEST(PlantedMechanism, Both) {
+  // Compression and WT contact each kill (weaker than in their own worlds): each must matter
+  // given the other, in the planted direction.
+  const WorldStats& w = stats_of("both");
+  ASSERT_EQ(w.logit.coef.size(), 3u);
+  EXPECT_GT(w.logit.ci_lo[1], 0.0) << "compression must matter given WT contact";
+  EXPECT_GT(w.logit.ci_lo[2], 0.0) << "WT contact must matter given compression";
+  EXPECT_GE(w.auc_compression, 0.60);
+  EXPECT_GE(w.auc_wt, 0.60);
+  EXPECT_LT(w.scrib_fraction_last, w.scrib_fraction_first);
+  balanced(w);
+}
+
 TEST(PlantedMechanism, PureScribCultureDiesLess) {
   const WorldStats& mixed = stats_of("mechanical");
   const WorldStats& pure = stats_of("mechanical", 1.0);
   EXPECT_LT(pure.scrib_apoptosis_per_h, 0.6 * mixed.scrib_apoptosis_per_h);
+  // Both causes need WT: in a pure scrib culture the both world kills less too.
+  EXPECT_LT(stats_of("both", 1.0).scrib_apoptosis_per_h, 0.6 * stats_of("both").scrib_apoptosis_per_h);
 }
 
 TEST(QuickPreset, EnoughPatches) {

@@ -35,13 +35,14 @@ struct RunSection {
   void visit(V& v) {
     v("seed", seed, "master seed of the run (same seed -> same bytes)");
     v("preset", preset, "preset this configuration starts from (tiny | quick | paper; empty = defaults)");
-    v("world", world, "planted cause of scrib apoptosis for `taupe run`: mechanical | contact | neutral");
+    static const std::string world_help = "planted cause of scrib apoptosis for `taupe run`: " + kSimWorldChoices;
+    v("world", world, world_help.c_str());
     v("threads", threads, "LibTorch intra-op threads (0 = cores available; --threads overrides)");
     v("out", out, "run directory (config.toml, manifest.json, taupe.log and stage outputs)");
   }
   void validate() const {
     check_ge("run.seed", seed, 0);
-    check_one_of("run.world", world, {"mechanical", "contact", "neutral"});
+    check_one_of("run.world", world, kSimWorlds);
     check_range("run.threads", threads, 0, 1024);
     if (out.empty()) throw ConfigError("run.out = \"\": must name a directory");
   }

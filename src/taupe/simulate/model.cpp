@@ -56,6 +56,7 @@ class Model {
     const double a_nuc = M_PI * 0.25 * cfg.nuclear_diameter_um * cfg.nuclear_diameter_um;
     nuc_ratio_ = a_nuc / (a_base_ * (1.0 + 0.5 * cfg.growth));
     typical_reference_ = cfg.compression_reference == "typical";
+    arrest_ = planted_causes(cfg).arrest;
     hist_.tracks.source = "simulate fov " + std::to_string(fov) + " world " + cfg.world;
   }
 
@@ -285,9 +286,9 @@ class Model {
       c.hazard = apoptosis_hazard(cfg_, c.type, c.comp_ema, c.wt_ema);
       const double stall = c.type == CellType::kWildType ? cfg_.wt_stall_compression : cfg_.scrib_stall_compression;
       // Contact inhibition reads the cell's own compression whatever the cause reads.
+      // Where compression kills it also arrests the cycle (planted_causes().arrest).
       c.speed = std::clamp((stall - c.own_ema) / (0.5 * stall), 0.0, 1.0) *
-                (cfg_.world == "mechanical" ? 1.0 - cfg_.mech_arrest * cause_activation(cfg_, c.type, c.comp_ema, c.wt_ema)
-                                            : 1.0);
+                (arrest_ > 0 ? 1.0 - arrest_ * cause_activation(cfg_, c.type, c.comp_ema, c.wt_ema).compression : 1.0);
       if (c.morph == Morph::kInterphase) {
         const double nuc_target = nuc_ratio_ * area * c.nuc_scale;
         c.nuc_area += (1.0 - std::exp(-1.0 / 3.0)) * (nuc_target - c.nuc_area);
@@ -456,25 +457,59 @@ class Model {
   double lx_ = 0, ly_ = 0, frame_h_ = 0, a_base_ = 0, nuc_ratio_ = 0, max_r_ = 0;
   bool first_measure_ = true;
   bool typical_reference_ = false;  ///< compression against a typical cell's target area
+  double arrest_ = 0;               ///< cycle arrest at full compression activation (0 = none)
   int nbx_ = 3, nby_ = 3;
   std::vector<int> bin_start_, bin_cells_, cell_bin_;
 };
 
 }  // namespace
 
-double cause_activation(const SimConfig& cfg, CellType type, double compression, double wt_neighbours) {
-  if (type != CellType::kScrib) return 0.0;
-  if (cfg.world == "mechanical") return logistic((compression - cfg.mech_compression_half) / cfg.mech_compression_width);
-  if (cfg.world == "contact") return logistic((wt_neighbours - cfg.contact_wt_half) / cfg.contact_wt_width);
-  return 0.0;
+CauseAmplitudes cause_amplitudes(const SimConfig& cfg) {
+  CauseAmplitudes a;
+  if (cfg.world == "mechanical") a.compression_per_h = cfg.mech_hazard_max_per_h;
+  if (cfg.world == "contact") a.wt_contact_per_h = cfg.contact_hazard_max_per_h;
+  if (cfg.world == "both") {
+    a.compression_per_h = cfg.both_mech_hazard_max_per_h;
+    a.wt_contact_per_h = cfg.both_contact_hazard_max_per_h;
+  }
+  return a;
+}
+
+CauseActivation cause_activation(const SimConfig& cfg, CellType type, double compression, double wt_neighbours) {
+  CauseActivation a;
+  if (type != CellType::kScrib) return a;
+  a.compression = logistic((compression - cfg.mech_compression_half) / cfg.mech_compression_width);
+  a.wt_contact = logistic((wt_neighbours - cfg.contact_wt_half) / cfg.contact_wt_width);
+  return a;
 }
 
 double apoptosis_hazard(const SimConfig& cfg, CellType type, double compression, double wt_neighbours) {
   if (type != CellType::kScrib) return cfg.wt_apoptosis_per_h;
-  const double a = cause_activation(cfg, type, compression, wt_neighbours);
-  if (cfg.world == "mechanical") return cfg.scrib_base_apoptosis_per_h + cfg.mech_hazard_max_per_h * a;
-  if (cfg.world == "contact") return cfg.scrib_base_apoptosis_per_h + cfg.contact_hazard_max_per_h * a;
-  return cfg.neutral_apoptosis_per_h;
+  if (cfg.world == "neutral") return cfg.neutral_apoptosis_per_h;
+  const CauseAmplitudes amp = cause_amplitudes(cfg);
+  const CauseActivation a = cause_activation(cfg, type, compression, wt_neighbours);
+  double h = cfg.scrib_base_apoptosis_per_h;
+  if (amp.compression_per_h > 0) h += amp.compression_per_h * a.compression;
+  if (amp.wt_contact_per_h > 0) h += amp.wt_contact_per_h * a.wt_contact;
+  return h;
+}
+
+PlantedCauses planted_causes(const SimConfig& cfg) {
+  cfg.validate();
+  const CauseAmplitudes amp = cause_amplitudes(cfg);
+  PlantedCauses p;
+  // Amplitudes are >= 0 and the logistics increase with their cause: a planted cause always
+  // raises the hazard.
+  if (amp.compression_per_h > 0) p.compression = {true, +1};
+  if (amp.wt_contact_per_h > 0) p.wt_contact = {true, +1};
+  p.arrest = p.compression.planted ? cfg.mech_arrest : 0.0;
+  return p;
+}
+
+PlantedCauses planted_causes(const std::string& world) {
+  SimConfig cfg;
+  cfg.world = world;
+  return planted_causes(cfg);
 }
 
 const CellSnap* FovHistory::find(std::int64_t track_id, int t) const {

@@ -56,12 +56,44 @@ struct FovHistory {
 /// Simulates field of view `fov` with seed derive_seed(seed, fov).
 FovHistory simulate_fov(const SimConfig& cfg, std::uint64_t seed, int fov);
 
-/// Apoptosis hazard (per hour) of a cell given its type and its recent (~30 min exponential
-/// average) compression and number of WT neighbours in contact: the planted mechanism.
+/// The two candidate causes of scrib apoptosis, as the world plants them: the extra hazard
+/// (per hour) each adds at full activation, 0 where it is not planted (mechanical: compression;
+/// contact: WT contact; both: each, weaker; neutral: neither, a constant hazard instead).
+struct CauseAmplitudes {
+  double compression_per_h = 0;
+  double wt_contact_per_h = 0;
+};
+CauseAmplitudes cause_amplitudes(const SimConfig& cfg);
+
+/// Logistic activations in [0, 1] of compression and of WT contact for a cell, whether planted
+/// or not (0 for WT cells, which die at a constant rate).
+struct CauseActivation {
+  double compression = 0;  ///< σ((compression − mech_compression_half) / mech_compression_width)
+  double wt_contact = 0;   ///< σ((WT neighbours − contact_wt_half) / contact_wt_width)
+};
+CauseActivation cause_activation(const SimConfig& cfg, CellType type, double compression, double wt_neighbours);
+
+/// Apoptosis hazard (per hour) of a cell given its type and its recent (exponential average over
+/// hazard_memory_frames) compression and number of WT neighbours in contact: the planted mechanism,
+/// scrib base + Σ amplitude × activation over the causes (neutral: a constant).
 double apoptosis_hazard(const SimConfig& cfg, CellType type, double compression, double wt_neighbours);
 
-/// Activation in [0, 1] of the planted cause for that cell (the logistic term of the hazard
-/// above; 0 for WT cells and in the neutral world).
-double cause_activation(const SimConfig& cfg, CellType type, double compression, double wt_neighbours);
+/// What a world plants, as data for scoring verdicts against the truth. direction: the sign of
+/// the effect of more of the cause on scrib apoptosis (+1: more compression, i.e. a smaller
+/// nucleus, or more WT contact -> more apoptosis), 0 where not planted.
+struct PlantedCause {
+  bool planted = false;
+  int direction = 0;
+};
+struct PlantedCauses {
+  PlantedCause compression;  ///< compression, which the images show as a smaller nucleus
+  PlantedCause wt_contact;   ///< number of WT neighbours in contact
+  /// Fraction by which full compression activation slows the scrib cycle (SimConfig::mech_arrest
+  /// where compression is planted, else 0): the fate then also shifts through fewer mitoses.
+  double arrest = 0;
+};
+PlantedCauses planted_causes(const SimConfig& cfg);
+/// The same with the default parameters of `world` (one of kSimWorlds; else ConfigError).
+PlantedCauses planted_causes(const std::string& world);
 
 }  // namespace taupe

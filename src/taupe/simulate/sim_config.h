@@ -11,9 +11,19 @@
 
 namespace taupe {
 
+/// The simulated worlds, i.e. the planted causes of scrib apoptosis (docs/simulator.md):
+/// what `simulate.world`, `run.world` and `--world` accept.
+inline const std::vector<std::string> kSimWorlds = {"mechanical", "contact", "neutral", "both"};
+/// "mechanical | contact | neutral | both", for help texts.
+inline const std::string kSimWorldChoices = [] {
+  std::string s;
+  for (const std::string& w : kSimWorlds) s += (s.empty() ? "" : " | ") + w;
+  return s;
+}();
+
 struct SimConfig {
   // ---- world and size ------------------------------------------------------------------
-  std::string world = "mechanical";  ///< planted cause of scrib apoptosis: mechanical | contact | neutral
+  std::string world = "mechanical";  ///< planted cause of scrib apoptosis: one of kSimWorlds
   int fovs = 4;                      ///< fields of view (independent periodic monolayers)
   int fov_width_px = 1024;
   int fov_height_px = 1024;
@@ -43,17 +53,23 @@ struct SimConfig {
   double wt_apoptosis_per_h = 0.002;
   double scrib_base_apoptosis_per_h = 0.004;
   double mech_hazard_max_per_h = 0.60;   ///< mechanical: max extra hazard at high compression
-  double mech_compression_half = 0.49;   ///< mechanical: compression at half max
-  double mech_compression_width = 0.03;  ///< mechanical: logistic width
+  double mech_compression_half = 0.49;   ///< mechanical, both: compression at half max
+  double mech_compression_width = 0.03;  ///< mechanical, both: logistic width
   double contact_hazard_max_per_h = 0.50;  ///< contact: max extra hazard with many WT neighbours
-  double contact_wt_half = 3.5;            ///< contact: WT neighbours in contact at half max
-  double contact_wt_width = 0.4;
+  double contact_wt_half = 3.5;            ///< contact, both: WT neighbours in contact at half max
+  double contact_wt_width = 0.4;           ///< contact, both: logistic width (neighbours)
   double neutral_apoptosis_per_h = 0.035;  ///< neutral: constant scrib hazard
-  /// Mechanical world: compression also arrests the scrib cell cycle, as p53 does in compacted
-  /// losers: the cycle speed is multiplied by 1 - mech_arrest * a, where a in [0, 1] is the
-  /// logistic activation that raises the hazard. 0 = compression only kills. Without arrest,
-  /// compressed cells often finish their cycle first, which blurs how far the fate can be
-  /// predicted from the frames before it (docs/simulator.md).
+  /// both: compression and WT contact each add their own logistic term (the mechanical and the
+  /// contact world's, same half points and widths) with these amplitudes, each half its own
+  /// world's, so that neither alone kills as fast as in its own world (docs/simulator.md).
+  double both_mech_hazard_max_per_h = 0.30;
+  double both_contact_hazard_max_per_h = 0.25;
+  /// Wherever compression is a planted cause (mechanical, both), it also arrests the scrib cell
+  /// cycle, as p53 does in compacted losers: the cycle speed is multiplied by 1 - mech_arrest * a,
+  /// where a in [0, 1] is the compression's logistic activation. 0 = compression only kills.
+  /// Without arrest, compressed cells often finish their cycle first, which blurs how far the
+  /// fate can be predicted from the frames before it. Not applied where compression is not
+  /// planted: there it would make compression a cause of the fate (docs/decisions.md).
   double mech_arrest = 1.0;
   /// What the planted cause measures compression against: "typical" = the free area of a typical
   /// cell at the same cycle phase (so that how squeezed a cell is shows in its area, which the
@@ -94,7 +110,8 @@ struct SimConfig {
 
   template <class V>
   void visit(V& v) {
-    v("world", world, "planted cause of scrib apoptosis: mechanical | contact | neutral");
+    static const std::string world_help = "planted cause of scrib apoptosis: " + kSimWorldChoices;
+    v("world", world, world_help.c_str());
     v("fovs", fovs, "fields of view simulated (independent periodic monolayers)");
     v("fov_width_px", fov_width_px, "field width in pixels");
     v("fov_height_px", fov_height_px, "field height in pixels");
@@ -120,16 +137,21 @@ struct SimConfig {
     v("persistence_h", persistence_h, "persistence time of migration (h)");
     v("daughter_speed_um_h", daughter_speed_um_h, "daughters start crawling apart along the division axis at this speed (µm/h)");
     v("wt_apoptosis_per_h", wt_apoptosis_per_h, "WT apoptosis hazard (per hour), all worlds");
-    v("scrib_base_apoptosis_per_h", scrib_base_apoptosis_per_h, "scrib baseline hazard (mechanical, contact)");
+    v("scrib_base_apoptosis_per_h", scrib_base_apoptosis_per_h, "scrib baseline hazard (mechanical, contact, both)");
     v("mech_hazard_max_per_h", mech_hazard_max_per_h, "mechanical world: max extra scrib hazard");
-    v("mech_compression_half", mech_compression_half, "mechanical world: compression at half max");
-    v("mech_compression_width", mech_compression_width, "mechanical world: logistic width");
+    v("mech_compression_half", mech_compression_half, "mechanical and both worlds: compression at half max");
+    v("mech_compression_width", mech_compression_width, "mechanical and both worlds: logistic width (compression)");
     v("contact_hazard_max_per_h", contact_hazard_max_per_h, "contact world: max extra scrib hazard");
-    v("contact_wt_half", contact_wt_half, "contact world: WT neighbours in contact at half max");
-    v("contact_wt_width", contact_wt_width, "contact world: logistic width (neighbours)");
+    v("contact_wt_half", contact_wt_half, "contact and both worlds: WT neighbours in contact at half max");
+    v("contact_wt_width", contact_wt_width, "contact and both worlds: logistic width (neighbours)");
     v("neutral_apoptosis_per_h", neutral_apoptosis_per_h, "neutral world: constant scrib hazard");
+    v("both_mech_hazard_max_per_h", both_mech_hazard_max_per_h,
+      "both world: max extra scrib hazard from compression (logistic of the mechanical world)");
+    v("both_contact_hazard_max_per_h", both_contact_hazard_max_per_h,
+      "both world: max extra scrib hazard from WT contact (logistic of the contact world)");
     v("mech_arrest", mech_arrest,
-      "mechanical world: compression also slows the scrib cycle, speed x (1 - mech_arrest x activation); 0 = it only kills");
+      "where compression kills (mechanical, both) it also slows the scrib cycle, speed x (1 - mech_arrest x "
+      "activation); 0 = it only kills");
     v("compression_reference", compression_reference,
       "compression = 1 - area / reference: typical (typical cell at the same phase) | cell (own target area)");
     v("apoptosis_min_phase", apoptosis_min_phase, "cell-cycle phase from which cells can commit apoptosis");
@@ -159,8 +181,7 @@ struct SimConfig {
   }
 
   void validate() const {
-    if (world != "mechanical" && world != "contact" && world != "neutral")
-      throw ConfigError("simulate.world = " + world + ": must be one of mechanical, contact, neutral");
+    check_one_of("simulate.world", world, kSimWorlds);
     check_gt("simulate.fovs", fovs, 0);
     check_ge("simulate.fov_width_px", fov_width_px, 96);
     check_ge("simulate.fov_height_px", fov_height_px, 96);
@@ -193,6 +214,8 @@ struct SimConfig {
     check_ge("simulate.contact_hazard_max_per_h", contact_hazard_max_per_h, 0.0);
     check_gt("simulate.contact_wt_width", contact_wt_width, 0.0);
     check_ge("simulate.neutral_apoptosis_per_h", neutral_apoptosis_per_h, 0.0);
+    check_ge("simulate.both_mech_hazard_max_per_h", both_mech_hazard_max_per_h, 0.0);
+    check_ge("simulate.both_contact_hazard_max_per_h", both_contact_hazard_max_per_h, 0.0);
     check_range("simulate.mech_arrest", mech_arrest, 0.0, 1.0);
     if (compression_reference != "typical" && compression_reference != "cell")
       throw ConfigError("simulate.compression_reference = " + compression_reference + ": must be typical or cell");
