@@ -8,7 +8,6 @@
 #include "taupe/core/log.h"
 #include "taupe/core/run_dir.h"
 #include "taupe/pipeline/pipeline.h"
-#include "taupe/pipeline/pipeline_config.h"
 #include "taupe/pipeline/report_builder.h"
 #include "taupe/pipeline/run_config.h"
 
@@ -58,7 +57,7 @@ void register_run(CLI::App& app) {
   rep->add_option("run_dir", *dir, "run directory of `taupe run`")->required()->check(CLI::ExistingDirectory);
   set_action(rep, [dir] {
     RunConfig cfg = load_run_config("", *dir / RunDir::kConfigName, {});
-    const report::RunSummary s = write_run_report(*dir, run_report_config(cfg));
+    const report::RunSummary s = write_run_report(*dir, cfg.report);
     std::cout << s.brief() << "report:  " << (*dir / "report.html").string() << "\nsummary: "
               << (*dir / "summary.json").string() << "\n";
   });

@@ -9,27 +9,15 @@
 
 #include "taupe/pipeline/run_config.h"
 #include "taupe/pipeline/stage_plan.h"
+#include "plan_test_util.h"
 
 namespace taupe {
 namespace {
-
-std::map<std::string, StageRecord> all_done(const std::map<std::string, std::string>& hashes) {
-  std::map<std::string, StageRecord> prev;
-  for (const auto& [name, h] : hashes) prev[name] = StageRecord{StageStatus::kDone, h, 1.0};
-  return prev;
-}
 
 std::map<std::string, StageAction> actions(const std::vector<PlannedStage>& plan) {
   std::map<std::string, StageAction> a;
   for (const auto& p : plan) a[p.name] = p.action;
   return a;
-}
-
-std::vector<std::string> rerun(const std::vector<PlannedStage>& plan) {
-  std::vector<std::string> out;
-  for (const auto& p : plan)
-    if (p.action != StageAction::kSkip) out.push_back(p.name);
-  return out;
 }
 
 RunConfig tiny() { return load_run_config("tiny", {}, {}); }

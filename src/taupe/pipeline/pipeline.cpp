@@ -16,17 +16,8 @@
 #include "taupe/core/log.h"
 #include "taupe/core/progress.h"
 #include "taupe/core/run_dir.h"
-#include "taupe/dataset/encodings.h"
 #include "taupe/dataset/glimpses.h"
 #include "taupe/dataset/patches.h"
-#include "taupe/encoder/encode.h"
-#include "taupe/encoder/encoder_train.h"
-#include "taupe/perturb/perturb.h"
-#include "taupe/pipeline/pipeline_config.h"
-#include "taupe/pipeline/report_builder.h"
-#include "taupe/projector/projector.h"
-#include "taupe/simulate/simulate.h"
-#include "taupe/temporal/cross_validation.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -36,8 +27,7 @@ namespace taupe {
 // ---- layout ------------------------------------------------------------------------------------
 namespace {
 
-json read_source_json(const fs::path& data_dir) {
-  const fs::path f = data_dir / "source.json";
+json read_source_json(const fs::path& f) {
   try {
     return json::parse(read_text_file(f));
   } catch (const json::exception& e) {
@@ -47,15 +37,15 @@ json read_source_json(const fs::path& data_dir) {
 
 }  // namespace
 
-bool RunLayout::real_data() const { return fs::exists(data() / "source.json"); }
+bool RunLayout::real_data() const { return fs::exists(data_source()); }
 
 fs::path RunLayout::glimpses() const {
-  if (real_data()) return read_source_json(data()).value("glimpses", "");
+  if (real_data()) return read_source_json(data_source()).value("glimpses", "");
   return data() / "glimpses.h5";
 }
 
 fs::path RunLayout::patches() const {
-  if (real_data()) return read_source_json(data()).value("patches", "");
+  if (real_data()) return read_source_json(data_source()).value("patches", "");
   return data() / "patches.h5";
 }
 
@@ -87,10 +77,7 @@ std::size_t derive_patches_from_glimpses(const fs::path& glimpses, const fs::pat
   return written;
 }
 
-namespace {
-
-/// Resolves --data into (glimpses, patches-or-empty).
-std::pair<fs::path, fs::path> resolve_data_source(const fs::path& data) {
+DataSource resolve_data_source(const fs::path& data) {
   std::error_code ec;
   if (fs::is_directory(data, ec)) {
     const fs::path g = data / "glimpses.h5";
@@ -105,7 +92,7 @@ std::pair<fs::path, fs::path> resolve_data_source(const fs::path& data) {
   throw IoError("--data " + data.string() + ": no such file or directory");
 }
 
-std::string data_identity(const fs::path& glimpses, const fs::path& patches) {
+std::string DataSource::identity() const {
   std::ostringstream s;
   for (const auto& f : {glimpses, patches}) {
     if (f.empty()) continue;
@@ -115,6 +102,8 @@ std::string data_identity(const fs::path& glimpses, const fs::path& patches) {
   }
   return s.str();
 }
+
+namespace {
 
 // ---- helpers -------------------------------------------------------------------------------------
 void remove_path(const fs::path& p) {
@@ -168,30 +157,51 @@ class Eta {
   double actual_sum_ = 0, expected_sum_ = 0;
 };
 
-}  // namespace
 
 // ---- the pipeline --------------------------------------------------------------------------------
+
+/// Logs the plan: one line, then the reason of every stage that does not simply run for the
+/// first time.
+void log_plan(const fs::path& out, const std::vector<PlannedStage>& plan) {
+  std::ostringstream s;
+  s << "run " << out.string() << ": ";
+  for (std::size_t i = 0; i < plan.size(); ++i)
+    s << plan[i].name << " " << to_string(plan[i].action) << (i + 1 == plan.size() ? "" : ", ");
+  log_info(s.str());
+  for (const auto& p : plan)
+    if (p.action != StageAction::kRun || p.reason != "not run yet")
+      log_info("  " + p.name + ": " + to_string(p.action) + " (" + p.reason + ")");
+}
+
+/// A stage has finished: `artifacts` are its outputs, complete. Records it as done.
+void record_finished_stage(RunDir& rd, const Stage& stage, const std::vector<fs::path>& artifacts) {
+  (void)artifacts;
+  rd.stage_end(stage.name, StageStatus::kDone);
+}
+
+}  // namespace
+
 PipelineResult run_pipeline(RunConfig cfg, const PipelineOptions& opts) {
+  return run_pipeline(std::move(cfg), opts, pipeline_stages());
+}
+
+PipelineResult run_pipeline(RunConfig cfg, const PipelineOptions& opts, const StageTable& table) {
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path out = opts.out.empty() ? fs::path(cfg.run.out) : opts.out;
   cfg.run.out = out.string();
   cfg.simulate.world = cfg.run.world;
   validate_all(sections(cfg));
+  check_stage_table(table);
   const RunLayout L(out);
   const bool real = !opts.data.empty();
 
-  fs::path src_glimpses, src_patches;
   std::string identity;
-  if (real) {
-    std::tie(src_glimpses, src_patches) = resolve_data_source(opts.data);
-    identity = data_identity(src_glimpses, src_patches);
-  } else if (fs::exists(L.data() / "source.json")) {
+  if (real)
+    identity = resolve_data_source(opts.data).identity();
+  else if (L.real_data())
     remove_path(L.data());  // this directory held a --data run: the first stage differs anyway
-  }
 
-  const std::vector<std::string> order = pipeline_stage_names(real);
-  const auto hashes = stage_config_hashes(cfg, real, identity);
-
+  const StageTable stages = active_stages(table, real);
   RunDirOptions ro;
   ro.command_line = opts.command_line;
   ro.seed = static_cast<std::uint64_t>(cfg.run.seed);
@@ -199,161 +209,47 @@ PipelineResult run_pipeline(RunConfig cfg, const PipelineOptions& opts) {
   ro.config_toml = run_config_toml(cfg);
   ro.resume = true;
   RunDir rd(out, ro);
-  const auto previous = stage_records(rd.manifest());
-  std::vector<PlannedStage> plan = plan_stages(order, hashes, previous);
-  {
-    std::ostringstream s;
-    s << "run " << out.string() << ": ";
-    for (const auto& p : plan) s << p.name << " " << to_string(p.action) << (p.name == order.back() ? "" : ", ");
-    log_info(s.str());
-    for (const auto& p : plan)
-      if (p.action != StageAction::kRun || p.reason != "not run yet")
-        log_info("  " + p.name + ": " + to_string(p.action) + " (" + p.reason + ")");
-  }
+  const std::vector<PlannedStage> plan =
+      plan_stages(stages, stage_config_hashes(stages, cfg, identity), stage_records(rd.manifest()));
+  log_plan(out, plan);
 
-  Eta eta(expected_stage_seconds(cfg, real), plan);
-  const ProgressOptions popt{nullptr, -1, -1, opts.progress};
-
-  const VaeModel* vae_cache = nullptr;
-  std::unique_ptr<VaeModel> vae;
-  auto load_vae = [&]() -> const VaeModel& {
-    if (!vae) {
-      vae = std::make_unique<VaeModel>(VaeModel::load(L.model()));
-      vae_cache = vae.get();
-    }
-    return *vae_cache;
-  };
-
+  Eta eta(expected_stage_seconds(stages, cfg), plan);
   PipelineResult result;
   result.run_dir = out;
   result.plan = plan;
 
-  const int n = static_cast<int>(plan.size());
-  for (int i = 0; i < n; ++i) {
-    const PlannedStage& p = plan[static_cast<std::size_t>(i)];
-    const std::string& st = p.name;
-    const std::string tag = "[" + std::to_string(i + 1) + "/" + std::to_string(n) + "] " + st;
+  const std::size_t n = plan.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const Stage& stage = stages[i];
+    const PlannedStage& p = plan[i];
+    const std::string tag = "[" + std::to_string(i + 1) + "/" + std::to_string(n) + "] " + stage.name;
     if (p.action == StageAction::kSkip) {
-      log_info(tag + ": done earlier (" + fmt(rd.stage_seconds(st), 1) + " s), skipped");
-      eta.finished(st, 0, false);
+      log_info(tag + ": done earlier (" + fmt(rd.stage_seconds(stage.name), 1) + " s), skipped");
+      eta.finished(stage.name, 0, false);
       continue;
     }
-    if (!opts.stop_before.empty() && opts.stop_before == st)
-      throw Error("stopped before stage " + st + " (stop_before)");
-    const double eta_stage = eta.stage(st);
+    if (!opts.stop_before.empty() && opts.stop_before == stage.name)
+      throw Error("stopped before stage " + stage.name + " (stop_before)");
+    const double eta_stage = eta.stage(stage.name);
     log_info(tag + (p.action == StageAction::kResume ? ": resuming" : ": running") + " — ETA this stage " +
              Progress::format_duration(eta_stage) + ", overall " +
-             Progress::format_duration(eta_stage + eta.remaining_after(st)));
-    const bool fresh = p.action == StageAction::kRun;
-    rd.stage_begin(st);
-    rd.stage_note(st, "config_hash", p.config_hash);
-    rd.stage_note(st, "action", to_string(p.action));
-    const auto s0 = std::chrono::steady_clock::now();
+             Progress::format_duration(eta_stage + eta.remaining_after(stage.name)));
+    StageContext ctx{cfg, L, opts, rd, stage.name, p.action == StageAction::kRun,
+                     ProgressOptions{nullptr, -1, -1, opts.progress}, std::chrono::steady_clock::now()};
+    rd.stage_begin(stage.name);
+    rd.stage_note(stage.name, "config_hash", p.config_hash);
+    rd.stage_note(stage.name, "action", to_string(p.action));
+    const std::vector<fs::path> artifacts = stage.artifacts ? stage.artifacts(L) : std::vector<fs::path>{};
+    if (ctx.fresh || !stage.resumable)
+      for (const auto& a : artifacts) remove_path(a);
 
-    if (st == "simulate") {
-      remove_path(L.data());  // the simulator is fast and not resumable: always from scratch
-      const SimulateResult r =
-          run_simulate(cfg.simulate, cfg.extract, static_cast<std::uint64_t>(cfg.run.seed), L.data());
-      rd.stage_note(st, "trajectories", r.trajectories);
-      rd.stage_note(st, "patches", r.patches);
-      log_info("simulate: " + r.brief());
-    } else if (st == "data") {
-      remove_path(L.data());
-      fs::create_directories(L.data());
-      fs::path patches = src_patches;
-      if (patches.empty()) {
-        patches = fs::absolute(L.data() / "patches.h5");
-        const int stride = cfg.extract.patch_frame_stride;
-        std::size_t k = derive_patches_from_glimpses(src_glimpses, patches, stride);
-        // A small dataset: rather than fail on fewer patches than a few training batches, use
-        // every frame up to the cutoff.
-        const std::size_t wanted = 4 * static_cast<std::size_t>(cfg.encoder.batch_size);
-        if (k < wanted && stride > 1) {
-          log_info("data: every " + std::to_string(stride) + "th frame gives only " + std::to_string(k) +
-                   " encoder patches (< 4 batches of " + std::to_string(cfg.encoder.batch_size) + "); using every frame");
-          k = derive_patches_from_glimpses(src_glimpses, patches, 1);
-        }
-        log_info("data: no patches.h5 given; derived " + std::to_string(k) + " encoder patches from glimpse frames");
-      }
-      json src = {{"glimpses", src_glimpses.string()}, {"patches", patches.string()},
-                  {"patches_derived", src_patches.empty()}, {"source", opts.data.string()}};
-      write_text_atomic(L.data() / "source.json", src.dump(2) + "\n");
-    } else if (st == "encoder") {
-      if (fresh) remove_path(L.model());
-      EncoderTrainOptions o;
-      o.patches = L.patches();
-      o.model_dir = L.model();
-      o.work_dir = L.encoder_work();
-      o.resume = true;
-      std::unique_ptr<Progress> bar;
-      o.on_step = [&](std::int64_t step, std::int64_t total, double loss) {
-        if (!bar) bar = std::make_unique<Progress>("  train encoder", total, "steps", popt);
-        bar->set_status("loss " + fmt(loss, 0));
-        bar->update(step);
-      };
-      const EncoderTrainResult r = train_encoder(cfg.encoder, o);
-      if (bar) bar->finish();
-      if (!r.completed) throw ModelError("encoder training stopped before its last step");
-      log_info("encoder: " + r.brief());
-    } else if (st == "projector") {
-      remove_path(L.model() / "pca.h5");
-      const VaeModel& m = load_vae();
-      const PatchEncodings pe = encode_patch_file(m, L.patches(), cfg.projector.max_patches, cfg.projector.batch_size);
-      const Pca pca = fit_projector(pe.enc.z_mean, pe.enc.dims, L.model(), cfg.projector);
-      const PcMeaningReport rep =
-          pc_meaning(pca.forward(pe.enc.z_mean), pca.dims, pe.types, pe.features, pca.explained_variance_ratio);
-      write_pc_meaning(rep, L.model() / "pc_meaning");
-      log_info("projector: fitted on " + std::to_string(pca.samples) + " patches\n" + rep.brief());
-    } else if (st == "encode") {
-      const VaeModel& m = load_vae();
-      EncodeGlimpsesOptions eo;
-      eo.batch_size = cfg.encoder.encode_batch_size;
-      const EncodingSet set = encode_glimpse_file(m, L.glimpses(), L.encodings(), eo);
-      rd.stage_note(st, "trajectories", set.trajectories.size());
-    } else if (st == "temporal") {
-      if (fresh) remove_path(L.temporal());
-      const EncodingSet set = read_encodings(L.encodings());
-      const Pca pca = load_projector(L.model());
-      // One bar over every fold's epochs (folds train in parallel, cv.parallel_folds).
-      std::unique_ptr<Progress> bar;
-      std::map<int, int> epochs_by_fold;
-      const CvProgress cb = [&](const CvProgressEvent& e) {
-        if (!bar)
-          bar = std::make_unique<Progress>("  " + std::to_string(cfg.cv.folds) + " folds",
-                                           static_cast<std::int64_t>(cfg.cv.folds) * e.epochs, "epochs", popt);
-        epochs_by_fold[e.fold] = e.epoch;
-        std::int64_t done = 0;
-        for (const auto& [fold, n] : epochs_by_fold) done += n;
-        bar->set_status("fold " + std::to_string(e.fold + 1) + " epoch " + std::to_string(e.epoch) + " loss " +
-                        fmt(e.train_loss, 3) + " val acc " + fmt(e.val_accuracy, 2));
-        bar->update(done);
-      };
-      const CvResult r = run_cross_validation(set, pca, cfg.temporal, cfg.cv, L.model(), cb);
-      if (bar) bar->finish();
-      log_info("temporal: " + r.brief());
-    } else if (st == "perturb") {
-      remove_path(L.perturb());
-      ModelSetOptions mo;
-      mo.memory_budget_mb = cfg.cv.predict_memory_mb;
-      PerturbContext ctx = PerturbContext::load(L.model(), L.glimpses(), L.encodings(), mo);
-      if (L.real_data()) ctx.forget_world();  // --data: no ground-truth verdicts
-      const PerturbAllResult all = run_all(ctx, cfg.perturb, out);
-      report::RunSummary part;
-      all.fill_summary(part);
-      json j;
-      to_json(j, part);
-      write_text_atomic(L.summary_part(), j.dump(2) + "\n");
-      log_info("perturb:\n" + all.brief());
-    } else if (st == "report") {
-      const double so_far = std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
-      result.summary = write_run_report(out, run_report_config(cfg), rd.manifest(), {{"report", so_far}});
-    }
+    stage.run(ctx);
 
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
-    rd.stage_end(st, StageStatus::kDone);
-    eta.finished(st, secs, fresh);
+    record_finished_stage(rd, stage, artifacts);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
+    eta.finished(stage.name, secs, ctx.fresh);
     log_info(tag + ": done in " + Progress::format_duration(secs) +
-             (i + 1 < n ? ", overall ETA " + Progress::format_duration(eta.remaining_after(st)) : std::string()));
+             (i + 1 < n ? ", overall ETA " + Progress::format_duration(eta.remaining_after(stage.name)) : std::string()));
   }
 
   // Timings of every stage (including the report itself) as recorded now.

@@ -11,8 +11,9 @@
 //   <out>/summary.json     the machine-readable contract (report/summary.h)
 //   <out>/report.html      the self-contained report
 //
-// Stages: simulate (or data) → encoder → projector → encode → temporal → perturb → report.
-// Each records status, seconds and its config hash in the manifest; rerunning the same command
+// Stages: simulate (or data) → encoder → projector → encode → temporal → perturb → report,
+// declared as data in the stage table (stage.h, stages.cpp); run_pipeline loops over it. Each
+// records status, seconds and its config hash in the manifest; rerunning the same command
 // skips finished stages, resumes an interrupted one (the encoder and CV trainers continue from
 // their checkpoints in the same work dirs) and reruns the stages whose configuration changed
 // (stage_plan.h). Docs: docs/pipeline.md.
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "taupe/pipeline/run_config.h"
+#include "taupe/pipeline/stage.h"
 #include "taupe/pipeline/stage_plan.h"
 #include "taupe/report/summary.h"
 
@@ -52,13 +54,17 @@ struct PipelineResult {
 /// Runs (or resumes) the whole pipeline. `cfg` must be resolved and validated; run.world
 /// overrides simulate.world (the simulated world is the run's). Throws taupe::Error.
 PipelineResult run_pipeline(RunConfig cfg, const PipelineOptions& opts);
+/// The same over another stage table (e.g. pipeline_stages() with one more stage).
+PipelineResult run_pipeline(RunConfig cfg, const PipelineOptions& opts, const StageTable& table);
 
 /// Files of the run directory (single source of truth for the layout above).
 struct RunLayout {
   std::filesystem::path root;
   explicit RunLayout(std::filesystem::path r) : root(std::move(r)) {}
   std::filesystem::path data() const { return root / "data"; }
+  std::filesystem::path data_source() const { return data() / "source.json"; }
   std::filesystem::path model() const { return root / "model"; }
+  std::filesystem::path pc_meaning() const { return model() / "pc_meaning"; }  ///< stem of .csv/.json
   std::filesystem::path encoder_work() const { return model() / "encoder_training"; }
   std::filesystem::path temporal() const { return model() / "temporal"; }
   std::filesystem::path encodings() const { return root / "encodings.h5"; }
@@ -74,6 +80,16 @@ struct RunLayout {
   /// True for a --data run (data/source.json exists).
   bool real_data() const;
 };
+
+/// A --data source resolved: absolute glimpse file and patch file (empty when it has none).
+struct DataSource {
+  std::filesystem::path glimpses, patches;
+  /// Paths, sizes and modification times: changes when the dataset changes.
+  std::string identity() const;
+};
+/// Resolves --data (a directory with glimpses.h5 and optionally patches.h5, or a glimpse
+/// file). Throws IoError naming the path.
+DataSource resolve_data_source(const std::filesystem::path& data);
 
 /// Derives encoder patches from glimpse frames (for --data without patches.h5): every
 /// `stride`-th frame up to the cutoff of every trajectory, central cell type from the

@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "taupe/core/config_io.h"
+#include "taupe/core/errors.h"
 #include "taupe/pipeline/run_config.h"
-#include "taupe/pipeline/pipeline_config.h"
 
 namespace taupe {
 
@@ -21,31 +21,55 @@ const std::set<std::string>& resource_keys() {
   return keys;
 }
 
-template <class Config>
-std::string section_text(const std::string& name, const Config& cfg) {
-  Config copy = cfg;
-  ConfigSections secs = {make_section(name, copy)};
-  const std::string toml = to_toml(secs, false);
-  std::istringstream in(toml);
+/// The key of a `key = value` TOML line ("" for other lines).
+std::string line_key(const std::string& line) {
+  const auto eq = line.find('=');
+  if (eq == std::string::npos) return {};
+  std::string key = line.substr(0, eq);
+  key.erase(key.find_last_not_of(" \t") + 1);
+  key.erase(0, key.find_first_not_of(" \t"));
+  return key;
+}
+
+/// A section as canonical TOML without its speed-only keys.
+std::string section_text(const ConfigSection& sec) {
+  std::istringstream in(to_toml({sec}, false));
   std::string line, out;
   while (std::getline(in, line)) {
-    const auto eq = line.find('=');
-    if (eq != std::string::npos) {
-      std::string key = line.substr(0, eq);
-      key.erase(key.find_last_not_of(" \t") + 1);
-      key.erase(0, key.find_first_not_of(" \t"));
-      if (resource_keys().count(key)) continue;
-    }
+    if (resource_keys().count(line_key(line))) continue;
     out += line;
     out += '\n';
   }
   return out;
 }
 
+/// The canonical text of one config input: "section" (every key) or "section.key".
+std::string config_input_text(const ConfigSections& secs, const std::string& input) {
+  const auto dot = input.find('.');
+  const std::string section = input.substr(0, dot);
+  for (const auto& sec : secs) {
+    if (sec.name != section) continue;
+    if (dot == std::string::npos) return section_text(sec);
+    const std::string key = input.substr(dot + 1);
+    find_field(secs, section, key);  // throws ConfigError naming an unknown key
+    std::istringstream in(to_toml({sec}, false));
+    std::string line;
+    while (std::getline(in, line))
+      if (line_key(line) == key) return section + "." + line + "\n";
+  }
+  throw ConfigError("stage config input '" + input + "': no such configuration section");
+}
+
 }  // namespace
 
+std::vector<std::string> stage_names(const StageTable& stages) {
+  std::vector<std::string> names;
+  for (const auto& s : stages) names.push_back(s.name);
+  return names;
+}
+
 std::vector<std::string> pipeline_stage_names(bool real_data) {
-  return {real_data ? "data" : "simulate", "encoder", "projector", "encode", "temporal", "perturb", "report"};
+  return stage_names(active_stages(pipeline_stages(), real_data));
 }
 
 std::string fnv1a_hex(const std::string& text) {
@@ -59,27 +83,24 @@ std::string fnv1a_hex(const std::string& text) {
   return buf;
 }
 
+std::map<std::string, std::string> stage_config_hashes(const StageTable& stages, RunConfig& cfg,
+                                                       const std::string& data_identity) {
+  RunConfig copy = cfg;
+  const ConfigSections secs = sections(copy);
+  std::map<std::string, std::string> h;
+  for (const auto& st : stages) {
+    std::string text = st.name + "\n";
+    for (const auto& dep : st.depends_on) text += dep + "=" + h.at(dep) + "\n";
+    if (st.hashes_data_source) text += "data=" + data_identity + "\n";
+    for (const auto& input : st.config) text += config_input_text(secs, input);
+    h[st.name] = fnv1a_hex(text);
+  }
+  return h;
+}
+
 std::map<std::string, std::string> stage_config_hashes(RunConfig& cfg, bool real_data,
                                                        const std::string& data_identity) {
-  std::map<std::string, std::string> h;
-  const std::string first = real_data ? "data" : "simulate";
-  if (real_data) {
-    h[first] = fnv1a_hex("data\n" + data_identity + "\n" + section_text("extract", cfg.extract));
-  } else {
-    h[first] = fnv1a_hex("simulate\nrun.seed=" + std::to_string(cfg.run.seed) + "\nrun.world=" + cfg.run.world +
-                         "\n" + section_text("simulate", cfg.simulate) + section_text("extract", cfg.extract));
-  }
-  h["encoder"] = fnv1a_hex("encoder\n" + h[first] + "\n" + section_text("encoder", cfg.encoder));
-  h["projector"] = fnv1a_hex("projector\n" + h["encoder"] + "\n" + section_text("projector", cfg.projector));
-  h["encode"] = fnv1a_hex("encode\n" + h["encoder"] + "\n" + h["projector"]);
-  h["temporal"] = fnv1a_hex("temporal\n" + h["encode"] + "\n" + section_text("temporal", cfg.temporal) +
-                            section_text("cv", cfg.cv));
-  h["perturb"] = fnv1a_hex("perturb\n" + h["temporal"] + "\n" + section_text("perturb", cfg.perturb));
-  std::string report = "report\n" + h["perturb"] + "\n";
-  for (const auto& s : pipeline_stage_names(real_data))
-    if (s != "report") report += s + "=" + h[s] + "\n";
-  h["report"] = fnv1a_hex(report + section_text("report", run_report_config(cfg)));
-  return h;
+  return stage_config_hashes(active_stages(pipeline_stages(), real_data), cfg, data_identity);
 }
 
 const char* to_string(StageAction a) {
@@ -111,18 +132,19 @@ std::map<std::string, StageRecord> stage_records(const nlohmann::json& manifest)
   return out;
 }
 
-std::vector<PlannedStage> plan_stages(const std::vector<std::string>& order,
-                                      const std::map<std::string, std::string>& hashes,
+std::vector<PlannedStage> plan_stages(const StageTable& stages, const std::map<std::string, std::string>& hashes,
                                       const std::map<std::string, StageRecord>& previous) {
   std::vector<PlannedStage> plan;
-  bool upstream_ran = false;
-  std::string upstream_name;
-  for (const auto& name : order) {
+  std::map<std::string, std::string> reruns;  // stage that runs -> the first stage upstream that runs
+  for (const auto& st : stages) {
     PlannedStage p;
-    p.name = name;
-    auto h = hashes.find(name);
+    p.name = st.name;
+    auto h = hashes.find(st.name);
     p.config_hash = h != hashes.end() ? h->second : std::string();
-    auto prev = previous.find(name);
+    std::string upstream;
+    for (const auto& dep : st.depends_on)
+      if (reruns.count(dep) && (upstream.empty() || reruns.at(dep) < upstream)) upstream = reruns.at(dep);
+    auto prev = previous.find(st.name);
     if (prev == previous.end() || prev->second.status == StageStatus::kNone) {
       p.action = StageAction::kRun;
       p.reason = "not run yet";
@@ -130,9 +152,9 @@ std::vector<PlannedStage> plan_stages(const std::vector<std::string>& order,
       p.action = StageAction::kRun;
       p.reason = prev->second.config_hash.empty() ? "no recorded config hash" : "configuration changed";
     } else if (prev->second.status == StageStatus::kDone || prev->second.status == StageStatus::kSkipped) {
-      if (upstream_ran) {
+      if (!upstream.empty()) {
         p.action = StageAction::kRun;
-        p.reason = "upstream stage " + upstream_name + " reran";
+        p.reason = "upstream stage " + upstream + " reran";
       } else {
         p.action = StageAction::kSkip;
         p.reason = "done";
@@ -141,45 +163,58 @@ std::vector<PlannedStage> plan_stages(const std::vector<std::string>& order,
       p.action = StageAction::kResume;
       p.reason = std::string("interrupted (") + to_string(prev->second.status) + ")";
     }
-    if (p.action != StageAction::kSkip && !upstream_ran) {
-      upstream_ran = true;
-      upstream_name = name;
-    }
+    if (p.action != StageAction::kSkip) reruns[st.name] = upstream.empty() ? st.name : upstream;
     plan.push_back(p);
   }
   return plan;
 }
 
-std::map<std::string, double> expected_stage_seconds(const RunConfig& cfg, bool real_data) {
-  // Cost models calibrated on the quick preset on 2 cores (docs/pipeline.md); deliberately
-  // simple: the ETA is corrected from the real timings as stages finish.
-  const auto& s = cfg.simulate;
-  const auto& x = cfg.extract;
-  // Field area in units of the calibration field (512 x 512 px at 0.65 µm = 333 x 333 µm):
-  // mechanics and trajectory counts scale with the physical area, not with the pixel count.
-  const double area = static_cast<double>(s.fov_width_px) * s.fov_height_px * s.pixel_size_um * s.pixel_size_um /
-                      (0.65 * 0.65);
-  const double frames = s.frames + s.burn_in_frames;
-  const double sim = 9e-8 * s.fovs * area * frames;
-  double patches = static_cast<double>(s.fovs) * std::ceil(static_cast<double>(s.frames) / x.patch_frame_stride) *
-                   x.patches_per_frame;
-  if (cfg.encoder.max_patches > 0) patches = std::min(patches, static_cast<double>(cfg.encoder.max_patches));
-  // labelled trajectories: ~ 290 per 512x512 field and 24 h (quick: ~1,150)
-  const double traj = 290.0 * s.fovs * area / (512.0 * 512.0) * s.frames / 360.0;
-  const double glimpse_frames = traj * (x.max_frames_before_cutoff + (x.frames_after_cutoff ? 12 : 0));
-  const double enc_rate = 350.0;   // encoder training images/s
-  const double inf_rate = 2500.0;  // encoding images/s
+std::vector<PlannedStage> plan_stages(const std::vector<std::string>& order,
+                                      const std::map<std::string, std::string>& hashes,
+                                      const std::map<std::string, StageRecord>& previous) {
+  StageTable chain;
+  for (const auto& name : order) {
+    Stage s;
+    s.name = name;
+    if (!chain.empty()) s.depends_on = {chain.back().name};
+    chain.push_back(s);
+  }
+  return plan_stages(chain, hashes, previous);
+}
+
+std::map<std::string, double> expected_stage_seconds(const StageTable& stages, const RunConfig& cfg) {
   std::map<std::string, double> e;
-  e[real_data ? "data" : "simulate"] = real_data ? 5.0 : 2.0 + sim;
-  e["encoder"] = 3.0 + patches * cfg.encoder.epochs / enc_rate;
-  e["projector"] = 1.0 + patches / inf_rate;
-  e["encode"] = 1.0 + glimpse_frames / inf_rate;
-  e["temporal"] = 2.0 + static_cast<double>(cfg.cv.folds) * cfg.temporal.epochs * cfg.temporal.steps_per_epoch *
-                            cfg.temporal.batch_size * (cfg.temporal.max_len / 128.0) / 9000.0;
-  const double shifts = cfg.perturb.shifts().size();
-  e["perturb"] = 5.0 + traj * 2 * cfg.encoder.latent_dims * shifts / 20000.0 + glimpse_frames * 3 / inf_rate;
-  e["report"] = 3.0;
+  for (const auto& st : stages) e[st.name] = st.expected_seconds ? st.expected_seconds(cfg) : 0.0;
   return e;
+}
+
+std::map<std::string, double> expected_stage_seconds(const RunConfig& cfg, bool real_data) {
+  return expected_stage_seconds(active_stages(pipeline_stages(), real_data), cfg);
+}
+
+StageTable active_stages(const StageTable& table, bool real_data) {
+  StageTable out;
+  std::set<std::string> active;
+  for (const auto& s : table) {
+    if (s.source != StageSource::kAlways && (s.source == StageSource::kRealData) != real_data) continue;
+    out.push_back(s);
+    auto& deps = out.back().depends_on;
+    deps.erase(std::remove_if(deps.begin(), deps.end(), [&](const std::string& d) { return !active.count(d); }),
+               deps.end());
+    active.insert(s.name);
+  }
+  return out;
+}
+
+void check_stage_table(const StageTable& table) {
+  std::set<std::string> seen;
+  for (const auto& s : table) {
+    if (s.name.empty() || seen.count(s.name)) throw Error("stage table: stage name '" + s.name + "' is empty or repeated");
+    for (const auto& d : s.depends_on)
+      if (!seen.count(d))
+        throw Error("stage table: stage '" + s.name + "' depends on '" + d + "', which is not an earlier stage");
+    seen.insert(s.name);
+  }
 }
 
 }  // namespace taupe
