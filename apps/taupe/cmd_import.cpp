@@ -63,7 +63,8 @@ void register_import(CLI::App& app) {
     };
     auto a = std::make_shared<Args>();
     sub->add_option("file", a->opts.file, "btrack .h5 file")->required();
-    sub->add_option("--movie", a->opts.movie, "movie TIFF with axes (T, C, Y, X)")->required();
+    sub->add_option("--movie", a->opts.movie,
+                    "movie TIFF with axes (T, C, Y, X) (default: tracks only; `taupe extract` joins a movie later)");
     sub->add_option("--segmentation", a->opts.segmentation,
                     "label TIFF (T, Y, X) (default: the file's segmentation/images, else derived)");
     sub->add_option("--object-type", a->opts.read.object_type, "obj_type_N group (default: the only one)");
@@ -95,7 +96,8 @@ void register_import(CLI::App& app) {
     };
     auto a = std::make_shared<Args>();
     sub->add_option("tracks", a->opts.tracks, "tracks.csv (comma) or btrack CSV export (space-delimited)")->required();
-    sub->add_option("--movie", a->opts.movie, "movie TIFF with axes (T, C, Y, X)")->required();
+    sub->add_option("--movie", a->opts.movie,
+                    "movie TIFF with axes (T, C, Y, X) (default: tracks only; `taupe extract` joins a movie later)");
     sub->add_option("--segmentation", a->opts.segmentation, "label TIFF (T, Y, X) (default: derived)");
     sub->add_option("--graph", a->opts.graph, "napari graph.json {child: [parent]}");
     sub->add_option("--fates", a->opts.fates, "CSV track_id,fate");

@@ -1,16 +1,17 @@
 // `taupe predict`: apply a trained model set to encodings (or a glimpse container, encoded first
-// with the model dir's encoder): per-trajectory probabilities of every fold model and their mean.
+// with the model dir's encoder): per-trajectory probabilities of every fold model and their mean,
+// as a tidy long CSV keyed by (movie, track_id) (docs/cli.md).
 #include <algorithm>
-#include <iomanip>
 #include <iostream>
+#include <map>
 #include <memory>
-#include <sstream>
 
 #include "cli.h"
-#include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
 #include "taupe/core/log.h"
 #include "taupe/dataset/encodings.h"
+#include "taupe/dataset/glimpses.h"
+#include "taupe/report/csv.h"
 #include "taupe/encoder/encode.h"
 #include "taupe/temporal/model_set.h"
 #include "taupe/temporal/sequence.h"
@@ -40,12 +41,23 @@ void register_predict(CLI::App& app) {
   set_action(sub, [a] {
     EncodingSet set;
     if (!a->glimpses.empty()) {
-      const VaeModel model = VaeModel::load(a->model_dir);
-      const auto tmp = a->out.empty() ? std::filesystem::temp_directory_path() / "taupe_predict_encodings.h5"
-                                      : std::filesystem::path(a->out.string() + ".encodings.h5");
-      set = encode_glimpse_file(model, a->glimpses, tmp);
+      // Encoded in memory: nothing is written besides the table.
+      set = encode_glimpse_file(VaeModel::load(a->model_dir), a->glimpses, {});
     } else if (!a->encodings.empty()) {
       set = read_encodings(a->encodings);
+      // Encodings written before they carried the join key: take it from their glimpse file.
+      const bool keyless = std::any_of(set.trajectories.begin(), set.trajectories.end(),
+                                       [](const EncodedTrajectory& t) { return t.movie.empty(); });
+      if (keyless && !set.glimpse_file.empty() && std::filesystem::is_regular_file(set.glimpse_file)) {
+        const GlimpseReader gr(set.glimpse_file);
+        std::map<std::int64_t, const GlimpseInfo*> by_id;
+        for (const GlimpseInfo& g : gr.infos()) by_id[g.id] = &g;
+        for (EncodedTrajectory& t : set.trajectories)
+          if (auto it = by_id.find(t.id); it != by_id.end() && t.movie.empty()) {
+            t.movie = it->second->movie;
+            t.track_id = it->second->track_id;
+          }
+      }
     } else {
       throw ConfigError("give --encodings FILE or --glimpses FILE");
     }
@@ -62,28 +74,30 @@ void register_predict(CLI::App& app) {
     std::vector<std::vector<float>> probs(K);
     for (int k = 0; k < K; ++k) probs[k] = ms.predict(k, in.x);
 
-    std::ostringstream s;
-    s << std::setprecision(6) << "trajectory_id,rotation,fate,held_out_by";
-    for (int k = 0; k < K; ++k)
-      for (const char* c : kClassNames) s << ",m" << k << "_p_" << c;
-    s << ",mean_p_mitosis,mean_p_apoptosis,mean_p_synthetic,predicted\n";
+    // Tidy long table: one row per trajectory x model (m0.., mean) x class; (movie, track_id)
+    // joins it back to the tracks.
+    report::CsvTable t({"movie", "track_id", "trajectory_id", "rotation", "fate", "held_out_by", "model", "class",
+                        "probability"});
     for (int i = 0; i < in.n; ++i) {
-      const auto& t = set.trajectories[i];
-      s << t.id << "," << t.rotation << "," << to_string(t.fate) << "," << ms.fold_of(t.id);
+      const auto& tr = set.trajectories[static_cast<std::size_t>(i)];
       double mean[3] = {0, 0, 0};
+      auto add = [&](const std::string& model, int c, double p) {
+        t.add_row({tr.movie, report::cell(static_cast<long long>(tr.track_id)), report::cell(static_cast<long long>(tr.id)),
+                   report::cell(tr.rotation), to_string(tr.fate), report::cell(ms.fold_of(tr.id)), model, kClassNames[c],
+                   report::cell(p)});
+      };
       for (int k = 0; k < K; ++k)
         for (int c = 0; c < 3; ++c) {
           const float p = probs[k][static_cast<std::size_t>(i) * 3 + c];
-          s << "," << p;
-          mean[c] += p / K;
+          add("m" + std::to_string(k), c, p);
+          mean[c] += double(p) / K;
         }
-      for (double m : mean) s << "," << m;
-      s << "," << kClassNames[std::max_element(mean, mean + 3) - mean] << "\n";
+      for (int c = 0; c < 3; ++c) add("mean", c, mean[c]);
     }
     if (a->out.empty()) {
-      std::cout << s.str();
+      std::cout << report::to_csv(t);
     } else {
-      write_text_atomic(a->out, s.str());
+      report::write_csv(a->out, t);
       log_info("predictions of " + std::to_string(K) + " models for " + std::to_string(in.n) + " trajectories -> " +
                a->out.string());
     }

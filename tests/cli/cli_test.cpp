@@ -6,6 +6,7 @@
 #include <sched.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include <nlohmann/json.hpp>
 
@@ -167,6 +168,40 @@ TEST(Cli, ThreadsOptionOverrides) {
   const auto after = run_taupe({"info", "--json", "--threads", "1"});  // after the subcommand too
   ASSERT_EQ(after.exit_code, 0) << after.err;
   EXPECT_EQ(nlohmann::json::parse(after.out)["threads"], 1);
+}
+
+}  // namespace
+
+namespace {
+
+// Unreadable inputs: every format's reader says which failure it is, with exit code 4.
+TEST(Cli, UnreadableInputsSayWhichAndExitWithTheIoCode) {
+  taupe::test::TempDir dir("taupe-cli-unreadable");
+  const fs::path empty = dir.path() / "empty.h5", text = dir.path() / "text.tif", csv = dir.path() / "tracks.csv";
+  { std::ofstream(empty.string()); }
+  { std::ofstream(text.string()) << "just text\n"; }
+  { std::ofstream(csv.string()) << "ID,t,y,x\n1,0,5,5\n"; }
+  const fs::path out = dir.path() / "out";
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"import", "btrack", empty.string(), "--out", out.string()}, empty.string() + ": empty file (0 bytes)"},
+      {{"import", "btrack", dir.path().string(), "--out", out.string()}, ": is a directory, not a file"},
+      {{"import", "btrack", csv.string(), "--out", out.string()},
+       csv.string() + ": not an HDF5 file: a text file (it starts \"ID,t,y,x\")"},
+      {{"import", "csv", csv.string(), "--movie", text.string(), "--out", out.string()},
+       text.string() + ": not a TIFF file: a text file (it starts \"just text\")"},
+      {{"import", "csv", csv.string(), "--movie", empty.string(), "--out", out.string()},
+       empty.string() + ": empty file (0 bytes)"},
+  };
+  for (const Case& c : cases) {
+    const auto r = run_taupe(c.args);
+    EXPECT_EQ(r.exit_code, 4) << c.args[1] << " " << c.args[2] << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr(c.message));
+  }
+  EXPECT_FALSE(fs::exists(out));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "taupe/core/atomic_file.h"
 #include "taupe/dataset/movie.h"
 #include "taupe/dataset/tiff_stack.h"
+#include "taupe/dataset/track_labels.h"
 #include "taupe/dataset/tracks.h"
 #include "taupe/io/btrack.h"
 #include "taupe/io/csv_tracks.h"
@@ -62,6 +63,15 @@ void render(const std::vector<Obs>& obs, std::vector<std::uint16_t>& movie, std:
   }
 }
 
+/// The rendered lineage as dir/movie.tif (T, 2, Y, X) and dir/seg.tif (T, Y, X); returns the labels.
+std::vector<std::uint16_t> write_movie_and_labels(const TempDir& dir, const std::vector<Obs>& obs) {
+  std::vector<std::uint16_t> movie, labels;
+  render(obs, movie, labels, false);
+  write_tiff(dir / "movie.tif", movie, tcyx(kT, 2, kH, kW));
+  write_tiff(dir / "seg.tif", labels, tcyx(kT, 1, kH, kW));
+  return labels;
+}
+
 template <class T>
 void put(H5::Group& g, const std::string& name, const std::vector<T>& v, std::vector<hsize_t> dims,
          const H5::PredType& type) {
@@ -71,9 +81,11 @@ void put(H5::Group& g, const std::string& name, const std::vector<T>& v, std::ve
 }
 
 /// Writes a btrack file the way btrack `version` does: coords [t, x, y, z, type] (0.4.x: y in
-/// column 1), buggy objects map, roots with parent == own id, a dummy, fates codes.
+/// column 1), buggy objects map, roots with parent == own id, a dummy [t, x, y, z, type] (x in
+/// column 1 in every version, as in btrack-examples' 0.4.3 file), fates codes.
+/// `misplace_dummy` writes the dummy in the other order (the layout the dummy check refuses).
 void write_btrack(const fs::path& path, const std::string& version, bool with_segmentation,
-                  const std::vector<std::uint16_t>& labels, const std::vector<Obs>& obs) {
+                  const std::vector<std::uint16_t>& labels, const std::vector<Obs>& obs, bool misplace_dummy = false) {
   H5::H5File f(path.string(), H5F_ACC_TRUNC);
   H5::Group objects = f.createGroup("objects");
   H5::Group ot = objects.createGroup("obj_type_1");
@@ -119,7 +131,8 @@ void write_btrack(const fs::path& path, const std::string& version, bool with_se
   put(tracks, "LBEPR", lbepr, {4, 6}, H5::PredType::NATIVE_INT32);
   put(tracks, "fates", std::vector<std::int32_t>{4, 5, 20, 2}, {4}, H5::PredType::NATIVE_INT32);
   const Obs& d = obs[std::size_t(std::find_if(obs.begin(), obs.end(), [](const Obs& o) { return o.track == 4 && o.t == 2; }) - obs.begin())];
-  put(tracks, "dummies", std::vector<float>{2.f, float(y_first ? d.y : d.x), float(y_first ? d.x : d.y), 0.f, 1.f}, {1, 5},
+  put(tracks, "dummies",
+      std::vector<float>{2.f, float(misplace_dummy ? d.y : d.x), float(misplace_dummy ? d.x : d.y), 0.f, 1.f}, {1, 5},
       H5::PredType::NATIVE_FLOAT);
   if (with_segmentation) {
     H5::Group seg = f.createGroup("segmentation");
@@ -127,7 +140,7 @@ void write_btrack(const fs::path& path, const std::string& version, bool with_se
   }
 }
 
-void expect_lineage(const fs::path& tracks_file, bool check_types = true) {
+void expect_lineage(const fs::path& tracks_file, bool check_types = true, bool check_labels = true) {
   const TrackSet ts = read_tracks(tracks_file);
   ASSERT_EQ(ts.tracks.size(), 4u);
   std::map<std::int64_t, Track> by;
@@ -147,7 +160,9 @@ void expect_lineage(const fs::path& tracks_file, bool check_types = true) {
   }
   ASSERT_EQ(ts.points.size(), 15u);
   for (const auto& p : ts.points) {
-    EXPECT_NE(p.label, 0u) << "track " << p.track_id << " t " << p.t;
+    if (check_labels) {
+      EXPECT_NE(p.label, 0u) << "track " << p.track_id << " t " << p.t;
+    }
     if (p.track_id == 4) {
       EXPECT_NEAR(p.x, 50, 1e-6);
       EXPECT_NEAR(p.y, 8, 1e-6);
@@ -193,13 +208,134 @@ TEST_P(BtrackVersions, ImportsTracksParentsFatesAndDummies) {
   EXPECT_EQ(mr.info().width, kW);
   const MovieFrame f0 = mr.read(0);
   EXPECT_EQ(f0.images, std::vector<std::uint16_t>(movie.begin(), movie.begin() + 2 * kH * kW));
-  // --swap-xy on a correctly read file moves track 4 (x 50, y 8) outside the 60 x 40 movie.
+  // --swap-xy on a correctly read file moves the objects but not the dummy: refused, and the
+  // hint never suggests the flag that was given.
   o.read.swap_xy = true;
-  expect_error<DataError>([&] { import_btrack(o, dir / "out2"); },
-                          (dir / "tracks.h5").string() +
-                              ": track 3 frame 3: position (x 30.000000, y 45.000000) lies outside the 60 x 40 movie "
-                              "(x = column, y = row; swapped? try --swap-xy)");
+  try {
+    import_btrack(o, dir / "out2");
+    ADD_FAILURE() << "--swap-xy on a correctly read file imported";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find(": /tracks/obj_type_1/dummies: track 4 frame 2: dummy at (x 50.0, y 8.0)"),
+              std::string::npos)
+        << e.what();
+    EXPECT_EQ(e.hint().find("try --swap-xy"), std::string::npos) << e.hint();
+    EXPECT_NE(e.hint().find("without it"), std::string::npos) << e.hint();
+  }
   EXPECT_FALSE(fs::exists(dir / "out2"));
+  // Without dummies to catch it, the movie bounds do: the hint is the same.
+  o.read.dummy_step_px = 1e9;
+  try {
+    import_btrack(o, dir / "out3");
+    ADD_FAILURE() << "--swap-xy on a correctly read file imported";
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()), (dir / "tracks.h5").string() +
+                                         ": track 3 frame 3: position (x 30.000000, y 45.000000) lies outside the 60 x 40 "
+                                         "movie (x = column, y = row)");
+    EXPECT_EQ(e.hint().find("try --swap-xy"), std::string::npos) << e.hint();
+    EXPECT_NE(e.hint().find("without it"), std::string::npos) << e.hint();
+  }
+  EXPECT_FALSE(fs::exists(dir / "out3"));
+}
+
+/// Tracks import without a movie (no label ids, no types); joined later with the movie, they
+/// equal the tracks imported with it.
+TEST_P(BtrackVersions, TracksOnlyThenJoinedWithTheMovie) {
+  TempDir dir("btrack_only");
+  const auto obs = lineage();
+  const auto labels = write_movie_and_labels(dir, obs);
+  write_btrack(dir / "tracks.h5", GetParam(), false, labels, obs);
+  BtrackImportOptions o;
+  o.file = dir / "tracks.h5";
+  const IoSummary only = import_btrack(o, dir / "only");
+  ASSERT_EQ(only.outputs.size(), 1u);
+  EXPECT_EQ(only.outputs[0], dir / "only" / "tracks" / "tracks.h5");
+  EXPECT_FALSE(fs::exists(dir / "only" / "tracks" / "movie.h5"));
+  TrackSet alone = read_tracks(dir / "only" / "tracks" / "tracks.h5");
+  expect_lineage(dir / "only" / "tracks" / "tracks.h5", /*check_types=*/false, /*check_labels=*/false);
+  for (const TrackPoint& p : alone.points) EXPECT_EQ(p.label, 0u);
+  for (const Track& t : alone.tracks) EXPECT_EQ(t.type, CellType::kUnknown);
+
+  o.movie = dir / "movie.tif";
+  o.segmentation = dir / "seg.tif";
+  import_btrack(o, dir / "with");
+  const TrackSet with = read_tracks(dir / "with" / "tracks" / "tracks.h5");
+  const JoinCounts n = join_tracks_with_movie(alone, MovieReader(dir / "with" / "tracks" / "movie.h5"), "alone");
+  EXPECT_EQ(n.labelled, 15u);
+  EXPECT_EQ(n.unmatched, 0u);
+  ASSERT_EQ(alone.points.size(), with.points.size());
+  for (std::size_t i = 0; i < with.points.size(); ++i) EXPECT_EQ(alone.points[i].label, with.points[i].label) << i;
+  for (std::size_t i = 0; i < with.tracks.size(); ++i) EXPECT_EQ(alone.tracks[i].type, with.tracks[i].type) << i;
+}
+
+/// A dummy written in the objects' order (not btrack's) lies far from its track: refused,
+/// naming the track and frame; the hint suggests --swap-xy only when it was not given.
+TEST_P(BtrackVersions, MisplacedDummyIsRefusedNamingTrackAndFrame) {
+  TempDir dir("btrack_dummy");
+  std::vector<std::uint16_t> movie, labels;
+  const auto obs = lineage();
+  render(obs, movie, labels, false);
+  write_btrack(dir / "misplaced.h5", GetParam(), false, labels, obs, /*misplace_dummy=*/true);
+  write_btrack(dir / "right.h5", GetParam(), false, labels, obs);
+  // Misplaced dummy, read as the version says; then a right file read with --swap-xy (the
+  // objects move, the dummy does not).
+  for (bool swap : {false, true}) {
+    BtrackReadOptions ro;
+    ro.swap_xy = swap;
+    const fs::path file = dir / (swap ? "right.h5" : "misplaced.h5");
+    try {
+      read_btrack(file, ro);
+      ADD_FAILURE() << "misplaced dummy accepted (swap_xy " << swap << ")";
+    } catch (const DataError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(file.string() +
+                          ": /tracks/obj_type_1/dummies: track 4 frame 2: dummy at (x " + (swap ? "50.0, y 8.0" : "8.0, y 50.0") +
+                          ") lies 59.4 px from the track's real observation at frame 1 (x " + (swap ? "8.0, y 50.0" : "50.0, y 8.0") +
+                          "); at most 15 px per frame expected"),
+                std::string::npos)
+          << what;
+      EXPECT_EQ(e.hint().find("try --swap-xy") == std::string::npos, swap) << e.hint();
+    }
+  }
+}
+
+/// btrack-examples' examples/tracks.h5 (written by btrack 0.4.3; objects hold y in column 1,
+/// dummies x), cut to 17 tracks: every dummy sits next to its track's real observations.
+TEST(BtrackRealFile, Version043DummiesLieOnTheirTracks) {
+  const fs::path file = fs::path(TAUPE_SOURCE_DIR) / "tests/data/btrack/btrack_examples_0.4.3_subset.h5";
+  const BtrackData d = read_btrack(file);
+  EXPECT_EQ(d.version, "0.4.3");
+  EXPECT_TRUE(d.column1_is_y);
+  EXPECT_EQ(d.dummies, 34u);
+  EXPECT_EQ(d.tracks.tracks.size(), 17u);
+  EXPECT_LT(d.max_dummy_offset_px, 15.0);
+  // The field of view is 1600 (x) by 1200 (y) pixels.
+  double max_step = 0;
+  for (std::size_t i = 0; i < d.tracks.points.size(); ++i) {
+    const TrackPoint& p = d.tracks.points[i];
+    EXPECT_TRUE(p.x >= 0 && p.x < 1600 && p.y >= 0 && p.y < 1200) << "track " << p.track_id << " frame " << p.t;
+    if (i && d.tracks.points[i - 1].track_id == p.track_id) {
+      const TrackPoint& q = d.tracks.points[i - 1];
+      max_step = std::max(max_step, std::hypot(p.x - q.x, p.y - q.y) / (p.t - q.t));
+    }
+  }
+  EXPECT_LT(max_step, 40.0);   // read in one order for both tables, dummies jump hundreds of px
+  const std::ptrdiff_t k82 = d.tracks.find(82), k87 = d.tracks.find(87), k53 = d.tracks.find(53);
+  ASSERT_GE(k82, 0);
+  ASSERT_GE(k87, 0);
+  ASSERT_GE(k53, 0);
+  EXPECT_EQ(d.tracks.tracks[std::size_t(k87)].parent, 82);
+  EXPECT_EQ(d.tracks.tracks[std::size_t(k82)].parent, 53);
+  EXPECT_EQ(d.tracks.tracks[std::size_t(k53)].parent, 0);
+  EXPECT_EQ(d.tracks.tracks[std::size_t(k82)].fate, Fate::kMitosis);
+  // Reading the objects in the other order moves them away from the dummies: refused.
+  BtrackReadOptions swapped;
+  swapped.swap_xy = true;
+  try {
+    read_btrack(file, swapped);
+    ADD_FAILURE() << "objects swapped against the dummies were accepted";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("/dummies: track "), std::string::npos) << e.what();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Io, BtrackVersions, ::testing::Values("0.4.6", "0.6.1"));
@@ -287,11 +423,8 @@ TEST(Csv, NapariAndBtrackSpaceDelimited) {
 
 TEST(Csv, ImportRoundTripThroughExport) {
   TempDir dir("csv");
-  std::vector<std::uint16_t> movie, labels;
   const auto obs = lineage();
-  render(obs, movie, labels, false);
-  write_tiff(dir / "movie.tif", movie, tcyx(kT, 2, kH, kW));
-  write_tiff(dir / "seg.tif", labels, tcyx(kT, 1, kH, kW));
+  write_movie_and_labels(dir, obs);
   std::string csv = "ID,t,y,x\n";
   for (const Obs& o : obs) csv += std::to_string(o.track) + "," + std::to_string(o.t) + "," + std::to_string(o.y) + "," +
                                   std::to_string(o.x) + "\n";
@@ -511,7 +644,9 @@ TEST(BtrackFuzzRegressions, DamagedTablesAndAttributes) {
     st.setStrpad(H5T_STR_SPACEPAD);
     t.createAttribute("version", st, H5::DataSpace(H5S_SCALAR)).write(st, "0.4.6   ");
   });
-  const BtrackData fixed = read_btrack(p);
+  BtrackReadOptions no_dummy_check;   // the relabelled objects no longer sit on the dummy
+  no_dummy_check.dummy_step_px = 1e9;
+  const BtrackData fixed = read_btrack(p, no_dummy_check);
   EXPECT_EQ(fixed.version, "0.4.6");
   EXPECT_TRUE(fixed.column1_is_y);
   EXPECT_EQ(fixed.tracks.tracks.size(), 4u);

@@ -15,7 +15,9 @@
 
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/log.h"
+#include "support/fixtures.h"
 #include "taupe/core/run_dir.h"
+#include "taupe/dataset/glimpses.h"
 #include "taupe/pipeline/pipeline.h"
 #include "taupe/pipeline/report_builder.h"
 #include "taupe/report/csv.h"
@@ -214,6 +216,51 @@ TEST_F(PipelineTiny, ReportCommandRegeneratesTheSameSummary) {
   b.erase("timings_s");
   after.erase("timings_s");
   EXPECT_EQ(b, after);
+}
+
+// ---- taupe predict ---------------------------------------------------------------------------------------
+// A tidy long table keyed by (movie, track_id); --glimpses writes no temporary file anywhere.
+TEST_F(PipelineTiny, PredictWritesATidyTableKeyedByMovieAndTrack) {
+  const fs::path tmp = dir() / "predict_tmp", out = dir() / "predict" / "predictions.csv";
+  fs::create_directories(tmp);
+  fs::create_directories(out.parent_path());
+  const RunLayout layout(dir());
+  const auto r = test::run_command("/usr/bin/env", {"TMPDIR=" + tmp.string(), test::taupe_binary().string(), "-q",
+                                                    "predict", "-m", layout.model().string(), "--glimpses",
+                                                    layout.glimpses().string(), "-o", out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::is_empty(tmp)) << "predict --glimpses wrote into the temp dir";
+  std::vector<std::string> beside;
+  for (const auto& e : fs::directory_iterator(out.parent_path())) beside.push_back(e.path().filename().string());
+  EXPECT_EQ(beside, std::vector<std::string>{"predictions.csv"});
+
+  const auto t = report::read_csv(out);
+  EXPECT_EQ(t.header(), (std::vector<std::string>{"movie", "track_id", "trajectory_id", "rotation", "fate",
+                                                  "held_out_by", "model", "class", "probability"}));
+  const GlimpseReader gr(layout.glimpses());
+  std::map<std::int64_t, const GlimpseInfo*> info;
+  for (const GlimpseInfo& g : gr.infos()) info[g.id] = &g;
+  std::map<std::int64_t, std::map<std::string, double>> sum;   // trajectory -> model -> sum of probabilities
+  std::map<std::int64_t, std::map<std::string, double>> mean_of_models, mean_row;
+  std::size_t models = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const std::int64_t id = t.integer(i, "trajectory_id");
+    ASSERT_TRUE(info.count(id)) << "row " << i;
+    EXPECT_EQ(t.at(i, "movie"), info[id]->movie) << "row " << i;
+    EXPECT_EQ(t.integer(i, "track_id"), info[id]->track_id) << "row " << i;
+    const std::string m = t.at(i, "model"), c = t.at(i, "class");
+    const double p = t.number(i, "probability");
+    sum[id][m] += p;
+    if (m == "mean") mean_row[id][c] = p;
+    else mean_of_models[id][c] += p;
+    if (m != "mean") models = std::max<std::size_t>(models, std::stoul(m.substr(1)) + 1);
+  }
+  EXPECT_EQ(sum.size(), gr.size());
+  EXPECT_EQ(t.size(), gr.size() * (models + 1) * 3);
+  for (const auto& [id, by_model] : sum)
+    for (const auto& [m, s] : by_model) EXPECT_NEAR(s, 1.0, 1e-5) << "trajectory " << id << " model " << m;
+  for (const auto& [id, by_class] : mean_row)
+    for (const auto& [c, p] : by_class) EXPECT_NEAR(p, mean_of_models[id][c] / double(models), 1e-6) << id << " " << c;
 }
 
 // ---- headless Chromium ---------------------------------------------------------------------------------

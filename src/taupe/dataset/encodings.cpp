@@ -20,6 +20,8 @@ void write_encodings(const fs::path& path, const EncodingSet& set) {
   std::vector<std::int64_t> ids(n), offsets(n + 1, 0);
   std::vector<std::int8_t> fates(n);
   std::vector<std::int32_t> cutoffs(n), rotations(n);
+  std::vector<std::string> movies(n);
+  std::vector<std::int64_t> track_ids(n);
   std::unordered_set<std::int64_t> seen;
   for (std::size_t i = 0; i < n; ++i) {
     const EncodedTrajectory& t = set.trajectories[i];
@@ -41,6 +43,8 @@ void write_encodings(const fs::path& path, const EncodingSet& set) {
     fates[i] = static_cast<std::int8_t>(t.fate);
     cutoffs[i] = t.cutoff;
     rotations[i] = t.rotation;
+    movies[i] = t.movie;
+    track_ids[i] = t.track_id;
     offsets[i + 1] = offsets[i] + T;
   }
   const hsize_t F = static_cast<hsize_t>(offsets.back());
@@ -61,6 +65,8 @@ void write_encodings(const fs::path& path, const EncodingSet& set) {
   h5::write(g, "fate", fates, {n}, 0, z);
   h5::write(g, "cutoff", cutoffs, {n}, 0, z);
   h5::write(g, "rotation", rotations, {n}, 0, z);
+  h5::write_strings(g, "movie", movies);
+  h5::write(g, "track_id", track_ids, {n}, 0, z);
   h5::write(g, "offsets", offsets, {n + 1}, 0, z);
   h5::write(f, "z_mean", mean, {F, static_cast<hsize_t>(D)}, 0, z);
   h5::write(f, "z_log_var", logvar, {F, static_cast<hsize_t>(D)}, 0, z);
@@ -83,6 +89,16 @@ EncodingSet read_encodings(const fs::path& path) {
   const auto cutoffs = h5::read<std::int32_t>(g, "cutoff", nullptr, {n});
   const auto rotations = h5::read<std::int32_t>(g, "rotation", nullptr, {n});
   const auto offsets = h5::read<std::int64_t>(g, "offsets", nullptr, {n + 1});
+  // Join key (movie, track id): optional, files written before it have neither.
+  std::vector<std::string> movies;
+  std::vector<std::int64_t> track_ids;
+  if (h5::exists(g, "movie") && h5::exists(g, "track_id")) {
+    movies = h5::read_strings(g, "movie");
+    track_ids = h5::read<std::int64_t>(g, "track_id", nullptr, {n});
+    if (static_cast<long long>(movies.size()) != n)
+      throw DataError(file + ": dataset '/trajectories/movie': expected shape (" + std::to_string(n) + ",), found (" +
+                      std::to_string(movies.size()) + ",)");
+  }
   const long long F = offsets.back();
   const auto mean = h5::read<float>(f, "z_mean", nullptr, {F, D});
   const auto logvar = h5::read<float>(f, "z_log_var", nullptr, {F, D});
@@ -97,6 +113,10 @@ EncodingSet read_encodings(const fs::path& path) {
     t.fate = detail::fate_from_code(fates[i], where);
     t.cutoff = cutoffs[i];
     t.rotation = rotations[i];
+    if (!movies.empty()) {
+      t.movie = movies[i];
+      t.track_id = track_ids[i];
+    }
     const std::int64_t a = offsets[i], b = offsets[i + 1];
     if (b <= a || b > F)
       throw DataError(where + ": dataset '/trajectories/offsets' must increase strictly within [0, " +

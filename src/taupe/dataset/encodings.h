@@ -16,6 +16,8 @@ struct EncodedTrajectory {
   Fate fate = Fate::kCensored;
   std::int32_t cutoff = 0;
   int rotation = 0;                 ///< quarter turns applied to the glimpse before encoding
+  std::string movie;                ///< source movie of the glimpse trajectory ("" if unknown)
+  std::int64_t track_id = 0;        ///< source track in that movie (0 if unknown)
   std::vector<float> z_mean;        ///< (T, latent_dims)
   std::vector<float> z_log_var;     ///< (T, latent_dims)
   int num_frames(int latent_dims) const { return static_cast<int>(z_mean.size()) / latent_dims; }

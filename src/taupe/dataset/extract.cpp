@@ -8,6 +8,7 @@
 #include "taupe/core/errors.h"
 #include "taupe/core/rng.h"
 #include "taupe/dataset/movie.h"
+#include "taupe/dataset/track_labels.h"
 
 namespace taupe {
 
@@ -292,8 +293,11 @@ ExtractCounts extract_movie(const std::filesystem::path& movie, const std::files
                             const ExtractConfig& cfg, std::uint64_t seed, const std::string& movie_name,
                             GlimpseWriter* glimpses, PatchWriter* patches, std::int64_t& next_id) {
   cfg.validate();
-  const TrackSet tracks = read_tracks(tracks_path);
+  TrackSet tracks = read_tracks(tracks_path);
   tracks.validate(tracks_path.string());
+  // Tracks imported without a movie carry no label ids: find them in this movie's masks.
+  if (std::any_of(tracks.points.begin(), tracks.points.end(), [](const TrackPoint& p) { return p.label == 0; }))
+    join_tracks_with_movie(tracks, MovieReader(movie), tracks_path.string());
   MovieWindowSource src(movie, cfg.frame_cache);
   ExtractCounts n;
   if (glimpses) {

@@ -10,6 +10,7 @@
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
 #include "taupe/core/version.h"
+#include "taupe/dataset/input_file.h"
 
 namespace taupe::h5 {
 namespace fs = std::filesystem;
@@ -232,16 +233,7 @@ H5::H5File create(const fs::path& path, const FormatTag& tag) {
 H5::H5File open(const fs::path& path, const FormatTag& expected) {
   quiet();
   const std::string p = path.string();
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw IoError(p + ": file not found (expected a " + expected.name + " file)");
-  if (!fs::is_regular_file(path, ec)) throw IoError(p + ": not a regular file");
-  const htri_t is = H5Fis_hdf5(p.c_str());
-  if (is <= 0) {
-    H5Eclear2(H5E_DEFAULT);
-    const auto size = fs::file_size(path, ec);
-    throw IoError(p + ": not an HDF5 file" + (size == 0 ? " (empty file)" : "") + " (expected a " +
-                  expected.name + " file)");
-  }
+  check_input_file(path, InputFormat::kHdf5, expected.name + " file");
   H5::H5File f;
   try {
     f = H5::H5File(p, H5F_ACC_RDONLY);

@@ -16,6 +16,7 @@
 
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
+#include "taupe/dataset/input_file.h"
 
 namespace taupe {
 namespace fs = std::filesystem;
@@ -54,9 +55,7 @@ using TiffPtr = std::unique_ptr<TIFF, TiffCloser>;
 
 TiffPtr open_read(const fs::path& path) {
   install_handlers();
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw IoError(path.string() + ": file not found");
-  if (!fs::is_regular_file(path, ec)) throw IoError(path.string() + ": not a regular file");
+  check_input_file(path, InputFormat::kTiff);
   g_tiff_error.clear();
   TiffPtr t(TIFFOpen(path.c_str(), "r"));
   if (!t) {

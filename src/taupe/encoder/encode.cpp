@@ -179,6 +179,8 @@ EncodingSet encode_glimpse_file(const VaeModel& model, const std::filesystem::pa
       et.fate = tr.fate;
       et.cutoff = tr.cutoff;
       et.rotation = ((r % 4) + 4) % 4;
+      et.movie = tr.movie;
+      et.track_id = tr.track_id;
       et.z_mean = std::move(e.z_mean);
       et.z_log_var = std::move(e.z_log_var);
       if (static_cast<std::int64_t>(et.z_mean.size()) != frames * d) throw ModelError("encoding size mismatch");
@@ -207,7 +209,7 @@ EncodingSet encode_glimpse_file(const VaeModel& model, const std::filesystem::pa
     for (auto& v : done)
       for (auto& et : v) set.trajectories.push_back(std::move(et));
   }
-  write_encodings(out, set);
+  if (!out.empty()) write_encodings(out, set);
   return set;
 }
 

@@ -78,7 +78,8 @@ struct EncodeGlimpsesOptions {
   int workers = 0;
 };
 /// Encodes every frame of every trajectory of a glimpse file and writes taupe.encodings
-/// (atomic). Returns the set written.
+/// (atomic) to `out` unless it is empty. Each encoding keeps its trajectory's (movie, track id).
+/// Returns the set.
 EncodingSet encode_glimpse_file(const VaeModel& model, const std::filesystem::path& glimpses,
                                 const std::filesystem::path& out, const EncodeGlimpsesOptions& opts = {});
 

@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
 #include <sstream>
 
 #include "taupe/core/errors.h"
+#include "taupe/dataset/input_file.h"
 
 namespace fs = std::filesystem;
 
@@ -195,6 +198,51 @@ Fate fate_of(int code) {
   return Fate::kCensored;
 }
 
+/// Every dummy of one track (points [first, end) in file order) must lie within
+/// `dummy_step_px` per frame of separation from the real observation before it or the one after
+/// it (whichever is closer per frame): a dummy is the tracker's stand-in between real
+/// observations, so a larger offset means the dummy table and the object table were read with
+/// different x/y orders.
+void check_dummies(const std::vector<TrackPoint>& pts, const std::vector<bool>& is_dummy, std::size_t first,
+                   std::int64_t track, const std::string& tw, const BtrackReadOptions& opts, BtrackData& out) {
+  for (std::size_t i = first; i < pts.size(); ++i) {
+    if (!is_dummy[i]) continue;
+    const TrackPoint& d = pts[i];
+    const TrackPoint* best = nullptr;
+    double best_rate = 0;
+    for (int dir : {-1, +1}) {   // nearest real observation in time before, then after
+      const TrackPoint* n = nullptr;
+      for (std::size_t j = first; j < pts.size(); ++j) {
+        if (is_dummy[j] || (pts[j].t - d.t) * dir <= 0) continue;
+        if (!n || std::abs(pts[j].t - d.t) < std::abs(n->t - d.t)) n = &pts[j];
+      }
+      if (!n) continue;
+      const double rate = std::hypot(n->x - d.x, n->y - d.y) / std::abs(n->t - d.t);
+      if (!best || rate < best_rate) {
+        best = n;
+        best_rate = rate;
+      }
+    }
+    if (!best) continue;   // a track of dummies only has nothing to compare with
+    const double dist = std::hypot(best->x - d.x, best->y - d.y);
+    const int frames = std::abs(best->t - d.t);
+    out.max_dummy_offset_px = std::max(out.max_dummy_offset_px, best_rate);
+    if (dist > opts.dummy_step_px * frames) {
+      char buf[320];
+      std::snprintf(buf, sizeof buf,
+                    "track %lld frame %d: dummy at (x %.1f, y %.1f) lies %.1f px from the track's real observation at "
+                    "frame %d (x %.1f, y %.1f); at most %.0f px per frame expected",
+                    static_cast<long long>(track), d.t, d.x, d.y, dist, best->t, best->x, best->y, opts.dummy_step_px);
+      const std::string order = std::string("objects read with column 1 = ") + (out.column1_is_y ? "y" : "x") +
+                                " (version '" + out.version + "'" + (opts.swap_xy ? ", --swap-xy" : "") +
+                                "), dummies with column 1 = x";
+      throw DataError(tw + "/dummies: " + buf + " (" + order + ")",
+                      opts.swap_xy ? "the file's objects and dummies disagree with --swap-xy; try without it"
+                                   : "the objects' x/y order may not match the version attribute: try --swap-xy");
+    }
+  }
+}
+
 }  // namespace
 
 BtrackData read_btrack_file(H5::H5File& file, const std::string& where, const BtrackReadOptions& opts,
@@ -286,6 +334,7 @@ BtrackData read_btrack_file(H5::H5File& file, const std::string& where, const Bt
 
     TrackSet& ts = out.tracks;
     ts.source = where;
+    std::vector<bool> is_dummy;   // parallel to ts.points while tracks are read
     for (std::size_t k = 0; k < K; ++k) {
       const double* row = &lbepr.v[k * lw];
       const std::string rec = tw + "/LBEPR: row " + std::to_string(k) + " (track " + int_str(row[0]) + ")";
@@ -311,9 +360,11 @@ BtrackData read_btrack_file(H5::H5File& file, const std::string& where, const Bt
       if (e == s)
         throw DataError(tw + "/map: row " + std::to_string(k) + " (track " + std::to_string(t.id) + "): track has no observations");
       std::set<std::int32_t> seen_t;
+      const std::size_t first_point = ts.points.size();
       for (std::size_t r = std::size_t(s); r < std::size_t(e); ++r) {
         const double ref = refs.v[r];
         const double* obs = nullptr;
+        bool dummy = false;
         if (ref >= 0) {
           if (ref >= double(visible.size()))
             throw DataError(tw + "/tracks: reference " + int_str(ref) + " of track " +
@@ -330,12 +381,15 @@ BtrackData read_btrack_file(H5::H5File& file, const std::string& where, const Bt
               std::floor(obs[0]) != obs[0] || obs[0] > 1e7)
             throw DataError(tw + "/dummies: row " + int_str(d) + ": invalid t or NaN/Inf coordinate");
           ++out.dummies;
+          dummy = true;
         }
         TrackPoint p;
         p.track_id = t.id;
         p.t = std::int32_t(obs[0]);
-        p.x = out.column1_is_y ? obs[2] : obs[1];
-        p.y = out.column1_is_y ? obs[1] : obs[2];
+        // Objects follow the version (+ --swap-xy); dummies are always [t, x, y, ...].
+        const bool y_first = !dummy && out.column1_is_y;
+        p.x = y_first ? obs[2] : obs[1];
+        p.y = y_first ? obs[1] : obs[2];
         p.parent = t.parent;
         if (p.t < t.start || p.t > t.end)
           throw DataError(tw + "/tracks: track " + std::to_string(t.id) + ": observation at frame " + std::to_string(p.t) +
@@ -343,7 +397,9 @@ BtrackData read_btrack_file(H5::H5File& file, const std::string& where, const Bt
         if (!seen_t.insert(p.t).second)
           throw DataError(tw + "/tracks: track " + std::to_string(t.id) + ": two observations at frame " + std::to_string(p.t));
         ts.points.push_back(p);
+        is_dummy.push_back(dummy);
       }
+      check_dummies(ts.points, is_dummy, first_point, t.id, tw, opts, out);
       ts.tracks.push_back(t);
     }
     if (ts.tracks.empty()) throw DataError(tw + ": no tracks");
@@ -357,12 +413,12 @@ BtrackData read_btrack_file(H5::H5File& file, const std::string& where, const Bt
 
 BtrackData read_btrack(const fs::path& path, const BtrackReadOptions& opts) {
   H5::Exception::dontPrint();
-  if (!fs::exists(path)) throw IoError(path.string() + ": file not found");
+  check_input_file(path, InputFormat::kHdf5, "btrack HDF5 file");
   std::unique_ptr<H5::H5File> file;
   try {
     file = std::make_unique<H5::H5File>(path.string(), H5F_ACC_RDONLY);
   } catch (const H5::Exception& e) {
-    throw DataError(path.string() + ": not a readable HDF5 file: " + e.getDetailMsg());
+    throw IoError(path.string() + ": cannot open as HDF5 (corrupt file?): " + e.getDetailMsg());
   }
   return read_btrack_file(*file, path.string(), opts, std::size_t{1} << 28);
 }
@@ -378,23 +434,37 @@ BtrackData read_btrack_image(const void* data, std::size_t size, const std::stri
       throw DataError(where + ": cannot set up an in-memory HDF5 image");
     file = std::make_unique<H5::H5File>(where, H5F_ACC_RDONLY, H5::FileCreatPropList::DEFAULT, fapl);
   } catch (const H5::Exception& e) {
-    throw DataError(where + ": not a readable HDF5 file: " + e.getDetailMsg());
+    throw IoError(where + ": cannot open as HDF5 (corrupt file?): " + e.getDetailMsg());
   }
   return read_btrack_file(*file, where, opts, max_elements);
 }
 
 IoSummary import_btrack(const BtrackImportOptions& opts, const fs::path& out_dir) {
   BtrackData data = read_btrack(opts.file, opts.read);
+  const std::string order = "btrack version '" + data.version + "': coords column 1 read as " +
+                            (data.column1_is_y ? "y" : "x") + (opts.read.swap_xy ? " (--swap-xy)" : "") +
+                            ", dummies as x";
+  if (opts.movie.empty()) {
+    if (!opts.segmentation.empty())
+      throw ConfigError("--segmentation " + opts.segmentation.string() + ": needs --movie (tracks alone carry no images)");
+    MovieImportOptions mo = opts.movie_opts;
+    if (mo.name.empty()) mo.name = opts.file.stem().string();
+    IoSummary s = write_tracks_dataset(std::move(data.tracks), mo, out_dir, "import btrack");
+    s.notes.insert(s.notes.begin(), order);
+    if (data.dummies) s.counts["dummy observations"] = data.dummies;
+    return s;
+  }
   auto frames = tiff_stack_frames(opts.movie);
   std::unique_ptr<LabelSource> labels;
   if (!opts.segmentation.empty()) labels = tiff_stack_labels(opts.segmentation);
   else if (data.has_segmentation) labels = hdf5_labels(opts.file, "segmentation/images");
   MovieImportOptions mo = opts.movie_opts;
   if (mo.name.empty()) mo.name = opts.file.stem().string();
+  mo.outside_hint = opts.read.swap_xy ? "--swap-xy was given: the objects may be in the order the version implies; try without it"
+                                      : "x and y may be swapped: try --swap-xy";
   IoSummary s = write_movie_dataset(*frames, labels.get(), std::move(data.tracks), PointLabels::kFromPosition, mo,
                                     out_dir, "import btrack");
-  s.notes.insert(s.notes.begin(), "btrack version '" + data.version + "': coords column 1 read as " +
-                                      (data.column1_is_y ? "y" : "x") + (opts.read.swap_xy ? " (--swap-xy)" : ""));
+  s.notes.insert(s.notes.begin(), order);
   if (data.dummies) s.counts["dummy observations"] = data.dummies;
   return s;
 }

@@ -10,10 +10,15 @@
 //                          a root has parent == own id (or 0)
 //   /tracks/<type>/fates   (K,) int32 btrack Fates: DIVIDE 4 -> mitosis, APOPTOSIS 5 -> apoptosis,
 //                          TERMINATE_BORDER 20 -> left_field, any other known code -> censored
-//   /tracks/<type>/dummies (M, 5) float32 gap-filling observations
+//   /tracks/<type>/dummies (M, 5) float32 gap-filling observations [t, x, y, z, type] in every
+//                          version: btrack writes them from the tracker's own objects (checked
+//                          on btrack-examples' 0.4.3 tracks.h5, whose coords hold y in column 1)
 //   /segmentation/images   (T, Y, X) labels, optional
-// x/y order: 0.6.x (and later) store x in column 1; files whose `version` is below 0.5 store y
-// there. `swap_xy` swaps once more (for files whose version attribute is missing or wrong).
+// x/y order of objects: 0.6.x (and later) store x in column 1; files whose `version` is below
+// 0.5 store y there. `swap_xy` swaps the objects once more (for files whose version attribute is
+// missing or wrong). Every dummy must lie within `dummy_step_px` per frame of separation from
+// the real observation before or after it in its track, else the file is refused naming track
+// and frame.
 #include <filesystem>
 #include <string>
 
@@ -24,6 +29,10 @@ namespace taupe::io {
 struct BtrackReadOptions {
   std::string object_type;   ///< "obj_type_1" ...; empty = the only one present
   bool swap_xy = false;
+  /// Largest distance (px) per frame of separation between a dummy and the closer of the real
+  /// observations before and after it in its track. btrack-examples' 0.4.3 file (97 dummies):
+  /// median 1.6, at most 7.3 px per frame; read with the objects' x/y order, hundreds of px.
+  double dummy_step_px = 15.0;
 };
 
 struct BtrackData {
@@ -32,6 +41,7 @@ struct BtrackData {
   bool column1_is_y = false; ///< after applying version + swap_xy
   bool has_segmentation = false;
   std::size_t dummies = 0;
+  double max_dummy_offset_px = 0;   ///< largest dummy offset per frame found (see dummy_step_px)
 };
 
 /// Reads and checks a btrack HDF5 file (no pixels). DataError "<file>: <dataset/record>: <rule>".
@@ -42,7 +52,7 @@ BtrackData read_btrack_image(const void* data, std::size_t size, const std::stri
 
 struct BtrackImportOptions {
   std::filesystem::path file;           ///< btrack .h5
-  std::filesystem::path movie;          ///< (T, C, Y, X) TIFF
+  std::filesystem::path movie;          ///< (T, C, Y, X) TIFF; empty: tracks only (write_tracks_dataset)
   std::filesystem::path segmentation;   ///< (T, Y, X) TIFF; default: /segmentation/images, else derived
   BtrackReadOptions read;
   MovieImportOptions movie_opts;

@@ -200,6 +200,13 @@ IoSummary import_csv(const CsvImportOptions& opts, const fs::path& out_dir) {
     else if (t.fate == Fate::kCensored && children[t.id] >= 2) t.fate = Fate::kMitosis;
   }
   ts.validate(where);
+  if (opts.movie.empty()) {
+    if (!opts.segmentation.empty())
+      throw ConfigError("--segmentation " + opts.segmentation.string() + ": needs --movie (tracks alone carry no images)");
+    MovieImportOptions mo = opts.movie_opts;
+    if (mo.name.empty()) mo.name = opts.tracks.stem().string();
+    return write_tracks_dataset(std::move(ts), mo, out_dir, "import csv");
+  }
   auto frames = tiff_stack_frames(opts.movie);
   std::unique_ptr<LabelSource> labels;
   if (!opts.segmentation.empty()) labels = tiff_stack_labels(opts.segmentation);

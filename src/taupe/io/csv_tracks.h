@@ -27,7 +27,7 @@ struct CsvImportOptions {
   std::filesystem::path tracks;     ///< tracks.csv (comma) or btrack export (space)
   std::filesystem::path graph;      ///< optional graph.json
   std::filesystem::path fates;      ///< optional side table track_id,fate
-  std::filesystem::path movie;      ///< (T, C, Y, X) TIFF
+  std::filesystem::path movie;      ///< (T, C, Y, X) TIFF; empty: tracks only (write_tracks_dataset)
   std::filesystem::path segmentation;   ///< optional (T, Y, X) label TIFF; else derived
   MovieImportOptions movie_opts;
 };

@@ -11,8 +11,10 @@
 #include <unordered_map>
 
 #include "taupe/core/errors.h"
+#include "taupe/dataset/input_file.h"
 #include "taupe/dataset/movie.h"
 #include "taupe/dataset/tiff_stack.h"
+#include "taupe/dataset/track_labels.h"
 #include "taupe/io/tiff_io.h"
 
 namespace fs = std::filesystem;
@@ -145,6 +147,7 @@ class Hdf5Labels : public LabelSource {
  public:
   Hdf5Labels(const fs::path& file, const std::string& name) : name_(name) {
     where = file.string() + ": dataset '" + name + "'";
+    check_input_file(file, InputFormat::kHdf5);
     try {
       file_ = std::make_unique<H5::H5File>(file.string(), H5F_ACC_RDONLY);
       ds_ = std::make_unique<H5::DataSet>(file_->openDataSet(name));
@@ -181,23 +184,6 @@ class Hdf5Labels : public LabelSource {
   std::unique_ptr<H5::H5File> file_;
   std::unique_ptr<H5::DataSet> ds_;
 };
-
-std::uint32_t label_at(const std::vector<std::uint32_t>& lab, int h, int w, double x, double y, double radius) {
-  const int xi = int(std::lround(x)), yi = int(std::lround(y));
-  if (xi >= 0 && yi >= 0 && xi < w && yi < h && lab[std::size_t(yi) * std::size_t(w) + std::size_t(xi)])
-    return lab[std::size_t(yi) * std::size_t(w) + std::size_t(xi)];
-  const int r = int(std::ceil(radius));
-  double best = radius * radius + 1e-9;
-  std::uint32_t out = 0;
-  for (int yy = yi - r; yy <= yi + r; ++yy)
-    for (int xx = xi - r; xx <= xi + r; ++xx) {
-      if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-      const std::uint32_t l = lab[std::size_t(yy) * std::size_t(w) + std::size_t(xx)];
-      const double d = (xx - x) * (xx - x) + (yy - y) * (yy - y);
-      if (l && d < best) { best = d; out = l; }
-    }
-  return out;
-}
 
 }  // namespace
 
@@ -248,7 +234,8 @@ IoSummary write_movie_dataset(FrameSource& frames, LabelSource* labels, TrackSet
       throw DataError(twhere + ": track " + std::to_string(p.track_id) + " frame " + std::to_string(p.t) + ": position (x " +
                       std::to_string(p.x) + ", y " + std::to_string(p.y) + ") lies outside the " +
                       std::to_string(frames.width) + " x " + std::to_string(frames.height) +
-                      " movie (x = column, y = row; swapped? try --swap-xy)");
+                      " movie (x = column, y = row)",
+                      opts.outside_hint);
 
   // ---- rescale pass for non-uint16 movies -------------------------------------------------
   double lo = 0, hi = 65535;
@@ -285,7 +272,7 @@ IoSummary write_movie_dataset(FrameSource& frames, LabelSource* labels, TrackSet
   // Points by frame.
   std::vector<std::vector<std::size_t>> at_frame(std::size_t(frames.frames));
   for (std::size_t i = 0; i < tracks.points.size(); ++i) at_frame[std::size_t(tracks.points[i].t)].push_back(i);
-  std::unordered_map<std::int64_t, std::map<CellType, std::size_t>> votes;
+  TypeVotes votes;
   const std::size_t hw = std::size_t(frames.height) * std::size_t(frames.width);
   std::size_t unmatched = 0;
   for (int t = 0; t < frames.frames; ++t) {
@@ -330,19 +317,14 @@ IoSummary write_movie_dataset(FrameSource& frames, LabelSource* labels, TrackSet
         p.x = c[0] / c[2];
         p.y = c[1] / c[2];
       } else if (p.label == 0) {
-        p.label = label_at(f.labels, frames.height, frames.width, p.x, p.y, opts.snap_radius_px);
+        p.label = label_near(f.labels, frames.height, frames.width, p.x, p.y, opts.snap_radius_px);
         if (!p.label) ++unmatched;
       }
       if (p.label) ++votes[p.track_id][f.label_types.at(p.label)];
     }
     writer.append(f);
   }
-  for (Track& tr : tracks.tracks) {
-    if (tr.type != CellType::kUnknown) continue;
-    std::size_t best = 0;
-    for (const auto& [type, n] : votes[tr.id])
-      if (type != CellType::kUnknown && n > best) { best = n; tr.type = type; }
-  }
+  assign_track_types(tracks, votes);
   writer.close();
   try {
     write_tracks(tracks_path, tracks);
@@ -362,6 +344,29 @@ IoSummary write_movie_dataset(FrameSource& frames, LabelSource* labels, TrackSet
                         "] were rescaled linearly to [0, 65535]");
   if (!labels) sum.notes.push_back("no segmentation given: masks derived (Otsu + watershed)");
   if (unmatched) sum.notes.push_back(std::to_string(unmatched) + " track point(s) lie on background (label 0)");
+  return sum;
+}
+
+}  // namespace taupe::io
+
+namespace taupe::io {
+
+IoSummary write_tracks_dataset(TrackSet tracks, const MovieImportOptions& opts, const fs::path& out_dir,
+                               const std::string& what) {
+  tracks.sort_points();
+  tracks.validate(tracks.source);
+  for (TrackPoint& p : tracks.points) p.label = 0;
+  const fs::path tracks_path = out_dir / (opts.name.empty() ? std::string("movie") : opts.name) / "tracks.h5";
+  check_output(tracks_path, opts.overwrite);
+  write_tracks(tracks_path, tracks);
+  IoSummary sum;
+  sum.what = what;
+  sum.outputs = {tracks_path};
+  sum.counts["tracks"] = tracks.tracks.size();
+  sum.counts["points"] = tracks.points.size();
+  for (const Track& t : tracks.tracks) ++sum.counts[to_string(t.fate)];
+  sum.notes.push_back("no movie: tracks only (no label ids, no cell types); `taupe extract --movie M --tracks " +
+                      tracks_path.string() + "` joins them with a movie");
   return sum;
 }
 

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "taupe/dataset/track_labels.h"
 #include "taupe/dataset/tracks.h"
 #include "taupe/io/common.h"
 #include "taupe/io/segment.h"
@@ -62,10 +63,11 @@ struct MovieImportOptions {
   double pixel_size_um = 0;            ///< 0: from TIFF metadata, else 0.5
   double frame_interval_min = 0;       ///< 0: from TIFF metadata, else 4
   double type_ratio = 1.0;             ///< channel-ratio rule (segment.h)
-  double snap_radius_px = 4.0;         ///< a point on background takes the nearest label within this
+  double snap_radius_px = kLabelSnapRadiusPx;   ///< a point on background takes the nearest label within this
   SegmentOptions segment;              ///< used when no segmentation is given
   std::string name;                    ///< output sub-folder (default: derived from the input)
   bool overwrite = false;
+  std::string outside_hint;            ///< hint when a track point lies outside the movie (format-specific)
 };
 
 /// How track points find their label.
@@ -79,5 +81,11 @@ enum class PointLabels {
 IoSummary write_movie_dataset(FrameSource& frames, LabelSource* labels, TrackSet tracks, PointLabels mode,
                               const MovieImportOptions& opts, const std::filesystem::path& out_dir,
                               const std::string& what);
+
+/// Tracks without a movie: checks the lineage and writes `<out>/<name>/tracks.h5` with no
+/// label ids (0) and the cell types the format gives (else unknown). `taupe extract` joins it
+/// with a movie later (dataset/track_labels.h).
+IoSummary write_tracks_dataset(TrackSet tracks, const MovieImportOptions& opts, const std::filesystem::path& out_dir,
+                               const std::string& what);
 
 }  // namespace taupe::io
