@@ -277,6 +277,18 @@ BootstrapCi bootstrap_ci(std::size_t n, const std::function<double(const std::ve
   return ci;
 }
 
+Interval wilson_interval(std::int64_t k, std::int64_t n, double level) {
+  if (n <= 0) return {};
+  const double nn = static_cast<double>(n);
+  const double p = static_cast<double>(std::clamp<std::int64_t>(k, 0, n)) / nn;
+  const double z = normal_quantile(0.5 + level / 2);
+  const double z2 = z * z;
+  const double centre = (p + z2 / (2 * nn)) / (1 + z2 / nn);
+  const double half = z / (1 + z2 / nn) * std::sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn));
+  // k = 0 and k = n reach the ends exactly: lo = 0, hi = 1.
+  return {k <= 0 ? 0.0 : std::max(0.0, centre - half), k >= n ? 1.0 : std::min(1.0, centre + half)};
+}
+
 std::vector<double> benjamini_hochberg(const std::vector<double>& p) {
   const std::size_t m = p.size();
   std::vector<std::size_t> idx(m);

@@ -55,6 +55,13 @@ struct BootstrapCi {
 BootstrapCi bootstrap_ci(std::size_t n, const std::function<double(const std::vector<std::size_t>&)>& stat,
                          int reps, std::uint64_t seed, double level = 0.95);
 
+/// Wilson score interval of a binomial proportion k / n at `level` (two-sided):
+/// (p + z²/2n ± z sqrt(p(1 − p)/n + z²/4n²)) / (1 + z²/n), z the normal quantile; [0, 1] for n = 0.
+struct Interval {
+  double lo = 0, hi = 1;
+};
+Interval wilson_interval(std::int64_t k, std::int64_t n, double level = 0.95);
+
 /// Multiple-testing adjusted p-values (same order as input).
 std::vector<double> benjamini_hochberg(const std::vector<double>& p);
 std::vector<double> holm(const std::vector<double>& p);
