@@ -17,5 +17,6 @@ void register_perturb(CLI::App& app);  // cmd_perturb.cpp: virtual perturbation 
 void register_import(CLI::App& app);   // cmd_import.cpp: cellx-predict, btrack, CTC, CSV in
 void register_export(CLI::App& app);   // cmd_export.cpp: cellx-predict layout, napari CSV, TIFF stacks out
 void register_run(CLI::App& app);      // cmd_run.cpp: `taupe run` (whole pipeline) and `taupe report RUN_DIR`
+void register_validate(CLI::App& app); // cmd_validate.cpp: `taupe validate` (K seeds x worlds study)
 
 }  // namespace taupe::cli

@@ -19,6 +19,7 @@ using Register = void (*)(CLI::App&);
 // Subcommands in the order they appear in --help (see commands.h).
 constexpr Register kCommands[] = {
     taupe::cli::register_run,
+    taupe::cli::register_validate,
     taupe::cli::register_info,
     taupe::cli::register_config,
     taupe::cli::register_simulate,
