@@ -5,6 +5,7 @@ find_package(Torch REQUIRED)
 message(STATUS "taupe: LibTorch ${Torch_VERSION}")
 find_package(HDF5 REQUIRED COMPONENTS CXX)
 find_package(TIFF REQUIRED)
+find_package(pugixml REQUIRED)   # OME-XML and TrackMate XML
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)

@@ -11,9 +11,11 @@ PACKAGES=(
   cmake ninja-build g++ clang ccache pkg-config
   # libraries
   libtorch-dev libopenblas0-openmp libhdf5-dev libtiff-dev nlohmann-json3-dev libtomlplusplus-dev
-  libcli11-dev libopencv-dev libzip-dev
+  libcli11-dev libopencv-dev libzip-dev libpugixml-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # Python access (python/, docs/python.md) and its tests
+  python3-h5py python3-numpy python3-tifffile
   # report: plots and the HTML rendering check
   gnuplot-nox chromium
 )

@@ -2,7 +2,8 @@
 //   cellx   cellx-predict glimpses (data/<label>/*.tif + metadata/<label>/*.npz) -> glimpses.h5
 //   btrack  btrack HDF5 + movie TIFF (+ segmentation)        -> <out>/<name>/{movie,tracks}.h5
 //   ctc     Cell Tracking Challenge tracks + masks + raw     -> <out>/<name>/{movie,tracks}.h5
-//   csv     napari/btrack CSV tracks + movie TIFF            -> <out>/<name>/{movie,tracks}.h5
+//   csv     napari/btrack/TrackMate/any CSV tracks (+ movie)  -> <out>/<name>/{movie,tracks}.h5
+//   trackmate TrackMate XML (+ movie)                         -> <out>/<name>/{movie,tracks}.h5
 #include <iostream>
 #include <memory>
 
@@ -12,6 +13,7 @@
 #include "taupe/io/cellx.h"
 #include "taupe/io/csv_tracks.h"
 #include "taupe/io/ctc.h"
+#include "taupe/io/trackmate.h"
 
 namespace taupe::cli {
 namespace {
@@ -25,6 +27,14 @@ void add_movie_options(CLI::App* sub, io::MovieImportOptions& m) {
       ->capture_default_str();
   sub->add_option("--name", m.name, "output sub-folder name (default: from the input file)");
   sub->add_flag("--overwrite", m.overwrite, "replace existing outputs");
+}
+
+/// --movie (optional: tracks alone are imported without it) and --segmentation.
+void add_movie_files(CLI::App* sub, std::filesystem::path& movie, std::filesystem::path& segmentation,
+                     const std::string& segmentation_default) {
+  sub->add_option("--movie", movie,
+                  "movie TIFF with axes (T, C, Y, X) (default: tracks only; `taupe extract` joins a movie later)");
+  sub->add_option("--segmentation", segmentation, "label TIFF (T, Y, X) (default: " + segmentation_default + ")");
 }
 
 void report(const io::IoSummary& s) { std::cout << s.brief() << '\n'; }
@@ -63,10 +73,7 @@ void register_import(CLI::App& app) {
     };
     auto a = std::make_shared<Args>();
     sub->add_option("file", a->opts.file, "btrack .h5 file")->required();
-    sub->add_option("--movie", a->opts.movie,
-                    "movie TIFF with axes (T, C, Y, X) (default: tracks only; `taupe extract` joins a movie later)");
-    sub->add_option("--segmentation", a->opts.segmentation,
-                    "label TIFF (T, Y, X) (default: the file's segmentation/images, else derived)");
+    add_movie_files(sub, a->opts.movie, a->opts.segmentation, "the file's segmentation/images, else derived");
     sub->add_option("--object-type", a->opts.read.object_type, "obj_type_N group (default: the only one)");
     sub->add_flag("--swap-xy", a->opts.read.swap_xy, "swap x and y once more than the version attribute implies");
     sub->add_option("--out", a->out, "output dataset folder")->required();
@@ -93,17 +100,43 @@ void register_import(CLI::App& app) {
     struct Args {
       io::CsvImportOptions opts;
       std::filesystem::path out;
+      std::vector<std::string> columns;
+      double units_per_pixel = 1;
     };
     auto a = std::make_shared<Args>();
     sub->add_option("tracks", a->opts.tracks, "tracks.csv (comma) or btrack CSV export (space-delimited)")->required();
-    sub->add_option("--movie", a->opts.movie,
-                    "movie TIFF with axes (T, C, Y, X) (default: tracks only; `taupe extract` joins a movie later)");
-    sub->add_option("--segmentation", a->opts.segmentation, "label TIFF (T, Y, X) (default: derived)");
+    add_movie_files(sub, a->opts.movie, a->opts.segmentation, "derived");
     sub->add_option("--graph", a->opts.graph, "napari graph.json {child: [parent]}");
+    sub->add_option("--columns", a->columns,
+                    "which header gives each role, e.g. id=TRACK_ID,t=FRAME,x=POSITION_X,y=POSITION_Y (roles: id, t, x, "
+                    "y, parent, fate)")
+        ->delimiter(',');
+    sub->add_option("--units-per-pixel", a->units_per_pixel,
+                    "x and y are divided by this (e.g. µm per pixel for a TrackMate spots table)")
+        ->capture_default_str();
     sub->add_option("--fates", a->opts.fates, "CSV track_id,fate");
     sub->add_option("--out", a->out, "output dataset folder")->required();
     add_movie_options(sub, a->opts.movie_opts);
-    set_action(sub, [a] { report(io::import_csv(a->opts, a->out)); });
+    set_action(sub, [a] {
+      a->opts.columns = io::parse_csv_columns(a->columns, a->units_per_pixel);
+      report(io::import_csv(a->opts, a->out));
+    });
+  }
+  {  // trackmate
+    auto* sub = imp->add_subcommand("trackmate", "TrackMate XML (spots, edges, tracks; divisions become parent links)");
+    struct Args {
+      io::TrackMateImportOptions opts;
+      std::filesystem::path out;
+    };
+    auto a = std::make_shared<Args>();
+    sub->add_option("xml", a->opts.xml, "TrackMate .xml file")->required();
+    add_movie_files(sub, a->opts.movie, a->opts.segmentation, "derived");
+    sub->add_option("--fates", a->opts.fates, "CSV track_id,fate (taupe track ids, as `import` prints them)");
+    sub->add_option("--xml-pixel-size", a->opts.read.pixel_size,
+                    "spatial units per pixel of the XML's positions (default: its ImageData pixelwidth)");
+    sub->add_option("--out", a->out, "output dataset folder")->required();
+    add_movie_options(sub, a->opts.movie_opts);
+    set_action(sub, [a] { report(io::import_trackmate(a->opts, a->out)); });
   }
 }
 

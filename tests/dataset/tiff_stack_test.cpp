@@ -221,7 +221,7 @@ TEST(Tiff, StrictRefusals) {
   tiled.w = tiled.h = 16;
   tiled.tiled = true;
   write_raw(dir / "tiled.tif", {tiled});
-  expect_error<DataError>([&] { read_tiff_info(dir / "tiled.tif"); }, {"tiled.tif", "page 0", "tiled"});
+  EXPECT_NO_THROW(read_tiff_info(dir / "tiled.tif"));   // tiled pages are read (ome_tiff_test.cpp)
 
   PageSpec small, big;
   big.w = 5;

@@ -492,13 +492,13 @@ TEST(MovieFormatsMalformed, EachRuleHasItsMessage) {
 
   // --- CSV tracks ---
   expect_error<DataError>([] { parse_tracks_csv("ID,t,y\n1,0,2\n", "c.csv"); },
-                          "c.csv: line 1: header lacks column 'x' (need ID, t, x, y)");
+                          "c.csv: line 1: header lacks column 'x' (need ID, t, x, y; map other names with --columns x=NAME)");
   expect_error<DataError>([] { parse_tracks_csv("ID,t,y,x\n1,0,2,3\n1,0,2,4\n", "c.csv"); },
-                          "c.csv: line 3: track 1 has a second row at frame 0");
+                          "c.csv: line 3: track 1 has a second row at frame 0 (a division inside one track id? a TrackMate spots table keeps both daughters under one TRACK_ID: import the TrackMate XML, which has the edges)");
   expect_error<DataError>([] { parse_tracks_csv("ID,t,y,x\n1,0,nan,3\n", "c.csv"); },
                           "c.csv: line 2: column 'y': 'nan' is not a finite number");
   expect_error<DataError>([] { parse_tracks_csv("ID,t,y,x\n1,0,2\n", "c.csv"); },
-                          "c.csv: line 2: expected 4 fields like the header, found 3");
+                          "c.csv: line 2: 3 fields, the header has 4");
 
   // --- btrack HDF5 ---
   std::vector<std::uint16_t> movie, labels;

@@ -17,6 +17,7 @@
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
 #include "taupe/dataset/input_file.h"
+#include "taupe/dataset/ome_xml.h"
 
 namespace taupe {
 namespace fs = std::filesystem;
@@ -130,6 +131,7 @@ struct Scan {
   std::vector<tdir_t> dirs;  ///< directory index of each data page
   int spp = 1;
   bool separate = false;
+  bool tiled = false;
   std::uint32_t width = 0, height = 0;
   double xres = 0;           ///< pixels per resolution unit (0 = absent)
   std::uint16_t res_unit = RESUNIT_INCH;
@@ -137,6 +139,43 @@ struct Scan {
 
 std::string page_where(const fs::path& path, std::size_t page) {
   return path.string() + ": page " + std::to_string(page);
+}
+
+/// OME-XML in the first page's ImageDescription (OME-TIFF, dataset/ome_xml.h): the axis sizes,
+/// the plane order, physical pixel size, time increment and channel names. The file's planes
+/// are re-ordered to (T, Z, C) here. Returns false when the XML holds no OME/Image/Pixels.
+bool apply_ome(Scan& s, const fs::path& path) {
+  TiffInfo& info = s.info;
+  OmePixels p;
+  if (!parse_ome_xml(info.description, path.string(), &p)) return false;
+  const std::string w = path.string() + ": OME-XML";
+  if (p.nx != s.width || p.ny != s.height)
+    throw DataError(w + ": Pixels: SizeX x SizeY = " + std::to_string(p.nx) + " x " + std::to_string(p.ny) +
+                    ", the pages are " + std::to_string(s.width) + " x " + std::to_string(s.height));
+  const std::size_t planes = s.dirs.size();
+  if (std::size_t(p.nz * p.nc * p.nt) != planes)
+    throw DataError(w + ": Pixels: SizeZ x SizeC x SizeT = " + std::to_string(p.nz * p.nc * p.nt) +
+                    " planes, the file has " + std::to_string(planes) + " pages (multi-file OME-TIFF is not supported)");
+  std::vector<tdir_t> dirs(planes);
+  for (long long t = 0; t < p.nt; ++t)
+    for (long long z = 0; z < p.nz; ++z)
+      for (long long c = 0; c < p.nc; ++c)
+        dirs[std::size_t((t * p.nz + z) * p.nc + c)] = s.dirs[std::size_t(p.plane_index(t, z, c))];
+  s.dirs = dirs;
+  TiffShape& sh = info.shape;
+  sh.frames = int(p.nt);
+  sh.slices = int(p.nz);
+  sh.channels = int(p.nc);
+  info.ome = true;
+  info.axes.clear();
+  info.dims.clear();
+  if (p.nt > 1) { info.axes += 'T'; info.dims.push_back(std::size_t(p.nt)); }
+  if (p.nz > 1) { info.axes += 'Z'; info.dims.push_back(std::size_t(p.nz)); }
+  if (p.nc > 1) { info.axes += 'C'; info.dims.push_back(std::size_t(p.nc)); }
+  info.pixel_size_um = p.pixel_size_um;
+  info.frame_interval_s = p.time_increment_s;
+  info.channel_names = p.channel_names;
+  return true;
 }
 
 Scan scan(TIFF* t, const fs::path& path) {
@@ -154,7 +193,6 @@ Scan scan(TIFF* t, const fs::path& path) {
       continue;  // thumbnails / pyramid levels are not data
     }
     const std::string where = page_where(path, page);
-    if (TIFFIsTiled(t)) throw DataError(where + ": tiled TIFF is not supported (write strips)");
     std::uint32_t w = 0, h = 0;
     std::uint16_t spp = 1, bps = 1, fmt = SAMPLEFORMAT_UINT, photo = PHOTOMETRIC_MINISBLACK,
                   planar = PLANARCONFIG_CONTIG;
@@ -208,16 +246,22 @@ Scan scan(TIFF* t, const fs::path& path) {
     }
     // Pixel data must lie inside the file (a truncated file otherwise reads as zeros).
     {
+      const bool tiled = TIFFIsTiled(t);
+      if (s.dirs.empty()) s.tiled = tiled;
+      else if (tiled != s.tiled) throw DataError(where + ": tiled and stripped pages mixed");
+      const char* unit = tiled ? "tile" : "strip";
       const std::uint64_t* offsets = nullptr;
       const std::uint64_t* counts = nullptr;
-      if (!TIFFGetField(t, TIFFTAG_STRIPOFFSETS, &offsets) || !TIFFGetField(t, TIFFTAG_STRIPBYTECOUNTS, &counts) ||
-          !offsets || !counts)
-        throw IoError(where + ": strip offsets/byte counts missing (corrupt or truncated file)");
+      if (!TIFFGetField(t, tiled ? TIFFTAG_TILEOFFSETS : TIFFTAG_STRIPOFFSETS, &offsets) ||
+          !TIFFGetField(t, tiled ? TIFFTAG_TILEBYTECOUNTS : TIFFTAG_STRIPBYTECOUNTS, &counts) || !offsets || !counts)
+        throw IoError(where + ": " + unit + " offsets/byte counts missing (corrupt or truncated file)");
       const std::uint64_t size = file_size;
-      for (tstrip_t k = 0; k < TIFFNumberOfStrips(t); ++k)
+      const std::uint32_t n = tiled ? TIFFNumberOfTiles(t) : TIFFNumberOfStrips(t);
+      for (std::uint32_t k = 0; k < n; ++k)
         if (offsets[k] + counts[k] > size)
-          throw IoError(where + ": strip " + std::to_string(k) + " ends at byte " + std::to_string(offsets[k] + counts[k]) +
-                          ", beyond the end of the file (" + std::to_string(size) + " bytes): file is truncated");
+          throw IoError(where + ": " + unit + " " + std::to_string(k) + " ends at byte " +
+                        std::to_string(offsets[k] + counts[k]) + ", beyond the end of the file (" + std::to_string(size) +
+                        " bytes): file is truncated");
     }
     s.dirs.push_back(dir);
     ++page;
@@ -238,7 +282,8 @@ Scan scan(TIFF* t, const fs::path& path) {
   sh.width = static_cast<int>(s.width);
   const std::string& d = info.description;
   bool resolved = false;
-  if (d.rfind("ImageJ=", 0) == 0) {
+  if (s.spp == 1 && d.find("<OME") != std::string::npos) resolved = apply_ome(s, path);
+  if (!resolved && d.rfind("ImageJ=", 0) == 0) {
     info.imagej = true;
     long long images = -1, channels = 1, slices = 1, frames = 1;
     std::string unit, tunit;
@@ -293,7 +338,7 @@ Scan scan(TIFF* t, const fs::path& path) {
       if (sh.channels > 1) { info.axes += 'C'; info.dims.push_back(sh.channels); }
     }
   }
-  if (!info.imagej && s.xres > 0 && s.res_unit == RESUNIT_CENTIMETER) info.pixel_size_um = 1e4 / s.xres;
+  if (!info.imagej && !info.ome && s.xres > 0 && s.res_unit == RESUNIT_CENTIMETER) info.pixel_size_um = 1e4 / s.xres;
   if (!resolved && s.spp == 1) {
     const auto js = json_shape(d);
     std::size_t prod = 1;
@@ -322,7 +367,7 @@ Scan scan(TIFF* t, const fs::path& path) {
   }
   info.dims.push_back(s.height);
   info.dims.push_back(s.width);
-  if (!info.axes.empty() || info.imagej) info.axes += "YX";
+  if (!info.axes.empty() || info.imagej || info.ome) info.axes += "YX";
   return s;
 }
 
@@ -334,6 +379,37 @@ void read_page(TIFF* t, const Scan& s, std::size_t page, const fs::path& path, u
   if (!TIFFSetDirectory(t, s.dirs[page])) throw IoError(where + ": cannot read directory" + take_error());
   const std::size_t bytes = pixel_bytes(s.info.pixel);
   const std::size_t W = s.width, H = s.height, S = static_cast<std::size_t>(s.spp);
+  if (s.tiled) {
+    std::uint32_t tw = 0, th = 0;
+    TIFFGetField(t, TIFFTAG_TILEWIDTH, &tw);
+    TIFFGetField(t, TIFFTAG_TILELENGTH, &th);
+    if (tw == 0 || th == 0 || tw > (1u << 16) || th > (1u << 16))
+      throw DataError(where + ": tile size " + std::to_string(tw) + " x " + std::to_string(th) + " is not usable");
+    const std::size_t tile_bytes = std::size_t(tw) * th * bytes * (s.separate ? 1 : S);
+    const tmsize_t lib = TIFFTileSize(t);
+    if (lib <= 0 || std::size_t(lib) != tile_bytes)
+      throw DataError(where + ": tile size " + std::to_string(lib) + " bytes, expected " + std::to_string(tile_bytes));
+    std::vector<unsigned char> buf(tile_bytes);
+    for (std::size_t sample = 0; sample < (s.separate ? S : 1); ++sample)
+      for (std::uint32_t y0 = 0; y0 < H; y0 += th)
+        for (std::uint32_t x0 = 0; x0 < W; x0 += tw) {
+          const ttile_t k = TIFFComputeTile(t, x0, y0, 0, static_cast<std::uint16_t>(sample));
+          if (TIFFReadEncodedTile(t, k, buf.data(), static_cast<tmsize_t>(buf.size())) < 0)
+            throw IoError(where + ": tile " + std::to_string(k) + " is truncated or corrupt" + take_error());
+          const std::size_t rows = std::min<std::size_t>(th, H - y0), cols = std::min<std::size_t>(tw, W - x0);
+          for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t x = 0; x < cols; ++x) {
+              const std::size_t px_in = r * tw + x;
+              if (s.separate || S == 1) {
+                std::memcpy(out + (sample * H * W + (y0 + r) * W + x0 + x) * bytes, buf.data() + px_in * bytes, bytes);
+              } else {
+                for (std::size_t c = 0; c < S; ++c)
+                  std::memcpy(out + (c * H * W + (y0 + r) * W + x0 + x) * bytes, buf.data() + (px_in * S + c) * bytes, bytes);
+              }
+            }
+        }
+    return;
+  }
   std::uint32_t rps = 0;
   TIFFGetFieldDefaulted(t, TIFFTAG_ROWSPERSTRIP, &rps);
   if (rps == 0 || rps > H) rps = static_cast<std::uint32_t>(H);
@@ -491,7 +567,14 @@ void write_tiff(const fs::path& path, const std::vector<T>& data, const TiffShap
   if (opt.pixel_size_um > 0) desc << "unit=micron\n";
   if (opt.frame_interval_s > 0) desc << "finterval=" << opt.frame_interval_s << '\n';
   desc << "loop=false\n";
-  const std::string description = desc.str();
+  if (opt.ome && !opt.channel_names.empty() && opt.channel_names.size() != std::size_t(shape.channels))
+    throw DataError(file + ": " + std::to_string(opt.channel_names.size()) + " channel names for " +
+                    std::to_string(shape.channels) + " channels");
+  const std::string description =
+      opt.ome ? make_ome_xml(path.filename().string(), pixel_of<T>() == TiffPixel::kFloat32 ? "float" : to_string(pixel_of<T>()),
+                             shape.width, shape.height, shape.slices, shape.channels, shape.frames, opt.pixel_size_um,
+                             opt.frame_interval_s, opt.channel_names)
+              : desc.str();
   std::uint16_t compression = COMPRESSION_NONE;
   if (opt.compression == TiffWriteOptions::Compression::kDeflate) compression = COMPRESSION_ADOBE_DEFLATE;
   if (opt.compression == TiffWriteOptions::Compression::kLzw) compression = COMPRESSION_LZW;

@@ -10,7 +10,11 @@
 // else as (pages, Y, X); pages with several samples per pixel (contiguous or planar) count as
 // channels: (pages, S, Y, X).
 //
-// Strict: tiled images, palette/bilevel images, unsupported sample formats / bit depths and
+// OME-TIFF: an OME-XML description (parsed with pugixml) gives the axes in any DimensionOrder,
+// the physical pixel size, the time increment and the channel names; it wins over the others.
+// Tiled pages are read like stripped ones.
+//
+// Strict: palette/bilevel images, unsupported sample formats / bit depths and
 // pages whose size or type differ from the first page are refused with a DataError naming the
 // file and the page. A missing/unreadable file is an IoError.
 //
@@ -59,6 +63,8 @@ struct TiffInfo {
                                    ///< (e.g. {T, C, Y, X}; ImageJ: axes of size 1 dropped)
   std::string axes;                ///< letters for dims, e.g. "TCYX" ("" when unknown / JSON shape)
   bool imagej = false;             ///< an ImageJ description was found
+  bool ome = false;                ///< an OME-XML description (OME-TIFF) gave the axes
+  std::vector<std::string> channel_names;   ///< OME-XML Channel Name attributes (may be empty)
   double pixel_size_um = 0;        ///< from ImageJ unit=micron + XResolution; 0 = unknown
   double frame_interval_s = 0;     ///< ImageJ finterval (seconds); 0 = unknown
   std::string description;         ///< raw ImageDescription of the first page
@@ -70,6 +76,11 @@ struct TiffWriteOptions {
   double pixel_size_um = 0;        ///< > 0: written as resolution + ImageJ unit=micron
   double frame_interval_s = 0;     ///< > 0: written as ImageJ finterval
   bool imagej = true;              ///< write the ImageJ hyperstack description
+  /// Write OME-TIFF instead: OME-XML (DimensionOrder XYCZT, PhysicalSizeX/Y in µm,
+  /// TimeIncrement in s, channel names) in the first page's ImageDescription, which Fiji
+  /// (Bio-Formats) and napari (tifffile) read as calibrated axes.
+  bool ome = false;
+  std::vector<std::string> channel_names;   ///< OME channel names (empty or one per channel)
 };
 
 /// Shape, pixel type and metadata without reading pixels.

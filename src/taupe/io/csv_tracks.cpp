@@ -10,34 +10,13 @@
 
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
+#include "taupe/dataset/csv.h"
 #include "taupe/io/ctc.h"
 
 namespace fs = std::filesystem;
 
 namespace taupe::io {
 namespace {
-
-std::vector<std::string> split_fields(const std::string& line, bool comma) {
-  std::vector<std::string> out;
-  if (comma) {
-    std::string cur;
-    for (char c : line) {
-      if (c == ',') { out.push_back(cur); cur.clear(); }
-      else if (c != '\r') cur += c;
-    }
-    out.push_back(cur);
-    for (auto& f : out) {   // trim spaces and optional quotes
-      while (!f.empty() && (f.front() == ' ' || f.front() == '\t')) f.erase(f.begin());
-      while (!f.empty() && (f.back() == ' ' || f.back() == '\t')) f.pop_back();
-      if (f.size() >= 2 && f.front() == '"' && f.back() == '"') f = f.substr(1, f.size() - 2);
-    }
-  } else {
-    std::istringstream in(line);
-    std::string f;
-    while (in >> f) out.push_back(f);
-  }
-  return out;
-}
 
 bool to_number(const std::string& s, double* v) {
   if (s.empty() || s.size() > 64) return false;
@@ -54,71 +33,126 @@ std::int64_t parse_id(const std::string& s, const std::string& where) {
   return std::stoll(s);
 }
 
+/// Default header names of each role (case-insensitive), used when --columns does not name it.
+const std::map<std::string, std::vector<std::string>>& synonyms() {
+  static const std::map<std::string, std::vector<std::string>> s = {
+      {"id", {"id", "track_id", "track"}}, {"t", {"t", "frame"}}, {"x", {"x"}}, {"y", {"y"}},
+      {"parent", {"parent"}},             {"fate", {"fate"}}};
+  return s;
+}
+
 }  // namespace
 
-TrackSet parse_tracks_csv(const std::string& text, const std::string& where) {
-  std::istringstream in(text);
-  std::string line;
-  int n = 0;
-  std::vector<std::string> header;
-  bool comma = true;
-  while (header.empty() && std::getline(in, line)) {
-    ++n;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    comma = line.find(',') != std::string::npos;
-    header = split_fields(line, comma);
+CsvColumns parse_csv_columns(const std::vector<std::string>& items, double units_per_pixel) {
+  CsvColumns c;
+  c.names = parse_key_values(items, "--columns");
+  for (const auto& [k, v] : c.names) {
+    if (!synonyms().count(k))
+      throw ConfigError("--columns " + k + "=" + v + ": unknown role '" + k + "' (roles: id, t, x, y, parent, fate)");
+    if (v.empty()) throw ConfigError("--columns " + k + "=: empty column name");
   }
-  if (header.empty()) throw DataError(where + ": empty file (expected a header with ID, t, x, y)");
-  int c_id = -1, c_t = -1, c_x = -1, c_y = -1, c_parent = -1, c_fate = -1;
-  for (std::size_t i = 0; i < header.size(); ++i) {
-    const std::string h = lower(header[i]);
-    int* slot = (h == "id" || h == "track_id" || h == "track") ? &c_id
-                : (h == "t" || h == "frame") ? &c_t
-                : h == "x" ? &c_x : h == "y" ? &c_y : h == "parent" ? &c_parent : h == "fate" ? &c_fate : nullptr;
-    if (!slot) continue;
-    if (*slot >= 0) throw DataError(where + ": line " + std::to_string(n) + ": column '" + header[i] + "' appears twice");
-    *slot = int(i);
+  if (!(units_per_pixel > 0)) throw ConfigError("--units-per-pixel " + std::to_string(units_per_pixel) + ": must be > 0");
+  c.units_per_pixel = units_per_pixel;
+  return c;
+}
+
+TrackSet parse_tracks_csv(const std::string& text, const std::string& where, const CsvColumns& cols,
+                          std::vector<std::string>* notes) {
+  // Comma-separated if the first non-blank line has a comma, else space/tab-separated.
+  CsvFormat fmt;
+  {
+    std::size_t p = 0;
+    while (p < text.size() && (text[p] == '\n' || text[p] == '\r' || text[p] == ' ' || text[p] == '\t')) ++p;
+    const std::string first = text.substr(p, text.find('\n', p) - p);
+    if (first.empty()) throw DataError(where + ": empty file (expected a header with ID, t, x, y)");
+    fmt.whitespace = first.find(',') == std::string::npos;
   }
-  for (auto [col, name] : {std::pair{c_id, "ID"}, {c_t, "t"}, {c_x, "x"}, {c_y, "y"}})
-    if (col < 0) throw DataError(where + ": line " + std::to_string(n) + ": header lacks column '" + name + "' (need ID, t, x, y)");
+  const CsvTable table = parse_csv(text, where, fmt);
+  const auto& header = table.header();
+  auto find = [&](const std::string& name) -> int {
+    for (std::size_t i = 0; i < header.size(); ++i)
+      if (header[i] == name) return int(i);
+    for (std::size_t i = 0; i < header.size(); ++i)
+      if (lower(header[i]) == lower(name)) return int(i);
+    return -1;
+  };
+  std::map<std::string, int> col;
+  for (const auto& [role, names] : synonyms()) {
+    int c = -1;
+    if (auto m = cols.names.find(role); m != cols.names.end()) {
+      c = find(m->second);
+      if (c < 0) {
+        std::string all;
+        for (const auto& h : header) all += (all.empty() ? "" : ", ") + h;
+        throw DataError(where + ": line 1: --columns " + role + "=" + m->second + ": no such column (the header has " +
+                        all.substr(0, 300) + ")");
+      }
+    } else {
+      for (const auto& n : names) {
+        const int k = find(n);
+        if (k < 0) continue;
+        if (c >= 0) throw DataError(where + ": line 1: columns '" + header[std::size_t(c)] + "' and '" +
+                                    header[std::size_t(k)] + "' both give '" + role + "'; pick one with --columns " + role + "=NAME");
+        c = k;
+      }
+    }
+    col[role] = c;
+  }
+  for (const char* role : {"id", "t", "x", "y"})
+    if (col[role] < 0)
+      throw DataError(where + ": line 1: header lacks column '" + std::string(role == std::string("id") ? "ID" : role) +
+                      "' (need ID, t, x, y; map other names with --columns " + role + "=NAME)");
+  const int c_id = col["id"], c_t = col["t"], c_x = col["x"], c_y = col["y"], c_parent = col["parent"], c_fate = col["fate"];
 
   TrackSet ts;
   ts.source = where;
   std::map<std::int64_t, std::size_t> index;
   std::map<std::int64_t, std::string> fate_text;
   std::set<std::pair<std::int64_t, std::int32_t>> seen;
-  while (std::getline(in, line)) {
-    ++n;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const auto f = split_fields(line, comma);
-    const std::string rec = where + ": line " + std::to_string(n);
-    if (f.size() != header.size())
-      throw DataError(rec + ": expected " + std::to_string(header.size()) + " fields like the header, found " +
-                      std::to_string(f.size()));
-    const std::int64_t id = parse_id(f[std::size_t(c_id)], rec + ": column 'ID'");
-    if (id <= 0) throw DataError(rec + ": track id must be > 0");
+  std::size_t extra_header_rows = 0, no_id_rows = 0;
+  bool data_seen = false;
+  double dummy = 0;
+  for (std::size_t r = 0; r < table.size(); ++r) {
+    const auto& f = table.rows()[r];
+    const std::string rec = where + ": line " + std::to_string(table.line_of(r));
+    const std::string& id_text = f[std::size_t(c_id)];
+    // TrackMate 7 writes three more header rows (names, short names, units) under the first.
+    if (!data_seen && !to_number(id_text, &dummy) && !to_number(f[std::size_t(c_t)], &dummy)) {
+      ++extra_header_rows;
+      continue;
+    }
+    data_seen = true;
+    if (id_text.empty()) {   // a spot in no track
+      ++no_id_rows;
+      continue;
+    }
+    const std::int64_t id = parse_id(id_text, rec + ": column '" + header[std::size_t(c_id)] + "'");
     double t = 0, x = 0, y = 0;
-    for (auto [col, name, out] : {std::tuple{c_t, "t", &t}, {c_x, "x", &x}, {c_y, "y", &y}})
-      if (!to_number(f[std::size_t(col)], out))
-        throw DataError(rec + ": column '" + name + "': '" + f[std::size_t(col)].substr(0, 20) +
+    for (auto [c, out] : {std::pair{c_t, &t}, {c_x, &x}, {c_y, &y}})
+      if (!to_number(f[std::size_t(c)], out))
+        throw DataError(rec + ": column '" + header[std::size_t(c)] + "': '" + f[std::size_t(c)].substr(0, 20) +
                         "' is not a finite number");
-    if (t < 0 || t > 1e7 || std::floor(t) != t) throw DataError(rec + ": column 't': frame must be an integer >= 0");
+    if (t < 0 || t > 1e7 || std::floor(t) != t)
+      throw DataError(rec + ": column '" + header[std::size_t(c_t)] + "': frame must be an integer >= 0");
     std::int64_t parent = 0;
     if (c_parent >= 0) {
       double pv = 0;
       if (!to_number(f[std::size_t(c_parent)], &pv) || pv < 0 || pv > 9e15 || std::floor(pv) != pv)
-        throw DataError(rec + ": column 'parent': '" + f[std::size_t(c_parent)].substr(0, 20) + "' is not a track id");
+        throw DataError(rec + ": column '" + header[std::size_t(c_parent)] + "': '" + f[std::size_t(c_parent)].substr(0, 20) +
+                        "' is not a track id");
       parent = std::int64_t(pv);
       if (parent == id) parent = 0;
     }
     TrackPoint p;
     p.track_id = id;
     p.t = std::int32_t(t);
-    p.x = x;
-    p.y = y;
+    p.x = x / cols.units_per_pixel;
+    p.y = y / cols.units_per_pixel;
     p.parent = parent;
     if (!seen.insert({id, p.t}).second)
-      throw DataError(rec + ": track " + std::to_string(id) + " has a second row at frame " + std::to_string(p.t));
+      throw DataError(rec + ": track " + std::to_string(id) + " has a second row at frame " + std::to_string(p.t) +
+                      " (a division inside one track id? a TrackMate spots table keeps both daughters under one "
+                      "TRACK_ID: import the TrackMate XML, which has the edges)");
     auto [it, fresh] = index.emplace(id, ts.tracks.size());
     if (fresh) {
       Track tr;
@@ -141,11 +175,24 @@ TrackSet parse_tracks_csv(const std::string& text, const std::string& where) {
     ts.points.push_back(p);
   }
   if (ts.tracks.empty()) throw DataError(where + ": no rows after the header");
+  // Track id 0 (TrackMate counts from 0): every id moves up by one, unless parents refer to ids.
+  if (index.count(0)) {
+    if (c_parent >= 0)
+      throw DataError(where + ": track id 0 with a parent column: 0 means 'no parent' there; number tracks from 1");
+    for (Track& tr : ts.tracks) ++tr.id;
+    for (TrackPoint& p : ts.points) ++p.track_id;
+    if (notes) notes->push_back("track ids start at 0: every id was increased by 1 (taupe ids start at 1)");
+  }
   ts.sort_points();
   for (Track& tr : ts.tracks) {
-    const std::string& ft = fate_text[tr.id];
+    const std::string& ft = fate_text[index.count(0) ? tr.id - 1 : tr.id];
     if (!ft.empty()) tr.fate = fate_from_label(ft, {}, where + ": track " + std::to_string(tr.id));
   }
+  if (notes && extra_header_rows)
+    notes->push_back(std::to_string(extra_header_rows) + " further header row(s) under the first skipped");
+  if (notes && no_id_rows) notes->push_back(std::to_string(no_id_rows) + " row(s) without a track id (spots in no track) skipped");
+  if (notes && cols.units_per_pixel != 1)
+    notes->push_back("x, y divided by " + csv_number(cols.units_per_pixel) + " units per pixel");
   return ts;
 }
 
@@ -174,7 +221,8 @@ std::map<std::int64_t, std::int64_t> parse_graph_json(const std::string& text, c
 
 IoSummary import_csv(const CsvImportOptions& opts, const fs::path& out_dir) {
   const std::string where = opts.tracks.string();
-  TrackSet ts = parse_tracks_csv(read_text_file(opts.tracks), where);
+  std::vector<std::string> notes;
+  TrackSet ts = parse_tracks_csv(read_text_file(opts.tracks), where, opts.columns, &notes);
   if (!opts.graph.empty()) {
     const auto graph = parse_graph_json(read_text_file(opts.graph), opts.graph.string());
     for (const auto& kv : graph) {
@@ -205,14 +253,18 @@ IoSummary import_csv(const CsvImportOptions& opts, const fs::path& out_dir) {
       throw ConfigError("--segmentation " + opts.segmentation.string() + ": needs --movie (tracks alone carry no images)");
     MovieImportOptions mo = opts.movie_opts;
     if (mo.name.empty()) mo.name = opts.tracks.stem().string();
-    return write_tracks_dataset(std::move(ts), mo, out_dir, "import csv");
+    IoSummary sum = write_tracks_dataset(std::move(ts), mo, out_dir, "import csv");
+    sum.notes.insert(sum.notes.begin(), notes.begin(), notes.end());
+    return sum;
   }
   auto frames = tiff_stack_frames(opts.movie);
   std::unique_ptr<LabelSource> labels;
   if (!opts.segmentation.empty()) labels = tiff_stack_labels(opts.segmentation);
   MovieImportOptions mo = opts.movie_opts;
   if (mo.name.empty()) mo.name = opts.movie.stem().string();
-  return write_movie_dataset(*frames, labels.get(), std::move(ts), PointLabels::kFromPosition, mo, out_dir, "import csv");
+  IoSummary sum = write_movie_dataset(*frames, labels.get(), std::move(ts), PointLabels::kFromPosition, mo, out_dir, "import csv");
+  sum.notes.insert(sum.notes.begin(), notes.begin(), notes.end());
+  return sum;
 }
 
 IoSummary export_tracks_csv(const fs::path& tracks, const fs::path& out_dir, bool overwrite) {
@@ -220,18 +272,17 @@ IoSummary export_tracks_csv(const fs::path& tracks, const fs::path& out_dir, boo
   check_output(out_dir / "tracks.csv", overwrite);
   std::map<std::int64_t, const Track*> by_id;
   for (const Track& t : ts.tracks) by_id[t.id] = &t;
-  std::ostringstream csv;
-  csv.precision(10);
-  csv << "ID,t,y,x,parent,fate,label\n";
+  CsvTable csv({"ID", "t", "y", "x", "parent", "fate", "label"});
   for (const TrackPoint& p : ts.points) {
     const Track* t = by_id.count(p.track_id) ? by_id[p.track_id] : nullptr;
-    csv << p.track_id << ',' << p.t << ',' << p.y << ',' << p.x << ',' << (t ? t->parent : p.parent) << ','
-        << (t ? to_string(t->fate) : std::string("censored")) << ',' << p.label << '\n';
+    csv.add_row({cell(static_cast<long long>(p.track_id)), cell(p.t), cell(p.y), cell(p.x),
+                 cell(static_cast<long long>(t ? t->parent : p.parent)), t ? to_string(t->fate) : std::string("censored"),
+                 cell(static_cast<unsigned long>(p.label))});
   }
   nlohmann::json graph = nlohmann::json::object();
   for (const Track& t : ts.tracks)
     if (t.parent) graph[std::to_string(t.id)] = {t.parent};
-  write_text_atomic(out_dir / "tracks.csv", csv.str());
+  write_csv(out_dir / "tracks.csv", csv);
   write_text_atomic(out_dir / "graph.json", graph.dump(2) + "\n");
   IoSummary s;
   s.what = "export tracks";

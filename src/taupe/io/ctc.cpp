@@ -8,6 +8,7 @@
 
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
+#include "taupe/dataset/csv.h"
 
 namespace fs = std::filesystem;
 
@@ -103,23 +104,24 @@ TrackSet parse_ctc_tracks(const std::string& text, const std::string& where) {
 }
 
 std::map<std::int64_t, Fate> parse_fate_table(const std::string& text, const std::string& where) {
+  // `track_id,fate` (the header is optional: a first row whose id is an integer is data).
+  const std::size_t p = text.find_first_not_of(" \t\r\n");
+  if (p == std::string::npos) throw DataError(where + ": empty file (expected 'track_id,fate' rows)");
+  const std::string first = text.substr(p, text.find_first_of(",\r\n", p) - p);
+  std::int64_t probe = 0;
+  const bool headerless = parse_int(first, &probe);
+  const std::size_t skipped_lines = headerless ? std::size_t(std::count(text.begin(), text.begin() + std::ptrdiff_t(p), '\n')) : 0;
+  const CsvTable t = parse_csv(headerless ? "track_id,fate\n" + text.substr(p) : text, where);
+  if (t.columns() != 2) throw DataError(where + ": line 1: expected two columns 'track_id,fate', found " + std::to_string(t.columns()));
   std::map<std::int64_t, Fate> out;
-  std::istringstream in(text);
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    const auto f = fields_of(line, true);
-    if (f.empty() || f[0][0] == '#') continue;
+  for (std::size_t r = 0; r < t.size(); ++r) {
+    // Line in `text`: the added header shifts by one, skipped leading blank lines shift back.
+    const std::size_t line = headerless ? t.line_of(r) - 1 + skipped_lines : t.line_of(r);
+    const std::string rec = where + ": line " + std::to_string(line);
     std::int64_t id = 0;
-    if (!parse_int(f[0], &id)) {
-      if (n == 1) continue;   // header
-      throw DataError(where + ": line " + std::to_string(n) + ": track id '" + f[0] + "' is not an integer");
-    }
-    if (f.size() != 2) throw DataError(where + ": line " + std::to_string(n) + ": expected 'track_id,fate'");
-    const Fate fate = fate_from_label(f[1], {}, where + ": line " + std::to_string(n));
-    if (!out.emplace(id, fate).second)
-      throw DataError(where + ": line " + std::to_string(n) + ": track " + std::to_string(id) + " listed twice");
+    if (!parse_int(t.rows()[r][0], &id)) throw DataError(rec + ": track id '" + t.rows()[r][0] + "' is not an integer");
+    const Fate fate = fate_from_label(t.rows()[r][1], {}, rec);
+    if (!out.emplace(id, fate).second) throw DataError(rec + ": track " + std::to_string(id) + " listed twice");
   }
   return out;
 }

@@ -25,8 +25,8 @@ std::string shape_text(const std::vector<std::size_t>& shape) {
 StackHeader tiff_header(const std::filesystem::path& path) {
   const TiffInfo info = read_tiff_info(path);
   StackHeader h;
-  if (info.imagej && !info.axes.empty()) {
-    // ImageJ order is fixed (T, Z, C, Y, X) with size-1 axes dropped: restore T and C so
+  if ((info.imagej || info.ome) && !info.axes.empty()) {
+    // ImageJ and OME-TIFF (re-ordered on read) give (T, Z, C, Y, X) with size-1 axes dropped: restore T and C so
     // callers always see the axes they asked for; Z only when present.
     const TiffShape& s = info.shape;
     h.shape = {static_cast<std::size_t>(s.frames)};
@@ -86,16 +86,26 @@ TiffShape shape_from(const std::vector<std::size_t>& shape, const std::filesyste
   }
   return s;
 }
+TiffWriteOptions options_of(const OmeMeta* ome) {
+  TiffWriteOptions o;
+  if (!ome) return o;
+  o.ome = true;
+  o.imagej = false;
+  o.pixel_size_um = ome->pixel_size_um;
+  o.frame_interval_s = ome->frame_interval_s;
+  o.channel_names = ome->channel_names;
+  return o;
+}
 }  // namespace
 
 void tiff_write_u16(const std::filesystem::path& path, const std::vector<std::size_t>& shape,
-                    const std::vector<std::uint16_t>& data) {
-  write_tiff(path, data, shape_from(shape, path));
+                    const std::vector<std::uint16_t>& data, const OmeMeta* ome) {
+  write_tiff(path, data, shape_from(shape, path), options_of(ome));
 }
 
 void tiff_write_u8(const std::filesystem::path& path, const std::vector<std::size_t>& shape,
-                   const std::vector<std::uint8_t>& data) {
-  write_tiff(path, data, shape_from(shape, path));
+                   const std::vector<std::uint8_t>& data, const OmeMeta* ome) {
+  write_tiff(path, data, shape_from(shape, path), options_of(ome));
 }
 
 }  // namespace taupe::io

@@ -34,10 +34,17 @@ std::vector<double> tiff_read_rows(const std::filesystem::path& path, const Stac
 /// "(T, C, Y, X)"-style text of a shape.
 std::string shape_text(const std::vector<std::size_t>& shape);
 
-/// Atomic writers (shape slowest-first; pages = all axes but the last two).
+/// Calibration written as OME-TIFF (Fiji and napari then show µm and seconds).
+struct OmeMeta {
+  double pixel_size_um = 0;      ///< 0: not written
+  double frame_interval_s = 0;   ///< 0: not written
+  std::vector<std::string> channel_names;   ///< empty or one per channel
+};
+/// Atomic writers (shape slowest-first; pages = all axes but the last two): ImageJ hyperstacks,
+/// or OME-TIFF when `ome` is given.
 void tiff_write_u16(const std::filesystem::path& path, const std::vector<std::size_t>& shape,
-                    const std::vector<std::uint16_t>& data);
+                    const std::vector<std::uint16_t>& data, const OmeMeta* ome = nullptr);
 void tiff_write_u8(const std::filesystem::path& path, const std::vector<std::size_t>& shape,
-                   const std::vector<std::uint8_t>& data);
+                   const std::vector<std::uint8_t>& data, const OmeMeta* ome = nullptr);
 
 }  // namespace taupe::io

@@ -12,6 +12,7 @@
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
 #include "taupe/core/stats.h"
+#include "taupe/dataset/csv.h"
 #include "taupe/projector/model_dir.h"
 
 namespace taupe {
@@ -117,8 +118,7 @@ std::string PcMeaningReport::brief() const {
 
 void write_pc_meaning(const PcMeaningReport& report, const std::filesystem::path& stem) {
   const auto num = [](double v) -> nlohmann::json { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); };
-  std::ostringstream csv;
-  csv << std::setprecision(9) << "pc,explained_variance_ratio,rho_nuclear_area,rho_cell_type\n";
+  CsvTable csv({"pc", "explained_variance_ratio", "rho_nuclear_area", "rho_cell_type"});
   nlohmann::json j;
   j["patches"] = report.patches;
   j["has_nuclear_area"] = report.has_nuclear_area;
@@ -128,7 +128,7 @@ void write_pc_meaning(const PcMeaningReport& report, const std::filesystem::path
   j["cell_type_coding"] = "wild type = 0, scrib = 1";
   j["pcs"] = nlohmann::json::array();
   for (const PcMeaning& m : report.pcs) {
-    csv << m.pc << "," << m.explained_variance_ratio << "," << m.rho_nuclear_area << "," << m.rho_cell_type << "\n";
+    csv.add_row({cell(m.pc), cell(m.explained_variance_ratio), cell(m.rho_nuclear_area), cell(m.rho_cell_type)});
     j["pcs"].push_back({{"pc", m.pc},
                         {"explained_variance_ratio", num(m.explained_variance_ratio)},
                         {"rho_nuclear_area", num(m.rho_nuclear_area)},
@@ -137,7 +137,7 @@ void write_pc_meaning(const PcMeaningReport& report, const std::filesystem::path
   std::filesystem::path csv_path = stem, json_path = stem;
   csv_path += ".csv";
   json_path += ".json";
-  write_text_atomic(csv_path, csv.str());
+  write_csv(csv_path, csv);
   write_text_atomic(json_path, j.dump(2) + "\n");
 }
 

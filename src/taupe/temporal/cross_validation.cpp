@@ -22,6 +22,7 @@
 #include "taupe/core/errors.h"
 #include "taupe/core/parallel.h"
 #include "taupe/core/rng.h"
+#include "taupe/dataset/csv.h"
 #include "taupe/projector/model_dir.h"
 #include "taupe/temporal/sequence.h"
 #include "taupe/temporal/tcn.h"
@@ -465,12 +466,6 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
   return out;
 }
 
-std::string fmt(double v) {
-  if (std::isnan(v)) return "";
-  std::ostringstream s;
-  s << std::setprecision(7) << v;
-  return s.str();
-}
 
 }  // namespace
 
@@ -519,10 +514,9 @@ CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const Temp
     std::map<std::int64_t, std::pair<int, Fate>> by_id;
     for (std::size_t i = 0; i < set.trajectories.size(); ++i)
       by_id[set.trajectories[i].id] = {folds[i], set.trajectories[i].fate};
-    std::ostringstream s;
-    s << "trajectory_id,fold,fate\n";
-    for (const auto& [id, f] : by_id) s << id << "," << f.first << "," << to_string(f.second) << "\n";
-    write_text_atomic(model_files::folds_csv(model_dir), s.str());
+    CsvTable t({"trajectory_id", "fold", "fate"});
+    for (const auto& [id, f] : by_id) t.add_row({cell(static_cast<long long>(id)), cell(f.first), to_string(f.second)});
+    write_csv(model_files::folds_csv(model_dir), t);
   }
 
   CvResult result;
@@ -587,26 +581,25 @@ CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const Temp
     if (o) outcomes.push_back(std::move(*o));
 
   // Aggregate and write the tables.
-  std::ostringstream probs, curves, conf;
-  probs << "trajectory_id,rotation,fold,kind,true_class,predicted_class,p_mitosis,p_apoptosis,p_synthetic\n";
-  curves << "fold,epoch,step,train_loss,train_accuracy,val_loss,val_accuracy\n";
-  conf << "fold,true_class,predicted_class,count,fraction\n";
+  CsvTable probs({"trajectory_id", "rotation", "fold", "kind", "true_class", "predicted_class", "p_mitosis",
+                  "p_apoptosis", "p_synthetic"});
+  CsvTable curves({"fold", "epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy"});
+  CsvTable conf({"fold", "true_class", "predicted_class", "count", "fraction"});
   for (const auto& o : outcomes) {
     const int k = o.result.fold;
     result.folds.push_back(o.result);
     result.total_steps += o.result.steps;
     for (const auto& r : o.probs)
-      probs << r.id << "," << r.rotation << "," << k << "," << (r.synthetic ? "synthetic" : "real") << ","
-            << kClassNames[r.truth] << "," << kClassNames[r.predicted] << "," << fmt(r.p[0]) << "," << fmt(r.p[1])
-            << "," << fmt(r.p[2]) << "\n";
+      probs.add_row({cell(static_cast<long long>(r.id)), cell(r.rotation), cell(k), r.synthetic ? "synthetic" : "real",
+                     kClassNames[r.truth], kClassNames[r.predicted], cell(r.p[0]), cell(r.p[1]), cell(r.p[2])});
     for (const auto& c : o.curves)
-      curves << k << "," << c.epoch << "," << c.step << "," << fmt(c.train_loss) << "," << fmt(c.train_accuracy) << ","
-             << fmt(c.val_loss) << "," << fmt(c.val_accuracy) << "\n";
+      curves.add_row({cell(k), cell(c.epoch), cell(static_cast<long long>(c.step)), cell(c.train_loss),
+                      cell(c.train_accuracy), cell(c.val_loss), cell(c.val_accuracy)});
     const auto n = o.result.confusion.normalised();
     for (int r = 0; r < 3; ++r)
       for (int c = 0; c < 3; ++c)
-        conf << k << "," << kClassNames[r] << "," << kClassNames[c] << "," << o.result.confusion.counts[r][c] << ","
-             << fmt(n[r][c]) << "\n";
+        conf.add_row({cell(k), kClassNames[r], kClassNames[c], cell(static_cast<long long>(o.result.confusion.counts[r][c])),
+                      cell(n[r][c])});
   }
   const double nf = static_cast<double>(result.folds.size());
   for (int r = 0; r < 3; ++r)
@@ -616,12 +609,12 @@ CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const Temp
       result.mean[r][c] = nf > 0 ? s / nf : 0;
       for (const auto& f : result.folds) s2 += std::pow(f.confusion.normalised()[r][c] - result.mean[r][c], 2);
       result.sd[r][c] = nf > 1 ? std::sqrt(s2 / (nf - 1)) : 0;  // sample sd over folds
-      conf << "mean," << kClassNames[r] << "," << kClassNames[c] << ",," << fmt(result.mean[r][c]) << "\n";
-      conf << "sd," << kClassNames[r] << "," << kClassNames[c] << ",," << fmt(result.sd[r][c]) << "\n";
+      conf.add_row({"mean", kClassNames[r], kClassNames[c], "", cell(result.mean[r][c])});
+      conf.add_row({"sd", kClassNames[r], kClassNames[c], "", cell(result.sd[r][c])});
     }
-  write_text_atomic(tdir / "probabilities.csv", probs.str());
-  write_text_atomic(tdir / "curves.csv", curves.str());
-  write_text_atomic(tdir / "confusion.csv", conf.str());
+  write_csv(tdir / "probabilities.csv", probs);
+  write_csv(tdir / "curves.csv", curves);
+  write_csv(tdir / "confusion.csv", conf);
   result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   const bool complete = static_cast<int>(outcomes.size()) == cv.folds;

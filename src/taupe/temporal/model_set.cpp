@@ -14,6 +14,7 @@
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/config_io.h"
 #include "taupe/core/errors.h"
+#include "taupe/dataset/csv.h"
 #include "taupe/core/runtime.h"
 #include "taupe/projector/model_dir.h"
 #include "taupe/projector/projector.h"
@@ -254,26 +255,17 @@ ModelSet ModelSet::load(const std::filesystem::path& model_dir, const ModelSetOp
   }
   // Fold record.
   const auto csv = model_files::folds_csv(model_dir);
-  std::istringstream in(read_text_file(csv));
-  std::string line;
-  std::getline(in, line);
-  if (line.rfind("trajectory_id,fold", 0) != 0)
-    throw ModelError(csv.string() + ": header '" + line + "', expected 'trajectory_id,fold,...'");
-  int row = 1;
-  while (std::getline(in, line)) {
-    ++row;
-    if (line.empty()) continue;
-    std::istringstream ls(line);
-    std::string id, fold;
-    std::getline(ls, id, ',');
-    std::getline(ls, fold, ',');
+  const CsvTable table = read_csv(csv);
+  if (!table.has_column("trajectory_id") || !table.has_column("fold"))
+    throw ModelError(csv.string() + ": header lacks 'trajectory_id' or 'fold' (expected 'trajectory_id,fold,...')");
+  for (std::size_t r = 0; r < table.size(); ++r) {
     try {
-      const int f = std::stoi(fold);
+      const std::int64_t f = table.integer(r, "fold");
       if (f < -1 || f >= folds) throw std::out_of_range("fold");
-      impl->folds[std::stoll(id)] = f;
+      impl->folds[table.integer(r, "trajectory_id")] = static_cast<int>(f);
     } catch (const std::exception&) {
-      throw ModelError(csv.string() + ": row " + std::to_string(row) + " '" + line + "' is not 'id,fold' with fold in [-1, " +
-                       std::to_string(folds - 1) + "]");
+      throw ModelError(csv.string() + ": line " + std::to_string(table.line_of(r)) + ": '" + table.at(r, "trajectory_id") +
+                       "," + table.at(r, "fold") + "' is not 'id,fold' with fold in [-1, " + std::to_string(folds - 1) + "]");
     }
   }
   return ModelSet(std::move(impl));

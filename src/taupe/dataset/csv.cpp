@@ -1,4 +1,4 @@
-#include "taupe/report/csv.h"
+#include "taupe/dataset/csv.h"
 
 #include <algorithm>
 #include <array>
@@ -9,7 +9,7 @@
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
 
-namespace taupe::report {
+namespace taupe {
 
 std::string csv_number(double v) {
   if (std::isnan(v)) return "nan";
@@ -46,6 +46,12 @@ void CsvTable::add_row(std::vector<std::string> row) {
     throw DataError(source_ + ": CSV row " + std::to_string(rows_.size() + 1) + " has " + std::to_string(row.size()) +
                     " fields, header has " + std::to_string(header_.size()));
   rows_.push_back(std::move(row));
+}
+
+void CsvTable::add_row(std::vector<std::string> row, std::size_t line) {
+  lines_.resize(rows_.size(), 0);
+  add_row(std::move(row));
+  lines_.push_back(line);
 }
 
 bool CsvTable::has_column(const std::string& name) const {
@@ -117,8 +123,9 @@ std::string to_csv(const CsvTable& t) {
   return out;
 }
 
-CsvTable parse_csv(const std::string& text, const std::string& source) {
+CsvTable parse_csv(const std::string& text, const std::string& source, const CsvFormat& format) {
   std::vector<std::vector<std::string>> records;
+  std::vector<std::size_t> record_lines;
   std::vector<std::string> rec;
   std::string field;
   std::size_t line = 1, i = 0;
@@ -129,16 +136,43 @@ CsvTable parse_csv(const std::string& text, const std::string& source) {
     rec.push_back(std::move(field));
     field.clear();
   };
+  std::size_t record_line = 1;
   auto end_record = [&] {
     end_field();
     const bool blank = rec.size() == 1 && rec[0].empty() && !quoted;
-    if (!blank) records.push_back(std::move(rec));
+    if (!blank) {
+      records.push_back(std::move(rec));
+      record_lines.push_back(record_line);
+    }
     rec.clear();
     any = false;
     quoted = false;
   };
   if (n >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3;  // UTF-8 BOM
-  while (i < n) {
+  if (format.whitespace) {
+    // Runs of spaces/tabs separate fields; no quoting.
+    while (i < n) {
+      const std::size_t eol = std::min(text.find('\n', i), n);
+      std::vector<std::string> r;
+      std::size_t p = i;
+      for (;;) {
+        while (p < eol && (text[p] == ' ' || text[p] == '\t' || text[p] == '\r')) ++p;
+        if (p >= eol) break;
+        const std::size_t q = std::min(text.find_first_of(" \t\r", p), eol);
+        r.push_back(text.substr(p, q - p));
+        p = q;
+      }
+      if (!r.empty()) {
+        records.push_back(std::move(r));
+        record_lines.push_back(line);
+      }
+      ++line;
+      i = eol + 1;
+    }
+  }
+  const char delim = format.delimiter;
+  while (!format.whitespace && i < n) {
+    if (!any && field.empty() && rec.empty()) record_line = line;
     const char c = text[i];
     if (c == '"' && field.empty() && !any) {
       // quoted field
@@ -161,11 +195,11 @@ CsvTable parse_csv(const std::string& text, const std::string& source) {
       }
       any = true;
       quoted = true;
-      if (i < n && text[i] != ',' && text[i] != '\n' && text[i] != '\r')
+      if (i < n && text[i] != delim && text[i] != '\n' && text[i] != '\r')
         throw DataError(source + ": line " + std::to_string(line) + ": unexpected character after a closing quote");
       continue;
     }
-    if (c == ',') {
+    if (c == delim) {
       end_field();
       any = false;
       ++i;
@@ -194,15 +228,17 @@ CsvTable parse_csv(const std::string& text, const std::string& source) {
   t.set_source(source);
   for (std::size_t r = 1; r < records.size(); ++r) {
     if (records[r].size() != t.columns())
-      throw DataError(source + ": CSV record " + std::to_string(r + 1) + " has " + std::to_string(records[r].size()) +
-                      " fields, header has " + std::to_string(t.columns()));
-    t.add_row(std::move(records[r]));
+      throw DataError(source + ": line " + std::to_string(record_lines[r]) + ": " + std::to_string(records[r].size()) +
+                      " fields, the header has " + std::to_string(t.columns()));
+    t.add_row(std::move(records[r]), record_lines[r]);
   }
   return t;
 }
 
 void write_csv(const std::filesystem::path& path, const CsvTable& t) { write_text_atomic(path, to_csv(t)); }
 
-CsvTable read_csv(const std::filesystem::path& path) { return parse_csv(read_text_file(path), path.string()); }
+CsvTable read_csv(const std::filesystem::path& path, const CsvFormat& format) {
+  return parse_csv(read_text_file(path), path.string(), format);
+}
 
-}  // namespace taupe::report
+}  // namespace taupe
