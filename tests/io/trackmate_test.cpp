@@ -226,6 +226,9 @@ TEST(TrackMateXml, MalformedFilesHaveOneLineErrors) {
             "t.xml: Track 'Track_1' (line 37): TRACK_ID 0 appears twice");
   EXPECT_EQ(err(division_xml("", "<ImageData width=\"60\" />")),
             "t.xml: TrackMate/Settings/ImageData: no pixelwidth to turn micron into pixels; give --xml-pixel-size");
+  // Found by fuzz_trackmate_xml: a huge image size was cast to int (undefined behaviour).
+  EXPECT_EQ(err(division_xml("", "<ImageData width=\"6.8e70\" pixelwidth=\"1\" />")),
+            "t.xml: TrackMate/Settings/ImageData: attribute width = '6.8e70' is not an image size (integer in [0, 1e7])");
   EXPECT_EQ(err(replaced("<TrackID TRACK_ID=\"0\" />\n      <TrackID TRACK_ID=\"1\" />", "<TrackID TRACK_ID=\"2\" />")
                     .replace(ok.find("<Edge SPOT_SOURCE_ID=\"11\""), 0, "")),
             "no error");   // the filtered-out track alone is a valid file

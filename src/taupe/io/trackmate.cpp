@@ -72,9 +72,16 @@ TrackMateData parse_trackmate_xml(const std::string& text, const std::string& wh
   const pugi::xml_node image = root.child("Settings").child("ImageData");
   const std::string iw = where + ": TrackMate/Settings/ImageData";
   if (image) {
-    out.width = int(number_attr(image, "width", iw, false, 0));
-    out.height = int(number_attr(image, "height", iw, false, 0));
-    out.frames = int(number_attr(image, "nframes", iw, false, 0));
+    auto count = [&](const char* name) {   // an image size: integer in [0, 1e7]
+      const double v = number_attr(image, name, iw, false, 0);
+      if (v < 0 || v > 1e7 || std::floor(v) != v)
+        throw DataError(iw + ": attribute " + name + " = '" + std::string(image.attribute(name).value()).substr(0, 30) +
+                        "' is not an image size (integer in [0, 1e7])");
+      return int(v);
+    };
+    out.width = count("width");
+    out.height = count("height");
+    out.frames = count("nframes");
     out.frame_interval = number_attr(image, "timeinterval", iw, false, 0);
   }
   if (opts.pixel_size > 0) {
