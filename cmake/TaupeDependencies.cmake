@@ -13,6 +13,7 @@ pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
 find_package(Threads REQUIRED)
+find_package(Boost 1.74 REQUIRED)  # header-only: Boost.Math distributions and special functions
 if(TAUPE_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

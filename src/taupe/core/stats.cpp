@@ -6,6 +6,10 @@
 #include <numeric>
 #include <sstream>
 
+#include <boost/math/distributions/normal.hpp>
+#include <boost/math/distributions/students_t.hpp>
+#include <boost/math/special_functions/beta.hpp>
+
 #include "taupe/core/errors.h"
 #include "taupe/core/rng.h"
 
@@ -31,33 +35,38 @@ double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 double normal_quantile(double p) {
   if (p <= 0) return -std::numeric_limits<double>::infinity();
   if (p >= 1) return std::numeric_limits<double>::infinity();
-  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
-                             1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00};
-  static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-                             6.680131188771972e+01, -1.328068155288572e+01};
-  static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-                             -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00};
-  static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
-                             3.754408661907416e+00};
-  const double pl = 0.02425;
-  double x;
-  if (p < pl) {
-    const double q = std::sqrt(-2 * std::log(p));
-    x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-  } else if (p <= 1 - pl) {
-    const double q = p - 0.5, r = q * q;
-    x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
-        (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
-  } else {
-    const double q = std::sqrt(-2 * std::log(1 - p));
-    x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-  }
-  // One Halley refinement step.
-  const double e = normal_cdf(x) - p;
-  const double u = e * std::sqrt(2 * M_PI) * std::exp(x * x / 2);
-  return x - u / (1 + x * u / 2);
+  return boost::math::quantile(boost::math::normal_distribution<double>(), p);
+}
+
+double t_quantile(double p, double df) {
+  if (!(df > 0) || df > 1e7 || p <= 0 || p >= 1) return normal_quantile(p);
+  return boost::math::quantile(boost::math::students_t_distribution<double>(df), p);
+}
+
+double t_two_sided_p(double t, double df) {
+  if (std::isnan(t) || !(df > 0)) return std::numeric_limits<double>::quiet_NaN();
+  if (std::isinf(t)) return 0.0;
+  // P(|T| >= |t|) = I_{df/(df+t²)}(df/2, 1/2)
+  return std::clamp(incomplete_beta(df / 2, 0.5, df / (df + t * t)), 0.0, 1.0);
+}
+
+double incomplete_beta(double a, double b, double x) {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  return boost::math::ibeta(a, b, x);
+}
+
+double quantile_sorted(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const double pos = std::clamp(p, 0.0, 1.0) * static_cast<double>(sorted.size() - 1);
+  const auto i = static_cast<std::size_t>(std::floor(pos));
+  const double f = pos - static_cast<double>(i);
+  return i + 1 < sorted.size() ? sorted[i] * (1 - f) + sorted[i + 1] * f : sorted[i];
+}
+
+double quantile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return quantile_sorted(v, p);
 }
 
 std::vector<double> ranks(const std::vector<double>& x) {
@@ -208,18 +217,6 @@ LogisticFit logistic_regression(const std::vector<std::vector<double>>& columns,
   return fit;
 }
 
-double t_quantile(double p, double df) {
-  const double z = normal_quantile(p);
-  if (!(df > 0) || df > 1e7) return z;
-  const double z2 = z * z;
-  // Cornish-Fisher expansion (Abramowitz & Stegun 26.7.5).
-  const double g1 = (z2 + 1) * z / 4;
-  const double g2 = ((5 * z2 + 16) * z2 + 3) * z / 96;
-  const double g3 = (((3 * z2 + 19) * z2 + 17) * z2 - 15) * z / 384;
-  const double g4 = ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945) * z / 92160;
-  return z + g1 / df + g2 / (df * df) + g3 / (df * df * df) + g4 / (df * df * df * df);
-}
-
 OlsFit ols(const std::vector<double>& x, const std::vector<double>& y, double level) {
   if (x.size() != y.size()) throw DataError("stats::ols: x and y differ in length");
   OlsFit f;
@@ -266,14 +263,8 @@ BootstrapCi bootstrap_ci(std::size_t n, const std::function<double(const std::ve
   }
   if (vals.empty()) { ci.lo = ci.hi = ci.estimate; return ci; }
   std::sort(vals.begin(), vals.end());
-  auto q = [&](double p) {
-    const double pos = p * static_cast<double>(vals.size() - 1);
-    const std::size_t i = static_cast<std::size_t>(std::floor(pos));
-    const double f = pos - static_cast<double>(i);
-    return i + 1 < vals.size() ? vals[i] * (1 - f) + vals[i + 1] * f : vals[i];
-  };
-  ci.lo = q((1 - level) / 2);
-  ci.hi = q(1 - (1 - level) / 2);
+  ci.lo = quantile_sorted(vals, (1 - level) / 2);
+  ci.hi = quantile_sorted(vals, 1 - (1 - level) / 2);
   return ci;
 }
 

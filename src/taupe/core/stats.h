@@ -1,7 +1,8 @@
 #pragma once
-// Small, dependency-free statistics used by the simulator's acceptance tests and by the
-// perturbation engine: rank statistics, regressions with Wald/standard-error CIs, bootstrap
-// and multiple-testing corrections. All deterministic (bootstrap takes a seed).
+// Statistics used by the simulator's acceptance tests, the models and the perturbation engine:
+// distributions (Boost.Math), quantiles and argmax, rank statistics, regressions with
+// Wald/standard-error CIs, bootstrap and multiple-testing corrections. Each helper exists once,
+// here. All deterministic (bootstrap takes a seed).
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -12,9 +13,31 @@ namespace taupe::stats {
 double mean(const std::vector<double>& x);
 /// Sample standard deviation (n - 1); 0 for n < 2.
 double sd(const std::vector<double>& x);
-/// Standard normal CDF and quantile (Acklam's rational approximation refined by one Newton step).
+/// Standard normal CDF and quantile (Boost.Math); normal_quantile(0) = -inf, (1) = +inf.
 double normal_cdf(double z);
 double normal_quantile(double p);
+/// Student-t quantile (Boost.Math), e.g. t_quantile(0.975, df) for a two-sided 95 % interval;
+/// the normal quantile when df is not > 0 or above 1e7.
+double t_quantile(double p, double df);
+/// Two-sided p-value P(|T| >= |t|) of T ~ Student-t(df); NaN for NaN t or df <= 0, 0 for |t| = inf.
+double t_two_sided_p(double t, double df);
+/// Regularised incomplete beta function I_x(a, b) (Boost.Math ibeta); 0 for x <= 0, 1 for x >= 1.
+double incomplete_beta(double a, double b, double x);
+
+/// Quantile of sorted values by linear interpolation between order statistics (numpy's
+/// default, Hyndman-Fan type 7); p is clamped to [0, 1]; NaN when empty.
+double quantile_sorted(const std::vector<double>& sorted, double p);
+/// The same of unsorted values.
+double quantile(std::vector<double> v, double p);
+
+/// Index of the largest of v[0..n) (the first one on ties); -1 when n <= 0.
+template <class T>
+int argmax(const T* v, int n) {
+  int best = n > 0 ? 0 : -1;
+  for (int i = 1; i < n; ++i)
+    if (v[i] > v[best]) best = i;
+  return best;
+}
 
 /// Mid-ranks (1-based; ties get their average rank).
 std::vector<double> ranks(const std::vector<double>& x);
@@ -44,9 +67,6 @@ struct OlsFit {
   std::size_t n = 0;
 };
 OlsFit ols(const std::vector<double>& x, const std::vector<double>& y, double level = 0.95);
-
-/// Student-t quantile (two-sided use: t_quantile(0.975, df)); Cornish-Fisher expansion.
-double t_quantile(double p, double df);
 
 /// Percentile bootstrap CI of a statistic of `n` resampled indices: `stat(indices)`.
 struct BootstrapCi {

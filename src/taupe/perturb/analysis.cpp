@@ -16,13 +16,6 @@ namespace taupe::perturb {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-double quantile_sorted(const std::vector<double>& v, double p) {
-  if (v.empty()) return kNaN;
-  const double pos = std::clamp(p, 0.0, 1.0) * static_cast<double>(v.size() - 1);
-  const auto i = static_cast<std::size_t>(std::floor(pos));
-  const double f = pos - static_cast<double>(i);
-  return i + 1 < v.size() ? v[i] * (1 - f) + v[i + 1] * f : v[i];
-}
 }  // namespace
 
 void Strata::finalize() {
@@ -77,8 +70,8 @@ std::vector<Interval> bootstrap_linear(const Strata& strata, const std::vector<d
     auto& v = reps_k[static_cast<std::size_t>(j)];
     auto& o = out[static_cast<std::size_t>(j)];
     std::sort(v.begin(), v.end());
-    o.lo = quantile_sorted(v, (1 - level) / 2);
-    o.hi = quantile_sorted(v, 1 - (1 - level) / 2);
+    o.lo = stats::quantile_sorted(v, (1 - level) / 2);
+    o.hi = stats::quantile_sorted(v, 1 - (1 - level) / 2);
     o.se = stats::sd(v);
     // Rounding scale: a replicate is a sum of ≤ n reweighted terms; differences below
     // 1e-9 Σ|h| are rounding residue, not resampling variation.
@@ -98,51 +91,7 @@ std::vector<Interval> bootstrap_linear(const Strata& strata, const std::vector<d
   return out;
 }
 
-namespace {
-// Continued fraction of the regularised incomplete beta (modified Lentz).
-double beta_cf(double a, double b, double x) {
-  constexpr double kTiny = 1e-300, kEps = 1e-15;
-  const double qab = a + b, qap = a + 1, qam = a - 1;
-  double c = 1, d = 1 - qab * x / qap;
-  if (std::fabs(d) < kTiny) d = kTiny;
-  d = 1 / d;
-  double h = d;
-  for (int m = 1; m <= 500; ++m) {
-    const double m2 = 2.0 * m;
-    double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-    d = 1 + aa * d;
-    if (std::fabs(d) < kTiny) d = kTiny;
-    c = 1 + aa / c;
-    if (std::fabs(c) < kTiny) c = kTiny;
-    d = 1 / d;
-    h *= d * c;
-    aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-    d = 1 + aa * d;
-    if (std::fabs(d) < kTiny) d = kTiny;
-    c = 1 + aa / c;
-    if (std::fabs(c) < kTiny) c = kTiny;
-    d = 1 / d;
-    const double del = d * c;
-    h *= del;
-    if (std::fabs(del - 1) < kEps) break;
-  }
-  return h;
-}
-// I_x(a, b).
-double incomplete_beta(double a, double b, double x) {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  const double lbt = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
-  if (x < (a + 1) / (a + b + 2)) return std::exp(lbt) * beta_cf(a, b, x) / a;
-  return 1 - std::exp(lbt) * beta_cf(b, a, 1 - x) / b;
-}
-}  // namespace
-
-double student_t_p(double t, double df) {
-  if (std::isnan(t) || !(df > 0)) return kNaN;
-  if (std::isinf(t)) return 0.0;
-  return std::clamp(incomplete_beta(df / 2, 0.5, df / (df + t * t)), 0.0, 1.0);
-}
+double student_t_p(double t, double df) { return stats::t_two_sided_p(t, df); }
 
 ModelAgreement model_agreement(const std::vector<double>& per_model) {
   ModelAgreement a;

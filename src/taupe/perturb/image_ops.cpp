@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "taupe/core/errors.h"
+#include "taupe/core/stats.h"
 #include "taupe/dataset/types.h"
 
 namespace taupe::perturb {
@@ -19,13 +20,7 @@ NormParams norm_params(const PerturbConfig& cfg) {
 }
 
 double percentile(std::vector<double> v, double pct) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const double pos = std::clamp(pct, 0.0, 100.0) / 100.0 * static_cast<double>(v.size() - 1);
-  const auto i = static_cast<std::size_t>(std::floor(pos));
-  if (i + 1 >= v.size()) return v.back();
-  const double f = pos - static_cast<double>(i);
-  return v[i] + f * (v[i + 1] - v[i]);
+  return v.empty() ? 0.0 : stats::quantile(std::move(v), pct / 100.0);
 }
 
 void median_filter_disk(const float* in, float* out, int h, int w, int radius) {

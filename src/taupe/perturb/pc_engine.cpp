@@ -34,6 +34,7 @@
 
 #include "taupe/core/parallel.h"
 #include "taupe/core/errors.h"
+#include "taupe/core/stats.h"
 #include "taupe/perturb/perturb.h"
 #include "taupe/perturb/perturb_internal.h"
 #include "taupe/temporal/tcn.h"
@@ -682,7 +683,7 @@ std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::v
           static const float kRejected[3] = {0.f, 0.f, 1.f};
           const bool rejected = gate.rejects(row_score[static_cast<std::size_t>(r)]);
           const float* q = rejected ? kRejected : pp + r * 3;
-          const int best = static_cast<int>(std::max_element(q, q + 3) - q);
+          const int best = stats::argmax(q, 3);
           const std::size_t o = static_cast<std::size_t>(rows[static_cast<std::size_t>(r)].first) * static_cast<std::size_t>(n) +
                                 static_cast<std::size_t>(rows[static_cast<std::size_t>(r)].second);
           pred[o] = static_cast<std::uint8_t>(best);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "taupe/core/errors.h"
+#include "taupe/core/stats.h"
 
 namespace taupe {
 
@@ -65,11 +66,7 @@ TypicalityGate calibrate_gate(const float* pcs, const std::uint8_t* real, std::i
 double score_quantile(std::vector<double> scores, double q) {
   if (scores.empty()) throw DataError("typicality gate: no training trajectory to calibrate the threshold on");
   if (!(q >= 0 && q <= 1)) throw ConfigError("typicality quantile " + std::to_string(q) + " is not in [0, 1]");
-  std::sort(scores.begin(), scores.end());
-  const double pos = q * static_cast<double>(scores.size() - 1);
-  const auto i = static_cast<std::size_t>(std::floor(pos));
-  const double f = pos - static_cast<double>(i);
-  return i + 1 < scores.size() ? scores[i] * (1 - f) + scores[i + 1] * f : scores[i];
+  return stats::quantile(std::move(scores), q);
 }
 
 std::int64_t apply_gate(const TypicalityGate& gate, const std::vector<double>& scores, float* probs) {
