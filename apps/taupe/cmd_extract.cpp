@@ -10,6 +10,7 @@
 #include "taupe/core/rng.h"
 #include "taupe/dataset/extract.h"
 #include "taupe/pipeline/run_config.h"
+#include "taupe/simulate/artifacts.h"
 
 namespace taupe::cli {
 
@@ -37,9 +38,9 @@ void register_extract(CLI::App& app) {
       if (!fs::is_directory(*in)) throw IoError(*in + ": not a directory");
       std::vector<fs::path> dirs;
       for (const auto& e : fs::directory_iterator(*in))
-        if (e.is_directory() && fs::exists(e.path() / "movie.h5") && fs::exists(e.path() / "tracks.h5")) dirs.push_back(e.path());
+        if (e.is_directory() && fs::exists(simulate_artifacts::movie(e.path())) && fs::exists(simulate_artifacts::tracks(e.path()))) dirs.push_back(e.path());
       std::sort(dirs.begin(), dirs.end());
-      for (const auto& d : dirs) { pairs.emplace_back(d / "movie.h5", d / "tracks.h5"); names.push_back(d.filename().string()); }
+      for (const auto& d : dirs) { pairs.emplace_back(simulate_artifacts::movie(d), simulate_artifacts::tracks(d)); names.push_back(d.filename().string()); }
       if (pairs.empty())
         throw IoError(*in + ": no <dir>/movie.h5 + <dir>/tracks.h5 pairs found", "write movies with `taupe simulate --movies`");
     }
@@ -55,8 +56,8 @@ void register_extract(CLI::App& app) {
     fs::create_directories(*out);
     GlimpseFileInfo info;
     info.source = "taupe extract";
-    GlimpseWriter gw(fs::path(*out) / "glimpses.h5", info);
-    PatchWriter pw(fs::path(*out) / "patches.h5");
+    GlimpseWriter gw(simulate_artifacts::glimpses(*out), info);
+    PatchWriter pw(simulate_artifacts::patches(*out));
     std::int64_t next = 1;
     ExtractCounts total;
     for (std::size_t i = 0; i < pairs.size(); ++i) {

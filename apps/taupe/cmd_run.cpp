@@ -8,7 +8,6 @@
 #include "taupe/core/log.h"
 #include "taupe/core/run_dir.h"
 #include "taupe/pipeline/pipeline.h"
-#include "taupe/pipeline/report_builder.h"
 #include "taupe/pipeline/run_config.h"
 
 namespace taupe::cli {
@@ -56,10 +55,9 @@ void register_run(CLI::App& app) {
   auto dir = std::make_shared<std::filesystem::path>();
   rep->add_option("run_dir", *dir, "run directory of `taupe run`")->required()->check(CLI::ExistingDirectory);
   set_action(rep, [dir] {
-    RunConfig cfg = load_run_config("", *dir / RunDir::kConfigName, {});
-    const report::RunSummary s = write_run_report(*dir, cfg.report);
-    std::cout << s.brief() << "report:  " << (*dir / "report.html").string() << "\nsummary: "
-              << (*dir / "summary.json").string() << "\n";
+    const report::RunSummary s = regenerate_report(*dir);
+    std::cout << s.brief() << "report:  " << report_artifacts::report_html(*dir).string() << "\nsummary: "
+              << report_artifacts::summary_json(*dir).string() << "\n";
   });
 }
 

@@ -8,6 +8,7 @@
 #include "taupe/encoder/encode.h"
 #include "taupe/encoder/encoder_train.h"
 #include "taupe/pipeline/run_config.h"
+#include "taupe/projector/model_dir.h"
 #include "taupe/projector/projector.h"
 
 namespace taupe {
@@ -76,8 +77,8 @@ void register_train_projector(CLI::App& train) {
     const Pca pca = fit_projector(pe.enc.z_mean, pe.enc.dims, a->model_dir, rc.projector);
     const PcMeaningReport report =
         pc_meaning(pca.forward(pe.enc.z_mean), pca.dims, pe.types, pe.features, pca.explained_variance_ratio);
-    write_pc_meaning(report, a->model_dir / "pc_meaning");
-    std::cout << "projector fitted on " << pca.samples << " patches -> " << (a->model_dir / "pca.h5").string() << "\n"
+    write_pc_meaning(report, a->model_dir);
+    std::cout << "projector fitted on " << pca.samples << " patches -> " << model_files::pca(a->model_dir).string() << "\n"
               << report.brief() << "\n";
   });
 }

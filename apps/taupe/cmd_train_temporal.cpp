@@ -10,6 +10,7 @@
 #include "taupe/core/log.h"
 #include "taupe/core/progress.h"
 #include "taupe/dataset/encodings.h"
+#include "taupe/encoder/artifacts.h"
 #include "taupe/encoder/encode.h"
 #include "taupe/pipeline/run_config.h"
 #include "taupe/projector/projector.h"
@@ -31,7 +32,7 @@ EncodingSet load_or_encode(const TemporalArgs& a) {
     if (a.encodings.empty()) throw ConfigError("give --encodings FILE, or --glimpses FILE to encode them first");
     return read_encodings(a.encodings);
   }
-  const auto out = a.encodings.empty() ? a.model_dir / "encodings.h5" : a.encodings;
+  const auto out = a.encodings.empty() ? encoder_artifacts::encodings(a.model_dir) : a.encodings;
   if (std::filesystem::exists(out)) {
     log_info("reusing encodings " + out.string());
     return read_encodings(out);

@@ -16,6 +16,7 @@
 
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
+#include "taupe/encoder/artifacts.h"
 #include "taupe/encoder/encode.h"
 #include "taupe/encoder/encoder_train.h"
 #include "taupe/encoder/normalize.h"
@@ -95,7 +96,7 @@ TEST(EncoderTrain, TrainsLogsEveryStepAndWritesALoadableModel) {
   EXPECT_EQ(lines[15].substr(lines[15].rfind(',') + 1), "5");
   for (int e = 0; e < 3; ++e)
     EXPECT_TRUE(std::filesystem::exists(dir / "model" / "encoder_training" / ("montage_epoch_00" + std::to_string(e) + ".png")));
-  EXPECT_TRUE(std::filesystem::exists(model_files::encoder(o.model_dir)));
+  EXPECT_TRUE(std::filesystem::exists(encoder_artifacts::encoder_weights(o.model_dir)));
   const VaeModel m = VaeModel::load(o.model_dir);
   EXPECT_EQ(m.latent_dims(), 4);
   EXPECT_EQ(m.config().layers, (std::vector<int>{4, 8}));
@@ -132,7 +133,7 @@ TEST(EncoderTrain, StopAndResumeGivesTheSameStepsAndWeights) {
   part.stop_after_step = 8;   // "killed" mid-epoch 1: checkpoint holds step 5
   const EncoderTrainResult r1 = train_encoder(cfg, part);
   EXPECT_FALSE(r1.completed);
-  EXPECT_FALSE(std::filesystem::exists(model_files::encoder(part.model_dir)));
+  EXPECT_FALSE(std::filesystem::exists(encoder_artifacts::encoder_weights(part.model_dir)));
   part.stop_after_step = -1;
   const EncoderTrainResult r2 = train_encoder(cfg, part);
   EXPECT_TRUE(r2.completed);
@@ -231,7 +232,7 @@ TEST(EncoderTrain, SigkillThenRerunResumesFromTheLastCheckpoint) {
     execl("/proc/self/exe", "child", "--gtest_filter=EncoderTrainChild.Run", static_cast<char*>(nullptr));
     _exit(127);
   }
-  const auto ckpt = encoder_checkpoint_path(model / "encoder_training");
+  const auto ckpt = encoder_artifacts::checkpoint(model / "encoder_training");
   const auto t0 = std::chrono::steady_clock::now();
   while (!std::filesystem::exists(ckpt) && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(120))
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -241,7 +242,7 @@ TEST(EncoderTrain, SigkillThenRerunResumesFromTheLastCheckpoint) {
   int status = 0;
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFSIGNALED(status)) << "child finished before it was killed";
-  EXPECT_FALSE(std::filesystem::exists(model_files::encoder(model)));
+  EXPECT_FALSE(std::filesystem::exists(encoder_artifacts::encoder_weights(model)));
 
   EncoderTrainOptions o;
   o.images = blob_patches(80);

@@ -20,6 +20,7 @@
 #include "taupe/dataset/encodings.h"
 #include "taupe/dataset/glimpses.h"
 #include "taupe/dataset/types.h"
+#include "taupe/encoder/artifacts.h"
 #include "taupe/encoder/config_json.h"
 #include "taupe/encoder/encode.h"
 #include "taupe/encoder/vae.h"
@@ -108,8 +109,8 @@ inline const ImageWorld& image_world() {
   std::filesystem::create_directories(w->model_dir);
   {
     VaeModel vae(w->vae_cfg);
-    save_module_weights(*vae.encoder(), model_files::encoder(w->model_dir).string());
-    save_module_weights(*vae.decoder(), model_files::decoder(w->model_dir).string());
+    save_module_weights(*vae.encoder(), encoder_artifacts::encoder_weights(w->model_dir).string());
+    save_module_weights(*vae.decoder(), encoder_artifacts::decoder_weights(w->model_dir).string());
     nlohmann::json sec;
     sec["config"] = detail::encoder_config_to_json(w->vae_cfg);
     sec["files"] = {{"encoder", "encoder.pt"}, {"decoder", "decoder.pt"}};

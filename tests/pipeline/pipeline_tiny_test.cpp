@@ -19,7 +19,7 @@
 #include "taupe/core/run_dir.h"
 #include "taupe/dataset/glimpses.h"
 #include "taupe/pipeline/pipeline.h"
-#include "taupe/pipeline/report_builder.h"
+#include "taupe/report/run_report.h"
 #include "taupe/report/csv.h"
 #include "taupe/report/summary.h"
 

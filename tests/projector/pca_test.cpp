@@ -13,6 +13,7 @@
 #include "taupe/projector/model_dir.h"
 #include "taupe/projector/pca.h"
 #include "taupe/projector/projector.h"
+#include "taupe/temporal/artifacts.h"
 
 namespace taupe {
 namespace {
@@ -139,7 +140,7 @@ TEST(ModelDir, ManifestChecksFormatAndVersion) {
   EXPECT_EQ(j["format"], "taupe.model");
   EXPECT_EQ(j["encoder"]["latent_dims"], 32);
   EXPECT_EQ(j["projector"]["dims"], 32);
-  EXPECT_EQ(model_files::temporal_fold(dir, 3), dir / "temporal" / "fold_03.pt");
+  EXPECT_EQ(temporal_artifacts::fold_weights(dir, 3), dir / "temporal" / "fold_03.pt");
   write_text_atomic(model_files::manifest(dir), R"({"format": "taupe.model", "format_version": 99})");
   try {
     read_model_manifest(dir);
@@ -172,9 +173,9 @@ TEST(PcMeaning, SpearmanPerPcWithAreaAndType) {
   EXPECT_GT(r.pcs[2].rho_cell_type, 0.8);
   EXPECT_LT(std::abs(r.pcs[0].rho_nuclear_area), 0.4);
   const auto dir = temp_dir("pcm");
-  write_pc_meaning(r, dir / "pc_meaning");
-  EXPECT_TRUE(std::filesystem::exists(dir / "pc_meaning.csv"));
-  EXPECT_NE(read_text_file(dir / "pc_meaning.json").find("rho_nuclear_area"), std::string::npos);
+  write_pc_meaning(r, dir);
+  EXPECT_TRUE(std::filesystem::exists(model_files::pc_meaning_csv(dir)));
+  EXPECT_NE(read_text_file(model_files::pc_meaning_json(dir)).find("rho_nuclear_area"), std::string::npos);
   std::filesystem::remove_all(dir);
 }
 

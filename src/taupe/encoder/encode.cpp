@@ -10,6 +10,7 @@
 #include "taupe/dataset/encodings.h"
 #include "taupe/dataset/glimpses.h"
 #include "taupe/dataset/patches.h"
+#include "taupe/encoder/artifacts.h"
 #include "taupe/encoder/config_json.h"
 #include "taupe/encoder/normalize.h"
 #include "taupe/encoder/vae.h"
@@ -124,8 +125,8 @@ VaeModel VaeModel::load(const std::filesystem::path& model_dir) {
     throw ModelError(model_files::manifest(model_dir).string() + ": encoder.config invalid: " + e.what());
   }
   VaeModel m(cfg);
-  load_module_weights(*m.impl_->enc, model_files::encoder(model_dir).string());
-  load_module_weights(*m.impl_->dec, model_files::decoder(model_dir).string());
+  load_module_weights(*m.impl_->enc, encoder_artifacts::encoder_weights(model_dir).string());
+  load_module_weights(*m.impl_->dec, encoder_artifacts::decoder_weights(model_dir).string());
   m.impl_->enc->eval();
   m.impl_->dec->eval();
   return m;

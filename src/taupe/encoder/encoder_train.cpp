@@ -22,6 +22,7 @@
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
 #include "taupe/core/rng.h"
+#include "taupe/encoder/artifacts.h"
 #include "taupe/encoder/config_json.h"
 #include "taupe/encoder/normalize.h"
 #include "taupe/encoder/patch_pipeline.h"
@@ -31,8 +32,6 @@
 
 namespace taupe {
 
-std::filesystem::path encoder_checkpoint_path(const std::filesystem::path& work_dir) { return work_dir / "checkpoint.pt"; }
-std::filesystem::path encoder_loss_csv_path(const std::filesystem::path& work_dir) { return work_dir / "loss.csv"; }
 
 namespace {
 
@@ -240,19 +239,113 @@ std::string EncoderTrainResult::brief() const {
   return o.str();
 }
 
-EncoderTrainResult train_encoder(const EncoderConfig& cfg, const EncoderTrainOptions& opts) {
-  cfg.validate();
-  const auto t0 = std::chrono::steady_clock::now();
-  if (opts.model_dir.empty()) throw ConfigError("train encoder: no model directory given");
-  const std::filesystem::path work = opts.work_dir.empty() ? opts.model_dir / "encoder_training" : opts.work_dir;
-  std::filesystem::create_directories(work);
-  std::filesystem::create_directories(opts.model_dir);
-  remove_stale_temporaries(work);
-  remove_stale_temporaries(opts.model_dir);
+namespace {
 
-  std::shared_ptr<const PatchImages> images = opts.images;
-  if (!images) images = std::make_shared<PatchImages>(load_patch_images(opts.patches, cfg.max_patches));
+/// The trained modules, their optimiser and random streams: what a checkpoint holds.
+struct TrainingState {
+  Encoder enc;
+  Decoder dec;
+  std::unique_ptr<torch::optim::Adam> opt;
+  at::Generator gen;               ///< z-noise of replica 0 (enc/dec itself)
+  std::vector<Replica> replicas;   ///< data-parallel replicas 1..R-1
+  std::int64_t step = 0;
+};
 
+/// Fresh modules (seeded by encoder.seed), optimiser and generators.
+TrainingState make_training_state(const EncoderConfig& cfg) {
+  torch::manual_seed(static_cast<std::uint64_t>(cfg.seed));
+  TrainingState st{Encoder(cfg), Decoder(cfg), nullptr,
+                   at::make_generator<at::CPUGeneratorImpl>(derive_seed(static_cast<std::uint64_t>(cfg.seed), 2)),
+                   {}, 0};
+  std::vector<torch::Tensor> params = st.enc->parameters();
+  for (const auto& p : st.dec->parameters()) params.push_back(p);
+  st.opt = std::make_unique<torch::optim::Adam>(
+      params, torch::optim::AdamOptions(cfg.learning_rate).betas({cfg.adam_beta1, cfg.adam_beta2}).eps(cfg.adam_eps));
+  // Replicas 1..R-1: own modules, weights copied from replica 0 before every step, own z-noise.
+  for (int r = 1; r < cfg.replicas; ++r)
+    st.replicas.push_back(Replica{Encoder(cfg), Decoder(cfg),
+                                  at::make_generator<at::CPUGeneratorImpl>(
+                                      derive_seed(static_cast<std::uint64_t>(cfg.seed), 100 + static_cast<std::uint64_t>(r)))});
+  return st;
+}
+
+/// What a checkpoint must match to be resumed.
+struct CheckpointMeta {
+  std::int64_t total_steps, batches_per_epoch, patches, seed, replicas;
+};
+
+void load_module_state(torch::nn::Module& m, torch::serialize::InputArchive& a, const std::string& what,
+                       const std::string& file) {
+  torch::NoGradGuard ng;
+  for (auto& kv : named_state(m)) {
+    torch::Tensor t;
+    if (!a.try_read(kv.first, t) || t.sizes() != kv.second.sizes())
+      throw ModelError(file + ": " + what + " tensor '" + kv.first + "' missing or of another shape");
+    kv.second.copy_(t);
+  }
+}
+
+/// Restores `st` from the checkpoint `ckpt` (written by save_checkpoint for the same `meta`).
+void load_checkpoint(TrainingState& st, const std::filesystem::path& ckpt, const CheckpointMeta& meta,
+                     const std::filesystem::path& work) {
+  torch::serialize::InputArchive ar;
+  try {
+    ar.load_from(ckpt.string());
+  } catch (const c10::Error& e) {
+    throw ModelError(ckpt.string() + ": unreadable checkpoint (" + e.what_without_backtrace() + ")",
+                     "delete it to start over");
+  }
+  const std::string f = ckpt.string();
+  if (read_i64(ar, "meta/total_steps", f) != meta.total_steps ||
+      read_i64(ar, "meta/batches_per_epoch", f) != meta.batches_per_epoch ||
+      read_i64(ar, "meta/patches", f) != meta.patches || read_i64(ar, "meta/seed", f) != meta.seed)
+    throw ModelError(f + ": checkpoint belongs to another configuration (patches, batch size, epochs or seed differ)",
+                     "delete " + work.string() + " or train without resuming");
+  torch::Tensor rt;
+  const std::int64_t ckpt_replicas = ar.try_read("meta/replicas", rt) ? rt.item<std::int64_t>() : 1;
+  if (ckpt_replicas != meta.replicas)
+    throw ModelError(f + ": checkpoint was trained with encoder.replicas = " + std::to_string(ckpt_replicas) +
+                         ", this run has " + std::to_string(meta.replicas),
+                     "set encoder.replicas = " + std::to_string(ckpt_replicas) + " or delete " + work.string());
+  st.step = read_i64(ar, "meta/step", f);
+  torch::serialize::InputArchive ea, da, oa;
+  ar.read("encoder", ea);
+  ar.read("decoder", da);
+  ar.read("optimizer", oa);
+  load_module_state(*st.enc, ea, "encoder", f);
+  load_module_state(*st.dec, da, "decoder", f);
+  st.opt->load(oa);
+  torch::Tensor gs;
+  ar.read("rng/generator", gs);
+  st.gen.set_state(gs);
+  for (std::size_t r = 0; r < st.replicas.size(); ++r) {
+    ar.read("rng/generator_" + std::to_string(r + 1), gs);
+    st.replicas[r].gen.set_state(gs);
+  }
+}
+
+void save_checkpoint(const TrainingState& st, const std::filesystem::path& ckpt, const CheckpointMeta& meta) {
+  torch::serialize::OutputArchive ar, ea, da, oa;
+  for (const auto& kv : named_state(*st.enc)) ea.write(kv.first, kv.second);
+  for (const auto& kv : named_state(*st.dec)) da.write(kv.first, kv.second);
+  st.opt->save(oa);
+  ar.write("encoder", ea);
+  ar.write("decoder", da);
+  ar.write("optimizer", oa);
+  ar.write("rng/generator", st.gen.get_state());
+  for (std::size_t r = 0; r < st.replicas.size(); ++r)
+    ar.write("rng/generator_" + std::to_string(r + 1), st.replicas[r].gen.get_state());
+  ar.write("meta/replicas", scalar_i64(meta.replicas));
+  ar.write("meta/step", scalar_i64(st.step));
+  ar.write("meta/total_steps", scalar_i64(meta.total_steps));
+  ar.write("meta/batches_per_epoch", scalar_i64(meta.batches_per_epoch));
+  ar.write("meta/patches", scalar_i64(meta.patches));
+  ar.write("meta/seed", scalar_i64(meta.seed));
+  write_atomic(ckpt, [&](const std::filesystem::path& tmp) { ar.save_to(tmp.string()); });
+}
+
+/// The data pipeline of the training batches (augmentation, threads, its own seed).
+PatchPipelineOptions pipeline_options(const EncoderConfig& cfg) {
   PatchPipelineOptions po;
   po.batch_size = cfg.batch_size;
   po.augment_flips = cfg.augment_flips;
@@ -261,139 +354,67 @@ EncoderTrainResult train_encoder(const EncoderConfig& cfg, const EncoderTrainOpt
   po.threads = cfg.loader_threads;
   po.prefetch = cfg.prefetch_batches;
   po.seed = derive_seed(static_cast<std::uint64_t>(cfg.seed), 1);
-  PatchPipeline pipe(images, po);
-  const std::int64_t per_epoch = pipe.batches_per_epoch();
-  const std::int64_t total = per_epoch * cfg.epochs;
+  return po;
+}
+
+/// Writes encoder.pt, decoder.pt and the model manifest's "encoder" section.
+void save_encoder_model(TrainingState& st, const EncoderConfig& cfg, const EncoderTrainOptions& opts,
+                        const EncoderTrainResult& res, const CheckpointMeta& meta, std::int64_t max_it) {
+  st.enc->eval();
+  st.dec->eval();
+  save_module_weights(*st.enc, encoder_artifacts::encoder_weights(opts.model_dir).string());
+  save_module_weights(*st.dec, encoder_artifacts::decoder_weights(opts.model_dir).string());
+  nlohmann::json sec;
+  sec["config"] = detail::encoder_config_to_json(cfg);
+  sec["files"] = {{"encoder", encoder_artifacts::encoder_weights({}).string()},
+                  {"decoder", encoder_artifacts::decoder_weights({}).string()}};
+  sec["input_shape"] = {2, 64, 64};
+  sec["latent_dims"] = cfg.latent_dims;
+  const ParamCount pe = count_parameters(*st.enc), pd = count_parameters(*st.dec);
+  sec["parameters"] = {{"encoder", pe.total}, {"encoder_trainable", pe.trainable}, {"decoder", pd.total}};
+  sec["training"] = {{"patches_file", opts.patches.string()}, {"patches", meta.patches}, {"steps", st.step},
+                     {"batches_per_epoch", meta.batches_per_epoch}, {"max_iterations", max_it},
+                     {"final_loss", res.final_loss}, {"final_reconstruction", res.final_reconstruction},
+                     {"final_kl", res.final_kl}, {"torch_version", TORCH_VERSION}};
+  update_model_manifest(opts.model_dir, "encoder", sec);
+}
+
+/// Sets LibTorch's intra-op threads for the training loop and restores them when destroyed.
+struct IntraOpThreads {
+  int before = at::get_num_threads();
+  explicit IntraOpThreads(int n) { at::set_num_threads(n); }
+  ~IntraOpThreads() { at::set_num_threads(before); }
+};
+
+/// Trains from st.step to the last step (or opts.stop_after_step): one loss row per step; after
+/// every epoch a reconstruction montage of `montage_x` and a checkpoint (with loss.csv).
+void train_steps(TrainingState& st, PatchPipeline& pipe, const EncoderConfig& cfg, const EncoderTrainOptions& opts,
+                 const CheckpointMeta& meta, const torch::Tensor& montage_x, const std::filesystem::path& work,
+                 std::vector<std::string>& rows, EncoderTrainResult& res) {
+  const std::int64_t total = meta.total_steps, per_epoch = meta.batches_per_epoch;
   const std::int64_t max_it = capacity_max_iterations(total, cfg.max_iterations_fraction);
-
-  torch::manual_seed(static_cast<std::uint64_t>(cfg.seed));
-  Encoder enc(cfg);
-  Decoder dec(cfg);
-  std::vector<torch::Tensor> params = enc->parameters();
-  for (const auto& p : dec->parameters()) params.push_back(p);
-  torch::optim::Adam opt(params, torch::optim::AdamOptions(cfg.learning_rate)
-                                     .betas({cfg.adam_beta1, cfg.adam_beta2})
-                                     .eps(cfg.adam_eps));
-  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(derive_seed(static_cast<std::uint64_t>(cfg.seed), 2));
-  // Data-parallel replicas 1..R-1 (replica 0 is enc/dec itself): own modules, weights copied from
-  // replica 0 before every step, own z-noise generators.
-  std::vector<Replica> replicas;
-  for (int r = 1; r < cfg.replicas; ++r)
-    replicas.push_back(Replica{Encoder(cfg), Decoder(cfg),
-                               at::make_generator<at::CPUGeneratorImpl>(
-                                   derive_seed(static_cast<std::uint64_t>(cfg.seed), 100 + static_cast<std::uint64_t>(r)))});
-
-  EncoderTrainResult res;
-  res.total_steps = total;
-  res.patches = images->n;
-  res.loss_csv = encoder_loss_csv_path(work);
-  std::int64_t step = 0;
-  std::vector<std::string> rows;
-  const auto ckpt = encoder_checkpoint_path(work);
-  if (opts.resume && std::filesystem::exists(ckpt)) {
-    torch::serialize::InputArchive ar;
-    try {
-      ar.load_from(ckpt.string());
-    } catch (const c10::Error& e) {
-      throw ModelError(ckpt.string() + ": unreadable checkpoint (" + e.what_without_backtrace() + ")",
-                       "delete it to start over");
-    }
-    const std::string f = ckpt.string();
-    if (read_i64(ar, "meta/total_steps", f) != total || read_i64(ar, "meta/batches_per_epoch", f) != per_epoch ||
-        read_i64(ar, "meta/patches", f) != images->n || read_i64(ar, "meta/seed", f) != cfg.seed)
-      throw ModelError(f + ": checkpoint belongs to another configuration (patches, batch size, epochs or seed differ)",
-                       "delete " + work.string() + " or train without resuming");
-    torch::Tensor rt;
-    const std::int64_t ckpt_replicas = ar.try_read("meta/replicas", rt) ? rt.item<std::int64_t>() : 1;
-    if (ckpt_replicas != cfg.replicas)
-      throw ModelError(f + ": checkpoint was trained with encoder.replicas = " + std::to_string(ckpt_replicas) +
-                           ", this run has " + std::to_string(cfg.replicas),
-                       "set encoder.replicas = " + std::to_string(ckpt_replicas) + " or delete " + work.string());
-    step = read_i64(ar, "meta/step", f);
-    torch::serialize::InputArchive ea, da, oa;
-    ar.read("encoder", ea);
-    ar.read("decoder", da);
-    ar.read("optimizer", oa);
-    torch::NoGradGuard ng;
-    for (auto& kv : named_state(*enc)) {
-      torch::Tensor t;
-      if (!ea.try_read(kv.first, t) || t.sizes() != kv.second.sizes())
-        throw ModelError(f + ": encoder tensor '" + kv.first + "' missing or of another shape");
-      kv.second.copy_(t);
-    }
-    for (auto& kv : named_state(*dec)) {
-      torch::Tensor t;
-      if (!da.try_read(kv.first, t) || t.sizes() != kv.second.sizes())
-        throw ModelError(f + ": decoder tensor '" + kv.first + "' missing or of another shape");
-      kv.second.copy_(t);
-    }
-    opt.load(oa);
-    torch::Tensor gs;
-    ar.read("rng/generator", gs);
-    gen.set_state(gs);
-    for (std::size_t r = 0; r < replicas.size(); ++r) {
-      ar.read("rng/generator_" + std::to_string(r + 1), gs);
-      replicas[r].gen.set_state(gs);
-    }
-    rows = read_csv_rows(res.loss_csv, step);
-    res.resumed_from_step = step;
-  }
-
-  // Fixed montage inputs: the first patches, normalised, not augmented.
-  const int nm = static_cast<int>(std::min<std::int64_t>(cfg.montage_images, images->n));
-  torch::Tensor montage_x = torch::empty({nm, 2, 64, 64});
-  normalize_images(images->image(0), montage_x.data_ptr<float>(), nm, 2, 64 * 64, cfg.normalization_clip);
-
-  auto save_checkpoint = [&]() {
-    write_csv(res.loss_csv, rows);
-    torch::serialize::OutputArchive ar, ea, da, oa;
-    for (const auto& kv : named_state(*enc)) ea.write(kv.first, kv.second);
-    for (const auto& kv : named_state(*dec)) da.write(kv.first, kv.second);
-    opt.save(oa);
-    ar.write("encoder", ea);
-    ar.write("decoder", da);
-    ar.write("optimizer", oa);
-    ar.write("rng/generator", gen.get_state());
-    for (std::size_t r = 0; r < replicas.size(); ++r)
-      ar.write("rng/generator_" + std::to_string(r + 1), replicas[r].gen.get_state());
-    ar.write("meta/replicas", scalar_i64(cfg.replicas));
-    ar.write("meta/step", scalar_i64(step));
-    ar.write("meta/total_steps", scalar_i64(total));
-    ar.write("meta/batches_per_epoch", scalar_i64(per_epoch));
-    ar.write("meta/patches", scalar_i64(images->n));
-    ar.write("meta/seed", scalar_i64(cfg.seed));
-    write_atomic(ckpt, [&](const std::filesystem::path& tmp) { ar.save_to(tmp.string()); });
-  };
+  const auto ckpt = encoder_artifacts::checkpoint(work);
   auto montage = [&](std::int64_t epoch) {
     torch::NoGradGuard ng;
-    enc->eval();
-    dec->eval();
-    const torch::Tensor xh = dec(enc->forward_mean(montage_x).z_mean);
-    char name[48];
-    std::snprintf(name, sizeof name, "montage_epoch_%03lld.png", static_cast<long long>(epoch));
-    res.last_montage = work / name;
+    st.enc->eval();
+    st.dec->eval();
+    const torch::Tensor xh = st.dec(st.enc->forward_mean(montage_x).z_mean);
+    res.last_montage = encoder_artifacts::montage(work, static_cast<long long>(epoch));
     write_montage(res.last_montage, montage_x, xh);
-    enc->train();
-    dec->train();
+    st.enc->train();
+    st.dec->train();
   };
 
-  enc->train();
-  dec->train();
-  for (auto& rp : replicas) {
+  st.enc->train();
+  st.dec->train();
+  for (auto& rp : st.replicas) {
     rp.enc->train();
     rp.dec->train();
   }
   // Each replica's thread gets an equal share of the intra-op threads (restored below).
-  const int threads_before = at::get_num_threads();
-  const int intra_threads = std::max(1, threads_before / cfg.replicas);
-  struct RestoreThreads {
-    int n;
-    ~RestoreThreads() { at::set_num_threads(n); }
-  } restore_threads{threads_before};
-  at::set_num_threads(intra_threads);
-  pipe.start(step / per_epoch, step % per_epoch);
-  const std::int64_t first_step = step;
-  const auto tl = std::chrono::steady_clock::now();
+  const int intra_threads = std::max(1, at::get_num_threads() / cfg.replicas);
+  const IntraOpThreads threads_guard(intra_threads);
+  pipe.start(st.step / per_epoch, st.step % per_epoch);
   auto next_batch = [&]() {
     ImageBatch b = pipe.next();
     const torch::Tensor x = torch::from_blob(b.images.data(), {b.size, 2, 64, 64}, torch::kFloat32);
@@ -402,55 +423,82 @@ EncoderTrainResult train_encoder(const EncoderConfig& cfg, const EncoderTrainOpt
   // (64, 64) reconstruction weights; undefined = the reference's unweighted error.
   const torch::Tensor pixel_weight =
       cfg.centre_weight > 0 ? centre_weight_map(64, cfg.centre_weight, cfg.centre_sigma_px) : torch::Tensor();
-  while (step < total) {
-    if (opts.stop_after_step >= 0 && step >= opts.stop_after_step) break;
+  while (st.step < total) {
+    if (opts.stop_after_step >= 0 && st.step >= opts.stop_after_step) break;
     const torch::Tensor x = next_batch();
-    const double c = capacity_at(cfg.capacity, max_it, step);
-    opt.zero_grad();
-    const ShardLoss l = parallel_step(enc, dec, gen, replicas, x, c, cfg.gamma, pixel_weight, intra_threads);
-    opt.step();
+    const double c = capacity_at(cfg.capacity, max_it, st.step);
+    st.opt->zero_grad();
+    const ShardLoss l = parallel_step(st.enc, st.dec, st.gen, st.replicas, x, c, cfg.gamma, pixel_weight, intra_threads);
+    st.opt->step();
     const double lt = l.total;
     if (!std::isfinite(lt))
-      throw ModelError("encoder training diverged at step " + std::to_string(step) + " (loss " + fmt(lt) + ")",
+      throw ModelError("encoder training diverged at step " + std::to_string(st.step) + " (loss " + fmt(lt) + ")",
                        "lower encoder.learning_rate");
     res.final_loss = lt;
     res.final_reconstruction = l.reconstruction;
     res.final_kl = l.kl;
-    rows.push_back(std::to_string(step) + "," + std::to_string(step / per_epoch) + "," + fmt(lt) + "," +
+    rows.push_back(std::to_string(st.step) + "," + std::to_string(st.step / per_epoch) + "," + fmt(lt) + "," +
                    fmt(res.final_reconstruction) + "," + fmt(res.final_kl) + "," + fmt(l.capacity_loss) + "," + fmt(c));
-    ++step;
-    if (opts.on_step) opts.on_step(step, total, lt);
-    if (step % per_epoch == 0) {
+    ++st.step;
+    if (opts.on_step) opts.on_step(st.step, total, lt);
+    if (st.step % per_epoch == 0) {
       // Last step: re-estimate the BN statistics first, so the final montage, the checkpoint and
       // the saved weights all hold the statistics that inference will use.
-      if (step == total && cfg.batchnorm == "batch" && cfg.bn_recalibration_batches > 0)
-        recalibrate_batchnorm(enc, dec, cfg.bn_recalibration_batches, gen, next_batch);
-      montage(step / per_epoch - 1);
-      save_checkpoint();
+      if (st.step == total && cfg.batchnorm == "batch" && cfg.bn_recalibration_batches > 0)
+        recalibrate_batchnorm(st.enc, st.dec, cfg.bn_recalibration_batches, st.gen, next_batch);
+      montage(st.step / per_epoch - 1);
+      write_csv(res.loss_csv, rows);
+      save_checkpoint(st, ckpt, meta);
     }
   }
-  const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tl).count();
-  res.steps = step;
-  res.images_per_second = train_s > 0 ? static_cast<double>((step - first_step) * cfg.batch_size) / train_s : 0.0;
-  res.completed = step >= total;
-  if (res.completed) {
-    enc->eval();
-    dec->eval();
-    save_module_weights(*enc, model_files::encoder(opts.model_dir).string());
-    save_module_weights(*dec, model_files::decoder(opts.model_dir).string());
-    nlohmann::json sec;
-    sec["config"] = detail::encoder_config_to_json(cfg);
-    sec["files"] = {{"encoder", "encoder.pt"}, {"decoder", "decoder.pt"}};
-    sec["input_shape"] = {2, 64, 64};
-    sec["latent_dims"] = cfg.latent_dims;
-    const ParamCount pe = count_parameters(*enc), pd = count_parameters(*dec);
-    sec["parameters"] = {{"encoder", pe.total}, {"encoder_trainable", pe.trainable}, {"decoder", pd.total}};
-    sec["training"] = {{"patches_file", opts.patches.string()}, {"patches", images->n}, {"steps", step},
-                       {"batches_per_epoch", per_epoch}, {"max_iterations", max_it},
-                       {"final_loss", res.final_loss}, {"final_reconstruction", res.final_reconstruction},
-                       {"final_kl", res.final_kl}, {"torch_version", TORCH_VERSION}};
-    update_model_manifest(opts.model_dir, "encoder", sec);
+}
+
+
+}  // namespace
+
+EncoderTrainResult train_encoder(const EncoderConfig& cfg, const EncoderTrainOptions& opts) {
+  cfg.validate();
+  const auto t0 = std::chrono::steady_clock::now();
+  if (opts.model_dir.empty()) throw ConfigError("train encoder: no model directory given");
+  const std::filesystem::path work = opts.work_dir.empty() ? encoder_artifacts::work_dir(opts.model_dir) : opts.work_dir;
+  std::filesystem::create_directories(work);
+  std::filesystem::create_directories(opts.model_dir);
+  remove_stale_temporaries(work);
+  remove_stale_temporaries(opts.model_dir);
+
+  std::shared_ptr<const PatchImages> images = opts.images;
+  if (!images) images = std::make_shared<PatchImages>(load_patch_images(opts.patches, cfg.max_patches));
+  PatchPipeline pipe(images, pipeline_options(cfg));
+  const std::int64_t per_epoch = pipe.batches_per_epoch();
+  const CheckpointMeta meta{per_epoch * cfg.epochs, per_epoch, images->n, cfg.seed, cfg.replicas};
+  const std::int64_t total = meta.total_steps;
+  const std::int64_t max_it = capacity_max_iterations(total, cfg.max_iterations_fraction);
+
+  TrainingState st = make_training_state(cfg);
+  EncoderTrainResult res;
+  res.total_steps = total;
+  res.patches = images->n;
+  res.loss_csv = encoder_artifacts::loss_csv(work);
+  std::vector<std::string> rows;
+  const auto ckpt = encoder_artifacts::checkpoint(work);
+  if (opts.resume && std::filesystem::exists(ckpt)) {
+    load_checkpoint(st, ckpt, meta, work);
+    rows = read_csv_rows(res.loss_csv, st.step);
+    res.resumed_from_step = st.step;
   }
+
+  // Fixed montage inputs: the first patches, normalised, not augmented.
+  const int nm = static_cast<int>(std::min<std::int64_t>(cfg.montage_images, images->n));
+  torch::Tensor montage_x = torch::empty({nm, 2, 64, 64});
+  normalize_images(images->image(0), montage_x.data_ptr<float>(), nm, 2, 64 * 64, cfg.normalization_clip);
+  const auto tl = std::chrono::steady_clock::now();
+  const std::int64_t first_step = st.step;
+  train_steps(st, pipe, cfg, opts, meta, montage_x, work, rows, res);
+  const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tl).count();
+  res.steps = st.step;
+  res.images_per_second = train_s > 0 ? static_cast<double>((st.step - first_step) * cfg.batch_size) / train_s : 0.0;
+  res.completed = st.step >= total;
+  if (res.completed) save_encoder_model(st, cfg, opts, res, meta, max_it);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }

@@ -48,7 +48,5 @@ struct EncoderTrainResult {
 EncoderTrainResult train_encoder(const EncoderConfig& cfg, const EncoderTrainOptions& opts);
 
 /// File names inside the work directory.
-std::filesystem::path encoder_checkpoint_path(const std::filesystem::path& work_dir);  // checkpoint.pt
-std::filesystem::path encoder_loss_csv_path(const std::filesystem::path& work_dir);    // loss.csv
 
 }  // namespace taupe

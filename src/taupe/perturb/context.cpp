@@ -11,6 +11,7 @@
 #include "taupe/core/stats.h"
 #include "taupe/dataset/glimpses.h"
 #include "taupe/dataset/encodings.h"
+#include "taupe/encoder/artifacts.h"
 #include "taupe/encoder/encode.h"
 #include "taupe/perturb/perturb.h"
 #include "taupe/perturb/perturb_internal.h"
@@ -18,11 +19,6 @@
 #include "taupe/temporal/sequence.h"
 
 namespace taupe {
-
-int NuclearPc::compression_sign() const {
-  if (pc < 0 || pc >= static_cast<int>(rho.size())) return -1;
-  return rho[static_cast<std::size_t>(pc)] > 0 ? -1 : 1;
-}
 
 std::string to_string(Switch s) { return s == Switch::kNeighbours ? "switch-neighbours" : "switch-centre"; }
 
@@ -121,8 +117,8 @@ bool PerturbContext::has_vae() const {
   if (impl_->vae) return true;
   if (impl_->model_dir.empty()) return false;
   std::error_code ec;
-  return std::filesystem::exists(model_files::encoder(impl_->model_dir), ec) &&
-         std::filesystem::exists(model_files::decoder(impl_->model_dir), ec);
+  return std::filesystem::exists(encoder_artifacts::encoder_weights(impl_->model_dir), ec) &&
+         std::filesystem::exists(encoder_artifacts::decoder_weights(impl_->model_dir), ec);
 }
 
 const VaeModel& PerturbContext::vae() const {
@@ -265,7 +261,7 @@ std::vector<std::uint8_t> predict_variants(const ModelSet& models, const std::ve
       const auto p = models.predict_pc(m, buf.data(), cnt, mask.data());
       for (std::int64_t r = 0; r < cnt; ++r) {
         const float* pr = p.data() + r * 3;
-        const int best = static_cast<int>(std::max_element(pr, pr + 3) - pr);
+        const int best = stats::argmax(pr, 3);
         const std::size_t o = static_cast<std::size_t>(rows[static_cast<std::size_t>(r)].first) * n +
                               static_cast<std::size_t>(rows[static_cast<std::size_t>(r)].second);
         pred[o] = static_cast<std::uint8_t>(best);

@@ -10,9 +10,11 @@
 #include "taupe/core/log.h"
 #include "taupe/core/progress.h"
 #include "taupe/core/rng.h"
+#include "taupe/core/stats.h"
 #include "taupe/dataset/glimpses.h"
 #include "taupe/dataset/encodings.h"
 #include "taupe/encoder/encode.h"
+#include "taupe/perturb/artifacts.h"
 #include "taupe/perturb/image_ops.h"
 #include "taupe/perturb/perturb.h"
 #include "taupe/perturb/perturb_internal.h"
@@ -33,9 +35,7 @@ double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
 std::vector<int> argmax_rows(const std::vector<float>& probs) {
   std::vector<int> out(probs.size() / 3);
   for (std::size_t i = 0; i < out.size(); ++i)
-    out[i] = static_cast<int>(std::max_element(probs.begin() + static_cast<std::ptrdiff_t>(i * 3),
-                                               probs.begin() + static_cast<std::ptrdiff_t>(i * 3 + 3)) -
-                              (probs.begin() + static_cast<std::ptrdiff_t>(i * 3)));
+    out[i] = stats::argmax(probs.data() + i * 3, 3);
   return out;
 }
 
@@ -681,7 +681,7 @@ PerturbAllResult run_all(PerturbContext& ctx, const PerturbConfig& cfg, const st
   cfg.validate();
   PerturbAllResult r;
   r.world = ctx.world();
-  const auto dir = out_dir.empty() ? out_dir : out_dir / "perturb";
+  const auto dir = out_dir.empty() ? out_dir : perturb_artifacts::dir(out_dir);
   if (!dir.empty()) std::filesystem::create_directories(dir);
   const bool image_ok = !ctx.glimpses().empty() && ctx.has_vae();
   r.skill = model_skill(ctx, cfg);

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "taupe/core/atomic_file.h"
+#include "taupe/perturb/artifacts.h"
 #include "taupe/perturb/perturb.h"
 #include "taupe/perturb/perturb_internal.h"
 #include "taupe/report/summary.h"
@@ -559,33 +560,33 @@ void PerturbAllResult::fill_summary(report::RunSummary& s) const {
 }
 
 void write_results(PerturbAllResult& r, const std::filesystem::path& out_dir) {
-  const auto dir = out_dir / "perturb";
+  const auto dir = perturb_artifacts::dir(out_dir);
   std::filesystem::create_directories(dir);
   auto csv = [&](const std::string& name, const CsvTable& t) {
     report::write_csv(dir / name, t);
     r.files.push_back(name);
   };
   if (r.switch_neighbours) {
-    csv("switch_neighbours.csv", r.switch_neighbours->table());
+    csv(perturb_artifacts::kSwitchNeighboursCsv, r.switch_neighbours->table());
     for (const auto& f : r.switch_neighbours->example_files) r.files.push_back(f);
   }
-  if (r.skill) csv("model_skill.csv", r.skill->table());
-  if (r.switch_centre) csv("switch_centre.csv", r.switch_centre->table());
+  if (r.skill) csv(perturb_artifacts::kModelSkillCsv, r.skill->table());
+  if (r.switch_centre) csv(perturb_artifacts::kSwitchCentreCsv, r.switch_centre->table());
   if (r.pc_shift) {
-    csv("pc_shift.csv", r.pc_shift->table());
-    csv("pc_shift_slopes.csv", r.pc_shift->slopes_table());
+    csv(perturb_artifacts::kPcShiftCsv, r.pc_shift->table());
+    csv(perturb_artifacts::kPcShiftSlopesCsv, r.pc_shift->slopes_table());
     for (const auto& f : r.pc_shift->decoded_files) r.files.push_back(f);
   }
-  if (r.pc_ablate) csv("pc_ablate.csv", r.pc_ablate->table());
-  if (r.pc_window) csv("pc_window.csv", r.pc_window->table());
-  if (r.shrink_nucleus) csv("shrink_nucleus.csv", r.shrink_nucleus->table());
+  if (r.pc_ablate) csv(perturb_artifacts::kPcAblateCsv, r.pc_ablate->table());
+  if (r.pc_window) csv(perturb_artifacts::kPcWindowCsv, r.pc_window->table());
+  if (r.shrink_nucleus) csv(perturb_artifacts::kShrinkNucleusCsv, r.shrink_nucleus->table());
   CsvTable v({"experiment", "conclusion", "causal", "expected", "correct"});
   for (const auto& x : r.verdicts)
     v.add_row({x.experiment, x.conclusion, cell(x.causal), x.has_truth ? cell(x.expected) : "",
                x.has_truth ? cell(x.correct) : ""});
-  csv("verdicts.csv", v);
-  r.files.push_back("perturb.json");
-  write_text_atomic(dir / "perturb.json", r.to_json().dump(2) + "\n");
+  csv(perturb_artifacts::kVerdictsCsv, v);
+  r.files.push_back(perturb_artifacts::kResultsJson);
+  write_text_atomic(dir / perturb_artifacts::kResultsJson, r.to_json().dump(2) + "\n");
 }
 
 }  // namespace taupe

@@ -18,36 +18,12 @@
 #include "taupe/core/run_dir.h"
 #include "taupe/dataset/glimpses.h"
 #include "taupe/dataset/patches.h"
+#include "taupe/simulate/artifacts.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace taupe {
-
-// ---- layout ------------------------------------------------------------------------------------
-namespace {
-
-json read_source_json(const fs::path& f) {
-  try {
-    return json::parse(read_text_file(f));
-  } catch (const json::exception& e) {
-    throw DataError(f.string() + ": not valid JSON: " + e.what());
-  }
-}
-
-}  // namespace
-
-bool RunLayout::real_data() const { return fs::exists(data_source()); }
-
-fs::path RunLayout::glimpses() const {
-  if (real_data()) return read_source_json(data_source()).value("glimpses", "");
-  return data() / "glimpses.h5";
-}
-
-fs::path RunLayout::patches() const {
-  if (real_data()) return read_source_json(data_source()).value("patches", "");
-  return data() / "patches.h5";
-}
 
 // ---- real data -----------------------------------------------------------------------------------
 std::size_t derive_patches_from_glimpses(const fs::path& glimpses, const fs::path& patches, int stride) {
@@ -80,12 +56,12 @@ std::size_t derive_patches_from_glimpses(const fs::path& glimpses, const fs::pat
 DataSource resolve_data_source(const fs::path& data) {
   std::error_code ec;
   if (fs::is_directory(data, ec)) {
-    const fs::path g = data / "glimpses.h5";
+    const fs::path g = simulate_artifacts::glimpses(data);
     if (!fs::exists(g))
       throw IoError("--data " + data.string() + ": no glimpses.h5 in this directory",
                     "point --data at a directory with glimpses.h5 (and optionally patches.h5), or at a glimpse file; "
                     "`taupe import` / `taupe extract` make them");
-    const fs::path p = data / "patches.h5";
+    const fs::path p = simulate_artifacts::patches(data);
     return {fs::absolute(g), fs::exists(p) ? fs::absolute(p) : fs::path()};
   }
   if (fs::is_regular_file(data, ec)) return {fs::absolute(data), fs::path()};

@@ -1,5 +1,6 @@
 #pragma once
-// `taupe run`: the only place that knows the stage order. One run directory holds everything:
+// `taupe run`: runs the stage table (stage.h). One run directory holds everything; each stage
+// owns the names of what it writes (<stage>/artifacts.h, composed in report/run_layout.h):
 //
 //   <out>/config.toml, manifest.json, taupe.log      run directory (core/run_dir.h)
 //   <out>/data/            simulate: glimpses.h5, patches.h5, simulation.json, pictures/, fov_*/
@@ -9,7 +10,8 @@
 //   <out>/encodings.h5     every glimpse frame encoded once
 //   <out>/perturb/         experiment CSVs/PNGs, perturb.json, verdicts.csv, summary_part.json
 //   <out>/summary.json     the machine-readable contract (report/summary.h)
-//   <out>/report.html      the self-contained report
+//   <out>/report.html      the self-contained report (report/run_report.h)
+//   <out>/latent_traversal.svg  its decoded-walk figure
 //
 // Stages: simulate (or data) → encoder → projector → encode → temporal → perturb → report,
 // declared as data in the stage table (stage.h, stages.cpp); run_pipeline loops over it. Each
@@ -26,6 +28,7 @@
 #include "taupe/pipeline/run_config.h"
 #include "taupe/pipeline/stage.h"
 #include "taupe/pipeline/stage_plan.h"
+#include "taupe/report/run_layout.h"
 #include "taupe/report/summary.h"
 
 namespace taupe {
@@ -57,29 +60,15 @@ PipelineResult run_pipeline(RunConfig cfg, const PipelineOptions& opts);
 /// The same over another stage table (e.g. pipeline_stages() with one more stage).
 PipelineResult run_pipeline(RunConfig cfg, const PipelineOptions& opts, const StageTable& table);
 
-/// Files of the run directory (single source of truth for the layout above).
-struct RunLayout {
-  std::filesystem::path root;
-  explicit RunLayout(std::filesystem::path r) : root(std::move(r)) {}
-  std::filesystem::path data() const { return root / "data"; }
-  std::filesystem::path data_source() const { return data() / "source.json"; }
-  std::filesystem::path model() const { return root / "model"; }
-  std::filesystem::path pc_meaning() const { return model() / "pc_meaning"; }  ///< stem of .csv/.json
-  std::filesystem::path encoder_work() const { return model() / "encoder_training"; }
-  std::filesystem::path temporal() const { return model() / "temporal"; }
-  std::filesystem::path encodings() const { return root / "encodings.h5"; }
-  std::filesystem::path perturb() const { return root / "perturb"; }
-  std::filesystem::path summary_part() const { return perturb() / "summary_part.json"; }
-  std::filesystem::path summary() const { return root / "summary.json"; }
-  std::filesystem::path report() const { return root / "report.html"; }
-  /// The glimpse file the run uses (data/glimpses.h5, or the --data source recorded in
-  /// data/source.json).
-  std::filesystem::path glimpses() const;
-  /// The patch file (data/patches.h5, or the --data source's patches.h5).
-  std::filesystem::path patches() const;
-  /// True for a --data run (data/source.json exists).
-  bool real_data() const;
-};
+
+/// Decodes walks along PC0–PC3 and the pc-shift experiment's top PC (−3 … +3 sd) with the run's
+/// VAE and PCA and writes them as the report's latent traversal figure
+/// (report_artifacts::latent_traversal_svg). Logs a warning when the models cannot be loaded.
+void write_latent_traversal(const RunLayout& layout, const ReportConfig& cfg);
+
+/// `taupe report RUN_DIR`: with the run directory's config.toml, rewrites the latent traversal,
+/// summary.json and report.html from the run's artifacts; returns the summary.
+report::RunSummary regenerate_report(const std::filesystem::path& run_dir);
 
 /// A --data source resolved: absolute glimpse file and patch file (empty when it has none).
 struct DataSource {

@@ -12,15 +12,21 @@
 #include "taupe/core/log.h"
 #include "taupe/core/run_dir.h"
 #include "taupe/dataset/encodings.h"
+#include "taupe/dataset/types.h"
+#include "taupe/encoder/artifacts.h"
 #include "taupe/encoder/encode.h"
 #include "taupe/encoder/encoder_train.h"
 #include "taupe/perturb/perturb.h"
 #include "taupe/pipeline/pipeline.h"
-#include "taupe/pipeline/report_builder.h"
 #include "taupe/pipeline/stage.h"
 #include "taupe/projector/model_dir.h"
 #include "taupe/projector/projector.h"
+#include "taupe/report/image.h"
+#include "taupe/report/plot.h"
+#include "taupe/report/run_report.h"
+#include "taupe/simulate/artifacts.h"
 #include "taupe/simulate/simulate.h"
+#include "taupe/temporal/artifacts.h"
 #include "taupe/temporal/cross_validation.h"
 
 namespace fs = std::filesystem;
@@ -115,7 +121,7 @@ Stage simulate_stage() {
 
 /// Encoder patches derived from the glimpse frames of a --data source without patches.h5.
 fs::path derive_data_patches(const StageContext& c, const fs::path& glimpses) {
-  const fs::path patches = fs::absolute(c.layout.data() / "patches.h5");
+  const fs::path patches = fs::absolute(simulate_artifacts::patches(c.layout.data()));
   const int stride = c.cfg.extract.patch_frame_stride;
   const int batch = c.cfg.encoder.batch_size;
   std::size_t k = derive_patches_from_glimpses(glimpses, patches, stride);
@@ -177,7 +183,7 @@ Stage encoder_stage() {
   s.depends_on = {"simulate", "data"};
   s.config = {"encoder"};
   s.artifacts = [](const RunLayout& L) {
-    return Paths{model_files::encoder(L.model()), model_files::decoder(L.model()), L.encoder_work()};
+    return Paths{encoder_artifacts::encoder_weights(L.model()), encoder_artifacts::decoder_weights(L.model()), L.encoder_work()};
   };
   s.resumable = true;
   s.expected_seconds = [](const RunConfig& cfg) {
@@ -194,7 +200,7 @@ void run_projector_stage(StageContext& c) {
   const Pca pca = fit_projector(pe.enc.z_mean, pe.enc.dims, c.layout.model(), pc);
   const PcMeaningReport rep =
       pc_meaning(pca.forward(pe.enc.z_mean), pca.dims, pe.types, pe.features, pca.explained_variance_ratio);
-  write_pc_meaning(rep, c.layout.pc_meaning());
+  write_pc_meaning(rep, c.layout.model());
   log_info("projector: fitted on " + std::to_string(pca.samples) + " patches\n" + rep.brief());
 }
 
@@ -204,7 +210,7 @@ Stage projector_stage() {
   s.depends_on = {"encoder"};
   s.config = {"projector"};
   s.artifacts = [](const RunLayout& L) {
-    return Paths{model_files::pca(L.model()), L.pc_meaning().string() + ".csv", L.pc_meaning().string() + ".json"};
+    return Paths{model_files::pca(L.model()), model_files::pc_meaning_csv(L.model()), model_files::pc_meaning_json(L.model())};
   };
   s.expected_seconds = [](const RunConfig& cfg) { return 1.0 + encoder_patches(cfg) / kEncodeRate; };
   s.run = run_projector_stage;
@@ -257,7 +263,7 @@ Stage temporal_stage() {
   s.name = "temporal";
   s.depends_on = {"encode"};
   s.config = {"temporal", "cv"};
-  s.artifacts = [](const RunLayout& L) { return Paths{L.temporal(), model_files::folds_csv(L.model())}; };
+  s.artifacts = [](const RunLayout& L) { return Paths{L.temporal(), temporal_artifacts::folds_csv(L.model())}; };
   s.resumable = true;
   s.expected_seconds = temporal_seconds;
   s.run = run_temporal_stage;
@@ -290,6 +296,7 @@ Stage perturb_stage() {
 }
 
 void run_report_stage(StageContext& c) {
+  write_latent_traversal(c.layout, c.cfg.report);
   const double so_far = std::chrono::duration<double>(std::chrono::steady_clock::now() - c.started).count();
   write_run_report(c.layout.root, c.cfg.report, c.run_dir.manifest(), {{"report", so_far}});
 }
@@ -299,13 +306,60 @@ Stage report_stage() {
   s.name = "report";
   s.depends_on = {"perturb"};
   s.config = {"report"};
-  s.artifacts = [](const RunLayout& L) { return Paths{L.summary(), L.report()}; };
+  s.artifacts = [](const RunLayout& L) {
+    return Paths{L.summary(), L.report(), report_artifacts::latent_traversal_svg(L.root)};
+  };
   s.expected_seconds = [](const RunConfig&) { return 3.0; };
   s.run = run_report_stage;
   return s;
 }
 
 }  // namespace
+
+// ---- the report stage's figure that needs the models ------------------------------------------
+void write_latent_traversal(const RunLayout& L, const ReportConfig& cfg) {
+  std::vector<int> pcs = {0, 1, 2, 3};
+  try {
+    const int top = json::parse(read_text_file(L.summary_part())).at("pc_shift").at("top_pc").get<int>();
+    if (std::find(pcs.begin(), pcs.end(), top) == pcs.end()) pcs.push_back(top);
+  } catch (const std::exception&) {  // no pc-shift result: the first PCs only
+  }
+  const fs::path out = report_artifacts::latent_traversal_svg(L.root);
+  try {
+    const VaeModel vae = VaeModel::load(L.model());
+    const Pca pca = load_projector(L.model());
+    const std::vector<double> steps = {-3, -2, -1, 0, 1, 2, 3};
+    report::ImageMontage m;
+    m.title = "Latent traversal: decoded walks along single PCs";
+    m.col_title = "shift (PC standard deviations)";
+    m.cell = cfg.montage_cell_px;
+    for (double v : steps) m.col_labels.push_back((v > 0 ? "+" : "") + fmt(v, 0) + " sd");
+    const std::size_t n = static_cast<std::size_t>(kGlimpseSize) * kGlimpseSize;
+    for (int p : pcs) {
+      if (p < 0 || p >= pca.dims) continue;
+      std::vector<float> z_pc(static_cast<std::size_t>(pca.dims) * steps.size(), 0.f);
+      for (std::size_t k = 0; k < steps.size(); ++k)
+        z_pc[k * static_cast<std::size_t>(pca.dims) + static_cast<std::size_t>(p)] =
+            static_cast<float>(steps[k] * pca.pc_sd(p));
+      const std::vector<float> img = vae.decode(pca.inverse(z_pc).data(), static_cast<std::int64_t>(steps.size()));
+      std::vector<report::Image> row;
+      for (std::size_t k = 0; k < steps.size(); ++k)
+        row.push_back(report::composite_from_float(img.data() + k * 2 * n, img.data() + k * 2 * n + n, kGlimpseSize,
+                                                   kGlimpseSize, -1.0f, 3.0f));
+      m.row_labels.push_back("PC " + std::to_string(p));
+      m.images.push_back(row);
+    }
+    write_text_atomic(out, report::render(m));
+  } catch (const Error& e) {  // the report notes the missing figure
+    log_warn("latent traversal not written: " + std::string(e.what()));
+  }
+}
+
+report::RunSummary regenerate_report(const fs::path& run_dir) {
+  RunConfig cfg = load_run_config("", run_dir / RunDir::kConfigName, {});
+  write_latent_traversal(RunLayout(run_dir), cfg.report);
+  return write_run_report(run_dir, cfg.report);
+}
 
 // ---- the table ---------------------------------------------------------------------------------------
 const StageTable& pipeline_stages() {

@@ -2,10 +2,10 @@
 // The model directory shared by the encoder, projector and temporal stages (docs/models.md):
 //   <dir>/manifest.json     format "taupe.model", format_version, one section per stage
 //                           ("encoder", "projector", "temporal"): config, shapes, training metadata
-//   <dir>/encoder.pt        named tensors (torch::serialize archive)
-//   <dir>/decoder.pt        named tensors
-//   <dir>/pca.h5            taupe.pca v1
-//   <dir>/temporal/fold_XX.pt, <dir>/folds.csv   (temporal stage)
+//   <dir>/encoder.pt, decoder.pt, encoder_training/   the encoder's (encoder/artifacts.h)
+//   <dir>/pca.h5            taupe.pca v1 (projector, this header)
+//   <dir>/pc_meaning.{csv,json}  the PC-meaning report (projector, this header)
+//   <dir>/temporal/, <dir>/folds.csv   the temporal stage's (temporal/artifacts.h)
 // Torch-free, so every stage can use it. Lives in the projector stage because the temporal
 // stage links it.
 #include <cstdio>
@@ -31,16 +31,10 @@ inline constexpr int kModelFormatVersion = 1;
 /// (Header-only so that every stage can use it without a link dependency on taupe_projector.)
 namespace model_files {
 inline std::filesystem::path manifest(const std::filesystem::path& dir) { return dir / "manifest.json"; }
-inline std::filesystem::path encoder(const std::filesystem::path& dir) { return dir / "encoder.pt"; }
-inline std::filesystem::path decoder(const std::filesystem::path& dir) { return dir / "decoder.pt"; }
 inline std::filesystem::path pca(const std::filesystem::path& dir) { return dir / "pca.h5"; }
-inline std::filesystem::path temporal_dir(const std::filesystem::path& dir) { return dir / "temporal"; }
-inline std::filesystem::path temporal_fold(const std::filesystem::path& dir, int fold) {
-  char name[32];
-  std::snprintf(name, sizeof name, "fold_%02d.pt", fold);
-  return temporal_dir(dir) / name;
-}
-inline std::filesystem::path folds_csv(const std::filesystem::path& dir) { return dir / "folds.csv"; }
+/// The PC-meaning report (projector.h write_pc_meaning).
+inline std::filesystem::path pc_meaning_csv(const std::filesystem::path& dir) { return dir / "pc_meaning.csv"; }
+inline std::filesystem::path pc_meaning_json(const std::filesystem::path& dir) { return dir / "pc_meaning.json"; }
 }  // namespace model_files
 
 inline nlohmann::json read_model_manifest(const std::filesystem::path& dir) {

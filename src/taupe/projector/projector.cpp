@@ -116,7 +116,7 @@ std::string PcMeaningReport::brief() const {
   return o.str();
 }
 
-void write_pc_meaning(const PcMeaningReport& report, const std::filesystem::path& stem) {
+void write_pc_meaning(const PcMeaningReport& report, const std::filesystem::path& model_dir) {
   const auto num = [](double v) -> nlohmann::json { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); };
   CsvTable csv({"pc", "explained_variance_ratio", "rho_nuclear_area", "rho_cell_type"});
   nlohmann::json j;
@@ -134,11 +134,9 @@ void write_pc_meaning(const PcMeaningReport& report, const std::filesystem::path
                         {"rho_nuclear_area", num(m.rho_nuclear_area)},
                         {"rho_cell_type", num(m.rho_cell_type)}});
   }
-  std::filesystem::path csv_path = stem, json_path = stem;
-  csv_path += ".csv";
-  json_path += ".json";
-  write_csv(csv_path, csv);
-  write_text_atomic(json_path, j.dump(2) + "\n");
+  write_csv(model_files::pc_meaning_csv(model_dir), csv);
+  write_text_atomic(model_files::pc_meaning_json(model_dir), j.dump(2) + "
+");
 }
 
 }  // namespace taupe

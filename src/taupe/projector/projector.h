@@ -44,8 +44,8 @@ struct PcMeaningReport {
 PcMeaningReport pc_meaning(const std::vector<float>& pcs, int dims, const std::vector<CellType>& types,
                            const std::map<std::string, std::vector<float>>& features,
                            const std::vector<double>& explained_variance_ratio);
-/// Writes <stem>.csv (pc, explained_variance_ratio, rho_nuclear_area, rho_cell_type) and
-/// <stem>.json, atomically.
-void write_pc_meaning(const PcMeaningReport& report, const std::filesystem::path& stem);
+/// Writes the model directory's pc_meaning.csv (pc, explained_variance_ratio, rho_nuclear_area,
+/// rho_cell_type) and pc_meaning.json (model_dir.h), atomically.
+void write_pc_meaning(const PcMeaningReport& report, const std::filesystem::path& model_dir);
 
 }  // namespace taupe

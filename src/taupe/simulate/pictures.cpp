@@ -9,6 +9,7 @@
 
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
+#include "taupe/simulate/artifacts.h"
 #include "taupe/simulate/render.h"
 #include "taupe/simulate/simulate.h"
 
@@ -108,7 +109,7 @@ void write_pictures(const fs::path& dir, const SimConfig& cfg, const ExtractConf
   // 1. One full frame.
   const int tmid = static_cast<int>(fovs[0].frames.size()) / 2;
   const MovieFrame f = ren.frame(tmid);
-  save_png(dir / "frame.png", composite(f.images.data(), ren.height(), ren.width()));
+  save_png(dir / simulate_artifacts::kFramePng, composite(f.images.data(), ren.height(), ren.width()));
 
   // 2. Montage: one mitotic and one apoptotic trajectory, last 8 frames up to the cutoff
   //    (cutoff framed in yellow) and the frames after it (the event).
@@ -143,7 +144,7 @@ void write_pictures(const fs::path& dir, const SimConfig& cfg, const ExtractConf
       }
       ++row;
     }
-    save_png(dir / "glimpse_montage.png", mont);
+    save_png(dir / simulate_artifacts::kGlimpseMontagePng, mont);
   }
 
   // 3. Ground truth plots.
@@ -155,7 +156,7 @@ void write_pictures(const fs::path& dir, const SimConfig& cfg, const ExtractConf
     for (double v : rate) if (std::isfinite(v)) ymax = std::max(ymax, v * 1.1);
     Plot p("scrib apoptosis rate vs compression (" + cfg.world + " world)", "compression", "per h", 0, 0.6, 0, ymax);
     p.line(xs, rate, cv::Scalar(180, 0, 180), "scrib apoptosis / h", 0);
-    save_png(dir / "gt_apoptosis_vs_compression.png", p.img);
+    save_png(dir / simulate_artifacts::kApoptosisVsCompressionPng, p.img);
   }
   {
     std::vector<double> xs, rate;
@@ -164,7 +165,7 @@ void write_pictures(const fs::path& dir, const SimConfig& cfg, const ExtractConf
     for (double v : rate) if (std::isfinite(v)) ymax = std::max(ymax, v * 1.1);
     Plot p("scrib apoptosis rate vs WT neighbours (" + cfg.world + " world)", "WT neighbours in contact", "per h", -0.5, 8.5, 0, ymax);
     p.line(xs, rate, cv::Scalar(0, 140, 0), "scrib apoptosis / h", 0);
-    save_png(dir / "gt_apoptosis_vs_wt_contact.png", p.img);
+    save_png(dir / simulate_artifacts::kApoptosisVsWtContactPng, p.img);
   }
   {
     const std::size_t T = fovs[0].frames.size();
@@ -184,7 +185,7 @@ void write_pictures(const fs::path& dir, const SimConfig& cfg, const ExtractConf
     Plot p("population over time (" + cfg.world + " world)", "hours", "fraction", 0, std::max(1.0, T * frame_h), 0, ymax);
     p.line(hrs, frac, cv::Scalar(180, 0, 180), "scrib fraction", 0);
     p.line(hrs, total, cv::Scalar(0, 0, 0), "cells / cells at t=0", 1);
-    save_png(dir / "gt_population.png", p.img);
+    save_png(dir / simulate_artifacts::kPopulationPng, p.img);
   }
 }
 

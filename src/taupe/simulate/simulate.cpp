@@ -23,6 +23,7 @@
 #include "taupe/dataset/movie.h"
 #include "taupe/dataset/patches.h"
 #include "taupe/dataset/tracks.h"
+#include "taupe/simulate/artifacts.h"
 #include "taupe/simulate/render.h"
 
 namespace taupe {
@@ -31,11 +32,6 @@ namespace fs = std::filesystem;
 namespace {
 double since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-std::string fov_name(int f) {
-  char b[32];
-  std::snprintf(b, sizeof b, "fov_%03d", f);
-  return b;
 }
 int resolve_threads(int t) { return t > 0 ? t : std::max(1, cores_available()); }
 
@@ -139,20 +135,20 @@ SimulateResult run_simulate(const SimConfig& cfg, const ExtractConfig& ex, std::
   std::mutex h5_mutex;
   parallel_for(cfg.fovs, threads, [&](int f) {
     FovHistory h = simulate_fov(cfg, seed, f);
-    const fs::path dir = out / fov_name(f);
+    const fs::path dir = out / simulate_artifacts::fov_name(f);
     fs::create_directories(dir);
-    h.tracks.validate("simulate " + fov_name(f));
+    h.tracks.validate("simulate " + simulate_artifacts::fov_name(f));
     {
       std::lock_guard<std::mutex> lock(h5_mutex);
-      write_tracks(dir / "tracks.h5", h.tracks);
-      if (cfg.ground_truth) write_ground_truth(dir / "ground_truth.h5", h);
+      write_tracks(simulate_artifacts::tracks(dir), h.tracks);
+      if (cfg.ground_truth) write_ground_truth(simulate_artifacts::ground_truth(dir), h);
     }
     if (cfg.movies) {
       SceneRenderer ren(h, cfg);
       std::unique_ptr<MovieWriter> w;
       {
         std::lock_guard<std::mutex> lock(h5_mutex);
-        w = std::make_unique<MovieWriter>(dir / "movie.h5", ren.movie_info());
+        w = std::make_unique<MovieWriter>(simulate_artifacts::movie(dir), ren.movie_info());
       }
       for (int t = 0; t < static_cast<int>(h.frames.size()); ++t) {
         MovieFrame fr = ren.frame(t);
@@ -187,8 +183,8 @@ SimulateResult run_simulate(const SimConfig& cfg, const ExtractConfig& ex, std::
     info.seed = static_cast<std::int64_t>(seed);
     info.source = "taupe simulate";
     info.frame_interval_min = cfg.frame_interval_min;
-    GlimpseWriter gwriter(out / "glimpses.h5", info);
-    PatchWriter pwriter(out / "patches.h5");
+    GlimpseWriter gwriter(simulate_artifacts::glimpses(out), info);
+    PatchWriter pwriter(simulate_artifacts::patches(out));
     BackgroundWriter bg(2);
     struct Item { int fov; GlimpsePlan plan; };
     std::vector<Item> items;
@@ -207,7 +203,7 @@ SimulateResult run_simulate(const SimConfig& cfg, const ExtractConfig& ex, std::
         };
         (*done)[static_cast<std::size_t>(i)] =
             extract_trajectory(*renderers[static_cast<std::size_t>(it.fov)], h.tracks, it.plan,
-                               static_cast<std::int64_t>(b0) + i + 1, fov_name(it.fov), feat);
+                               static_cast<std::int64_t>(b0) + i + 1, simulate_artifacts::fov_name(it.fov), feat);
       });
       for (const auto& tr : *done) {
         ++r.trajectories;
@@ -274,7 +270,7 @@ SimulateResult run_simulate(const SimConfig& cfg, const ExtractConfig& ex, std::
     r.gfp_mean = n[0] ? s[0] / n[0] : 0;
     r.rfp_mean = n[1] ? s[1] / n[1] : 0;
   }
-  if (cfg.pictures) write_pictures(out / "pictures", cfg, ex, fovs, r);
+  if (cfg.pictures) write_pictures(simulate_artifacts::pictures(out), cfg, ex, fovs, r);
   r.seconds_total = since(t0);
 
   nlohmann::json j;
@@ -301,7 +297,7 @@ SimulateResult run_simulate(const SimConfig& cfg, const ExtractConfig& ex, std::
   j["scrib_apoptosis_per_h"] = r.world.scrib_apoptosis_per_h;
   j["gfp_mean_nuclear_adu"] = r.gfp_mean;
   j["rfp_mean_nuclear_adu"] = r.rfp_mean;
-  write_text_atomic(out / "simulation.json", j.dump(2) + "\n");
+  write_text_atomic(simulate_artifacts::simulation_json(out), j.dump(2) + "\n");
   return r;
 }
 

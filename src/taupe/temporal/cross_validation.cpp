@@ -1,5 +1,6 @@
 // K-fold cross-validation of the TCN: folds, training (RMSprop, resumable), testing, outputs.
 #include "taupe/temporal/cross_validation.h"
+#include "taupe/temporal/artifacts.h"
 #include "taupe/temporal/typicality.h"
 
 #include <algorithm>
@@ -22,6 +23,7 @@
 #include "taupe/core/errors.h"
 #include "taupe/core/parallel.h"
 #include "taupe/core/rng.h"
+#include "taupe/core/stats.h"
 #include "taupe/dataset/csv.h"
 #include "taupe/projector/model_dir.h"
 #include "taupe/temporal/sequence.h"
@@ -104,14 +106,7 @@ std::string CvResult::full() const {
   return s.str();
 }
 
-fs::path fold_weights_path(const fs::path& model_dir, int fold) { return model_files::temporal_fold(model_dir, fold); }
-
 namespace {
-
-std::string fold_name(int k) {
-  const std::string n = std::to_string(k);
-  return "fold_" + std::string(n.size() < 2 ? 2 - n.size() : 0, '0') + n;
-}
 
 std::uint64_t fnv1a(const std::string& s) {
   std::uint64_t h = 1469598103934665603ull;
@@ -301,12 +296,19 @@ struct StopRequested : std::runtime_error {
 };
 
 // ---- one fold ---------------------------------------------------------------------------------
-FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const TemporalConfig& cfg, const CvConfig& cv,
-                     const std::vector<int>& folds, int k, const fs::path& model_dir, const std::string& fingerprint,
-                     const CvProgress& progress, std::int64_t& steps_budget) {
-  const std::uint64_t fold_seed = derive_seed(static_cast<std::uint64_t>(cv.seed), 1000 + static_cast<std::uint64_t>(k));
-  // Split: test = fold k; training = the others, minus a per-class validation subset (by group).
-  std::vector<int> test_idx;
+/// A fold's trajectories: test = fold k; training = the others, minus a per-class validation
+/// subset (by group, so rotations of one trajectory stay together).
+struct FoldSplit {
+  std::vector<int> test, train, validation;
+  std::size_t validation_per_class = 0;
+};
+
+FoldSplit split_fold(const EncodingSet& set, const std::vector<int>& folds, int k, const TemporalConfig& cfg,
+                     std::uint64_t fold_seed) {
+  FoldSplit sp;
+  std::vector<int>& test_idx = sp.test;
+  std::vector<int>& train_idx = sp.train;
+  std::vector<int>& val_idx = sp.validation;
   std::map<std::int64_t, std::vector<int>> train_groups;
   for (int i = 0; i < static_cast<int>(folds.size()); ++i) {
     if (folds[i] < 0) continue;
@@ -321,7 +323,6 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
                           : 0;
   if (n_val >= smallest) n_val = 0;  // never take a whole class away from training
   Rng split_rng(derive_seed(fold_seed, 1));
-  std::vector<int> train_idx, val_idx;
   for (int c = 0; c < 2; ++c) {
     auto& ids = group_ids[c];
     for (std::size_t i = ids.size(); i > 1; --i)
@@ -332,96 +333,81 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
   std::sort(train_idx.begin(), train_idx.end());
   std::sort(val_idx.begin(), val_idx.end());
 
-  BatchSampler sampler(set, train_idx, cfg, derive_seed(fold_seed, 2));
+  sp.validation_per_class = n_val;
+  return sp;
+}
+
+/// Validation inputs (the validation trajectories + as many synthetic ones) and labels.
+std::pair<torch::Tensor, torch::Tensor> validation_set(const EncodingSet& set, const FoldSplit& sp,
+                                                       const TemporalConfig& cfg, std::uint64_t fold_seed) {
   torch::Tensor val_x, val_y;
-  if (!val_idx.empty()) {
-    auto vb = build_inputs(set, val_idx, cfg.max_len);
-    auto vs = build_synthetic(set, train_idx, static_cast<int>(n_val), cfg, derive_seed(fold_seed, 3));
+  if (!sp.validation.empty()) {
+    auto vb = build_inputs(set, sp.validation, cfg.max_len);
+    auto vs = build_synthetic(set, sp.train, static_cast<int>(sp.validation_per_class), cfg, derive_seed(fold_seed, 3));
     val_x = torch::cat({batch_tensor(vb), batch_tensor(vs)}, 0);
     auto labels = vb.labels;
     labels.insert(labels.end(), vs.labels.begin(), vs.labels.end());
     val_y = label_tensor(labels);
   }
 
-  // Weight init draws from the global generator: seed + construct under one lock so that folds
-  // on parallel threads get the same weights as in sequence.
-  Tcn tcn{nullptr};
-  {
-    static std::mutex init_mutex;
-    std::lock_guard<std::mutex> lock(init_mutex);
-    torch::manual_seed(derive_seed(fold_seed, 4));
-    tcn = Tcn(TcnOptions::from_config(cfg, set.latent_dims));
-  }
-  at::Generator dropout_gen = at::make_generator<at::CPUGeneratorImpl>(derive_seed(fold_seed, 6));
-  DropoutGeneratorScope dropout_scope(dropout_gen);
-  torch::optim::RMSprop opt(tcn->parameters(),
-                            torch::optim::RMSpropOptions(cfg.learning_rate).alpha(cfg.rho).eps(cfg.eps));
-  const fs::path ckpt = model_files::temporal_dir(model_dir) / "checkpoints" / (fold_name(k) + ".ckpt");
-  TrainState st;
-  const bool resumed = load_checkpoint(ckpt, *tcn, opt, st, fingerprint);
+  return {val_x, val_y};
+}
 
-  for (int epoch = st.epochs_done; epoch < cfg.epochs; ++epoch) {
-    tcn->train();
-    double loss_sum = 0;
-    std::int64_t correct = 0, seen = 0;
-    for (int s = 0; s < cfg.steps_per_epoch; ++s) {
-      if (steps_budget == 0) throw StopRequested();
-      if (steps_budget > 0) --steps_budget;
-      auto b = sampler.batch(st.step);
-      auto x = pca.forward(batch_tensor(b));
-      auto y = label_tensor(b.labels);
-      dropout_gen.set_current_seed(derive_seed(fold_seed, 1000000 + static_cast<std::uint64_t>(st.step)));  // dropout masks
-      // The very first training forward is the full one: it runs the weight-norm data init on
-      // statistics over all time steps. After that the loss reads only the last step, so the
-      // pruned forward gives the same loss and gradients for ~1/4.7 of the conv work.
-      auto logits = tcn->initialized() ? tcn->forward_last(x) : tcn->forward(x);
-      auto loss = torch::nn::functional::cross_entropy(logits, y);
-      opt.zero_grad();
-      loss.backward();
-      opt.step();
-      ++st.step;
-      loss_sum += loss.item<double>() * b.n;
-      correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
-      seen += b.n;
-    }
-    CurveRow row;
-    row.epoch = epoch + 1;
-    row.step = st.step;
-    row.train_loss = loss_sum / std::max<std::int64_t>(1, seen);
-    row.train_accuracy = static_cast<double>(correct) / std::max<std::int64_t>(1, seen);
-    row.val_loss = row.val_accuracy = std::nan("");
-    if (val_x.defined()) {
-      auto p = predict_probs(tcn, pca, val_x);
-      row.val_loss = torch::nn::functional::nll_loss(torch::log(p.clamp_min(1e-12)), val_y).item<double>();
-      row.val_accuracy = p.argmax(1).eq(val_y).to(torch::kFloat64).mean().item<double>();
-    }
-    st.curves.push_back(row);
-    st.epochs_done = epoch + 1;
-    save_checkpoint(ckpt, *tcn, opt, st, fingerprint);
-    if (progress) {
-      CvProgressEvent ev;
-      ev.fold = k;
-      ev.epoch = epoch + 1;
-      ev.epochs = cfg.epochs;
-      ev.train_loss = row.train_loss;
-      ev.train_accuracy = row.train_accuracy;
-      ev.val_loss = row.val_loss;
-      ev.val_accuracy = row.val_accuracy;
-      ev.resumed = resumed;
-      progress(ev);
-    }
+/// One epoch of training steps (st.step advances); the epoch's curve row, validated on
+/// (val_x, val_y) when defined.
+CurveRow train_epoch(Tcn& tcn, torch::optim::RMSprop& opt, BatchSampler& sampler, const PcaTransform& pca,
+                     at::Generator& dropout_gen, TrainState& st, const TemporalConfig& cfg, std::uint64_t fold_seed,
+                     const torch::Tensor& val_x, const torch::Tensor& val_y, int epoch, std::int64_t& steps_budget) {
+  tcn->train();
+  double loss_sum = 0;
+  std::int64_t correct = 0, seen = 0;
+  for (int s = 0; s < cfg.steps_per_epoch; ++s) {
+    if (steps_budget == 0) throw StopRequested();
+    if (steps_budget > 0) --steps_budget;
+    auto b = sampler.batch(st.step);
+    auto x = pca.forward(batch_tensor(b));
+    auto y = label_tensor(b.labels);
+    dropout_gen.set_current_seed(derive_seed(fold_seed, 1000000 + static_cast<std::uint64_t>(st.step)));  // dropout masks
+    // The very first training forward is the full one: it runs the weight-norm data init on
+    // statistics over all time steps. After that the loss reads only the last step, so the
+    // pruned forward gives the same loss and gradients for ~1/4.7 of the conv work.
+    auto logits = tcn->initialized() ? tcn->forward_last(x) : tcn->forward(x);
+    auto loss = torch::nn::functional::cross_entropy(logits, y);
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    ++st.step;
+    loss_sum += loss.item<double>() * b.n;
+    correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
+    seen += b.n;
   }
+  CurveRow row;
+  row.epoch = epoch + 1;
+  row.step = st.step;
+  row.train_loss = loss_sum / std::max<std::int64_t>(1, seen);
+  row.train_accuracy = static_cast<double>(correct) / std::max<std::int64_t>(1, seen);
+  row.val_loss = row.val_accuracy = std::nan("");
+  if (val_x.defined()) {
+    auto p = predict_probs(tcn, pca, val_x);
+    row.val_loss = torch::nn::functional::nll_loss(torch::log(p.clamp_min(1e-12)), val_y).item<double>();
+    row.val_accuracy = p.argmax(1).eq(val_y).to(torch::kFloat64).mean().item<double>();
+  }
+  return row;
+}
 
-  // Test: the held-out fold + as many synthetic trajectories (walks from held-out frames).
+/// Tests the fold's TCN on the held-out fold + as many synthetic trajectories (walks from
+/// held-out frames), with the typicality gate calibrated on the fold's training trajectories.
+FoldOutcome test_fold(const EncodingSet& set, const PcaTransform& pca, const TemporalConfig& cfg, const CvConfig& cv,
+                      const FoldSplit& sp, Tcn& tcn, std::uint64_t fold_seed, TypicalityGate& gate) {
+  const std::vector<int>& test_idx = sp.test;
+  const std::vector<int>& train_idx = sp.train;
   FoldOutcome out;
-  out.curves = st.curves;
   auto tb = build_inputs(set, test_idx, cfg.max_len);
   const int n_syn = cv.synthetic_test_per_fold >= 0 ? cv.synthetic_test_per_fold : tb.n;
   auto sb = build_synthetic(set, test_idx, n_syn, cfg, derive_seed(fold_seed, 5));
   auto probs = predict_probs(tcn, pca, torch::cat({batch_tensor(tb), batch_tensor(sb)}, 0)).contiguous();
   float* p = probs.data_ptr<float>();
   // Typicality gate, calibrated on this fold's training trajectories (exact-cutoff inputs).
-  TypicalityGate gate;
   if (cfg.typicality_quantile > 0) {
     const auto trb = build_inputs(set, train_idx, cfg.max_len);
     const auto trp = batch_pcs(pca, trb);
@@ -444,14 +430,65 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
       r.truth = static_cast<int>(FateClass::kSynthetic);
     }
     for (int c = 0; c < 3; ++c) r.p[c] = p[i * 3 + c];
-    r.predicted = static_cast<int>(std::max_element(r.p, r.p + 3) - r.p);
+    r.predicted = stats::argmax(r.p, 3);
     out.result.confusion.add(r.truth, r.predicted);
     out.probs.push_back(r);
   }
-  out.result.fold = k;
-  out.result.train_trajectories = static_cast<std::int64_t>(train_idx.size());
-  out.result.validation_trajectories = static_cast<std::int64_t>(val_idx.size());
   out.result.test_trajectories = tb.n;
+  return out;
+}
+
+FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const TemporalConfig& cfg, const CvConfig& cv,
+                     const std::vector<int>& folds, int k, const fs::path& model_dir, const std::string& fingerprint,
+                     const CvProgress& progress, std::int64_t& steps_budget) {
+  const std::uint64_t fold_seed = derive_seed(static_cast<std::uint64_t>(cv.seed), 1000 + static_cast<std::uint64_t>(k));
+  const FoldSplit sp = split_fold(set, folds, k, cfg, fold_seed);
+  BatchSampler sampler(set, sp.train, cfg, derive_seed(fold_seed, 2));
+  const auto [val_x, val_y] = validation_set(set, sp, cfg, fold_seed);
+
+  // Weight init draws from the global generator: seed + construct under one lock so that folds
+  // on parallel threads get the same weights as in sequence.
+  Tcn tcn{nullptr};
+  {
+    static std::mutex init_mutex;
+    std::lock_guard<std::mutex> lock(init_mutex);
+    torch::manual_seed(derive_seed(fold_seed, 4));
+    tcn = Tcn(TcnOptions::from_config(cfg, set.latent_dims));
+  }
+  at::Generator dropout_gen = at::make_generator<at::CPUGeneratorImpl>(derive_seed(fold_seed, 6));
+  DropoutGeneratorScope dropout_scope(dropout_gen);
+  torch::optim::RMSprop opt(tcn->parameters(),
+                            torch::optim::RMSpropOptions(cfg.learning_rate).alpha(cfg.rho).eps(cfg.eps));
+  const fs::path ckpt = temporal_artifacts::fold_checkpoint(model_dir, k);
+  TrainState st;
+  const bool resumed = load_checkpoint(ckpt, *tcn, opt, st, fingerprint);
+
+  for (int epoch = st.epochs_done; epoch < cfg.epochs; ++epoch) {
+    const CurveRow row =
+        train_epoch(tcn, opt, sampler, pca, dropout_gen, st, cfg, fold_seed, val_x, val_y, epoch, steps_budget);
+    st.curves.push_back(row);
+    st.epochs_done = epoch + 1;
+    save_checkpoint(ckpt, *tcn, opt, st, fingerprint);
+    if (progress) {
+      CvProgressEvent ev;
+      ev.fold = k;
+      ev.epoch = epoch + 1;
+      ev.epochs = cfg.epochs;
+      ev.train_loss = row.train_loss;
+      ev.train_accuracy = row.train_accuracy;
+      ev.val_loss = row.val_loss;
+      ev.val_accuracy = row.val_accuracy;
+      ev.resumed = resumed;
+      progress(ev);
+    }
+  }
+
+  TypicalityGate gate;
+  FoldOutcome out = test_fold(set, pca, cfg, cv, sp, tcn, fold_seed, gate);
+  out.curves = st.curves;
+  out.result.fold = k;
+  out.result.train_trajectories = static_cast<std::int64_t>(sp.train.size());
+  out.result.validation_trajectories = static_cast<std::int64_t>(sp.validation.size());
   out.result.steps = st.step;
   out.result.final_train_loss = st.curves.empty() ? 0 : st.curves.back().train_loss;
   out.result.final_val_accuracy = st.curves.empty() ? 0 : st.curves.back().val_accuracy;
@@ -459,8 +496,8 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
   nlohmann::json meta{{"fold", k}, {"steps", st.step}, {"fingerprint", fingerprint}, {"max_len", cfg.max_len}};
   if (gate.enabled())
     meta["typicality"] = {{"quantile", gate.quantile}, {"threshold", gate.threshold}, {"inv_var", gate.inv_var}};
-  save_tcn_file(fold_weights_path(model_dir, k), *tcn, pca, meta);
-  write_text_atomic(model_files::temporal_dir(model_dir) / (fold_name(k) + ".json"), outcome_json(out, fingerprint).dump());
+  save_tcn_file(temporal_artifacts::fold_weights(model_dir, k), *tcn, pca, meta);
+  write_text_atomic(temporal_artifacts::fold_outcome(model_dir, k), outcome_json(out, fingerprint).dump());
   std::error_code ec;
   fs::remove(ckpt, ec);
   return out;
@@ -470,23 +507,12 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
 }  // namespace
 
 // ---- driver -----------------------------------------------------------------------------------
-CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const TemporalConfig& cfg, const CvConfig& cv,
-                              const fs::path& model_dir, const CvProgress& progress, const CvOptions& options) {
-  const auto t0 = std::chrono::steady_clock::now();
-  ensure_torch_thread_hook();
-  cfg.validate();
-  cv.validate();
-  if (set.latent_dims != pca.dims)
-    throw ModelError("encodings have " + std::to_string(set.latent_dims) + " latent dims but the PCA has " +
-                     std::to_string(pca.dims));
-  if (options.only_fold >= cv.folds)
-    throw ConfigError("fold " + std::to_string(options.only_fold) + " does not exist (cv.folds = " +
-                      std::to_string(cv.folds) + ")");
-  const PcaTransform transform(pca);
-  const auto folds = assign_folds(set, cv.folds, derive_seed(static_cast<std::uint64_t>(cv.seed), 1));
+namespace {
 
-  // Fingerprint: configuration + data + fold assignment + PCA. A checkpoint or finished fold
-  // is reused only when it matches.
+/// Fingerprint of configuration + data + fold assignment + PCA: a checkpoint or finished fold
+/// is reused only when it matches.
+std::string cv_fingerprint(const EncodingSet& set, const Pca& pca, const TemporalConfig& cfg, const CvConfig& cv,
+                           const std::vector<int>& folds) {
   std::ostringstream fp;
   CvConfig cv_fp = cv;
   cv_fp.parallel_folds = CvConfig{}.parallel_folds;  // scheduling, not content
@@ -501,30 +527,27 @@ CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const Temp
   for (double v : pca.components) fp << "," << v;
   char fpbuf[32];
   std::snprintf(fpbuf, sizeof fpbuf, "%016llx", static_cast<unsigned long long>(fnv1a(fp.str())));
-  const std::string fingerprint = fpbuf;
+  return fpbuf;
+}
 
-  const fs::path tdir = model_files::temporal_dir(model_dir);
-  fs::create_directories(tdir / "checkpoints");
-  remove_stale_temporaries(tdir);
-  remove_stale_temporaries(tdir / "checkpoints");
-  remove_stale_temporaries(model_dir);
+/// Writes which model tests which trajectory (folds.csv): known before training.
+void write_fold_assignment(const EncodingSet& set, const std::vector<int>& folds, const fs::path& model_dir) {
+  std::map<std::int64_t, std::pair<int, Fate>> by_id;
+  for (std::size_t i = 0; i < set.trajectories.size(); ++i)
+    by_id[set.trajectories[i].id] = {folds[i], set.trajectories[i].fate};
+  CsvTable t({"trajectory_id", "fold", "fate"});
+  for (const auto& [id, f] : by_id) t.add_row({cell(static_cast<long long>(id)), cell(f.first), to_string(f.second)});
+  write_csv(temporal_artifacts::folds_csv(model_dir), t);
+}
 
-  // Which model tests which trajectory: written first, it is known before training.
-  {
-    std::map<std::int64_t, std::pair<int, Fate>> by_id;
-    for (std::size_t i = 0; i < set.trajectories.size(); ++i)
-      by_id[set.trajectories[i].id] = {folds[i], set.trajectories[i].fate};
-    CsvTable t({"trajectory_id", "fold", "fate"});
-    for (const auto& [id, f] : by_id) t.add_row({cell(static_cast<long long>(id)), cell(f.first), to_string(f.second)});
-    write_csv(model_files::folds_csv(model_dir), t);
-  }
-
-  CvResult result;
-  std::vector<std::optional<FoldOutcome>> by_fold(static_cast<std::size_t>(cv.folds));
+/// Finished folds matching `fingerprint` (read back) and the folds still to train.
+std::vector<int> reuse_finished_folds(const fs::path& model_dir, const CvConfig& cv, const CvOptions& options,
+                                      const std::string& fingerprint, std::vector<std::optional<FoldOutcome>>& by_fold) {
+  by_fold.assign(static_cast<std::size_t>(cv.folds), std::nullopt);
   std::vector<int> to_train;
   for (int k = 0; k < cv.folds; ++k) {
-    const fs::path done_json = tdir / (fold_name(k) + ".json");
-    if (fs::exists(done_json) && fs::exists(fold_weights_path(model_dir, k))) {
+    const fs::path done_json = temporal_artifacts::fold_outcome(model_dir, k);
+    if (fs::exists(done_json) && fs::exists(temporal_artifacts::fold_weights(model_dir, k))) {
       try {
         auto j = nlohmann::json::parse(read_text_file(done_json));
         if (j.at("fingerprint").get<std::string>() == fingerprint) {
@@ -537,8 +560,14 @@ CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const Temp
     if (options.only_fold >= 0 && options.only_fold != k) continue;
     to_train.push_back(k);
   }
-  // Folds on parallel threads (each with its share of the intra-op threads); a step budget
-  // (testing aid) needs the sequential order.
+  return to_train;
+}
+
+/// Trains the folds `to_train` (in parallel, cv.parallel_folds, unless a step budget is set).
+void train_folds(const EncodingSet& set, const PcaTransform& transform, const TemporalConfig& cfg, const CvConfig& cv,
+                 const std::vector<int>& folds, const std::vector<int>& to_train, const fs::path& model_dir,
+                 const std::string& fingerprint, const CvProgress& progress, const CvOptions& options,
+                 std::vector<std::optional<FoldOutcome>>& by_fold) {
   const int workers = options.stop_after_steps >= 0
                           ? 1
                           : std::min<int>(cv.parallel_folds, static_cast<int>(to_train.size()));
@@ -576,11 +605,11 @@ CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const Temp
         },
         [&] { at::set_num_threads(intra); });  // each thread's OpenMP team size
   }
-  std::vector<FoldOutcome> outcomes;
-  for (auto& o : by_fold)
-    if (o) outcomes.push_back(std::move(*o));
+}
 
-  // Aggregate and write the tables.
+/// Per-fold results into probabilities.csv, curves.csv and confusion.csv; mean and sd over folds.
+CvResult write_cv_tables(const std::vector<FoldOutcome>& outcomes, const fs::path& model_dir) {
+  CvResult result;
   CsvTable probs({"trajectory_id", "rotation", "fold", "kind", "true_class", "predicted_class", "p_mitosis",
                   "p_apoptosis", "p_synthetic"});
   CsvTable curves({"fold", "epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy"});
@@ -612,12 +641,16 @@ CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const Temp
       conf.add_row({"mean", kClassNames[r], kClassNames[c], "", cell(result.mean[r][c])});
       conf.add_row({"sd", kClassNames[r], kClassNames[c], "", cell(result.sd[r][c])});
     }
-  write_csv(tdir / "probabilities.csv", probs);
-  write_csv(tdir / "curves.csv", curves);
-  write_csv(tdir / "confusion.csv", conf);
-  result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  write_csv(temporal_artifacts::probabilities_csv(model_dir), probs);
+  write_csv(temporal_artifacts::curves_csv(model_dir), curves);
+  write_csv(temporal_artifacts::confusion_csv(model_dir), conf);
+  return result;
+}
 
-  const bool complete = static_cast<int>(outcomes.size()) == cv.folds;
+/// cv_summary.json and the model manifest's "temporal" section.
+void write_cv_summary(const CvResult& result, const EncodingSet& set, const TemporalConfig& cfg, const CvConfig& cv,
+                      std::size_t trained_folds, const std::string& fingerprint, const fs::path& model_dir) {
+  const bool complete = static_cast<int>(trained_folds) == cv.folds;
   nlohmann::json recall_mean, recall_sd, per_fold = nlohmann::json::array();
   for (int c = 0; c < 3; ++c) {
     recall_mean[kClassNames[c]] = result.mean[c][c];
@@ -642,7 +675,7 @@ CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const Temp
                          {"recall_sd", recall_sd},
                          {"total_steps", result.total_steps},
                          {"complete", complete}};
-  write_text_atomic(tdir / "cv_summary.json", summary.dump(2));
+  write_text_atomic(temporal_artifacts::cv_summary_json(model_dir), summary.dump(2));
   nlohmann::json section{{"format_version", kTemporalFormatVersion},
                          {"folds", cv.folds},
                          {"dims", set.latent_dims},
@@ -650,7 +683,7 @@ CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const Temp
                          {"classes", {kClassNames[0], kClassNames[1], kClassNames[2]}},
                          {"config_toml", config_toml(cfg, cv)},
                          {"fingerprint", fingerprint},
-                         {"trained_folds", static_cast<int>(outcomes.size())},
+                         {"trained_folds", static_cast<int>(trained_folds)},
                          {"complete", complete},
                          {"trajectories", set.trajectories.size()},
                          {"encodings", set.glimpse_file},
@@ -658,6 +691,43 @@ CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const Temp
                          {"recall_sd", recall_sd},
                          {"total_steps", result.total_steps}};
   update_model_manifest(model_dir, "temporal", section);
+}
+
+}  // namespace
+
+CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const TemporalConfig& cfg, const CvConfig& cv,
+                              const fs::path& model_dir, const CvProgress& progress, const CvOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ensure_torch_thread_hook();
+  cfg.validate();
+  cv.validate();
+  if (set.latent_dims != pca.dims)
+    throw ModelError("encodings have " + std::to_string(set.latent_dims) + " latent dims but the PCA has " +
+                     std::to_string(pca.dims));
+  if (options.only_fold >= cv.folds)
+    throw ConfigError("fold " + std::to_string(options.only_fold) + " does not exist (cv.folds = " +
+                      std::to_string(cv.folds) + ")");
+  const PcaTransform transform(pca);
+  const auto folds = assign_folds(set, cv.folds, derive_seed(static_cast<std::uint64_t>(cv.seed), 1));
+  const std::string fingerprint = cv_fingerprint(set, pca, cfg, cv, folds);
+
+  const fs::path tdir = temporal_artifacts::dir(model_dir);
+  fs::create_directories(temporal_artifacts::checkpoints(model_dir));
+  remove_stale_temporaries(tdir);
+  remove_stale_temporaries(temporal_artifacts::checkpoints(model_dir));
+  remove_stale_temporaries(model_dir);
+  write_fold_assignment(set, folds, model_dir);
+
+  std::vector<std::optional<FoldOutcome>> by_fold;
+  const std::vector<int> to_train = reuse_finished_folds(model_dir, cv, options, fingerprint, by_fold);
+  train_folds(set, transform, cfg, cv, folds, to_train, model_dir, fingerprint, progress, options, by_fold);
+  std::vector<FoldOutcome> outcomes;
+  for (auto& o : by_fold)
+    if (o) outcomes.push_back(std::move(*o));
+
+  CvResult result = write_cv_tables(outcomes, model_dir);
+  result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  write_cv_summary(result, set, cfg, cv, outcomes.size(), fingerprint, model_dir);
   return result;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// K-fold cross-validation of the TCN (issue 4 §5). Torch-free interface.
+// K-fold cross-validation of the TCN. Torch-free interface.
 //
 // Folds: stratified by fate (mitosis / apoptosis), split by trajectory id (every encoding that
 // shares a glimpse id — e.g. the rotated copies — lands in the same fold). Fold k's TCN trains on
@@ -78,8 +78,5 @@ struct CvOptions {
 CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const TemporalConfig& cfg,
                               const CvConfig& cv, const std::filesystem::path& model_dir,
                               const CvProgress& progress = {}, const CvOptions& options = {});
-
-/// Path of fold k's weights: <model_dir>/temporal/fold_XX.pt
-std::filesystem::path fold_weights_path(const std::filesystem::path& model_dir, int fold);
 
 }  // namespace taupe

@@ -1,5 +1,6 @@
 // TCN weight files and the ModelSet (K fold TCNs + PCA + fold record) used downstream.
 #include "taupe/temporal/model_set.h"
+#include "taupe/temporal/artifacts.h"
 #include "taupe/temporal/typicality.h"
 
 #include <algorithm>
@@ -217,7 +218,7 @@ ModelSet ModelSet::load(const std::filesystem::path& model_dir, const ModelSetOp
     throw ModelError(manifest_path + ": temporal models take " + std::to_string(dims) + "-d latents but pca.h5 has " +
                      std::to_string(impl->pca.dims) + " dims");
   for (int k = 0; k < folds; ++k) {
-    const auto path = model_files::temporal_fold(model_dir, k);
+    const auto path = temporal_artifacts::fold_weights(model_dir, k);
     if (!std::filesystem::exists(path))
       throw ModelError(path.string() + ": missing (the manifest lists " + std::to_string(folds) + " folds)");
     LoadedTcn l = load_tcn_file(path);
@@ -254,7 +255,7 @@ ModelSet ModelSet::load(const std::filesystem::path& model_dir, const ModelSetOp
     impl->padding.assign(pad.data_ptr<float>(), pad.data_ptr<float>() + pad.numel());
   }
   // Fold record.
-  const auto csv = model_files::folds_csv(model_dir);
+  const auto csv = temporal_artifacts::folds_csv(model_dir);
   const CsvTable table = read_csv(csv);
   if (!table.has_column("trajectory_id") || !table.has_column("fold"))
     throw ModelError(csv.string() + ": header lacks 'trajectory_id' or 'fold' (expected 'trajectory_id,fold,...')");

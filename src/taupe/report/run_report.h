@@ -1,6 +1,6 @@
 #pragma once
-// The report stage of `taupe run` (and `taupe report RUN_DIR`): assembles summary.json and
-// report.html from the artefacts of a run directory (pipeline.h lists them). Everything is read
+// The report of a `taupe run` directory: assembles summary.json and report.html from the
+// artifacts of the stages (each named by its stage's <stage>/artifacts.h; run_layout.h). Everything is read
 // back from files, so a report can be regenerated from an existing run directory, and every
 // number in summary.json comes from the CSV/JSON file that holds it:
 //   data        <- data/glimpses.h5 (fates), patches.h5 (count)
@@ -25,7 +25,8 @@ namespace taupe {
 report::RunSummary build_run_summary(const std::filesystem::path& run_dir, const nlohmann::json& manifest = {},
                                      const std::map<std::string, double>& extra_timings = {});
 
-/// report.html for a run directory and its summary (sections 1-7, docs/pipeline.md).
+/// report.html for a run directory and its summary (sections 1-7, docs/pipeline.md). The latent
+/// traversal figure is the SVG the report stage decoded (report_artifacts::latent_traversal_svg).
 void write_run_html(const std::filesystem::path& run_dir, const report::RunSummary& s, const ReportConfig& cfg);
 
 /// Both: validates and writes <run_dir>/summary.json and <run_dir>/report.html; returns the summary.

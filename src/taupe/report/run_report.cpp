@@ -1,5 +1,5 @@
-// report.html + summary.json from a run directory (report_builder.h).
-#include "taupe/pipeline/report_builder.h"
+// report.html + summary.json from a run directory (run_report.h).
+#include "taupe/report/run_report.h"
 
 #include <algorithm>
 #include <array>
@@ -12,19 +12,20 @@
 #include <sstream>
 
 #include "taupe/core/atomic_file.h"
+#include "taupe/core/config_io.h"
 #include "taupe/core/errors.h"
 #include "taupe/core/log.h"
 #include "taupe/core/run_dir.h"
+#include "taupe/core/stats.h"
 #include "taupe/core/version.h"
 #include "taupe/dataset/glimpses.h"
 #include "taupe/dataset/patches.h"
-#include "taupe/encoder/encode.h"
-#include "taupe/pipeline/pipeline.h"
-#include "taupe/projector/projector.h"
+#include "taupe/simulate/artifacts.h"
 #include "taupe/report/csv.h"
 #include "taupe/report/html.h"
 #include "taupe/report/image.h"
 #include "taupe/report/plot.h"
+#include "taupe/report/run_layout.h"
 #include "taupe/report/svg.h"
 #include "taupe/report/views.h"
 
@@ -212,15 +213,15 @@ std::pair<std::array<float, 2>, std::array<float, 2>> display_range(const Glimps
   std::array<float, 2> lo{}, hi{};
   const std::size_t n = static_cast<std::size_t>(kGlimpseSize) * kGlimpseSize;
   for (int ch = 0; ch < 2; ++ch) {
-    std::vector<float> v;
+    std::vector<double> v;
     for (int t = 0; t < tr.num_frames(); ++t) {
       const std::uint16_t* p = tr.images.data() + (static_cast<std::size_t>(t) * 2 + static_cast<std::size_t>(ch)) * n;
       for (std::size_t i = 0; i < n; i += 7) v.push_back(p[i]);
     }
     if (v.empty()) continue;
     std::sort(v.begin(), v.end());
-    lo[static_cast<std::size_t>(ch)] = v[static_cast<std::size_t>(0.01 * (v.size() - 1))];
-    hi[static_cast<std::size_t>(ch)] = v[static_cast<std::size_t>(0.995 * (v.size() - 1))];
+    lo[static_cast<std::size_t>(ch)] = static_cast<float>(stats::quantile_sorted(v, 0.01));
+    hi[static_cast<std::size_t>(ch)] = static_cast<float>(stats::quantile_sorted(v, 0.995));
   }
   return {lo, hi};
 }
@@ -269,36 +270,13 @@ void glimpse_montage(HtmlReport& r, const fs::path& glimpses, const ReportConfig
                "frames after it show the event's morphology.");
 }
 
-void latent_traversal(HtmlReport& r, const fs::path& model_dir, const std::vector<int>& pcs, const ReportConfig& cfg) {
-  const VaeModel vae = VaeModel::load(model_dir);
-  const Pca pca = load_projector(model_dir);
-  const int D = pca.dims;
-  const std::vector<double> steps = {-3, -2, -1, 0, 1, 2, 3};
-  report::ImageMontage m;
-  m.title = "Latent traversal: decoded walks along single PCs";
-  m.col_title = "shift (PC standard deviations)";
-  m.cell = cfg.montage_cell_px;
-  for (double v : steps) m.col_labels.push_back((v > 0 ? "+" : "") + fixed(v, 0) + " sd");
-  for (int p : pcs) {
-    if (p < 0 || p >= D) continue;
-    std::vector<float> z_pc(static_cast<std::size_t>(D) * steps.size(), 0.f);
-    for (std::size_t k = 0; k < steps.size(); ++k)
-      z_pc[k * static_cast<std::size_t>(D) + static_cast<std::size_t>(p)] = static_cast<float>(steps[k] * pca.pc_sd(p));
-    const std::vector<float> z = pca.inverse(z_pc);
-    const std::vector<float> img = vae.decode(z.data(), static_cast<std::int64_t>(steps.size()));
-    const std::size_t n = static_cast<std::size_t>(kGlimpseSize) * kGlimpseSize;
-    std::vector<report::Image> row;
-    for (std::size_t k = 0; k < steps.size(); ++k) {
-      const float* a = img.data() + k * 2 * n;
-      row.push_back(report::composite_from_float(a, a + n, kGlimpseSize, kGlimpseSize, -1.0f, 3.0f));
-    }
-    m.row_labels.push_back("PC " + std::to_string(p));
-    m.images.push_back(row);
-  }
-  r.figure_svg(report::render(m),
-               "Latent traversal: for each PC, the PC coordinate is set to k standard deviations (all other PCs at "
-               "their mean), mapped back to the latent space by the inverse PCA (eq. 3) and decoded by the VAE "
-               "decoder (standardised units, shown from −1 to 3).");
+/// Stage names in the order the manifest records them (the order they ran).
+std::vector<std::string> manifest_stage_order(const json& manifest) {
+  std::vector<std::string> order;
+  if (manifest.contains("stages") && manifest["stages"].is_array())
+    for (const auto& st : manifest["stages"])
+      if (st.is_object() && st.contains("name")) order.push_back(st.value("name", ""));
+  return order;
 }
 
 std::vector<std::string> perturb_pngs(const fs::path& pdir, const json& list) {
@@ -329,10 +307,12 @@ RunSummary build_run_summary(const fs::path& run_dir, const json& manifest_in,
     throw IoError(part.string() + ": missing (the perturb stage did not finish)", "rerun `taupe run` on this directory");
   report::from_json(read_json(part), s);
 
-  const RunConfig cfg = load_run_config("", run_dir / RunDir::kConfigName, {});
+  // Preset and seed as the run recorded them: config.toml's [run] preset, the manifest's seed.
+  const json manifest = manifest_in.is_object() ? manifest_in : RunDir::read_manifest(run_dir);
+  const fs::path config_file = run_dir / RunDir::kConfigName;
   s.taupe_version = kVersion;
-  s.preset = cfg.run.preset;
-  s.seed = static_cast<std::uint64_t>(cfg.run.seed);
+  s.preset = peek_toml_string(read_text_file(config_file), config_file.string(), "run", "preset");
+  s.seed = manifest.value("seed", std::uint64_t{0});
 
   GlimpseReader glimpses(L.glimpses());
   // A --data run never claims ground truth, even when the imported glimpses carry a world
@@ -353,14 +333,13 @@ RunSummary build_run_summary(const fs::path& run_dir, const json& manifest_in,
   s.data.patches = static_cast<std::int64_t>(PatchReader(L.patches()).size());
 
   s.cv = {};
-  read_cv_confusion(L.temporal() / "confusion.csv", s.cv.confusion_mean, s.cv.confusion_std, s.cv.folds);
-  if (fs::exists(L.temporal() / "cv_summary.json")) {
-    const json cvj = read_json(L.temporal() / "cv_summary.json");
+  read_cv_confusion(temporal_artifacts::confusion_csv(L.model()), s.cv.confusion_mean, s.cv.confusion_std, s.cv.folds);
+  if (fs::exists(temporal_artifacts::cv_summary_json(L.model()))) {
+    const json cvj = read_json(temporal_artifacts::cv_summary_json(L.model()));
     if (cvj.contains("folds") && cvj["folds"].is_number_integer()) s.cv.folds = cvj["folds"].get<int>();
     else if (cvj.contains("folds") && cvj["folds"].is_array()) s.cv.folds = static_cast<int>(cvj["folds"].size());
   }
 
-  const json manifest = manifest_in.is_object() ? manifest_in : RunDir::read_manifest(run_dir);
   s.timings_s.clear();
   if (manifest.contains("stages"))
     for (const auto& st : manifest["stages"])
@@ -371,15 +350,24 @@ RunSummary build_run_summary(const fs::path& run_dir, const json& manifest_in,
 }
 
 // ---- report.html -----------------------------------------------------------------------------------
-void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportConfig& cfg) {
-  const RunLayout L(run_dir);
-  const bool real = !s.world.has_value();
-  HtmlReport r("taupe report", report::subtitle_of(s));
-  report::add_headline(r, s);
-  const json perturb = fs::exists(L.perturb() / "perturb.json") ? read_json(L.perturb() / "perturb.json") : json::object();
-  const int max_pcs = cfg.max_pcs > 0 ? cfg.max_pcs : 1 << 20;
+namespace {
 
-  // 1 Run --------------------------------------------------------------------------------------
+/// What every section of report.html reads.
+struct ReportInputs {
+  const fs::path& run_dir;
+  const RunLayout& layout;
+  const RunSummary& summary;
+  const ReportConfig& cfg;
+  bool real;        ///< --data run: no ground truth
+  json perturb;     ///< perturb/perturb.json (empty object when absent)
+  int max_pcs;      ///< PCs shown in per-PC figures
+};
+
+/// 1 Run: configuration, versions, machine, timings.
+void run_section(HtmlReport& r, const ReportInputs& in) {
+  const fs::path& run_dir = in.run_dir;
+  const RunSummary& s = in.summary;
+  const bool real = in.real;
   r.section("Run", 2, "run");
   {
     json m = json::object();
@@ -401,111 +389,139 @@ void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportCo
     if (m.contains("started") && m["started"].is_string()) kv.emplace_back("started (UTC)", m["started"].get<std::string>());
     kv.emplace_back("run directory", fs::absolute(run_dir).string());
     r.key_values(kv, "Run: configuration, versions and machine.");
-    r.table(report::timings_table(s.timings_s, pipeline_stage_names(real)));
+    r.table(report::timings_table(s.timings_s, manifest_stage_order(m)));
     const fs::path cfg_file = run_dir / RunDir::kConfigName;
     if (fs::exists(cfg_file))
       r.raw_html("<details><summary>Resolved configuration (config.toml)</summary><pre>" +
                  report::xml_escape(read_text_file(cfg_file)) + "</pre></details>\n");
   }
+}
 
-  // 2 Data ---------------------------------------------------------------------------------------
+/// 2 Data: a frame, a glimpse montage, counts, ground truth.
+void data_section(HtmlReport& r, const ReportInputs& in) {
+  const RunLayout& L = in.layout;
+  const RunSummary& s = in.summary;
+  const ReportConfig& cfg = in.cfg;
+  const bool real = in.real;
   r.section("Data", 2, "data");
   if (real) r.paragraph("Imported glimpse dataset: " + L.glimpses().string() + ".");
-  const fs::path pics = L.data() / "pictures";
-  if (!real) png_figure(r, pics / "frame.png", "One full simulated frame (GFP wild type green, RFP scribble magenta).");
+  const fs::path pics = simulate_artifacts::pictures(L.data());
+  if (!real) png_figure(r, pics / simulate_artifacts::kFramePng, "One full simulated frame (GFP wild type green, RFP scribble magenta).");
   glimpse_montage(r, L.glimpses(), cfg);
   r.table(report::data_table(s.data));
   if (!real) {
     r.section("Ground truth of the simulated world", 3);
     for (const auto& [f, cap] : std::vector<std::pair<std::string, std::string>>{
-             {"gt_apoptosis_vs_compression.png", "Scribble apoptosis rate against compression (ground truth)."},
-             {"gt_apoptosis_vs_wt_contact.png", "Scribble apoptosis rate against the number of wild-type neighbours in contact (ground truth)."},
-             {"gt_population.png", "Population fractions over time (ground truth)."}})
+             {simulate_artifacts::kApoptosisVsCompressionPng, "Scribble apoptosis rate against compression (ground truth)."},
+             {simulate_artifacts::kApoptosisVsWtContactPng, "Scribble apoptosis rate against the number of wild-type neighbours in contact (ground truth)."},
+             {simulate_artifacts::kPopulationPng, "Population fractions over time (ground truth)."}})
       png_figure(r, pics / f, cap);
   }
+}
 
-  // 3 Models -------------------------------------------------------------------------------------
-  r.section("Models", 2, "models");
-  {
-    const fs::path loss = L.encoder_work() / "loss.csv";
-    if (fs::exists(loss)) {
-      const CsvTable t = report::read_csv(loss);
-      LinePlot p;
-      p.title = "β-VAE training loss";
-      p.x = {"optimiser step"};
-      p.y = {"loss per image", "summed squared error / nats"};
-      const auto steps = t.numbers("step");
-      const std::size_t every = std::max<std::size_t>(1, steps.size() / 400);
-      for (const std::string col : {"loss", "reconstruction", "kl", "capacity"}) {
-        if (!t.has_column(col)) continue;
-        const auto v = t.numbers(col);
-        Series se;
-        se.name = col == "kl" ? "KL (nats)" : col == "capacity" ? "capacity C (nats)" : col;
-        for (std::size_t i = 0; i < v.size(); i += every) se.x.push_back(steps[i]), se.y.push_back(v[i]);
-        se.markers = false;
-        p.series.push_back(se);
-      }
-      p.width = cfg.figure_width;
-      r.figure_svg(report::render(p), "β-VAE loss components per step (loss = reconstruction + γ·|KL − C|).");
+/// The encoder's training loss and its last reconstruction montage.
+void encoder_figures(HtmlReport& r, const ReportInputs& in) {
+  const RunLayout& L = in.layout;
+  const ReportConfig& cfg = in.cfg;
+  const fs::path loss = encoder_artifacts::loss_csv(L.encoder_work());
+  if (fs::exists(loss)) {
+    const CsvTable t = report::read_csv(loss);
+    LinePlot p;
+    p.title = "β-VAE training loss";
+    p.x = {"optimiser step"};
+    p.y = {"loss per image", "summed squared error / nats"};
+    const auto steps = t.numbers("step");
+    const std::size_t every = std::max<std::size_t>(1, steps.size() / 400);
+    for (const std::string col : {"loss", "reconstruction", "kl", "capacity"}) {
+      if (!t.has_column(col)) continue;
+      const auto v = t.numbers(col);
+      Series se;
+      se.name = col == "kl" ? "KL (nats)" : col == "capacity" ? "capacity C (nats)" : col;
+      for (std::size_t i = 0; i < v.size(); i += every) se.x.push_back(steps[i]), se.y.push_back(v[i]);
+      se.markers = false;
+      p.series.push_back(se);
     }
-    fs::path montage;
-    if (fs::exists(L.encoder_work()))
-      for (const auto& e : fs::directory_iterator(L.encoder_work()))
-        if (e.path().extension() == ".png" && e.path().filename().string().rfind("montage_epoch_", 0) == 0 &&
-            (montage.empty() || e.path().filename() > montage.filename()))
-          montage = e.path();
-    if (!montage.empty())
-      png_figure(r, montage, "Reconstructions after the last epoch: inputs beside their reconstructions (" +
-                                 montage.filename().string() + ").", 2.0);
+    p.width = cfg.figure_width;
+    r.figure_svg(report::render(p), "β-VAE loss components per step (loss = reconstruction + γ·|KL − C|).");
+  }
+  fs::path montage;
+  if (fs::exists(L.encoder_work()))
+    for (const auto& e : fs::directory_iterator(L.encoder_work()))
+      if (encoder_artifacts::is_montage(e.path()) &&
+          (montage.empty() || e.path().filename() > montage.filename()))
+        montage = e.path();
+  if (!montage.empty())
+    png_figure(r, montage, "Reconstructions after the last epoch: inputs beside their reconstructions (" +
+                               montage.filename().string() + ").", 2.0);
+}
 
-    const Pca pca = load_projector(L.model());
+/// PCA explained variance and what each PC means (model/pc_meaning.csv).
+void pca_figures(HtmlReport& r, const ReportInputs& in) {
+  const RunLayout& L = in.layout;
+  const RunSummary& s = in.summary;
+  const ReportConfig& cfg = in.cfg;
+  const int max_pcs = in.max_pcs;
+  const fs::path meaning = model_files::pc_meaning_csv(L.model());
+  if (fs::exists(meaning)) {
+    const CsvTable t = report::read_csv(meaning);
     BarChart ev;
     ev.title = "PCA explained variance";
     ev.x_label = "principal component";
     ev.y = {"explained variance ratio"};
     BarSeries es{"explained variance", {}, {}, {}, "#0072B2"};
-    for (int p = 0; p < std::min(pca.dims, max_pcs); ++p) {
-      ev.categories.push_back(std::to_string(p));
-      es.values.push_back(pca.explained_variance_ratio[static_cast<std::size_t>(p)]);
+    for (std::size_t i = 0; i < t.size() && static_cast<int>(i) < max_pcs; ++i) {
+      ev.categories.push_back(t.at(i, "pc"));
+      es.values.push_back(t.number(i, "explained_variance_ratio"));
     }
     ev.series.push_back(es);
     ev.legend = false;
     ev.width = cfg.wide_figure_width;
     r.figure_svg(report::render(ev), "Fraction of the latent variance (z_mean of all patches) explained by each PC.");
 
-    const fs::path meaning = L.model() / "pc_meaning.csv";
-    if (fs::exists(meaning)) {
-      const CsvTable t = report::read_csv(meaning);
-      BarChart b;
-      b.title = "What the PCs mean";
-      b.x_label = "principal component";
-      b.y = {"Spearman ρ", "", -1.0, 1.0};
-      BarSeries area{"ρ with nuclear area", {}, {}, {}, "#D55E00"}, type{"ρ with cell type (scrib = 1)", {}, {}, {}, "#009E73"};
-      for (std::size_t i = 0; i < t.size() && static_cast<int>(i) < max_pcs; ++i) {
-        b.categories.push_back(t.at(i, "pc"));
-        area.values.push_back(t.number(i, "rho_nuclear_area"));
-        type.values.push_back(t.number(i, "rho_cell_type"));
-      }
-      b.series = {area, type};
-      b.highlight = {s.pc_shift.top_pc};
-      b.highlight_note = "top PC of the pc-shift experiment";
-      b.width = cfg.wide_figure_width;
-      r.figure_svg(report::render(b), "Per-PC Spearman correlation (over patches) with the central cell's nuclear area "
-                                      "and with its cell type.");
+    BarChart b;
+    b.title = "What the PCs mean";
+    b.x_label = "principal component";
+    b.y = {"Spearman ρ", "", -1.0, 1.0};
+    BarSeries area{"ρ with nuclear area", {}, {}, {}, "#D55E00"}, type{"ρ with cell type (scrib = 1)", {}, {}, {}, "#009E73"};
+    for (std::size_t i = 0; i < t.size() && static_cast<int>(i) < max_pcs; ++i) {
+      b.categories.push_back(t.at(i, "pc"));
+      area.values.push_back(t.number(i, "rho_nuclear_area"));
+      type.values.push_back(t.number(i, "rho_cell_type"));
     }
-    std::vector<int> walk = {0, 1, 2, 3};
-    if (std::find(walk.begin(), walk.end(), s.pc_shift.top_pc) == walk.end()) walk.push_back(s.pc_shift.top_pc);
-    try {
-      latent_traversal(r, L.model(), walk, cfg);
-    } catch (const Error& e) {
-      r.note(std::string("Latent traversal unavailable: ") + e.what());
-    }
-    r.figure_svg(report::render(report::cv_confusion(s.cv)),
-                 "Cross-validated confusion matrix (rows: true class, row-normalised; mean ± sd over " +
-                     std::to_string(s.cv.folds) + " folds, each model tested on its held-out fold).");
+    b.series = {area, type};
+    b.highlight = {s.pc_shift.top_pc};
+    b.highlight_note = "top PC of the pc-shift experiment";
+    b.width = cfg.wide_figure_width;
+    r.figure_svg(report::render(b), "Per-PC Spearman correlation (over patches) with the central cell's nuclear area "
+                                    "and with its cell type.");
   }
+}
 
-  // 4 Neighbour switching ----------------------------------------------------------------------------
+/// 3 Models: VAE loss and reconstructions, PCA, PC meaning, latent traversal, CV confusion.
+void models_section(HtmlReport& r, const ReportInputs& in) {
+  const RunSummary& s = in.summary;
+  r.section("Models", 2, "models");
+  encoder_figures(r, in);
+  pca_figures(r, in);
+  const fs::path traversal = report_artifacts::latent_traversal_svg(in.run_dir);
+  if (fs::exists(traversal))
+    r.figure_svg(read_text_file(traversal),
+                 "Latent traversal: for each PC, the PC coordinate is set to k standard deviations (all other PCs "
+                 "at their mean), mapped back to the latent space by the inverse PCA (eq. 3) and decoded by the VAE "
+                 "decoder (standardised units, shown from −1 to 3).");
+  else
+    r.note("Latent traversal unavailable: " + traversal.string() + " was not written.");
+  r.figure_svg(report::render(report::cv_confusion(s.cv)),
+               "Cross-validated confusion matrix (rows: true class, row-normalised; mean ± sd over " +
+                   std::to_string(s.cv.folds) + " folds, each model tested on its held-out fold).");
+}
+
+/// 4 Neighbour switching (Figs 3, 4) and the central-cell control.
+void switch_section(HtmlReport& r, const ReportInputs& in) {
+  const RunLayout& L = in.layout;
+  const RunSummary& s = in.summary;
+  const ReportConfig& cfg = in.cfg;
+  const json& perturb = in.perturb;
   r.section("Neighbour switching (Figs 3, 4)", 2, "switch");
   {
     const json sn = perturb.value("switch_neighbours", json::object());
@@ -513,7 +529,7 @@ void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportCo
       png_figure(r, resolve_in(L.perturb(), f),
                  "Neighbour switching example (paper Fig 3): rows original, reconstruction, mask, neighbours switched, "
                  "reconstruction of the switched glimpses.", 1.0);
-    const fs::path csv = L.perturb() / "switch_neighbours.csv";
+    const fs::path csv = L.perturb() / perturb_artifacts::kSwitchNeighboursCsv;
     if (fs::exists(csv)) {
       const CsvTable t = report::read_csv(csv);
       const auto before = confusion_from_csv(t, [&](std::size_t i) { return t.at(i, "condition") == "unperturbed"; });
@@ -536,7 +552,7 @@ void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportCo
     r.paragraph("Switching the central cell's own channel makes " + fixed(100.0 * s.switch_centre.synthetic_fraction, 0) +
                 " % of real trajectories look out-of-distribution (predicted synthetic): the model notices an "
                 "unrealistic perturbation instead of silently changing its answer.");
-    const fs::path csvc = L.perturb() / "switch_centre.csv";
+    const fs::path csvc = L.perturb() / perturb_artifacts::kSwitchCentreCsv;
     if (fs::exists(csvc)) {
       const CsvTable t = report::read_csv(csvc);
       const auto sw = confusion_from_csv(t, [&](std::size_t i) { return t.at(i, "condition") == "switched"; });
@@ -545,8 +561,100 @@ void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportCo
                    "Confusion matrix after switching the central cell (mean ± sd over models).");
     }
   }
+}
 
-  // 5 PC shifts ------------------------------------------------------------------------------------------
+/// Small multiples of the predicted fractions against the shift, one panel per PC (Fig 6).
+void pc_shift_curves(HtmlReport& r, const ReportInputs& in, const json& ps) {
+  const RunLayout& L = in.layout;
+  const RunSummary& s = in.summary;
+  const ReportConfig& cfg = in.cfg;
+  const int max_pcs = in.max_pcs;
+  const fs::path csv = L.perturb() / perturb_artifacts::kPcShiftCsv;
+  if (fs::exists(csv)) {
+    const CsvTable t = report::read_csv(csv);
+    // (pc, shift, class) -> per-model fractions
+    std::map<std::tuple<int, double, int>, std::array<std::vector<double>, 3>> agg;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      const int c = class_index(t.at(i, "true_class"));
+      if (c < 0) continue;
+      auto& a = agg[{static_cast<int>(t.integer(i, "pc")), t.number(i, "shift"), c}];
+      for (int j = 0; j < 3; ++j) a[static_cast<std::size_t>(j)].push_back(t.number(i, std::string("fraction_") + kCls[j]));
+    }
+    std::map<int, std::array<double, 2>> range;
+    for (const auto& e : s.pc_shift.per_pc) range[e.pc] = e.realistic_range;
+    for (int c = 0; c < 2; ++c) {
+      report::SmallMultiples sm;
+      sm.title = std::string("Predictions of true-") + kCls[c] + " trajectories under PC shifts";
+      sm.x = {"shift", ps.value("units", "pc") == "sd" ? "PC sd" : "PC units"};
+      sm.y = {"fraction predicted", "", 0.0, 1.0};
+      sm.columns = cfg.small_multiple_columns;
+      for (const auto& e : s.pc_shift.per_pc) {
+        if (e.pc >= max_pcs) continue;
+        LinePlot p;
+        p.title = "PC " + std::to_string(e.pc);
+        for (int j = 0; j < 3; ++j) {
+          Series se;
+          se.name = kCls[j];
+          se.markers = false;
+          for (double v : s.pc_shift.shifts) {
+            auto it = agg.find({e.pc, v, c});
+            if (it == agg.end()) continue;
+            const auto ms = mean_sd(it->second[static_cast<std::size_t>(j)]);
+            se.x.push_back(v), se.y.push_back(ms.first), se.sd.push_back(std::isfinite(ms.second) ? ms.second : 0.0);
+          }
+          p.series.push_back(se);
+        }
+        const auto rg = range[e.pc];
+        if (std::isfinite(rg[0]) && std::isfinite(rg[1])) p.shaded.push_back({rg[0], rg[1], "realistic range"});
+        if (e.pc == s.pc_shift.top_pc) sm.highlight.push_back(static_cast<int>(sm.panels.size()));
+        sm.panels.push_back(p);
+      }
+      sm.highlight_note = "largest apoptosis slope";
+      r.figure_svg(report::render(sm),
+                   std::string("Fraction of true-") + kCls[c] +
+                       " trajectories predicted as each class when one PC is shifted in every real frame (eq. 8); "
+                       "mean ± sd over models; grey: realistic range (< 20 % predicted synthetic).");
+    }
+  }
+}
+
+/// Confusion matrices at both ends of the top PC's realistic range.
+void range_confusion_figure(HtmlReport& r, const ReportInputs& in, const json& ps) {
+  const RunSummary& s = in.summary;
+  const json rc = ps.value("range_confusion", json::array());
+  const int tp = s.pc_shift.top_pc;
+  if (rc.is_array() && tp >= 0 && tp < static_cast<int>(rc.size())) {
+    auto mat = [](const json& j) {
+      Matrix m = zeros3();
+      for (std::size_t c = 0; c < 3; ++c)
+        for (std::size_t k = 0; k < 3; ++k) {
+          const double v = jnum(jat(jat(j, c), k));
+          m[c][k] = std::isfinite(v) ? v : 0.0;
+        }
+      return m;
+    };
+    const json& e = rc[static_cast<std::size_t>(tp)];
+    const auto& per = s.pc_shift.per_pc;
+    std::array<double, 2> rg{kNaN, kNaN};
+    for (const auto& x : per)
+      if (x.pc == tp) rg = x.realistic_range;
+    r.figure_row({report::render(report::confusion_heatmap(mat(jget(jget(e, "low"), "mean")), mat(jget(jget(e, "low"), "sd")),
+                                                            report::summary_class_names(),
+                                                            "PC " + std::to_string(tp) + " at " + fixed(rg[0], 1))),
+                  report::render(report::confusion_heatmap(mat(jget(jget(e, "high"), "mean")), mat(jget(jget(e, "high"), "sd")),
+                                                            report::summary_class_names(),
+                                                            "PC " + std::to_string(tp) + " at " + fixed(rg[1], 1)))},
+                 "Confusion matrices at both ends of the realistic range of the top PC (mean ± sd over models).");
+  }
+}
+
+/// 5 PC shifts (Figs 5, 6).
+void pc_shift_section(HtmlReport& r, const ReportInputs& in) {
+  const RunLayout& L = in.layout;
+  const RunSummary& s = in.summary;
+  const ReportConfig& cfg = in.cfg;
+  const bool real = in.real;
+  const json& perturb = in.perturb;
   r.section("PC shifts (Figs 5, 6)", 2, "pc-shift");
   {
     const json ps = perturb.value("pc_shift", json::object());
@@ -554,78 +662,8 @@ void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportCo
       png_figure(r, resolve_in(L.perturb(), f),
                  "Decoded images of one trajectory's frame while shifting a single PC (paper Fig 5a,b): inverse PCA → "
                  "decoder. " + fs::path(f).filename().string());
-    const fs::path csv = L.perturb() / "pc_shift.csv";
-    if (fs::exists(csv)) {
-      const CsvTable t = report::read_csv(csv);
-      // (pc, shift, class) -> per-model fractions
-      std::map<std::tuple<int, double, int>, std::array<std::vector<double>, 3>> agg;
-      for (std::size_t i = 0; i < t.size(); ++i) {
-        const int c = class_index(t.at(i, "true_class"));
-        if (c < 0) continue;
-        auto& a = agg[{static_cast<int>(t.integer(i, "pc")), t.number(i, "shift"), c}];
-        for (int j = 0; j < 3; ++j) a[static_cast<std::size_t>(j)].push_back(t.number(i, std::string("fraction_") + kCls[j]));
-      }
-      std::map<int, std::array<double, 2>> range;
-      for (const auto& e : s.pc_shift.per_pc) range[e.pc] = e.realistic_range;
-      for (int c = 0; c < 2; ++c) {
-        report::SmallMultiples sm;
-        sm.title = std::string("Predictions of true-") + kCls[c] + " trajectories under PC shifts";
-        sm.x = {"shift", ps.value("units", "pc") == "sd" ? "PC sd" : "PC units"};
-        sm.y = {"fraction predicted", "", 0.0, 1.0};
-        sm.columns = cfg.small_multiple_columns;
-        for (const auto& e : s.pc_shift.per_pc) {
-          if (e.pc >= max_pcs) continue;
-          LinePlot p;
-          p.title = "PC " + std::to_string(e.pc);
-          for (int j = 0; j < 3; ++j) {
-            Series se;
-            se.name = kCls[j];
-            se.markers = false;
-            for (double v : s.pc_shift.shifts) {
-              auto it = agg.find({e.pc, v, c});
-              if (it == agg.end()) continue;
-              const auto ms = mean_sd(it->second[static_cast<std::size_t>(j)]);
-              se.x.push_back(v), se.y.push_back(ms.first), se.sd.push_back(std::isfinite(ms.second) ? ms.second : 0.0);
-            }
-            p.series.push_back(se);
-          }
-          const auto rg = range[e.pc];
-          if (std::isfinite(rg[0]) && std::isfinite(rg[1])) p.shaded.push_back({rg[0], rg[1], "realistic range"});
-          if (e.pc == s.pc_shift.top_pc) sm.highlight.push_back(static_cast<int>(sm.panels.size()));
-          sm.panels.push_back(p);
-        }
-        sm.highlight_note = "largest apoptosis slope";
-        r.figure_svg(report::render(sm),
-                     std::string("Fraction of true-") + kCls[c] +
-                         " trajectories predicted as each class when one PC is shifted in every real frame (eq. 8); "
-                         "mean ± sd over models; grey: realistic range (< 20 % predicted synthetic).");
-      }
-    }
-    const json rc = ps.value("range_confusion", json::array());
-    const int tp = s.pc_shift.top_pc;
-    if (rc.is_array() && tp >= 0 && tp < static_cast<int>(rc.size())) {
-      auto mat = [](const json& j) {
-        Matrix m = zeros3();
-        for (std::size_t c = 0; c < 3; ++c)
-          for (std::size_t k = 0; k < 3; ++k) {
-            const double v = jnum(jat(jat(j, c), k));
-            m[c][k] = std::isfinite(v) ? v : 0.0;
-          }
-        return m;
-      };
-      const json& e = rc[static_cast<std::size_t>(tp)];
-      const auto& per = s.pc_shift.per_pc;
-      std::array<double, 2> rg{kNaN, kNaN};
-      for (const auto& x : per)
-        if (x.pc == tp) rg = x.realistic_range;
-      r.figure_row({report::render(report::confusion_heatmap(mat(jget(jget(e, "low"), "mean")), mat(jget(jget(e, "low"), "sd")),
-                                                              report::summary_class_names(),
-                                                              "PC " + std::to_string(tp) + " at " + fixed(rg[0], 1))),
-                    report::render(report::confusion_heatmap(mat(jget(jget(e, "high"), "mean")), mat(jget(jget(e, "high"), "sd")),
-                                                              report::summary_class_names(),
-                                                              "PC " + std::to_string(tp) + " at " + fixed(rg[1], 1)))},
-                   "Confusion matrices at both ends of the realistic range of the top PC (mean ± sd over models).");
-    }
+    pc_shift_curves(r, in, ps);
+    range_confusion_figure(r, in, ps);
     r.figure_svg(report::render(report::slope_chart(s.pc_shift, cfg)),
                  "Slopes of the mitosis and apoptosis fractions against the shift inside each PC's realistic range "
                  "(apoptosis with bootstrap CI), for every PC.");
@@ -634,8 +672,13 @@ void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportCo
                    "Spearman ρ of each PC with the central cell's ground-truth nuclear area (glimpse frames up to the cutoff).");
     r.table(report::pc_table(s.pc_shift));
   }
+}
 
-  // 6 Ablation, duration, shrink-nucleus ------------------------------------------------------------------
+/// 6 Ablation, duration and shrink-nucleus.
+void more_section(HtmlReport& r, const ReportInputs& in) {
+  const RunSummary& s = in.summary;
+  const ReportConfig& cfg = in.cfg;
+  const int max_pcs = in.max_pcs;
   r.section("Ablation, duration and shrink-nucleus", 2, "more");
   if (s.extra.contains("pc_ablate")) {
     const json& a = jget(s.extra, "pc_ablate");
@@ -700,8 +743,12 @@ void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportCo
                                     "predicted. Direction compared with the nuclear-size PC shift: " +
                                         sh.value("direction", std::string("n/a")) + ".");
   }
+}
 
-  // 7 Verdicts ----------------------------------------------------------------------------------------------
+/// 7 Verdicts.
+void verdicts_section(HtmlReport& r, const ReportInputs& in) {
+  const RunLayout& L = in.layout;
+  const RunSummary& s = in.summary;
   r.section("Verdicts", 2, "verdicts");
   if (s.extra.contains("model_skill")) {
     const json& k = jget(s.extra, "model_skill");
@@ -714,7 +761,7 @@ void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportCo
     r.table(report::verdict_table(*s.ground_truth));
   } else {
     r.note("Real data: there is no planted mechanism to check the conclusions against.");
-    const fs::path v = L.perturb() / "verdicts.csv";
+    const fs::path v = L.perturb() / perturb_artifacts::kVerdictsCsv;
     if (fs::exists(v)) {
       const CsvTable t = report::read_csv(v);
       report::Table tab;
@@ -724,6 +771,25 @@ void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportCo
       r.table(tab);
     }
   }
+}
+
+}  // namespace
+
+void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportConfig& cfg) {
+  const RunLayout L(run_dir);
+  const fs::path results = L.perturb() / perturb_artifacts::kResultsJson;
+  const ReportInputs in{run_dir, L, s, cfg, !s.world.has_value(),
+                        fs::exists(results) ? read_json(results) : json::object(),
+                        cfg.max_pcs > 0 ? cfg.max_pcs : 1 << 20};
+  HtmlReport r("taupe report", report::subtitle_of(s));
+  report::add_headline(r, s);
+  run_section(r, in);
+  data_section(r, in);
+  models_section(r, in);
+  switch_section(r, in);
+  pc_shift_section(r, in);
+  more_section(r, in);
+  verdicts_section(r, in);
   r.write(L.report());
 }
 
