@@ -96,7 +96,7 @@ void bind_config_flags(CLI::App* sub, const std::string& section, const std::vec
     const std::string name = "--" + prefix + f.name;
     if (sub->get_option_no_throw(name) != nullptr) continue;
     opts.storage.push_back(std::make_unique<std::string>());
-    CLI::Option* opt = sub->add_option(name, *opts.storage.back(), f.help);
+    CLI::Option* opt = sub->add_option(name, *opts.storage.back(), field_help(f));
     opt->default_str(help_default(f))->type_name(type_label(f))->group(grp);
     opts.bound.emplace_back(opt, section + "." + f.name);
   }

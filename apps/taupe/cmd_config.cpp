@@ -1,4 +1,4 @@
-// `taupe config show|presets`: the resolved configuration and the embedded presets.
+// `taupe config show|keys|presets`: the resolved configuration, the key reference and the presets.
 #include <iostream>
 #include <memory>
 
@@ -27,6 +27,12 @@ void register_config(CLI::App& app) {
   set_action(show, [opts, bare] {
     RunConfig cfg = resolve_run_config(*opts);
     std::cout << run_config_toml(cfg, !*bare);
+  });
+
+  auto* keys = config->add_subcommand("keys", "print every configuration key (default, rule, meaning) as Markdown");
+  set_action(keys, [] {
+    RunConfig defaults;
+    std::cout << config_keys_markdown(sections(defaults));
   });
 
   auto* list = config->add_subcommand("presets", "list the embedded presets");

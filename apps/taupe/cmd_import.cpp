@@ -13,6 +13,7 @@
 #include "taupe/io/cellx.h"
 #include "taupe/io/csv_tracks.h"
 #include "taupe/io/ctc.h"
+#include "taupe/io/movie_import.h"
 #include "taupe/io/trackmate.h"
 
 namespace taupe::cli {
@@ -21,7 +22,7 @@ namespace {
 void add_movie_options(CLI::App* sub, io::MovieImportOptions& m) {
   sub->add_option("--channels", m.channels, "which input channel is GFP (WT) and which RFP (scrib), e.g. gfp=0,rfp=1")
       ->delimiter(',');
-  sub->add_option("--pixel-size", m.pixel_size_um, "µm per pixel (default: TIFF metadata, else 0.5)");
+  sub->add_option("--pixel-size", m.pixel_size_um, "µm per pixel (default: TIFF metadata, else " + config_value_text(io::kFallbackPixelSizeUm) + ")");
   sub->add_option("--frame-interval", m.frame_interval_min, "minutes between frames (default: TIFF metadata, else 4)");
   sub->add_option("--type-ratio", m.type_ratio, "cell-type rule: WT if GFP > ratio*RFP, scrib if RFP > ratio*GFP")
       ->capture_default_str();

@@ -23,7 +23,7 @@ void register_predict(CLI::App& app);
 namespace {
 struct PredictArgs {
   std::filesystem::path encodings, glimpses, model_dir, out;
-  std::int64_t memory_mb = 256;
+  std::int64_t memory_mb = ModelSetOptions{}.memory_budget_mb;
 };
 }  // namespace
 

@@ -257,4 +257,61 @@ void check_one_of(const std::string& key, const std::string& v, const std::vecto
   throw ConfigError(key + " = \"" + v + "\": must be one of " + list);
 }
 
+std::string Rule::text() const {
+  const auto num = [](double v) { return config_value_text(v); };
+  switch (kind) {
+    case Kind::kNone: return "";
+    case Kind::kAbove: return "> " + num(lo);
+    case Kind::kAtLeast: return ">= " + num(lo);
+    case Kind::kAtMost: return "<= " + num(hi);
+    case Kind::kRange: return "in [" + num(lo) + ", " + num(hi) + "]";
+    case Kind::kOneOf: {
+      std::string t = "one of: ";
+      for (std::size_t i = 0; i < choices.size(); ++i) t += (i ? " | " : "") + choices[i];
+      return t;
+    }
+  }
+  return "";
+}
+
+std::string field_help(const Field& f) {
+  std::string h = f.help;
+  const std::string rule = f.rule.text();
+  if (!rule.empty()) h += " [" + rule + "]";
+  if (f.speed_only) h += " (speed only: does not change results)";
+  return h;
+}
+
+namespace {
+
+template <class T>
+void check_number(const Rule& r, const std::string& key, const T& v) {
+  switch (r.kind) {
+    case Rule::Kind::kAbove: check_gt(key, v, r.lo); break;
+    case Rule::Kind::kAtLeast: check_ge(key, v, r.lo); break;
+    case Rule::Kind::kAtMost: check_le(key, v, r.hi); break;
+    case Rule::Kind::kRange: check_range(key, v, r.lo, r.hi); break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+void check_field(const Field& f, const std::string& key) {
+  const Rule& r = f.rule;
+  if (r.kind == Rule::Kind::kNone) return;
+  std::visit(
+      [&](auto* p) {
+        using T = std::decay_t<decltype(*p)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          if (r.kind == Rule::Kind::kOneOf) check_one_of(key, *p, r.choices);
+        } else if constexpr (std::is_same_v<T, std::vector<double>> || std::is_same_v<T, std::vector<int>>) {
+          for (const auto& x : *p) check_number(r, key, x);
+        } else if constexpr (!std::is_same_v<T, bool>) {
+          check_number(r, key, *p);
+        }
+      },
+      f.ref);
+}
+
 }  // namespace taupe

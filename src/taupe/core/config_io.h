@@ -31,6 +31,11 @@ template <class Config>
 ConfigSection make_section(const std::string& name, Config& cfg) {
   return ConfigSection{name, fields_of(cfg), [&cfg] { cfg.validate(); }};
 }
+/// The same, named by the struct's own section name (Config::kSection).
+template <class Config>
+ConfigSection make_section(Config& cfg) {
+  return make_section(Config::kSection, cfg);
+}
 
 /// Applies TOML text (`source` names it in messages: a file path or "preset 'tiny'").
 void apply_toml(ConfigSections& sections, const std::string& toml_text, const std::string& source);
@@ -45,6 +50,10 @@ void validate_all(const ConfigSections& sections);
 
 /// Serialises every section as TOML; with `comments`, each key is preceded by its help text.
 std::string to_toml(const ConfigSections& sections, bool comments = true);
+
+/// Every key of every section as a Markdown reference (one table per section: key, default,
+/// rule, whether it changes results or only speed, meaning), as in docs/config-keys.md.
+std::string config_keys_markdown(const ConfigSections& sections);
 
 /// The field `section.key`; throws ConfigError (with did-you-mean) when there is none.
 const Field& find_field(const ConfigSections& sections, const std::string& section, const std::string& key);

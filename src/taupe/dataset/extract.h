@@ -30,6 +30,7 @@
 namespace taupe {
 
 struct ExtractConfig {
+  static constexpr const char* kSection = "extract";
   int max_frames_before_cutoff = 64;  ///< frames kept up to the cutoff (the TCN reads the last <= 128)
   int min_frames_before_cutoff = 8;   ///< shorter trajectories are skipped
   int lead_frames = 0;                ///< extra frames dropped between the cutoff and the event onset
@@ -45,29 +46,20 @@ struct ExtractConfig {
 
   template <class V>
   void visit(V& v) {
-    v("max_frames_before_cutoff", max_frames_before_cutoff, "glimpse frames kept up to and including the cutoff");
+    v("max_frames_before_cutoff", max_frames_before_cutoff, "glimpse frames kept up to and including the cutoff", in_range(1, 4096));
     v("min_frames_before_cutoff", min_frames_before_cutoff, "trajectories with fewer frames before the cutoff are skipped");
-    v("lead_frames", lead_frames, "frames dropped between the cutoff and the event onset");
-    v("unknown_onset_frames", unknown_onset_frames, "for tracks without event onset: onset = end - this + 1");
+    v("lead_frames", lead_frames, "frames dropped between the cutoff and the event onset", at_least(0));
+    v("unknown_onset_frames", unknown_onset_frames, "for tracks without event onset: onset = end - this + 1", at_least(1));
     v("frames_after_cutoff", frames_after_cutoff, "keep the frames after the cutoff (event visible, for montages)");
-    v("glimpse_types", glimpse_types, "central cell types that get trajectories: scrib | wt | both");
-    v("patch_frame_stride", patch_frame_stride, "sample encoder patches every this many frames");
-    v("patches_per_frame", patches_per_frame, "patches per sampled frame and movie");
-    v("patch_types", patch_types, "central cell types that patches are centred on: both | scrib | wt");
-    v("frame_cache", frame_cache, "movie frames cached while extracting from a movie");
+    v("glimpse_types", glimpse_types, "central cell types that get trajectories: scrib | wt | both", one_of({"scrib", "wt", "both"}));
+    v("patch_frame_stride", patch_frame_stride, "sample encoder patches every this many frames", at_least(1));
+    v("patches_per_frame", patches_per_frame, "patches per sampled frame and movie", at_least(0));
+    v("patch_types", patch_types, "central cell types that patches are centred on: both | scrib | wt", one_of({"both", "scrib", "wt"}));
+    v("frame_cache", frame_cache, "movie frames cached while extracting from a movie", at_least(1), speed_only);
   }
   void validate() const {
-    check_range("extract.max_frames_before_cutoff", max_frames_before_cutoff, 1, 4096);
+    check_fields(*this);
     check_range("extract.min_frames_before_cutoff", min_frames_before_cutoff, 1, max_frames_before_cutoff);
-    check_ge("extract.lead_frames", lead_frames, 0);
-    check_ge("extract.unknown_onset_frames", unknown_onset_frames, 1);
-    if (glimpse_types != "scrib" && glimpse_types != "wt" && glimpse_types != "both")
-      throw ConfigError("extract.glimpse_types = " + glimpse_types + ": must be one of scrib, wt, both");
-    if (patch_types != "scrib" && patch_types != "wt" && patch_types != "both")
-      throw ConfigError("extract.patch_types = " + patch_types + ": must be one of both, scrib, wt");
-    check_ge("extract.patch_frame_stride", patch_frame_stride, 1);
-    check_ge("extract.patches_per_frame", patches_per_frame, 0);
-    check_ge("extract.frame_cache", frame_cache, 1);
   }
 };
 

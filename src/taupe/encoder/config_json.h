@@ -8,13 +8,15 @@ namespace taupe::detail {
 
 struct ToJson {
   nlohmann::json* j;
-  template <class T>
-  void operator()(const char* name, T& value, const char*) { (*j)[name] = value; }
+  template <class T, class... Options>
+  void operator()(const char* name, T& value, const char*, const Options&...) {
+    (*j)[name] = value;
+  }
 };
 struct FromJson {
   const nlohmann::json* j;
-  template <class T>
-  void operator()(const char* name, T& value, const char*) {
+  template <class T, class... Options>
+  void operator()(const char* name, T& value, const char*, const Options&...) {
     if (j->contains(name)) value = (*j)[name].get<T>();
   }
 };

@@ -174,7 +174,8 @@ EncodingSet encode_glimpse_file(const VaeModel& model, const std::filesystem::pa
           rot90(norm.data() + f * kPix, rotated.data() + f * kPix, kGlimpseChannels, kGlimpseSize, r);
         src = rotated.data();
       }
-      EncodedBatch e = encode_images(model.encoder(), src, frames, /*normalized=*/true, 4.0, opts.batch_size);
+      EncodedBatch e = encode_images(model.encoder(), src, frames, /*normalized=*/true, model.config().normalization_clip,
+                                     opts.batch_size);
       EncodedTrajectory et;
       et.id = tr.id;
       et.fate = tr.fate;

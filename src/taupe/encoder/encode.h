@@ -33,10 +33,10 @@ struct EncodedBatch {
 
 /// Raw uint16 images (n, 2, 64, 64) -> standardised (clip) -> encoder (inference mode).
 EncodedBatch encode_images(const Encoder& enc, const std::uint16_t* images, std::int64_t n,
-                           double clip = 4.0, int batch_size = 512);
+                           double clip = EncoderConfig{}.normalization_clip, int batch_size = EncoderConfig{}.encode_batch_size);
 /// Float images (n, 2, 64, 64); `normalized` = already standardised (else standardised here).
 EncodedBatch encode_images(const Encoder& enc, const float* images, std::int64_t n, bool normalized,
-                           double clip = 4.0, int batch_size = 512);
+                           double clip = EncoderConfig{}.normalization_clip, int batch_size = EncoderConfig{}.encode_batch_size);
 /// Latents (n, D) -> decoded images (n, 2, 64, 64) in standardised units.
 std::vector<float> decode_latents(const Decoder& dec, const float* z, std::int64_t n, int dims,
                                   int batch_size = 512);

@@ -11,6 +11,7 @@
 namespace taupe {
 
 struct EncoderConfig {
+  static constexpr const char* kSection = "encoder";
   // ---- architecture (reference §1) -------------------------------------------------------
   int latent_dims = 32;                      ///< D, size of z
   std::vector<int> layers = {8, 16, 32, 64}; ///< filters of the encoder conv blocks
@@ -64,67 +65,44 @@ struct EncoderConfig {
 
   template <class V>
   void visit(V& v) {
-    v("latent_dims", latent_dims, "latent dimensions D");
-    v("layers", layers, "filters of the encoder conv blocks (decoder mirrors them)");
-    v("intermediate_dims", intermediate_dims, "width of the two dense branches (z_mean, z_log_var)");
-    v("batchnorm", batchnorm, "BatchNorm while training: frozen (reference) | batch");
+    v("latent_dims", latent_dims, "latent dimensions D", above(0));
+    v("layers", layers, "filters of the encoder conv blocks (decoder mirrors them)", above(0));
+    v("intermediate_dims", intermediate_dims, "width of the two dense branches (z_mean, z_log_var)", above(0));
+    v("batchnorm", batchnorm, "BatchNorm while training: frozen (reference) | batch", one_of({"frozen", "batch"}));
     v("bn_recalibration_batches", bn_recalibration_batches,
-      "batchnorm = batch: batches that re-estimate the BN moving statistics after training (0 = keep the running averages)");
-    v("capacity", capacity, "KL capacity C_max (nats)");
-    v("gamma", gamma, "weight of |KL - C|");
-    v("max_iterations_fraction", max_iterations_fraction, "fraction of all steps over which C rises");
+      "batchnorm = batch: batches that re-estimate the BN moving statistics after training (0 = keep the running averages)", at_least(0));
+    v("capacity", capacity, "KL capacity C_max (nats)", at_least(0.0));
+    v("gamma", gamma, "weight of |KL - C|", at_least(0.0));
+    v("max_iterations_fraction", max_iterations_fraction, "fraction of all steps over which C rises", in_range(0.0, 1.0));
     v("centre_weight", centre_weight,
-      "extra reconstruction weight at the patch centre, 1 + w*exp(-r^2/2 sigma^2) rescaled to mean 1 (0 = reference loss)");
-    v("centre_sigma_px", centre_sigma_px, "sigma (pixels) of the centre weighting");
-    v("batch_size", batch_size, "training batch size");
-    v("epochs", epochs, "training epochs");
-    v("learning_rate", learning_rate, "Adam learning rate");
-    v("adam_beta1", adam_beta1, "Adam beta1");
-    v("adam_beta2", adam_beta2, "Adam beta2");
-    v("adam_eps", adam_eps, "Adam epsilon");
-    v("seed", seed, "seed of weights init, shuffling, augmentation and z sampling");
+      "extra reconstruction weight at the patch centre, 1 + w*exp(-r^2/2 sigma^2) rescaled to mean 1 (0 = reference loss)", at_least(0.0));
+    v("centre_sigma_px", centre_sigma_px, "sigma (pixels) of the centre weighting", above(0.0));
+    v("batch_size", batch_size, "training batch size", above(0));
+    v("epochs", epochs, "training epochs", above(0));
+    v("learning_rate", learning_rate, "Adam learning rate", above(0.0));
+    v("adam_beta1", adam_beta1, "Adam beta1", in_range(0.0, 1.0));
+    v("adam_beta2", adam_beta2, "Adam beta2", in_range(0.0, 1.0));
+    v("adam_eps", adam_eps, "Adam epsilon", above(0.0));
+    v("seed", seed, "seed of weights init, shuffling, augmentation and z sampling", at_least(0));
     v("augment_flips", augment_flips, "random left-right and up-down flips (p 0.5 each)");
     v("augment_rot90", augment_rot90, "random rot90 by k in {0,1,2} quarter turns");
-    v("normalization_clip", normalization_clip, "clip of the per-channel standardised images");
-    v("max_patches", max_patches, "use at most this many patches (0 = all)");
-    v("replicas", replicas, "data-parallel shards per batch, one thread each (1 = one model, intra-op threads only)");
-    v("loader_threads", loader_threads, "data-pipeline worker threads");
-    v("prefetch_batches", prefetch_batches, "batches prepared ahead of the trainer");
+    v("normalization_clip", normalization_clip, "clip of the per-channel standardised images", above(0.0));
+    v("max_patches", max_patches, "use at most this many patches (0 = all)", at_least(0));
+    v("replicas", replicas, "data-parallel shards per batch, one thread each (1 = one model, intra-op threads only)", in_range(1, 64));
+    v("loader_threads", loader_threads, "data-pipeline worker threads", in_range(1, 64), speed_only);
+    v("prefetch_batches", prefetch_batches, "batches prepared ahead of the trainer", in_range(1, 256), speed_only);
     v("channels_last", channels_last, "channels-last memory format for the convolutions");
-    v("montage_images", montage_images, "images in the per-epoch reconstruction montage");
-    v("encode_batch_size", encode_batch_size, "batch size when encoding");
+    v("montage_images", montage_images, "images in the per-epoch reconstruction montage", in_range(1, 256));
+    v("encode_batch_size", encode_batch_size, "batch size when encoding", above(0));
   }
 
   void validate() const {
-    check_gt("encoder.latent_dims", latent_dims, 0);
+    check_fields(*this);
     if (layers.empty()) throw ConfigError("encoder.layers = []: must list at least one filter count");
-    for (int f : layers) check_gt("encoder.layers", f, 0);
     check_range("encoder.layers (number of blocks)", static_cast<int>(layers.size()), 1, 6);
-    check_gt("encoder.intermediate_dims", intermediate_dims, 0);
-    check_one_of("encoder.batchnorm", batchnorm, {"frozen", "batch"});
-    check_ge("encoder.bn_recalibration_batches", bn_recalibration_batches, 0);
-    check_ge("encoder.capacity", capacity, 0.0);
-    check_ge("encoder.gamma", gamma, 0.0);
-    check_range("encoder.max_iterations_fraction", max_iterations_fraction, 0.0, 1.0);
-    check_ge("encoder.centre_weight", centre_weight, 0.0);
-    check_gt("encoder.centre_sigma_px", centre_sigma_px, 0.0);
-    check_gt("encoder.batch_size", batch_size, 0);
-    check_gt("encoder.epochs", epochs, 0);
-    check_gt("encoder.learning_rate", learning_rate, 0.0);
-    check_range("encoder.adam_beta1", adam_beta1, 0.0, 1.0);
-    check_range("encoder.adam_beta2", adam_beta2, 0.0, 1.0);
-    check_gt("encoder.adam_eps", adam_eps, 0.0);
-    check_ge("encoder.seed", seed, 0);
-    check_gt("encoder.normalization_clip", normalization_clip, 0.0);
-    check_ge("encoder.max_patches", max_patches, 0);
-    check_range("encoder.replicas", replicas, 1, 64);
     if (replicas > batch_size)
       throw ConfigError("encoder.replicas = " + std::to_string(replicas) + ": must not exceed encoder.batch_size (" +
                         std::to_string(batch_size) + ")");
-    check_range("encoder.loader_threads", loader_threads, 1, 64);
-    check_range("encoder.prefetch_batches", prefetch_batches, 1, 256);
-    check_range("encoder.montage_images", montage_images, 1, 256);
-    check_gt("encoder.encode_batch_size", encode_batch_size, 0);
   }
 };
 

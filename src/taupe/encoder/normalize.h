@@ -10,16 +10,17 @@
 // Augmentation helpers below act on (C, S, S) float images.
 #include <cstdint>
 
+#include "taupe/encoder/encoder_config.h"
+
 namespace taupe {
 
-inline constexpr double kDefaultNormalizationClip = 4.0;
 
 /// Standardises `n` images (n, channels, pixels) in place.
 void normalize_images(float* images, std::int64_t n, int channels, int pixels,
-                      double clip = kDefaultNormalizationClip);
+                      double clip = EncoderConfig{}.normalization_clip);
 /// uint16 (n, channels, pixels) -> float (n, channels, pixels), standardised.
 void normalize_images(const std::uint16_t* in, float* out, std::int64_t n, int channels, int pixels,
-                      double clip = kDefaultNormalizationClip);
+                      double clip = EncoderConfig{}.normalization_clip);
 
 /// One (C, S, S) image, out-of-place (in != out): left-right flip (reverse columns).
 void flip_left_right(const float* in, float* out, int channels, int size);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "taupe/dataset/types.h"
+#include "taupe/encoder/encoder_config.h"
 
 namespace taupe {
 
@@ -33,7 +34,7 @@ struct PatchPipelineOptions {
   bool shuffle = true;
   bool augment_flips = true;
   bool augment_rot90 = true;
-  double clip = 4.0;
+  double clip = EncoderConfig{}.normalization_clip;
   int threads = 1;                 ///< worker threads
   int prefetch = 4;                ///< batches prepared ahead
   std::uint64_t seed = 0;

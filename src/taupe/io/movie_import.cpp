@@ -264,7 +264,7 @@ IoSummary write_movie_dataset(FrameSource& frames, LabelSource* labels, TrackSet
   mi.height = frames.height;
   mi.width = frames.width;
   mi.bit_depth = 16;
-  mi.pixel_size_um = opts.pixel_size_um > 0 ? opts.pixel_size_um : frames.pixel_size_um > 0 ? frames.pixel_size_um : 0.5;
+  mi.pixel_size_um = opts.pixel_size_um > 0 ? opts.pixel_size_um : frames.pixel_size_um > 0 ? frames.pixel_size_um : kFallbackPixelSizeUm;
   mi.frame_interval_min =
       opts.frame_interval_min > 0 ? opts.frame_interval_min : frames.frame_interval_min > 0 ? frames.frame_interval_min : 4.0;
   MovieWriter writer(movie_path, mi);

@@ -58,9 +58,12 @@ std::unique_ptr<LabelSource> tiff_series_labels(const std::vector<std::filesyste
 /// An HDF5 dataset (T, Y, X) (btrack `segmentation/images`).
 std::unique_ptr<LabelSource> hdf5_labels(const std::filesystem::path& file, const std::string& dataset);
 
+/// Pixel size assumed when neither the options nor the TIFF metadata give one (µm).
+inline constexpr double kFallbackPixelSizeUm = 0.5;
+
 struct MovieImportOptions {
   std::vector<std::string> channels;   ///< --channels gfp=I,rfp=J (empty: the 2 channels in order)
-  double pixel_size_um = 0;            ///< 0: from TIFF metadata, else 0.5
+  double pixel_size_um = 0;            ///< 0: from TIFF metadata, else kFallbackPixelSizeUm
   double frame_interval_min = 0;       ///< 0: from TIFF metadata, else 4
   double type_ratio = 1.0;             ///< channel-ratio rule (segment.h)
   double snap_radius_px = kLabelSnapRadiusPx;   ///< a point on background takes the nearest label within this

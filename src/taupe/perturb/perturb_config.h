@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "taupe/core/config.h"
+#include "taupe/temporal/temporal_config.h"
 
 namespace taupe {
 
@@ -19,6 +20,7 @@ inline const std::vector<std::string>& perturb_experiment_names() {
 }
 
 struct PerturbConfig {
+  static constexpr const char* kSection = "perturb";
   // ---- which experiments ------------------------------------------------------------------
   std::string experiments = "all";        ///< "all" or a comma-separated subset of the names above
   // ---- pc-shift (eq. 8) ---------------------------------------------------------------------
@@ -51,7 +53,7 @@ struct PerturbConfig {
   std::vector<int> window_lengths = {1, 2, 4, 8, 16, 32, 64, 128};  ///< last L real frames shifted
   std::vector<double> window_shifts = {-3.0, -1.5, 1.5, 3.0};       ///< shifts (shift_units) per L
   // ---- resources ----------------------------------------------------------------------------
-  std::int64_t memory_budget_mb = 256;    ///< input buffer of one batched prediction call
+  std::int64_t memory_budget_mb = CvConfig{}.predict_memory_mb;  ///< input buffer of one batched prediction call
   std::int64_t synthetic_per_model = -1;  ///< synthetic test inputs per model (-1 = as many as its real ones)
   std::int64_t seed = 1;                  ///< bootstrap, synthetic inputs, example choice
 
@@ -62,38 +64,38 @@ struct PerturbConfig {
       "pc-ablate, pc-window, shrink-nucleus");
     v("shift_min", shift_min, "first PC shift of the grid");
     v("shift_max", shift_max, "last PC shift of the grid (inclusive)");
-    v("shift_step", shift_step, "PC shift grid step");
-    v("shift_units", shift_units, "pc: shifts in PC units (paper) | sd: multiples of each PC's sd");
+    v("shift_step", shift_step, "PC shift grid step", above(0.0));
+    v("shift_units", shift_units, "pc: shifts in PC units (paper) | sd: multiples of each PC's sd", one_of({"pc", "sd"}));
     v("realistic_threshold", realistic_threshold,
-      "realistic range: fraction of a true class predicted synthetic stays below this");
+      "realistic range: fraction of a true class predicted synthetic stays below this", in_range(0.0, 1.0));
     v("decode_shifts", decode_shifts, "shifts shown in the decoded image rows (Fig 5a,b)");
     v("min_range_points", min_range_points,
-      "the top-|slope| PC (named in the verdicts) needs a realistic range of at least this many grid points");
-    v("bootstrap_reps", bootstrap_reps, "bootstrap resamples of trajectories for every CI");
-    v("ci_level", ci_level, "confidence level of every interval");
-    v("correction", correction, "multiple-comparison correction over the PCs: holm | bh");
-    v("practical_threshold", practical_threshold, "smallest |delta recall| that counts as an effect");
+      "the top-|slope| PC (named in the verdicts) needs a realistic range of at least this many grid points", in_range(2, 100000));
+    v("bootstrap_reps", bootstrap_reps, "bootstrap resamples of trajectories for every CI", in_range(10, 1000000));
+    v("ci_level", ci_level, "confidence level of every interval", in_range(0.5, 0.9999));
+    v("correction", correction, "multiple-comparison correction over the PCs: holm | bh", one_of({"holm", "bh"}));
+    v("practical_threshold", practical_threshold, "smallest |delta recall| that counts as an effect", in_range(0.0, 1.0));
     v("min_informedness", min_informedness,
-      "skill gate: verdicts need held-out informedness (recall mitosis + recall apoptosis - 1) >= this and significant");
-    v("norm_median_radius", norm_median_radius, "switch normalisation: median filter disk radius (px)");
+      "skill gate: verdicts need held-out informedness (recall mitosis + recall apoptosis - 1) >= this and significant", in_range(0.0, 1.0));
+    v("norm_median_radius", norm_median_radius, "switch normalisation: median filter disk radius (px)", in_range(0, 16));
     v("norm_outlier_threshold", norm_outlier_threshold,
-      "switch normalisation: outlier if |x - local median| > this times the channel sd");
-    v("norm_percentile_lo", norm_percentile_lo, "switch normalisation: percentile mapped to 0");
-    v("norm_percentile_hi", norm_percentile_hi, "switch normalisation: percentile mapped to 1");
+      "switch normalisation: outlier if |x - local median| > this times the channel sd", above(0.0));
+    v("norm_percentile_lo", norm_percentile_lo, "switch normalisation: percentile mapped to 0", in_range(0.0, 100.0));
+    v("norm_percentile_hi", norm_percentile_hi, "switch normalisation: percentile mapped to 1", in_range(0.0, 100.0));
     v("max_image_trajectories", max_image_trajectories,
-      "image-space experiments: at most this many trajectories per model (0 = all)");
-    v("example_count", example_count, "example trajectories saved as switch panels (Fig 3)");
-    v("example_frames", example_frames, "frames per example panel (ending at the cutoff)");
-    v("shrink_factors", shrink_factors, "shrink-nucleus: scale factors of the central nucleus");
-    v("window_lengths", window_lengths, "pc-window: number L of last real frames shifted");
+      "image-space experiments: at most this many trajectories per model (0 = all)", at_least(0));
+    v("example_count", example_count, "example trajectories saved as switch panels (Fig 3)", in_range(0, 100));
+    v("example_frames", example_frames, "frames per example panel (ending at the cutoff)", in_range(1, 128));
+    v("shrink_factors", shrink_factors, "shrink-nucleus: scale factors of the central nucleus", in_range(0.2, 3.0));
+    v("window_lengths", window_lengths, "pc-window: number L of last real frames shifted", in_range(1, 4096));
     v("window_shifts", window_shifts, "pc-window: shifts applied for every L");
-    v("memory_budget_mb", memory_budget_mb, "input buffer of one batched prediction call (MB)");
-    v("synthetic_per_model", synthetic_per_model, "synthetic test inputs per model (-1 = as many as its real ones)");
-    v("seed", seed, "seed of bootstrap resamples, synthetic inputs and example choice");
+    v("memory_budget_mb", memory_budget_mb, "input buffer of one batched prediction call (MB)", above(0), speed_only);
+    v("synthetic_per_model", synthetic_per_model, "synthetic test inputs per model (-1 = as many as its real ones)", at_least(-1));
+    v("seed", seed, "seed of bootstrap resamples, synthetic inputs and example choice", at_least(0));
   }
 
   void validate() const {
-    check_gt("perturb.shift_step", shift_step, 0.0);
+    check_fields(*this);
     if (!(shift_max >= shift_min))
       throw ConfigError("perturb.shift_max = " + config_value_text(shift_max) + ": must be >= perturb.shift_min (" +
                         config_value_text(shift_min) + ")");
@@ -102,29 +104,9 @@ struct PerturbConfig {
                         config_value_text(shift_max) + "]: the grid must contain 0 (the realistic range grows from it)");
     if ((shift_max - shift_min) / shift_step > 10000)
       throw ConfigError("perturb.shift_step = " + config_value_text(shift_step) + ": more than 10000 grid points");
-    check_one_of("perturb.shift_units", shift_units, {"pc", "sd"});
-    check_range("perturb.realistic_threshold", realistic_threshold, 0.0, 1.0);
-    check_range("perturb.min_range_points", min_range_points, 2, 100000);
-    check_range("perturb.bootstrap_reps", bootstrap_reps, 10, 1000000);
-    check_range("perturb.ci_level", ci_level, 0.5, 0.9999);
-    check_one_of("perturb.correction", correction, {"holm", "bh"});
-    check_range("perturb.practical_threshold", practical_threshold, 0.0, 1.0);
-    check_range("perturb.min_informedness", min_informedness, 0.0, 1.0);
-    check_range("perturb.norm_median_radius", norm_median_radius, 0, 16);
-    check_gt("perturb.norm_outlier_threshold", norm_outlier_threshold, 0.0);
-    check_range("perturb.norm_percentile_lo", norm_percentile_lo, 0.0, 100.0);
-    check_range("perturb.norm_percentile_hi", norm_percentile_hi, 0.0, 100.0);
     if (!(norm_percentile_hi > norm_percentile_lo))
       throw ConfigError("perturb.norm_percentile_hi = " + config_value_text(norm_percentile_hi) +
                         ": must be > perturb.norm_percentile_lo");
-    check_ge("perturb.max_image_trajectories", max_image_trajectories, 0);
-    check_range("perturb.example_count", example_count, 0, 100);
-    check_range("perturb.example_frames", example_frames, 1, 128);
-    for (double f : shrink_factors) check_range("perturb.shrink_factors", f, 0.2, 3.0);
-    for (int l : window_lengths) check_range("perturb.window_lengths", l, 1, 4096);
-    check_gt("perturb.memory_budget_mb", memory_budget_mb, 0);
-    check_ge("perturb.synthetic_per_model", synthetic_per_model, -1);
-    check_ge("perturb.seed", seed, 0);
     for (const auto& e : experiment_list()) check_one_of("perturb.experiments", e, perturb_experiment_names());
   }
 

@@ -7,15 +7,9 @@ namespace taupe {
 
 ConfigSections sections(RunConfig& cfg) {
   return {
-      make_section("run", cfg.run),
-      make_section("simulate", cfg.simulate),
-      make_section("extract", cfg.extract),
-      make_section("encoder", cfg.encoder),
-      make_section("projector", cfg.projector),
-      make_section("temporal", cfg.temporal),
-      make_section("cv", cfg.cv),
-      make_section("perturb", cfg.perturb),
-      make_section("report", cfg.report),
+      make_section(cfg.run),      make_section(cfg.simulate), make_section(cfg.extract),
+      make_section(cfg.encoder),  make_section(cfg.projector), make_section(cfg.temporal),
+      make_section(cfg.cv),       make_section(cfg.perturb),  make_section(cfg.report),
   };
 }
 

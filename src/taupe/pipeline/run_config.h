@@ -25,6 +25,7 @@ namespace taupe {
 
 /// [run]: settings of the run as a whole.
 struct RunSection {
+  static constexpr const char* kSection = "run";
   std::int64_t seed = 1;             ///< master seed; stage seeds are derived from it unless set
   std::string preset;                ///< preset this configuration starts from ("" = struct defaults)
   std::string world = "mechanical";  ///< planted cause of death simulated by `taupe run`
@@ -33,17 +34,15 @@ struct RunSection {
 
   template <class V>
   void visit(V& v) {
-    v("seed", seed, "master seed of the run (same seed -> same bytes)");
+    v("seed", seed, "master seed of the run (same seed -> same bytes)", at_least(0));
     v("preset", preset, "preset this configuration starts from (tiny | quick | paper; empty = defaults)");
     static const std::string world_help = "planted cause of scrib apoptosis for `taupe run`: " + kSimWorldChoices;
-    v("world", world, world_help.c_str());
-    v("threads", threads, "LibTorch intra-op threads (0 = cores available; --threads overrides)");
+    v("world", world, world_help.c_str(), one_of(kSimWorlds));
+    v("threads", threads, "LibTorch intra-op threads (0 = cores available; --threads overrides)", in_range(0, 1024), speed_only);
     v("out", out, "run directory (config.toml, manifest.json, taupe.log and stage outputs)");
   }
   void validate() const {
-    check_ge("run.seed", seed, 0);
-    check_one_of("run.world", world, kSimWorlds);
-    check_range("run.threads", threads, 0, 1024);
+    check_fields(*this);
     if (out.empty()) throw ConfigError("run.out = \"\": must name a directory");
   }
 };

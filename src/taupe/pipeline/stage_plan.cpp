@@ -14,13 +14,6 @@ namespace taupe {
 
 namespace {
 
-// Keys that only change how fast a stage runs, never what it writes: they do not invalidate.
-const std::set<std::string>& resource_keys() {
-  static const std::set<std::string> keys = {"threads",           "loader_threads",   "prefetch_batches",
-                                             "frame_cache",       "predict_memory_mb", "memory_budget_mb"};
-  return keys;
-}
-
 /// The key of a `key = value` TOML line ("" for other lines).
 std::string line_key(const std::string& line) {
   const auto eq = line.find('=');
@@ -31,16 +24,12 @@ std::string line_key(const std::string& line) {
   return key;
 }
 
-/// A section as canonical TOML without its speed-only keys.
-std::string section_text(const ConfigSection& sec) {
-  std::istringstream in(to_toml({sec}, false));
-  std::string line, out;
-  while (std::getline(in, line)) {
-    if (resource_keys().count(line_key(line))) continue;
-    out += line;
-    out += '\n';
-  }
-  return out;
+/// A section as canonical TOML without its speed-only fields (Field::speed_only): they change
+/// how fast a stage runs, never what it writes, so they do not invalidate.
+std::string section_text(ConfigSection sec) {
+  sec.fields.erase(std::remove_if(sec.fields.begin(), sec.fields.end(), [](const Field& f) { return f.speed_only; }),
+                   sec.fields.end());
+  return to_toml({sec}, false);
 }
 
 /// The canonical text of one config input: "section" (every key) or "section.key".

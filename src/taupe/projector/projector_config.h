@@ -8,17 +8,17 @@
 namespace taupe {
 
 struct ProjectorConfig {
+  static constexpr const char* kSection = "projector";
   std::int64_t max_patches = 0;   ///< fit on at most this many patches (0 = all, as the reference)
   int batch_size = 512;           ///< encoding batch size (reference: 512)
 
   template <class V>
   void visit(V& v) {
-    v("max_patches", max_patches, "fit the PCA on at most this many patches (0 = all)");
-    v("batch_size", batch_size, "encoding batch size while fitting");
+    v("max_patches", max_patches, "fit the PCA on at most this many patches (0 = all)", at_least(0));
+    v("batch_size", batch_size, "encoding batch size while fitting", above(0));
   }
   void validate() const {
-    check_ge("projector.max_patches", max_patches, 0);
-    check_gt("projector.batch_size", batch_size, 0);
+    check_fields(*this);
   }
 };
 

@@ -6,6 +6,7 @@
 namespace taupe {
 
 struct ReportConfig {
+  static constexpr const char* kSection = "report";
   double figure_width = 640;     ///< width of single line plots / histograms (SVG user units ≈ CSS px)
   double wide_figure_width = 980;  ///< width of per-PC bar charts (slopes, explained variance)
   int small_multiple_columns = 8;  ///< panels per row in per-PC small multiples
@@ -15,20 +16,15 @@ struct ReportConfig {
 
   template <class V>
   void visit(V& v) {
-    v("figure_width", figure_width, "width of single plots (px)");
-    v("wide_figure_width", wide_figure_width, "width of per-PC bar charts (px)");
-    v("small_multiple_columns", small_multiple_columns, "panels per row in per-PC small multiples");
-    v("max_pcs", max_pcs, "PCs shown in per-PC figures (0 = all)");
-    v("montage_cell_px", montage_cell_px, "displayed size of one glimpse in montages (px)");
-    v("montage_max_frames", montage_max_frames, "frames per montage row (subsampled when longer)");
+    v("figure_width", figure_width, "width of single plots (px)", in_range(240.0, 4000.0));
+    v("wide_figure_width", wide_figure_width, "width of per-PC bar charts (px)", in_range(240.0, 6000.0));
+    v("small_multiple_columns", small_multiple_columns, "panels per row in per-PC small multiples", in_range(1, 16));
+    v("max_pcs", max_pcs, "PCs shown in per-PC figures (0 = all)", at_least(0));
+    v("montage_cell_px", montage_cell_px, "displayed size of one glimpse in montages (px)", in_range(16, 512));
+    v("montage_max_frames", montage_max_frames, "frames per montage row (subsampled when longer)", in_range(1, 200));
   }
   void validate() const {
-    check_range("report.figure_width", figure_width, 240.0, 4000.0);
-    check_range("report.wide_figure_width", wide_figure_width, 240.0, 6000.0);
-    check_range("report.small_multiple_columns", small_multiple_columns, 1, 16);
-    check_ge("report.max_pcs", max_pcs, 0);
-    check_range("report.montage_cell_px", montage_cell_px, 16, 512);
-    check_range("report.montage_max_frames", montage_max_frames, 1, 200);
+    check_fields(*this);
   }
 };
 

@@ -22,6 +22,7 @@ inline const std::string kSimWorldChoices = [] {
 }();
 
 struct SimConfig {
+  static constexpr const char* kSection = "simulate";
   // ---- world and size ------------------------------------------------------------------
   std::string world = "mechanical";  ///< planted cause of scrib apoptosis: one of kSimWorlds
   int fovs = 4;                      ///< fields of view (independent periodic monolayers)
@@ -111,135 +112,80 @@ struct SimConfig {
   template <class V>
   void visit(V& v) {
     static const std::string world_help = "planted cause of scrib apoptosis: " + kSimWorldChoices;
-    v("world", world, world_help.c_str());
-    v("fovs", fovs, "fields of view simulated (independent periodic monolayers)");
-    v("fov_width_px", fov_width_px, "field width in pixels");
-    v("fov_height_px", fov_height_px, "field height in pixels");
-    v("pixel_size_um", pixel_size_um, "µm per pixel (0.325 = 20x objective, 6.5 µm camera pixels)");
-    v("frames", frames, "recorded frames per field of view");
-    v("frame_interval_min", frame_interval_min, "minutes between frames");
-    v("burn_in_frames", burn_in_frames, "unrecorded frames simulated before frame 0");
-    v("substeps", substeps, "mechanics sub-steps per frame");
-    v("initial_density_per_mm2", initial_density_per_mm2, "seeding density, cells per mm^2");
-    v("scrib_fraction", scrib_fraction, "seeding fraction of scrib cells (1 = pure scrib culture)");
-    v("cell_diameter_um", cell_diameter_um, "free cell diameter at birth (µm)");
-    v("nuclear_diameter_um", nuclear_diameter_um, "free nuclear diameter (µm)");
-    v("cycle_hours", cycle_hours, "mean cell-cycle length without compression (h)");
-    v("cycle_cv", cycle_cv, "coefficient of variation of the cycle length");
-    v("nuclear_size_cv", nuclear_size_cv, "cell-to-cell variability of the nuclear / cell area ratio");
-    v("growth", growth, "fractional growth of the target area through the cycle");
-    v("wt_stiffness", wt_stiffness, "WT stiffness relative to scrib");
-    v("wt_stall_compression", wt_stall_compression, "compression at which the WT cycle stops");
-    v("scrib_stall_compression", scrib_stall_compression, "compression at which the scrib cycle stops");
-    v("motility_um", motility_um, "motility noise, µm per sqrt(h) per axis");
-    v("mobility", mobility, "µm/h per µm of overlap (overdamped mechanics)");
-    v("migration_speed_um_h", migration_speed_um_h, "persistent migration, RMS speed per axis (µm/h)");
-    v("persistence_h", persistence_h, "persistence time of migration (h)");
-    v("daughter_speed_um_h", daughter_speed_um_h, "daughters start crawling apart along the division axis at this speed (µm/h)");
-    v("wt_apoptosis_per_h", wt_apoptosis_per_h, "WT apoptosis hazard (per hour), all worlds");
-    v("scrib_base_apoptosis_per_h", scrib_base_apoptosis_per_h, "scrib baseline hazard (mechanical, contact, both)");
-    v("mech_hazard_max_per_h", mech_hazard_max_per_h, "mechanical world: max extra scrib hazard");
+    v("world", world, world_help.c_str(), one_of(kSimWorlds));
+    v("fovs", fovs, "fields of view simulated (independent periodic monolayers)", above(0));
+    v("fov_width_px", fov_width_px, "field width in pixels", at_least(96));
+    v("fov_height_px", fov_height_px, "field height in pixels", at_least(96));
+    v("pixel_size_um", pixel_size_um, "µm per pixel (0.325 = 20x objective, 6.5 µm camera pixels)", above(0.0));
+    v("frames", frames, "recorded frames per field of view", above(0));
+    v("frame_interval_min", frame_interval_min, "minutes between frames", above(0.0));
+    v("burn_in_frames", burn_in_frames, "unrecorded frames simulated before frame 0", at_least(0));
+    v("substeps", substeps, "mechanics sub-steps per frame", in_range(1, 64));
+    v("initial_density_per_mm2", initial_density_per_mm2, "seeding density, cells per mm^2", above(0.0));
+    v("scrib_fraction", scrib_fraction, "seeding fraction of scrib cells (1 = pure scrib culture)", in_range(0.0, 1.0));
+    v("cell_diameter_um", cell_diameter_um, "free cell diameter at birth (µm)", above(0.0));
+    v("nuclear_diameter_um", nuclear_diameter_um, "free nuclear diameter (µm)", above(0.0));
+    v("cycle_hours", cycle_hours, "mean cell-cycle length without compression (h)", above(0.0));
+    v("cycle_cv", cycle_cv, "coefficient of variation of the cycle length", in_range(0.0, 0.5));
+    v("nuclear_size_cv", nuclear_size_cv, "cell-to-cell variability of the nuclear / cell area ratio", in_range(0.0, 0.5));
+    v("growth", growth, "fractional growth of the target area through the cycle", in_range(0.0, 2.0));
+    v("wt_stiffness", wt_stiffness, "WT stiffness relative to scrib", above(0.0));
+    v("wt_stall_compression", wt_stall_compression, "compression at which the WT cycle stops", in_range(0.01, 0.99));
+    v("scrib_stall_compression", scrib_stall_compression, "compression at which the scrib cycle stops", in_range(0.01, 0.99));
+    v("motility_um", motility_um, "motility noise, µm per sqrt(h) per axis", at_least(0.0));
+    v("mobility", mobility, "µm/h per µm of overlap (overdamped mechanics)", above(0.0));
+    v("migration_speed_um_h", migration_speed_um_h, "persistent migration, RMS speed per axis (µm/h)", at_least(0.0));
+    v("persistence_h", persistence_h, "persistence time of migration (h)", at_least(0.0));
+    v("daughter_speed_um_h", daughter_speed_um_h, "daughters start crawling apart along the division axis at this speed (µm/h)", at_least(0.0));
+    v("wt_apoptosis_per_h", wt_apoptosis_per_h, "WT apoptosis hazard (per hour), all worlds", at_least(0.0));
+    v("scrib_base_apoptosis_per_h", scrib_base_apoptosis_per_h, "scrib baseline hazard (mechanical, contact, both)", at_least(0.0));
+    v("mech_hazard_max_per_h", mech_hazard_max_per_h, "mechanical world: max extra scrib hazard", at_least(0.0));
     v("mech_compression_half", mech_compression_half, "mechanical and both worlds: compression at half max");
-    v("mech_compression_width", mech_compression_width, "mechanical and both worlds: logistic width (compression)");
-    v("contact_hazard_max_per_h", contact_hazard_max_per_h, "contact world: max extra scrib hazard");
+    v("mech_compression_width", mech_compression_width, "mechanical and both worlds: logistic width (compression)", above(0.0));
+    v("contact_hazard_max_per_h", contact_hazard_max_per_h, "contact world: max extra scrib hazard", at_least(0.0));
     v("contact_wt_half", contact_wt_half, "contact and both worlds: WT neighbours in contact at half max");
-    v("contact_wt_width", contact_wt_width, "contact and both worlds: logistic width (neighbours)");
-    v("neutral_apoptosis_per_h", neutral_apoptosis_per_h, "neutral world: constant scrib hazard");
+    v("contact_wt_width", contact_wt_width, "contact and both worlds: logistic width (neighbours)", above(0.0));
+    v("neutral_apoptosis_per_h", neutral_apoptosis_per_h, "neutral world: constant scrib hazard", at_least(0.0));
     v("both_mech_hazard_max_per_h", both_mech_hazard_max_per_h,
-      "both world: max extra scrib hazard from compression (logistic of the mechanical world)");
+      "both world: max extra scrib hazard from compression (logistic of the mechanical world)", at_least(0.0));
     v("both_contact_hazard_max_per_h", both_contact_hazard_max_per_h,
-      "both world: max extra scrib hazard from WT contact (logistic of the contact world)");
+      "both world: max extra scrib hazard from WT contact (logistic of the contact world)", at_least(0.0));
     v("mech_arrest", mech_arrest,
       "where compression kills (mechanical, both) it also slows the scrib cycle, speed x (1 - mech_arrest x "
-      "activation); 0 = it only kills");
+      "activation); 0 = it only kills", in_range(0.0, 1.0));
     v("compression_reference", compression_reference,
-      "compression = 1 - area / reference: typical (typical cell at the same phase) | cell (own target area)");
-    v("apoptosis_min_phase", apoptosis_min_phase, "cell-cycle phase from which cells can commit apoptosis");
-    v("hazard_memory_frames", hazard_memory_frames, "time constant (frames) of the average of the cause the hazard reads");
-    v("mitosis_frames", mitosis_frames, "frames of visible mitotic morphology before division");
-    v("apoptosis_frames", apoptosis_frames, "frames of visible pyknosis before disappearance");
-    v("gfp_brightness", gfp_brightness, "GFP nucleus brightness (photo-electrons)");
-    v("rfp_brightness", rfp_brightness, "RFP nucleus brightness (photo-electrons)");
-    v("expression_cv", expression_cv, "cell-to-cell expression variability");
+      "compression = 1 - area / reference: typical (typical cell at the same phase) | cell (own target area)", one_of({"typical", "cell"}));
+    v("apoptosis_min_phase", apoptosis_min_phase, "cell-cycle phase from which cells can commit apoptosis", in_range(0.0, 0.95));
+    v("hazard_memory_frames", hazard_memory_frames, "time constant (frames) of the average of the cause the hazard reads", in_range(1.0, 1000.0));
+    v("mitosis_frames", mitosis_frames, "frames of visible mitotic morphology before division", in_range(2, 100));
+    v("apoptosis_frames", apoptosis_frames, "frames of visible pyknosis before disappearance", in_range(2, 100));
+    v("gfp_brightness", gfp_brightness, "GFP nucleus brightness (photo-electrons)", above(0.0));
+    v("rfp_brightness", rfp_brightness, "RFP nucleus brightness (photo-electrons)", above(0.0));
+    v("expression_cv", expression_cv, "cell-to-cell expression variability", in_range(0.0, 1.0));
     v("compaction_brightness", compaction_brightness,
-      "nuclear brightness x (free nuclear area / area)^this (1 = fixed H2B content, 0 = off)");
-    v("texture", texture, "chromatin texture amplitude");
-    v("eccentricity_max", eccentricity_max, "maximum nuclear eccentricity");
-    v("psf_sigma_px", psf_sigma_px, "Gaussian PSF sigma in pixels");
-    v("background", background, "camera offset (ADU)");
-    v("autofluorescence", autofluorescence, "diffuse background signal (photo-electrons)");
-    v("gain", gain, "ADU per photo-electron");
-    v("read_noise", read_noise, "read noise (ADU RMS)");
-    v("bleach_half_life_frames", bleach_half_life_frames, "photobleaching half-life (frames)");
+      "nuclear brightness x (free nuclear area / area)^this (1 = fixed H2B content, 0 = off)", in_range(0.0, 2.0));
+    v("texture", texture, "chromatin texture amplitude", in_range(0.0, 1.0));
+    v("eccentricity_max", eccentricity_max, "maximum nuclear eccentricity", in_range(0.0, 0.95));
+    v("psf_sigma_px", psf_sigma_px, "Gaussian PSF sigma in pixels", in_range(0.0, 5.0));
+    v("background", background, "camera offset (ADU)", at_least(0.0));
+    v("autofluorescence", autofluorescence, "diffuse background signal (photo-electrons)", at_least(0.0));
+    v("gain", gain, "ADU per photo-electron", above(0.0));
+    v("read_noise", read_noise, "read noise (ADU RMS)", at_least(0.0));
+    v("bleach_half_life_frames", bleach_half_life_frames, "photobleaching half-life (frames)", above(0.0));
     v("bit_depth", bit_depth, "image bit depth: 8 or 16");
-    v("mask_erode_px", mask_erode_px, "mask degradation: >0 erode, <0 dilate (px)");
-    v("mask_min_area_um2", mask_min_area_um2, "mask degradation: smaller nuclei are missed");
+    v("mask_erode_px", mask_erode_px, "mask degradation: >0 erode, <0 dilate (px)", in_range(-3, 3));
+    v("mask_min_area_um2", mask_min_area_um2, "mask degradation: smaller nuclei are missed", at_least(0.0));
     v("movies", movies, "write full-frame movies and masks (large)");
     v("pictures", pictures, "write PNG pictures");
     v("ground_truth", ground_truth, "write the per-cell per-frame ground-truth table");
-    v("threads", threads, "fields of view simulated in parallel (0 = cores available)");
+    v("threads", threads, "fields of view simulated in parallel (0 = cores available)", at_least(0), speed_only);
   }
 
   void validate() const {
-    check_one_of("simulate.world", world, kSimWorlds);
-    check_gt("simulate.fovs", fovs, 0);
-    check_ge("simulate.fov_width_px", fov_width_px, 96);
-    check_ge("simulate.fov_height_px", fov_height_px, 96);
-    check_gt("simulate.pixel_size_um", pixel_size_um, 0.0);
-    check_gt("simulate.frames", frames, 0);
-    check_gt("simulate.frame_interval_min", frame_interval_min, 0.0);
-    check_ge("simulate.burn_in_frames", burn_in_frames, 0);
-    check_range("simulate.substeps", substeps, 1, 64);
-    check_gt("simulate.initial_density_per_mm2", initial_density_per_mm2, 0.0);
-    check_range("simulate.scrib_fraction", scrib_fraction, 0.0, 1.0);
-    check_gt("simulate.cell_diameter_um", cell_diameter_um, 0.0);
-    check_gt("simulate.nuclear_diameter_um", nuclear_diameter_um, 0.0);
+    check_fields(*this);
     check_le("simulate.nuclear_diameter_um", nuclear_diameter_um, cell_diameter_um);
-    check_gt("simulate.cycle_hours", cycle_hours, 0.0);
-    check_range("simulate.cycle_cv", cycle_cv, 0.0, 0.5);
-    check_range("simulate.nuclear_size_cv", nuclear_size_cv, 0.0, 0.5);
-    check_range("simulate.growth", growth, 0.0, 2.0);
-    check_gt("simulate.wt_stiffness", wt_stiffness, 0.0);
-    check_range("simulate.wt_stall_compression", wt_stall_compression, 0.01, 0.99);
-    check_range("simulate.scrib_stall_compression", scrib_stall_compression, 0.01, 0.99);
-    check_ge("simulate.motility_um", motility_um, 0.0);
-    check_gt("simulate.mobility", mobility, 0.0);
-    check_ge("simulate.migration_speed_um_h", migration_speed_um_h, 0.0);
-    check_ge("simulate.persistence_h", persistence_h, 0.0);
-    check_ge("simulate.daughter_speed_um_h", daughter_speed_um_h, 0.0);
-    check_ge("simulate.wt_apoptosis_per_h", wt_apoptosis_per_h, 0.0);
-    check_ge("simulate.scrib_base_apoptosis_per_h", scrib_base_apoptosis_per_h, 0.0);
-    check_ge("simulate.mech_hazard_max_per_h", mech_hazard_max_per_h, 0.0);
-    check_gt("simulate.mech_compression_width", mech_compression_width, 0.0);
-    check_ge("simulate.contact_hazard_max_per_h", contact_hazard_max_per_h, 0.0);
-    check_gt("simulate.contact_wt_width", contact_wt_width, 0.0);
-    check_ge("simulate.neutral_apoptosis_per_h", neutral_apoptosis_per_h, 0.0);
-    check_ge("simulate.both_mech_hazard_max_per_h", both_mech_hazard_max_per_h, 0.0);
-    check_ge("simulate.both_contact_hazard_max_per_h", both_contact_hazard_max_per_h, 0.0);
-    check_range("simulate.mech_arrest", mech_arrest, 0.0, 1.0);
-    if (compression_reference != "typical" && compression_reference != "cell")
-      throw ConfigError("simulate.compression_reference = " + compression_reference + ": must be typical or cell");
-    check_range("simulate.apoptosis_min_phase", apoptosis_min_phase, 0.0, 0.95);
-    check_range("simulate.hazard_memory_frames", hazard_memory_frames, 1.0, 1000.0);
-    check_range("simulate.mitosis_frames", mitosis_frames, 2, 100);
-    check_range("simulate.apoptosis_frames", apoptosis_frames, 2, 100);
-    check_gt("simulate.gfp_brightness", gfp_brightness, 0.0);
-    check_gt("simulate.rfp_brightness", rfp_brightness, 0.0);
-    check_range("simulate.expression_cv", expression_cv, 0.0, 1.0);
-    check_range("simulate.compaction_brightness", compaction_brightness, 0.0, 2.0);
-    check_range("simulate.texture", texture, 0.0, 1.0);
-    check_range("simulate.eccentricity_max", eccentricity_max, 0.0, 0.95);
-    check_range("simulate.psf_sigma_px", psf_sigma_px, 0.0, 5.0);
-    check_ge("simulate.background", background, 0.0);
-    check_ge("simulate.autofluorescence", autofluorescence, 0.0);
-    check_gt("simulate.gain", gain, 0.0);
-    check_ge("simulate.read_noise", read_noise, 0.0);
-    check_gt("simulate.bleach_half_life_frames", bleach_half_life_frames, 0.0);
     if (bit_depth != 8 && bit_depth != 16)
       throw ConfigError("simulate.bit_depth = " + std::to_string(bit_depth) + ": must be 8 or 16");
-    check_range("simulate.mask_erode_px", mask_erode_px, -3, 3);
-    check_ge("simulate.mask_min_area_um2", mask_min_area_um2, 0.0);
-    check_ge("simulate.threads", threads, 0);
   }
 };
 

@@ -133,7 +133,7 @@ struct ModelSet::Impl {
   Pca pca;
   TemporalConfig cfg;
   std::unordered_map<std::int64_t, int> folds;
-  std::int64_t budget_bytes = 256ll << 20;
+  std::int64_t budget_bytes = ModelSetOptions{}.memory_budget_mb << 20;
   mutable std::mutex mu;  // the pruned-forward plan cache is not thread-safe
 
   std::int64_t chunk_size() const {

@@ -27,7 +27,7 @@ namespace taupe {
 class TcnImpl;
 
 struct ModelSetOptions {
-  std::int64_t memory_budget_mb = 256;  ///< activation budget of one prediction chunk
+  std::int64_t memory_budget_mb = CvConfig{}.predict_memory_mb;  ///< activation budget of one prediction chunk
   int threads = 0;                       ///< 0 = leave LibTorch's setting alone
 };
 

@@ -12,6 +12,7 @@
 namespace taupe {
 
 struct TemporalConfig {
+  static constexpr const char* kSection = "temporal";
   // ---- network (reference §5.1) ----
   int max_len = 128;                                   ///< frames per model input
   int filters = 64;                                    ///< TCN filters per conv
@@ -58,63 +59,42 @@ struct TemporalConfig {
 
   template <class V>
   void visit(V& v) {
-    v("max_len", max_len, "frames per TCN input (trim + pre-pad)");
-    v("filters", filters, "TCN filters per causal conv");
-    v("kernel_size", kernel_size, "causal conv kernel size");
-    v("dilations", dilations, "dilation of each residual block");
-    v("head_units", head_units, "hidden units of the last-step head");
-    v("dropout", dropout, "spatial dropout rate (whole channels) during training");
-    v("wn_init", wn_init, "weight-norm data init: unit (unit-variance pre-activations) | tfa (reference quirk)");
-    v("batch_size", batch_size, "trajectories per training batch");
-    v("steps_per_epoch", steps_per_epoch, "optimiser steps per epoch");
-    v("epochs", epochs, "epochs per fold");
-    v("learning_rate", learning_rate, "RMSprop learning rate");
-    v("rho", rho, "RMSprop decay rate (Keras rho)");
-    v("eps", eps, "RMSprop epsilon");
-    v("cutoff_jitter", cutoff_jitter, "training drops 0..cutoff_jitter frames before the cutoff");
-    v("crop_prob", crop_prob, "probability of the random crop augmentation");
+    v("max_len", max_len, "frames per TCN input (trim + pre-pad)", in_range(2, 4096));
+    v("filters", filters, "TCN filters per causal conv", above(0));
+    v("kernel_size", kernel_size, "causal conv kernel size", in_range(1, 16));
+    v("dilations", dilations, "dilation of each residual block", above(0));
+    v("head_units", head_units, "hidden units of the last-step head", above(0));
+    v("dropout", dropout, "spatial dropout rate (whole channels) during training", in_range(0.0, 0.95));
+    v("wn_init", wn_init, "weight-norm data init: unit (unit-variance pre-activations) | tfa (reference quirk)", one_of({"unit", "tfa"}));
+    v("batch_size", batch_size, "trajectories per training batch", above(0));
+    v("steps_per_epoch", steps_per_epoch, "optimiser steps per epoch", above(0));
+    v("epochs", epochs, "epochs per fold", above(0));
+    v("learning_rate", learning_rate, "RMSprop learning rate", above(0.0));
+    v("rho", rho, "RMSprop decay rate (Keras rho)", in_range(0.0, 1.0));
+    v("eps", eps, "RMSprop epsilon", above(0.0));
+    v("cutoff_jitter", cutoff_jitter, "training drops 0..cutoff_jitter frames before the cutoff", at_least(0));
+    v("crop_prob", crop_prob, "probability of the random crop augmentation", in_range(0.0, 1.0));
     v("crop_max", crop_max, "crop replaces frames [0, r) by padding, r uniform in 1..crop_max");
-    v("synthetic_noise", synthetic_noise, "synthetic random-walk step sd");
+    v("synthetic_noise", synthetic_noise, "synthetic random-walk step sd", at_least(0.0));
     v("synthetic_noise_min", synthetic_noise_min,
       "> 0: training walks draw their step sd log-uniformly in [this, synthetic_noise] (test walks keep synthetic_noise); 0 = off (reference)");
-    v("synthetic_extra_frames", synthetic_extra_frames, "synthetic walk length = max_len + this");
+    v("synthetic_extra_frames", synthetic_extra_frames, "synthetic walk length = max_len + this", at_least(0));
     v("synthetic_base", synthetic_base,
-      "synthetic input: frame (reference: random walk from one real frame) | trajectory (a real trajectory plus a random walk)");
+      "synthetic input: frame (reference: random walk from one real frame) | trajectory (a real trajectory plus a random walk)", one_of({"frame", "trajectory"}));
     v("synthetic_length", synthetic_length,
-      "frames of walk per synthetic input: reference (all max_len) | real (as many as the real trajectory it starts from)");
+      "frames of walk per synthetic input: reference (all max_len) | real (as many as the real trajectory it starts from)", one_of({"reference", "real"}));
     v("typicality_quantile", typicality_quantile,
-      "typicality gate: inputs beyond this quantile of the training trajectories' whitened distance are synthetic (0 = off, reference)");
+      "typicality gate: inputs beyond this quantile of the training trajectories' whitened distance are synthetic (0 = off, reference)", in_range(0.0, 1.0));
     v("use_probabilistic_encoder", use_probabilistic_encoder, "train on posterior samples instead of z_mean");
-    v("posterior_noise", posterior_noise, "scale of the posterior sample's std");
-    v("validation_fraction", validation_fraction, "monitoring split per class (fraction of the smallest class)");
+    v("posterior_noise", posterior_noise, "scale of the posterior sample's std", at_least(0.0));
+    v("validation_fraction", validation_fraction, "monitoring split per class (fraction of the smallest class)", in_range(0.0, 0.5));
   }
 
   void validate() const {
-    check_range("temporal.max_len", max_len, 2, 4096);
-    check_gt("temporal.filters", filters, 0);
-    check_range("temporal.kernel_size", kernel_size, 1, 16);
+    check_fields(*this);
     if (dilations.empty()) throw ConfigError("temporal.dilations = []: must list at least one dilation");
-    for (int d : dilations) check_gt("temporal.dilations", d, 0);
-    check_gt("temporal.head_units", head_units, 0);
-    check_range("temporal.dropout", dropout, 0.0, 0.95);
-    check_one_of("temporal.wn_init", wn_init, {"unit", "tfa"});
-    check_gt("temporal.batch_size", batch_size, 0);
-    check_gt("temporal.steps_per_epoch", steps_per_epoch, 0);
-    check_gt("temporal.epochs", epochs, 0);
-    check_gt("temporal.learning_rate", learning_rate, 0.0);
-    check_range("temporal.rho", rho, 0.0, 1.0);
-    check_gt("temporal.eps", eps, 0.0);
-    check_ge("temporal.cutoff_jitter", cutoff_jitter, 0);
-    check_range("temporal.crop_prob", crop_prob, 0.0, 1.0);
     check_range("temporal.crop_max", crop_max, 1, max_len - 1);
-    check_ge("temporal.synthetic_noise", synthetic_noise, 0.0);
     check_range("temporal.synthetic_noise_min", synthetic_noise_min, 0.0, synthetic_noise);
-    check_ge("temporal.synthetic_extra_frames", synthetic_extra_frames, 0);
-    check_one_of("temporal.synthetic_length", synthetic_length, {"reference", "real"});
-    check_one_of("temporal.synthetic_base", synthetic_base, {"frame", "trajectory"});
-    check_ge("temporal.posterior_noise", posterior_noise, 0.0);
-    check_range("temporal.typicality_quantile", typicality_quantile, 0.0, 1.0);
-    check_range("temporal.validation_fraction", validation_fraction, 0.0, 0.5);
   }
 
   /// Receptive field of the TCN in frames: 1 + 2 (k-1) sum(dilations) (255 for the reference).
@@ -126,6 +106,7 @@ struct TemporalConfig {
 };
 
 struct CvConfig {
+  static constexpr const char* kSection = "cv";
   int folds = 10;                       ///< K: one TCN per fold, tested on its held-out fold
   std::int64_t seed = 1;                ///< fold assignment, batches, init, dropout
   int synthetic_test_per_fold = -1;     ///< synthetic test trajectories per fold; -1 = as many as real ones
@@ -137,19 +118,16 @@ struct CvConfig {
 
   template <class V>
   void visit(V& v) {
-    v("folds", folds, "number of cross-validation folds (one TCN each)");
+    v("folds", folds, "number of cross-validation folds (one TCN each)", in_range(2, 100));
     v("seed", seed, "seed of fold assignment, batches, weight init and dropout");
     v("synthetic_test_per_fold", synthetic_test_per_fold,
-      "synthetic test trajectories per fold (-1 = as many as the fold's real ones)");
-    v("predict_memory_mb", predict_memory_mb, "memory budget of batched prediction (MB)");
-    v("parallel_folds", parallel_folds, "folds trained at once, one thread each");
+      "synthetic test trajectories per fold (-1 = as many as the fold's real ones)", at_least(-1));
+    v("predict_memory_mb", predict_memory_mb, "memory budget of batched prediction (MB)", above(0), speed_only);
+    v("parallel_folds", parallel_folds, "folds trained at once, one thread each", in_range(1, 64));
   }
 
   void validate() const {
-    check_range("cv.folds", folds, 2, 100);
-    check_ge("cv.synthetic_test_per_fold", synthetic_test_per_fold, -1);
-    check_gt("cv.predict_memory_mb", predict_memory_mb, 0);
-    check_range("cv.parallel_folds", parallel_folds, 1, 64);
+    check_fields(*this);
   }
 };
 
