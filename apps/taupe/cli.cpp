@@ -1,6 +1,8 @@
 #include "cli.h"
 
+#include <algorithm>
 #include <map>
+#include <sstream>
 
 #include "taupe/core/log.h"
 #include "taupe/core/presets.h"
@@ -90,10 +92,10 @@ void add_config_options(CLI::App* sub, ConfigOptions& opts, const std::string& d
 }
 
 void bind_config_flags(CLI::App* sub, const std::string& section, const std::vector<Field>& fields,
-                       ConfigOptions& opts, const std::string& prefix, const std::string& group) {
+                       ConfigOptions& opts, const std::string& group) {
   const std::string grp = group.empty() ? "[" + section + "] options" : group;
   for (const auto& f : fields) {
-    const std::string name = "--" + prefix + f.name;
+    const std::string name = "--" + section + "." + f.name;
     if (sub->get_option_no_throw(name) != nullptr) continue;
     opts.storage.push_back(std::make_unique<std::string>());
     CLI::Option* opt = sub->add_option(name, *opts.storage.back(), field_help(f));
@@ -126,6 +128,62 @@ std::unique_ptr<RunDir> open_run_dir(const std::filesystem::path& dir, const std
   auto rd = std::make_unique<RunDir>(dir, o);
   log_debug("run directory: " + dir.string());
   return rd;
+}
+
+namespace {
+
+std::string md_cell(const std::string& t) {
+  std::string out;
+  for (char c : t) out += c == '|' ? std::string("\\|") : c == '\n' ? std::string(" ") : std::string(1, c);
+  return out;
+}
+
+/// "[encoder] options" and the like: flags bound to a config section by bind_config_flags.
+bool is_config_group(const std::string& group) {
+  return group.size() > 10 && group.front() == '[' && group.compare(group.size() - 9, 9, "] options") == 0;
+}
+
+void describe_command(std::ostringstream& out, const CLI::App& app, const std::string& path) {
+  out << "\n### `" << path << "`\n\n" << app.get_description() << "\n";
+  std::vector<std::string> rows, config_groups;
+  for (const CLI::Option* o : app.get_options()) {
+    const std::string name = o->get_name(false, true);
+    if (name == "--help" || name.empty()) continue;
+    if (is_config_group(o->get_group())) {
+      if (std::find(config_groups.begin(), config_groups.end(), o->get_group()) == config_groups.end())
+        config_groups.push_back(o->get_group());
+      continue;
+    }
+    std::string names = o->get_positional() ? o->get_name() : "";
+    if (!o->get_positional()) {
+      for (const auto& s : o->get_snames()) names += (names.empty() ? "-" : ", -") + s;
+      for (const auto& l : o->get_lnames()) names += (names.empty() ? "--" : ", --") + l;
+    }
+    std::string value = o->get_type_size() == 0 ? std::string() : o->get_type_name();
+    if (!o->get_default_str().empty()) value += " (default " + o->get_default_str() + ")";
+    rows.push_back("| `" + md_cell(names) + "` | " + md_cell(value) + " | " + (o->get_required() ? "yes" : "") + " | " +
+                   md_cell(o->get_description()) + " |");
+  }
+  if (!rows.empty()) {
+    out << "\n| option | value | required | meaning |\n|---|---|---|---|\n";
+    for (const auto& r : rows) out << r << "\n";
+  }
+  for (const auto& g : config_groups) {
+    const std::string section = g.substr(1, g.size() - 10);
+    out << "\nEvery key of `[" << section << "]` is also a flag `--" << section
+        << ".<key>` (docs/config-keys.md).\n";
+  }
+  for (const CLI::App* s : app.get_subcommands([](const CLI::App* a) { return !a->get_group().empty(); }))
+    describe_command(out, *s, path + " " + s->get_name());
+}
+
+}  // namespace
+
+std::string cli_reference_markdown(const CLI::App& app) {
+  std::ostringstream out;
+  out << "## Reference\n\nEvery command with its options, as `taupe <command> --help` prints them.\n";
+  describe_command(out, app, "taupe");
+  return out.str();
 }
 
 }  // namespace taupe::cli

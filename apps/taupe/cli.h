@@ -8,7 +8,8 @@
 //
 // Config-driven subcommands use ConfigOptions: --config FILE, --preset NAME and repeatable
 // --set section.key=value, plus bind_config_flags() which turns every field of a config struct
-// into `--<key>` with the struct's default shown in --help (never retyped).
+// into `--<section>.<key>` with the struct's default shown in --help (never retyped). The flag
+// convention is in docs/cli.md.
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
@@ -60,19 +61,22 @@ struct ConfigOptions {
 /// Adds --config, --preset (with the embedded preset names in its help) and --set to `sub`.
 void add_config_options(CLI::App* sub, ConfigOptions& opts, const std::string& default_preset = "");
 
-/// Adds `--<prefix><key>` for every field in `fields` (a struct's fields_of()), with the field's
-/// current value shown as the default and its help text. Given flags are applied as
-/// `--set <section>.<key>=<value>`, i.e. after preset and config file. Names that already exist
-/// on `sub` are skipped. `group` names the help section (default: "[<section>] options").
+/// Adds `--<section>.<key>` for every field in `fields` (a struct's fields_of()), with the
+/// field's current value shown as the default and its help text and rule. Given flags are
+/// applied as `--set <section>.<key>=<value>`, i.e. after preset and config file. Names that
+/// already exist on `sub` are skipped. `group` names the help section (default: "[<section>] options").
 void bind_config_flags(CLI::App* sub, const std::string& section, const std::vector<Field>& fields,
-                       ConfigOptions& opts, const std::string& prefix = "", const std::string& group = "");
+                       ConfigOptions& opts, const std::string& group = "");
 
-/// Same for a config struct's defaults: bind_config_flags(sub, "simulate", SimConfig{}, opts).
+/// Same for a config struct's defaults: bind_config_flags(sub, SimConfig{}, opts).
 template <class Config>
-void bind_config_flags(CLI::App* sub, const std::string& section, Config defaults, ConfigOptions& opts,
-                       const std::string& prefix = "", const std::string& group = "") {
-  bind_config_flags(sub, section, fields_of(defaults), opts, prefix, group);
+void bind_config_flags(CLI::App* sub, Config defaults, ConfigOptions& opts, const std::string& group = "") {
+  bind_config_flags(sub, Config::kSection, fields_of(defaults), opts, group);
 }
+
+/// Markdown reference of every command of `app` and its options (the generated part of
+/// docs/cli.md; `taupe cli-reference`). Config-bound flag groups are summarised in one line.
+std::string cli_reference_markdown(const CLI::App& app);
 
 /// Resolves the run configuration from `opts` (preset, file, --set, bound flags) and the
 /// global --threads (which overrides run.threads when given).

@@ -22,7 +22,7 @@ void register_config(CLI::App& app) {
   show->add_flag("--no-comments", *bare, "omit the help comment above each key");
   {
     RunConfig defaults;
-    for (auto& s : sections(defaults)) bind_config_flags(show, s.name, s.fields, *opts, s.name + ".");
+    for (auto& s : sections(defaults)) bind_config_flags(show, s.name, s.fields, *opts);
   }
   set_action(show, [opts, bare] {
     RunConfig cfg = resolve_run_config(*opts);

@@ -28,7 +28,7 @@ void register_extract(CLI::App& app) {
   sub->add_option("--tracks", *tracks, "tracks file (repeatable; pairs with --movie)");
   sub->add_option("--out", *out, "output directory (glimpses.h5, patches.h5)")->required();
   sub->add_option("--seed", *seed, "patch sampling seed (default: run.seed)");
-  bind_config_flags(sub, "extract", ExtractConfig{}, *opts, "extract.");
+  bind_config_flags(sub, ExtractConfig{}, *opts);
   set_action(sub, [=] {
     namespace fs = std::filesystem;
     RunConfig cfg = resolve_run_config(*opts);

@@ -62,7 +62,7 @@ void register_perturb(CLI::App& app) {
   sub->add_option("experiment", a->experiment, "experiment to run (all = the [perturb] experiments list)")
       ->check(CLI::IsMember(allowed))
       ->capture_default_str();
-  sub->add_option("--models", a->models, "model directory (encoder.pt, decoder.pt, pca.h5, temporal/)")->required();
+  sub->add_option("-m,--model-dir", a->models, "model directory (encoder.pt, decoder.pt, pca.h5, temporal/)")->required();
   sub->add_option("--encodings", a->encodings, "encodings of the glimpses (taupe.encodings .h5)")->required();
   sub->add_option("--glimpses", a->glimpses,
                   "glimpse file (needed by the image experiments, the nuclear-size PC and the verdicts)");

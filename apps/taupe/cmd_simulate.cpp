@@ -26,8 +26,8 @@ void register_simulate(CLI::App& app) {
   sub->add_option("--seed", *seed, "simulation seed (default: run.seed)");
   sub->add_option("--out", *out, "output directory")->required();
   sub->add_flag("--movies", *movies, "also write full-frame movies and masks (large)");
-  bind_config_flags(sub, "simulate", SimConfig{}, *opts, "simulate.");
-  bind_config_flags(sub, "extract", ExtractConfig{}, *opts, "extract.");
+  bind_config_flags(sub, SimConfig{}, *opts);
+  bind_config_flags(sub, ExtractConfig{}, *opts);
   set_action(sub, [opts, world, seed, out, movies] {
     RunConfig cfg = resolve_run_config(*opts);
     if (!world->empty()) cfg.simulate.world = *world;

@@ -36,12 +36,12 @@ void register_train_encoder(CLI::App& train) {
   auto a = std::make_shared<EncoderArgs>();
   auto* sub = train.add_subcommand("encoder", "train the beta-VAE on a patch container (resumes after interruption)");
   sub->add_option("--patches", a->patches, "patch container (taupe.patches .h5)")->required();
-  sub->add_option("-o,--model-dir", a->model_dir, "model directory to write (encoder.pt, decoder.pt, manifest.json)")
+  sub->add_option("-m,--model-dir", a->model_dir, "model directory to write (encoder.pt, decoder.pt, manifest.json)")
       ->required();
   sub->add_option("--work-dir", a->work_dir, "checkpoints, loss.csv and montages (default <model-dir>/encoder_training)");
   sub->add_flag("--no-resume", a->no_resume, "start over even if a checkpoint exists");
   add_config_options(sub, a->cfg);
-  bind_config_flags(sub, "encoder", EncoderConfig{}, a->cfg);
+  bind_config_flags(sub, EncoderConfig{}, a->cfg);
   set_action(sub, [a] {
     const RunConfig rc = resolve_run_config(a->cfg);
     EncoderTrainOptions o;
@@ -67,9 +67,9 @@ void register_train_projector(CLI::App& train) {
                                    "fit the PCA on z_mean of all patches (needs a trained encoder) and report what the "
                                    "PCs mean");
   sub->add_option("--patches", a->patches, "patch container (taupe.patches .h5)")->required();
-  sub->add_option("-o,--model-dir", a->model_dir, "model directory holding the trained encoder")->required();
+  sub->add_option("-m,--model-dir", a->model_dir, "model directory holding the trained encoder")->required();
   add_config_options(sub, a->cfg);
-  bind_config_flags(sub, "projector", ProjectorConfig{}, a->cfg);
+  bind_config_flags(sub, ProjectorConfig{}, a->cfg);
   set_action(sub, [a] {
     const RunConfig rc = resolve_run_config(a->cfg);
     const VaeModel model = VaeModel::load(a->model_dir);

@@ -49,11 +49,11 @@ void register_train_temporal(CLI::App& train) {
       "temporal", "K-fold cross-validation of the TCN on stored encodings (resumes after interruption)");
   sub->add_option("--encodings", a->encodings, "encodings file (taupe.encodings .h5)");
   sub->add_option("--glimpses", a->glimpses, "glimpse container to encode first with the model dir's encoder");
-  sub->add_option("-o,--model-dir", a->model_dir, "model directory holding pca.h5 (and the encoder)")->required();
+  sub->add_option("-m,--model-dir", a->model_dir, "model directory holding pca.h5 (and the encoder)")->required();
   sub->add_option("--only-fold", a->only_fold, "train and test only this fold (others are reused if finished)");
   cli::add_config_options(sub, a->cfg);
-  cli::bind_config_flags(sub, "temporal", TemporalConfig{}, a->cfg);
-  cli::bind_config_flags(sub, "cv", CvConfig{}, a->cfg);
+  cli::bind_config_flags(sub, TemporalConfig{}, a->cfg);
+  cli::bind_config_flags(sub, CvConfig{}, a->cfg);
   cli::set_action(sub, [a] {
     const RunConfig rc = cli::resolve_run_config(a->cfg);
     const EncodingSet set = load_or_encode(*a);

@@ -50,6 +50,10 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", g.quiet, "only warnings and errors (no progress)")->group("Global options");
   app.add_flag("-v,--verbose", g.verbose, "debug messages")->group("Global options");
   for (Register reg : kCommands) reg(app);
+  // The generated part of docs/cli.md (build target `docs`); hidden from --help.
+  auto* ref = app.add_subcommand("cli-reference", "print the command reference of docs/cli.md (Markdown)");
+  ref->group("");
+  cli::set_action(ref, [&app] { std::cout << cli::cli_reference_markdown(app); });
 
   try {
     app.parse(argc, argv);
