@@ -23,7 +23,7 @@ Pca fit_projector(const std::vector<float>& z_mean, int dims, const std::filesys
   const Pca pca = pca_fit(z_mean, dims);
   write_pca(model_files::pca(model_dir), pca);
   nlohmann::json sec;
-  sec["file"] = "pca.h5";
+  sec["file"] = model_files::pca({}).string();
   sec["dims"] = dims;
   sec["samples"] = pca.samples;
   sec["explained_variance_ratio"] = pca.explained_variance_ratio;
