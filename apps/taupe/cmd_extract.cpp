@@ -6,11 +6,8 @@
 #include "cli.h"
 #include "commands.h"
 #include "taupe/core/errors.h"
-#include "taupe/core/log.h"
-#include "taupe/core/rng.h"
 #include "taupe/dataset/extract.h"
 #include "taupe/pipeline/run_config.h"
-#include "taupe/simulate/artifacts.h"
 
 namespace taupe::cli {
 
@@ -30,48 +27,17 @@ void register_extract(CLI::App& app) {
   sub->add_option("--seed", *seed, "patch sampling seed (default: run.seed)");
   bind_config_flags(sub, ExtractConfig{}, *opts);
   set_action(sub, [=] {
-    namespace fs = std::filesystem;
     RunConfig cfg = resolve_run_config(*opts);
-    std::vector<std::pair<fs::path, fs::path>> pairs;
-    std::vector<std::string> names;
-    if (!in->empty()) {
-      if (!fs::is_directory(*in)) throw IoError(*in + ": not a directory");
-      std::vector<fs::path> dirs;
-      for (const auto& e : fs::directory_iterator(*in))
-        if (e.is_directory() && fs::exists(simulate_artifacts::movie(e.path())) && fs::exists(simulate_artifacts::tracks(e.path()))) dirs.push_back(e.path());
-      std::sort(dirs.begin(), dirs.end());
-      for (const auto& d : dirs) { pairs.emplace_back(simulate_artifacts::movie(d), simulate_artifacts::tracks(d)); names.push_back(d.filename().string()); }
-      if (pairs.empty())
-        throw IoError(*in + ": no <dir>/movie.h5 + <dir>/tracks.h5 pairs found", "write movies with `taupe simulate --movies`");
-    }
+    std::vector<MovieWithTracks> inputs;
+    if (!in->empty()) inputs = find_movies_with_tracks(*in);
     if (movies->size() != tracks->size())
       throw ConfigError("extract: " + std::to_string(movies->size()) + " --movie but " + std::to_string(tracks->size()) +
                         " --tracks: give them in pairs");
-    for (std::size_t i = 0; i < movies->size(); ++i) {
-      pairs.emplace_back((*movies)[i], (*tracks)[i]);
-      names.push_back(fs::path((*movies)[i]).stem().string());
-    }
-    if (pairs.empty()) throw ConfigError("extract: give --in DIR or --movie/--tracks pairs");
+    for (std::size_t i = 0; i < movies->size(); ++i)
+      inputs.push_back({(*movies)[i], (*tracks)[i], std::filesystem::path((*movies)[i]).stem().string()});
+    if (inputs.empty()) throw ConfigError("extract: give --in DIR or --movie/--tracks pairs");
     const std::uint64_t s = static_cast<std::uint64_t>(*seed >= 0 ? *seed : cfg.run.seed);
-    fs::create_directories(*out);
-    GlimpseFileInfo info;
-    info.source = "taupe extract";
-    GlimpseWriter gw(simulate_artifacts::glimpses(*out), info);
-    PatchWriter pw(simulate_artifacts::patches(*out));
-    std::int64_t next = 1;
-    ExtractCounts total;
-    for (std::size_t i = 0; i < pairs.size(); ++i) {
-      const ExtractCounts n = extract_movie(pairs[i].first, pairs[i].second, cfg.extract,
-                                            derive_seed(s, 0x9A7C0000ull + i), names[i], &gw, &pw, next);
-      log_info("extract: " + names[i] + ": " + std::to_string(n.trajectories) + " trajectories, " +
-               std::to_string(n.patches) + " patches");
-      total.trajectories += n.trajectories;
-      total.patches += n.patches;
-      total.mitosis += n.mitosis;
-      total.apoptosis += n.apoptosis;
-    }
-    gw.close();
-    pw.close();
+    const ExtractCounts total = extract_dataset(inputs, cfg.extract, s, *out);
     std::cout << total.trajectories << " trajectories (mitosis " << total.mitosis << ", apoptosis " << total.apoptosis
               << "), " << total.patches << " patches -> " << *out << std::endl;
   });

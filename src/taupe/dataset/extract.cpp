@@ -6,9 +6,11 @@
 #include <unordered_map>
 
 #include "taupe/core/errors.h"
+#include "taupe/core/log.h"
 #include "taupe/core/rng.h"
 #include "taupe/dataset/movie.h"
 #include "taupe/dataset/track_labels.h"
+#include "taupe/simulate/artifacts.h"
 
 namespace taupe {
 
@@ -318,6 +320,47 @@ ExtractCounts extract_movie(const std::filesystem::path& movie, const std::files
     }
   }
   return n;
+}
+
+std::vector<MovieWithTracks> find_movies_with_tracks(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(dir)) throw IoError(dir.string() + ": not a directory");
+  std::vector<MovieWithTracks> found;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const fs::path movie = simulate_artifacts::movie(e.path()), tracks = simulate_artifacts::tracks(e.path());
+    if (e.is_directory() && fs::exists(movie) && fs::exists(tracks))
+      found.push_back({movie, tracks, e.path().filename().string()});
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  if (found.empty())
+    throw IoError(dir.string() + ": no <dir>/movie.h5 + <dir>/tracks.h5 pairs found",
+                  "write movies with `taupe simulate --movies`");
+  return found;
+}
+
+ExtractCounts extract_dataset(const std::vector<MovieWithTracks>& inputs, const ExtractConfig& cfg,
+                              std::uint64_t seed, const std::filesystem::path& out_dir) {
+  std::filesystem::create_directories(out_dir);
+  GlimpseFileInfo info;
+  info.source = "taupe extract";
+  GlimpseWriter gw(simulate_artifacts::glimpses(out_dir), info);
+  PatchWriter pw(simulate_artifacts::patches(out_dir));
+  std::int64_t next = 1;
+  ExtractCounts total;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const auto& in = inputs[i];
+    const ExtractCounts n =
+        extract_movie(in.movie, in.tracks, cfg, derive_seed(seed, 0x9A7C0000ull + i), in.name, &gw, &pw, next);
+    log_info("extract: " + in.name + ": " + std::to_string(n.trajectories) + " trajectories, " +
+             std::to_string(n.patches) + " patches");
+    total.trajectories += n.trajectories;
+    total.patches += n.patches;
+    total.mitosis += n.mitosis;
+    total.apoptosis += n.apoptosis;
+  }
+  gw.close();
+  pw.close();
+  return total;
 }
 
 }  // namespace taupe

@@ -160,4 +160,19 @@ ExtractCounts extract_movie(const std::filesystem::path& movie, const std::files
                             const ExtractConfig& cfg, std::uint64_t seed, const std::string& movie_name,
                             GlimpseWriter* glimpses, PatchWriter* patches, std::int64_t& next_id);
 
+/// One movie with its tracks and the name its trajectories are recorded under.
+struct MovieWithTracks {
+  std::filesystem::path movie, tracks;
+  std::string name;
+};
+
+/// The <dir>/<name>/movie.h5 + tracks.h5 pairs under `dir` (`taupe simulate --movies`), sorted
+/// by name. IoError when `dir` is not a directory or holds none.
+std::vector<MovieWithTracks> find_movies_with_tracks(const std::filesystem::path& dir);
+
+/// `taupe extract`: glimpses.h5 and patches.h5 in `out_dir` from every input (input i draws its
+/// patches from derive_seed(seed, 0x9A7C0000 + i)). Returns the totals.
+ExtractCounts extract_dataset(const std::vector<MovieWithTracks>& inputs, const ExtractConfig& cfg,
+                              std::uint64_t seed, const std::filesystem::path& out_dir);
+
 }  // namespace taupe
