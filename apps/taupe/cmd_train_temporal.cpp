@@ -14,6 +14,7 @@
 #include "taupe/encoder/encode.h"
 #include "taupe/pipeline/run_config.h"
 #include "taupe/projector/projector.h"
+#include "taupe/temporal/artifacts.h"
 #include "taupe/temporal/cross_validation.h"
 
 namespace taupe {
@@ -77,7 +78,7 @@ void register_train_temporal(CLI::App& train) {
     };
     const CvResult r = run_cross_validation(set, pca, rc.temporal, rc.cv, a->model_dir, on_epoch, opts);
     if (progress) progress->finish();
-    std::cout << r.full() << "results in " << (a->model_dir / "temporal").string() << "\n";
+    std::cout << r.full() << "results in " << temporal_artifacts::dir(a->model_dir).string() << "\n";
   });
 }
 
