@@ -117,6 +117,7 @@ class StageDispatch : public ::testing::Test {
     Stage first;
     first.name = "first";
     first.config = {"run.seed"};
+    first.seed_key = "run.seed";
     first.artifacts = [](const RunLayout& L) { return std::vector<fs::path>{L.root / "first.txt"}; };
     first.expected_seconds = [](const RunConfig&) { return 1.0; };
     first.run = [this](StageContext& c) {
@@ -148,6 +149,8 @@ TEST_F(StageDispatch, RunsEveryStageThenSkipsThemAndRecordsTheManifest) {
   EXPECT_EQ(rec.at("first").status, StageStatus::kDone);
   EXPECT_EQ(rec.at("qc").status, StageStatus::kDone);
   EXPECT_EQ(rec.at("qc").config_hash, r.plan[1].config_hash);
+  for (const auto& st : m["stages"])  // the seed a stage used is recorded with it
+    if (st.value("name", "") == "first") EXPECT_EQ(st.value("seed", std::int64_t{-1}), cfg.run.seed);
 
   run_pipeline(cfg, opts(), table());  // unchanged: both skipped
   EXPECT_EQ(first_calls_, 1);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <string>
 
 namespace taupe {
 
@@ -19,6 +20,17 @@ inline std::uint64_t splitmix64(std::uint64_t x) {
 /// Seed for sub-stream `stream` of master seed `seed`.
 inline std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) {
   return splitmix64(splitmix64(seed) ^ splitmix64(stream + 0x632BE59BD9B4E019ull));
+}
+
+/// Seed for the sub-stream named `name` of master seed `seed` (FNV-1a of the name as the
+/// stream), e.g. a stage's seed derived from the run's: derive_seed(run_seed, "encoder").
+inline std::uint64_t derive_seed(std::uint64_t seed, const std::string& name) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : name) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return derive_seed(seed, h);
 }
 
 /// Portable RNG: uniform, normal (Box-Muller), integers, Bernoulli, Poisson (small mean).

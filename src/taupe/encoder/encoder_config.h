@@ -41,7 +41,7 @@ struct EncoderConfig {
   double adam_beta1 = 0.9;
   double adam_beta2 = 0.999;
   double adam_eps = 1e-7;
-  std::int64_t seed = 1;                  ///< weights init, shuffling, augmentation, z sampling
+  std::int64_t seed = -1;                 ///< weights init, shuffling, augmentation, z sampling; -1 = from run.seed
 
   // ---- data (reference §3) ---------------------------------------------------------------
   bool augment_flips = true;              ///< left-right p 0.5, then up-down p 0.5
@@ -83,7 +83,8 @@ struct EncoderConfig {
     v("adam_beta1", adam_beta1, "Adam beta1", in_range(0.0, 1.0));
     v("adam_beta2", adam_beta2, "Adam beta2", in_range(0.0, 1.0));
     v("adam_eps", adam_eps, "Adam epsilon", above(0.0));
-    v("seed", seed, "seed of weights init, shuffling, augmentation and z sampling", at_least(0));
+    v("seed", seed, "seed of weights init, shuffling, augmentation and z sampling (-1 = derived from run.seed)",
+      at_least(-1));
     v("augment_flips", augment_flips, "random left-right and up-down flips (p 0.5 each)");
     v("augment_rot90", augment_rot90, "random rot90 by k in {0,1,2} quarter turns");
     v("normalization_clip", normalization_clip, "clip of the per-channel standardised images", above(0.0));

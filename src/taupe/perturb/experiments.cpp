@@ -637,7 +637,7 @@ SkillResult model_skill(PerturbContext& ctx, const PerturbConfig& cfg) {
   SkillResult r;
   r.num_models = ctx.models().num_models();
   r.skill = perturb::predictive_skill(make_strata(ctx.items(), r.num_models), base_predictions(ctx, cfg.memory_budget_mb),
-                                      cfg.bootstrap_reps, derive_seed(static_cast<std::uint64_t>(cfg.seed), 21),
+                                      cfg.bootstrap_reps, derive_seed(static_cast<std::uint64_t>(cfg.seed), 61),
                                       cfg.ci_level, cfg.min_informedness);
   return r;
 }

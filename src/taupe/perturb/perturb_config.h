@@ -55,7 +55,7 @@ struct PerturbConfig {
   // ---- resources ----------------------------------------------------------------------------
   std::int64_t memory_budget_mb = CvConfig{}.predict_memory_mb;  ///< input buffer of one batched prediction call
   std::int64_t synthetic_per_model = -1;  ///< synthetic test inputs per model (-1 = as many as its real ones)
-  std::int64_t seed = 1;                  ///< bootstrap, synthetic inputs, example choice
+  std::int64_t seed = -1;                 ///< bootstrap, synthetic inputs, example choice; -1 = from run.seed
 
   template <class V>
   void visit(V& v) {
@@ -91,7 +91,8 @@ struct PerturbConfig {
     v("window_shifts", window_shifts, "pc-window: shifts applied for every L");
     v("memory_budget_mb", memory_budget_mb, "input buffer of one batched prediction call (MB)", above(0), speed_only);
     v("synthetic_per_model", synthetic_per_model, "synthetic test inputs per model (-1 = as many as its real ones)", at_least(-1));
-    v("seed", seed, "seed of bootstrap resamples, synthetic inputs and example choice", at_least(0));
+    v("seed", seed, "seed of bootstrap resamples, synthetic inputs and example choice (-1 = derived from run.seed)",
+      at_least(-1));
   }
 
   void validate() const {

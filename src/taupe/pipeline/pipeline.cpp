@@ -136,6 +136,13 @@ class Eta {
 
 // ---- the pipeline --------------------------------------------------------------------------------
 
+/// The value of the seed key `key` ("section.key") in `cfg`.
+std::int64_t stage_seed(RunConfig& cfg, const std::string& key) {
+  const auto dot = key.find('.');
+  const ConfigSections secs = sections(cfg);
+  return std::stoll(field_value_string(find_field(secs, key.substr(0, dot), key.substr(dot + 1))));
+}
+
 /// Logs the plan: one line, then the reason of every stage that does not simply run for the
 /// first time.
 void log_plan(const fs::path& out, const std::vector<PlannedStage>& plan) {
@@ -215,6 +222,7 @@ PipelineResult run_pipeline(RunConfig cfg, const PipelineOptions& opts, const St
     rd.stage_begin(stage.name);
     rd.stage_note(stage.name, "config_hash", p.config_hash);
     rd.stage_note(stage.name, "action", to_string(p.action));
+    if (!stage.seed_key.empty()) rd.stage_note(stage.name, "seed", stage_seed(cfg, stage.seed_key));
     const std::vector<fs::path> artifacts = stage.artifacts ? stage.artifacts(L) : std::vector<fs::path>{};
     if (ctx.fresh || !stage.resumable)
       for (const auto& a : artifacts) remove_path(a);

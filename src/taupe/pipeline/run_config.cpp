@@ -2,6 +2,7 @@
 
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/presets.h"
+#include "taupe/core/rng.h"
 
 namespace taupe {
 
@@ -28,7 +29,18 @@ RunConfig load_run_config(const std::string& preset, const std::filesystem::path
   cfg.run.preset = base;
   apply_sets(secs, sets);
   validate_all(secs);
+  derive_stage_seeds(cfg);
   return cfg;
+}
+
+void derive_stage_seeds(RunConfig& cfg) {
+  const auto run_seed = static_cast<std::uint64_t>(cfg.run.seed);
+  const auto derive = [&](std::int64_t& seed, const char* stage) {
+    if (seed < 0) seed = static_cast<std::int64_t>(derive_seed(run_seed, std::string(stage)) >> 1);
+  };
+  derive(cfg.encoder.seed, EncoderConfig::kSection);
+  derive(cfg.cv.seed, CvConfig::kSection);
+  derive(cfg.perturb.seed, PerturbConfig::kSection);
 }
 
 std::string run_config_toml(RunConfig& cfg, bool comments) {

@@ -26,7 +26,7 @@ namespace taupe {
 /// [run]: settings of the run as a whole.
 struct RunSection {
   static constexpr const char* kSection = "run";
-  std::int64_t seed = 1;             ///< master seed; stage seeds are derived from it unless set
+  std::int64_t seed = 1;             ///< seeds the simulation; other stage seeds derive from it unless set
   std::string preset;                ///< preset this configuration starts from ("" = struct defaults)
   std::string world = "mechanical";  ///< planted cause of death simulated by `taupe run`
   int threads = 0;                   ///< LibTorch intra-op threads; 0 = cores available
@@ -66,6 +66,11 @@ ConfigSections sections(RunConfig& cfg);
 /// (when not empty) < `sets` ("section.key=value"); then validated. Throws ConfigError/IoError.
 RunConfig load_run_config(const std::string& preset, const std::filesystem::path& config_file,
                           const std::vector<std::string>& sets);
+
+/// The seed tree: run.seed seeds the simulation and derives every other stage's seed by the
+/// stage's name (derive_seed(run.seed, "encoder"), "cv", "perturb"); a stage seed set
+/// explicitly (>= 0) is kept. Called by load_run_config; config.toml records the seeds used.
+void derive_stage_seeds(RunConfig& cfg);
 
 /// The resolved configuration as TOML (with help comments), as written to config.toml.
 std::string run_config_toml(RunConfig& cfg, bool comments = true);

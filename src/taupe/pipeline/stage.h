@@ -50,6 +50,8 @@ struct Stage {
   /// Configuration the stage's outputs depend on: a section name ("encoder": every key of
   /// [encoder] except the speed-only ones) or one key ("run.seed").
   std::vector<std::string> config;
+  /// The config key holding the stage's seed ("" = none); recorded in manifest.json.
+  std::string seed_key;
   /// The (real) dataset's identity (path, size, time) is part of the config hash.
   bool hashes_data_source = false;
   /// What the stage writes in a run directory (files or directories). Removed

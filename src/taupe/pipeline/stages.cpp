@@ -113,6 +113,7 @@ Stage simulate_stage() {
   s.name = "simulate";
   s.source = StageSource::kSimulated;
   s.config = {"run.seed", "run.world", "simulate", "extract"};
+  s.seed_key = "run.seed";
   s.artifacts = [](const RunLayout& L) { return Paths{L.data()}; };
   s.expected_seconds = simulate_seconds;
   s.run = run_simulate_stage;
@@ -182,6 +183,7 @@ Stage encoder_stage() {
   s.name = "encoder";
   s.depends_on = {"simulate", "data"};
   s.config = {"encoder"};
+  s.seed_key = "encoder.seed";
   s.artifacts = [](const RunLayout& L) {
     return Paths{encoder_artifacts::encoder_weights(L.model()), encoder_artifacts::decoder_weights(L.model()), L.encoder_work()};
   };
@@ -263,6 +265,7 @@ Stage temporal_stage() {
   s.name = "temporal";
   s.depends_on = {"encode"};
   s.config = {"temporal", "cv"};
+  s.seed_key = "cv.seed";
   s.artifacts = [](const RunLayout& L) { return Paths{L.temporal(), temporal_artifacts::folds_csv(L.model())}; };
   s.resumable = true;
   s.expected_seconds = temporal_seconds;
@@ -289,6 +292,7 @@ Stage perturb_stage() {
   s.name = "perturb";
   s.depends_on = {"temporal"};
   s.config = {"perturb"};
+  s.seed_key = "perturb.seed";
   s.artifacts = [](const RunLayout& L) { return Paths{L.perturb()}; };
   s.expected_seconds = perturb_seconds;
   s.run = run_perturb_stage;

@@ -108,7 +108,7 @@ struct TemporalConfig {
 struct CvConfig {
   static constexpr const char* kSection = "cv";
   int folds = 10;                       ///< K: one TCN per fold, tested on its held-out fold
-  std::int64_t seed = 1;                ///< fold assignment, batches, init, dropout
+  std::int64_t seed = -1;               ///< fold assignment, batches, init, dropout; -1 = from run.seed
   int synthetic_test_per_fold = -1;     ///< synthetic test trajectories per fold; -1 = as many as real ones
   std::int64_t predict_memory_mb = 256; ///< activation budget of batched prediction
   /// Folds trained at once, each on its own thread with threads / parallel_folds intra-op threads.
@@ -119,7 +119,8 @@ struct CvConfig {
   template <class V>
   void visit(V& v) {
     v("folds", folds, "number of cross-validation folds (one TCN each)", in_range(2, 100));
-    v("seed", seed, "seed of fold assignment, batches, weight init and dropout");
+    v("seed", seed, "seed of fold assignment, batches, weight init and dropout (-1 = derived from run.seed)",
+      at_least(-1));
     v("synthetic_test_per_fold", synthetic_test_per_fold,
       "synthetic test trajectories per fold (-1 = as many as the fold's real ones)", at_least(-1));
     v("predict_memory_mb", predict_memory_mb, "memory budget of batched prediction (MB)", above(0), speed_only);
