@@ -149,8 +149,11 @@ TEST_F(StageDispatch, RunsEveryStageThenSkipsThemAndRecordsTheManifest) {
   EXPECT_EQ(rec.at("first").status, StageStatus::kDone);
   EXPECT_EQ(rec.at("qc").status, StageStatus::kDone);
   EXPECT_EQ(rec.at("qc").config_hash, r.plan[1].config_hash);
-  for (const auto& st : m["stages"])  // the seed a stage used is recorded with it
-    if (st.value("name", "") == "first") EXPECT_EQ(st.value("seed", std::int64_t{-1}), cfg.run.seed);
+  for (const auto& st : m["stages"]) {  // the seed a stage used is recorded with it
+    if (st.value("name", "") == "first") {
+      EXPECT_EQ(st.value("seed", std::int64_t{-1}), cfg.run.seed);
+    }
+  }
 
   run_pipeline(cfg, opts(), table());  // unchanged: both skipped
   EXPECT_EQ(first_calls_, 1);
