@@ -99,7 +99,7 @@ void register_export(CLI::App& app) {
     auto* sub = exp->add_subcommand("cellx", "glimpses -> cellx-predict layout (TIFF (T, 2, 64, 64) + .npz with cutoff)");
     auto a = std::make_shared<Args>();
     sub->add_option("glimpses", a->in, "glimpse container (.h5)")->required();
-    sub->add_option("--out", a->out, "output folder (gets data/, metadata/, masks/)")->required();
+    sub->add_option("-o,--out", a->out, "output folder (gets data/, metadata/, masks/)")->required();
     sub->add_flag("--no-masks", a->no_masks, "do not write masks/");
     sub->add_flag("--overwrite", a->overwrite, "write into an existing non-empty folder");
     set_action(sub, [a] {
@@ -113,7 +113,7 @@ void register_export(CLI::App& app) {
     auto* sub = exp->add_subcommand("tracks", "tracks container -> napari tracks.csv (ID,t,y,x,...) + graph.json");
     auto a = std::make_shared<Args>();
     sub->add_option("tracks", a->in, "tracks container (.h5)")->required();
-    sub->add_option("--out", a->out, "output folder")->required();
+    sub->add_option("-o,--out", a->out, "output folder")->required();
     sub->add_flag("--overwrite", a->overwrite, "replace existing files");
     set_action(sub, [a] { std::cout << io::export_tracks_csv(a->in, a->out, a->overwrite).brief() << '\n'; });
   }
@@ -121,7 +121,7 @@ void register_export(CLI::App& app) {
     auto* sub = exp->add_subcommand("tiff", "any glimpse container (e.g. perturbed) -> TIFF stacks + masks for napari/Fiji");
     auto a = std::make_shared<Args>();
     sub->add_option("glimpses", a->in, "glimpse container (.h5)")->required();
-    sub->add_option("--out", a->out, "output folder")->required();
+    sub->add_option("-o,--out", a->out, "output folder")->required();
     sub->add_flag("--overwrite", a->overwrite, "replace existing files");
     set_action(sub, [a] { std::cout << io::export_glimpse_tiffs(a->in, a->out, a->overwrite).brief() << '\n'; });
   }
@@ -129,7 +129,7 @@ void register_export(CLI::App& app) {
     auto* sub = exp->add_subcommand("weights", "model directory -> HDF5 of named float32 arrays (load with h5py; docs/import-export.md)");
     auto a = std::make_shared<Args>();
     sub->add_option("model", a->in, "model directory (encoder.pt, decoder.pt, pca.h5, temporal/)")->required();
-    sub->add_option("--out", a->out, "output .h5 file")->required();
+    sub->add_option("-o,--out", a->out, "output .h5 file")->required();
     set_action(sub, [a] { std::cout << export_weights(a->in, a->out).brief() << '\n'; });
   }
 }

@@ -23,7 +23,7 @@ void register_extract(CLI::App& app) {
   sub->add_option("--in", *in, "directory holding fov_*/movie.h5 + fov_*/tracks.h5 (e.g. `taupe simulate --movies`)");
   sub->add_option("--movie", *movies, "movie file (repeatable; pairs with --tracks)");
   sub->add_option("--tracks", *tracks, "tracks file (repeatable; pairs with --movie)");
-  sub->add_option("--out", *out, "output directory (glimpses.h5, patches.h5)")->required();
+  sub->add_option("-o,--out", *out, "output directory (glimpses.h5, patches.h5)")->required();
   sub->add_option("--seed", *seed, "patch sampling seed (default: run.seed)");
   bind_config_flags(sub, ExtractConfig{}, *opts);
   set_action(sub, [=] {

@@ -55,7 +55,7 @@ void register_import(CLI::App& app) {
     };
     auto a = std::make_shared<Args>();
     sub->add_option("root", a->root, "folder holding data/ and metadata/ (or training/glimpses/)")->required();
-    sub->add_option("--out", a->out, "output glimpse container (e.g. DIR/glimpses.h5)")->required();
+    sub->add_option("-o,--out", a->out, "output glimpse container (e.g. DIR/glimpses.h5)")->required();
     sub->add_option("--label-map", a->label_map, "map a folder name to a fate, e.g. dividing=mitosis")->delimiter(',');
     sub->add_option("--masks", a->opts.masks, "auto (masks/ if present, else derive) | derive | none")->capture_default_str();
     sub->add_option("--type-ratio", a->opts.segment.type_ratio, "cell-type channel-ratio threshold")->capture_default_str();
@@ -77,7 +77,7 @@ void register_import(CLI::App& app) {
     add_movie_files(sub, a->opts.movie, a->opts.segmentation, "the file's segmentation/images, else derived");
     sub->add_option("--object-type", a->opts.read.object_type, "obj_type_N group (default: the only one)");
     sub->add_flag("--swap-xy", a->opts.read.swap_xy, "swap x and y once more than the version attribute implies");
-    sub->add_option("--out", a->out, "output dataset folder")->required();
+    sub->add_option("-o,--out", a->out, "output dataset folder")->required();
     add_movie_options(sub, a->opts.movie_opts);
     set_action(sub, [a] { report(io::import_btrack(a->opts, a->out)); });
   }
@@ -92,7 +92,7 @@ void register_import(CLI::App& app) {
     sub->add_option("--masks", a->opts.masks, "folder of man_trackTTT.tif / maskTTT.tif (default: folder of the tracks file)");
     sub->add_option("--raw", a->opts.raw, "folder of tTTT.tif raw frames (C, Y, X) or one (T, C, Y, X) TIFF")->required();
     sub->add_option("--fates", a->opts.fates, "CSV track_id,fate (mitosis|apoptosis); divisions are found from the lineage");
-    sub->add_option("--out", a->out, "output dataset folder")->required();
+    sub->add_option("-o,--out", a->out, "output dataset folder")->required();
     add_movie_options(sub, a->opts.movie);
     set_action(sub, [a] { report(io::import_ctc(a->opts, a->out)); });
   }
@@ -116,7 +116,7 @@ void register_import(CLI::App& app) {
                     "x and y are divided by this (e.g. µm per pixel for a TrackMate spots table)")
         ->capture_default_str();
     sub->add_option("--fates", a->opts.fates, "CSV track_id,fate");
-    sub->add_option("--out", a->out, "output dataset folder")->required();
+    sub->add_option("-o,--out", a->out, "output dataset folder")->required();
     add_movie_options(sub, a->opts.movie_opts);
     set_action(sub, [a] {
       a->opts.columns = io::parse_csv_columns(a->columns, a->units_per_pixel);

@@ -66,7 +66,7 @@ void register_perturb(CLI::App& app) {
   sub->add_option("--encodings", a->encodings, "encodings of the glimpses (taupe.encodings .h5)")->required();
   sub->add_option("--glimpses", a->glimpses,
                   "glimpse file (needed by the image experiments, the nuclear-size PC and the verdicts)");
-  sub->add_option("--out", a->out, "output folder (results go to <out>/perturb/)")->capture_default_str();
+  sub->add_option("-o,--out", a->out, "output folder (results go to <out>/perturb/)")->capture_default_str();
   sub->add_option("--shift-units", a->shift_units, "pc | sd (overrides perturb.shift_units)")
       ->check(CLI::IsMember({"pc", "sd"}));
   sub->add_option("--pc", a->pc, "PC for pc-window / shrink-nucleus comparison (-1 = nuclear-size PC)");

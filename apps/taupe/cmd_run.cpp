@@ -29,7 +29,7 @@ void register_run(CLI::App& app) {
   sub->add_option("--world", a->world, "planted cause of scrib apoptosis (default: run.world = mechanical)")
       ->check(CLI::IsMember(kSimWorlds));
   sub->add_option("--seed", a->seed, "master seed: seeds the simulation (default: run.seed)");
-  sub->add_option("--out", a->out, "run directory (default: run.out of the preset, e.g. runs/quick)");
+  sub->add_option("-o,--out", a->out, "run directory (default: run.out of the preset, e.g. runs/quick)");
   sub->add_option("--data", a->data,
                   "use an existing glimpse dataset instead of simulating: a directory with glimpses.h5 (and "
                   "patches.h5; derived from the glimpse frames when absent), or a glimpse file");

@@ -24,7 +24,7 @@ void register_simulate(CLI::App& app) {
   sub->add_option("--world", *world, "planted cause of scrib apoptosis (default: simulate.world)")
       ->check(CLI::IsMember(kSimWorlds));
   sub->add_option("--seed", *seed, "simulation seed (default: run.seed)");
-  sub->add_option("--out", *out, "output directory")->required();
+  sub->add_option("-o,--out", *out, "output directory")->required();
   sub->add_flag("--movies", *movies, "also write full-frame movies and masks (large)");
   bind_config_flags(sub, SimConfig{}, *opts);
   bind_config_flags(sub, ExtractConfig{}, *opts);
