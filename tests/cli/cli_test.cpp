@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -205,3 +207,25 @@ TEST(Cli, UnreadableInputsSayWhichAndExitWithTheIoCode) {
 }
 
 }  // namespace
+// docs/cli.md's convention, checked on every subcommand's flags (from the generated reference).
+TEST(Cli, EveryFlagFollowsTheConvention) {
+  const auto r = run_taupe({"cli-reference"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::regex row(R"(^\| `([^`]*)` \|)");
+  const std::regex flag(R"(^(-[a-z], )?--[a-z][a-z0-9]*(-[a-z0-9]+)*$)");
+  std::istringstream in(r.out);
+  std::string line;
+  int flags = 0;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (!std::regex_search(line, m, row)) continue;
+    const std::string names = m[1];
+    if (names.empty() || names[0] != '-' || names == "option") continue;  // positional argument / header
+    ++flags;
+    EXPECT_TRUE(std::regex_match(names, flag)) << names << ": not --lower-case-with-dashes";
+    if (names.rfind("-o, ", 0) == 0) EXPECT_EQ(names, "-o, --out");
+    if (names.rfind("-m, ", 0) == 0) EXPECT_EQ(names, "-m, --model-dir");
+    EXPECT_NE(names, "--models") << "a model directory is --model-dir";
+  }
+  EXPECT_GT(flags, 20);
+}
