@@ -2,48 +2,14 @@
 // trained model directory (src/taupe/perturb, docs/perturbation.md). No math here.
 #include <iostream>
 #include <memory>
-#include <type_traits>
 
 #include "cli.h"
 #include "commands.h"
-#include "taupe/core/config_io.h"
-#include "taupe/core/log.h"
+#include "taupe/perturb/artifacts.h"
 #include "taupe/perturb/perturb.h"
 #include "taupe/pipeline/run_config.h"
 
 namespace taupe::cli {
-
-namespace {
-
-template <class T, class = void>
-struct HasPerturb : std::false_type {};
-template <class T>
-struct HasPerturb<T, std::void_t<decltype(std::declval<T&>().perturb)>> : std::true_type {};
-
-/// [perturb] from preset / config file / --set: through RunConfig when it carries the section,
-/// else from the struct defaults plus the perturb.* assignments (the rest still validated).
-template <class RC>
-PerturbConfig resolve_perturb(const ConfigOptions& opts) {
-  if constexpr (HasPerturb<RC>::value) {
-    RC rc = resolve_run_config(opts);
-    return rc.perturb;
-  } else {
-    ConfigOptions rest;
-    rest.config_file = opts.config_file;
-    rest.preset = opts.preset;
-    PerturbConfig cfg;
-    ConfigSections secs = {make_section("perturb", cfg)};
-    for (const auto& s : opts.all_sets()) {
-      if (s.rfind("perturb.", 0) == 0) apply_set(secs, s);
-      else rest.sets.push_back(s);
-    }
-    (void)resolve_run_config(rest);
-    validate_all(secs);
-    return cfg;
-  }
-}
-
-}  // namespace
 
 void register_perturb(CLI::App& app) {
   auto* sub = app.add_subcommand("perturb",
@@ -72,29 +38,13 @@ void register_perturb(CLI::App& app) {
   sub->add_option("--pc", a->pc, "PC for pc-window / shrink-nucleus comparison (-1 = nuclear-size PC)");
   add_config_options(sub, a->cfg, "");
   set_action(sub, [a] {
-    PerturbConfig cfg = resolve_perturb<RunConfig>(a->cfg);
+    PerturbConfig cfg = resolve_run_config(a->cfg).perturb;
     if (!a->shift_units.empty()) cfg.shift_units = a->shift_units;
     if (a->experiment != "all") cfg.experiments = a->experiment;
     cfg.validate();
     PerturbContext ctx = PerturbContext::load(a->models, a->glimpses, a->encodings);
-    PerturbAllResult r;
-    if (a->experiment == "all") {
-      r = run_all(ctx, cfg, a->out);
-    } else {
-      const auto dir = a->out / "perturb";
-      std::filesystem::create_directories(dir);
-      r.world = ctx.world();
-      const std::string& e = a->experiment;
-      if (e == "switch-neighbours") r.switch_neighbours = run_switch(ctx, cfg, Switch::kNeighbours, dir);
-      if (e == "switch-centre") r.switch_centre = run_switch(ctx, cfg, Switch::kCentre, dir);
-      if (e == "pc-shift") r.pc_shift = run_pc_shift(ctx, cfg, dir);
-      if (e == "pc-ablate") r.pc_ablate = run_pc_ablate(ctx, cfg);
-      if (e == "pc-window") r.pc_window = run_pc_window(ctx, cfg, a->pc);
-      if (e == "shrink-nucleus") r.shrink_nucleus = run_shrink_nucleus(ctx, cfg, a->pc);
-      r.verdicts = perturb_verdicts(r, cfg);
-      write_results(r, a->out);
-    }
-    std::cout << r.brief() << "results: " << (a->out / "perturb").string() << '\n';
+    const PerturbAllResult r = run_experiment(ctx, cfg, a->experiment, a->pc, a->out);
+    std::cout << r.brief() << "results: " << perturb_artifacts::dir(a->out).string() << '\n';
   });
 }
 

@@ -235,6 +235,11 @@ std::vector<perturb::Verdict> perturb_verdicts(const PerturbAllResult& r, const 
 /// Runs cfg.experiment_list() and writes CSVs, PNGs, perturb.json and verdicts.csv atomically into
 /// out_dir/perturb/.
 PerturbAllResult run_all(PerturbContext& ctx, const PerturbConfig& cfg, const std::filesystem::path& out_dir);
+/// `taupe perturb <experiment>`: one experiment (a name of perturb_experiment_names(), or "all"
+/// = run_all), its verdicts, and its files under out_dir/perturb/. `pc`: the PC compared by
+/// pc-window / shrink-nucleus (-1 = the nuclear-size PC).
+PerturbAllResult run_experiment(PerturbContext& ctx, const PerturbConfig& cfg, const std::string& experiment, int pc,
+                                const std::filesystem::path& out_dir);
 /// Writes the CSVs/JSON of the results present (used by run_all and `taupe perturb <experiment>`).
 void write_results(PerturbAllResult& r, const std::filesystem::path& out_dir);
 
