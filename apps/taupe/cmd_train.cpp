@@ -5,11 +5,10 @@
 
 #include "cli.h"
 #include "taupe/core/progress.h"
-#include "taupe/encoder/encode.h"
 #include "taupe/encoder/encoder_train.h"
+#include "taupe/pipeline/pipeline.h"
 #include "taupe/pipeline/run_config.h"
 #include "taupe/projector/model_dir.h"
-#include "taupe/projector/projector.h"
 
 namespace taupe {
 void register_train_temporal(CLI::App& train);   // cmd_train_temporal.cpp
@@ -72,14 +71,9 @@ void register_train_projector(CLI::App& train) {
   bind_config_flags(sub, ProjectorConfig{}, a->cfg);
   set_action(sub, [a] {
     const RunConfig rc = resolve_run_config(a->cfg);
-    const VaeModel model = VaeModel::load(a->model_dir);
-    const PatchEncodings pe = encode_patch_file(model, a->patches, rc.projector.max_patches, rc.projector.batch_size);
-    const Pca pca = fit_projector(pe.enc.z_mean, pe.enc.dims, a->model_dir, rc.projector);
-    const PcMeaningReport report =
-        pc_meaning(pca.forward(pe.enc.z_mean), pca.dims, pe.types, pe.features, pca.explained_variance_ratio);
-    write_pc_meaning(report, a->model_dir);
-    std::cout << "projector fitted on " << pca.samples << " patches -> " << model_files::pca(a->model_dir).string() << "\n"
-              << report.brief() << "\n";
+    const ProjectorFit fit = train_projector(a->model_dir, a->patches, rc.projector);
+    std::cout << "projector fitted on " << fit.samples << " patches -> " << model_files::pca(a->model_dir).string() << "\n"
+              << fit.meaning.brief() << "\n";
   });
 }
 

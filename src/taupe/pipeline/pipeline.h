@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "taupe/pipeline/run_config.h"
+#include "taupe/projector/projector.h"
 #include "taupe/pipeline/stage.h"
 #include "taupe/pipeline/stage_plan.h"
 #include "taupe/report/run_layout.h"
@@ -65,6 +66,15 @@ PipelineResult run_pipeline(RunConfig cfg, const PipelineOptions& opts, const St
 /// VAE and PCA and writes them as the report's latent traversal figure
 /// (report_artifacts::latent_traversal_svg). Logs a warning when the models cannot be loaded.
 void write_latent_traversal(const RunLayout& layout, const ReportConfig& cfg);
+
+/// The projector stage (and `taupe train projector`): encodes the patches with the model
+/// directory's VAE, fits the PCA (pca.h5) and writes the PC-meaning report; returns both.
+struct ProjectorFit {
+  std::int64_t samples = 0;  ///< patches the PCA was fitted on
+  PcMeaningReport meaning;
+};
+ProjectorFit train_projector(const std::filesystem::path& model_dir, const std::filesystem::path& patches,
+                             const ProjectorConfig& cfg);
 
 /// `taupe report RUN_DIR`: with the run directory's config.toml, rewrites the latent traversal,
 /// summary.json and report.html from the run's artifacts; returns the summary.

@@ -196,14 +196,8 @@ Stage encoder_stage() {
 }
 
 void run_projector_stage(StageContext& c) {
-  const VaeModel m = VaeModel::load(c.layout.model());
-  const auto& pc = c.cfg.projector;
-  const PatchEncodings pe = encode_patch_file(m, c.layout.patches(), pc.max_patches, pc.batch_size);
-  const Pca pca = fit_projector(pe.enc.z_mean, pe.enc.dims, c.layout.model(), pc);
-  const PcMeaningReport rep =
-      pc_meaning(pca.forward(pe.enc.z_mean), pca.dims, pe.types, pe.features, pca.explained_variance_ratio);
-  write_pc_meaning(rep, c.layout.model());
-  log_info("projector: fitted on " + std::to_string(pca.samples) + " patches\n" + rep.brief());
+  const ProjectorFit fit = train_projector(c.layout.model(), c.layout.patches(), c.cfg.projector);
+  log_info("projector: fitted on " + std::to_string(fit.samples) + " patches\n" + fit.meaning.brief());
 }
 
 Stage projector_stage() {
@@ -363,6 +357,16 @@ report::RunSummary regenerate_report(const fs::path& run_dir) {
   RunConfig cfg = load_run_config("", run_dir / RunDir::kConfigName, {});
   write_latent_traversal(RunLayout(run_dir), cfg.report);
   return write_run_report(run_dir, cfg.report);
+}
+
+ProjectorFit train_projector(const fs::path& model_dir, const fs::path& patches, const ProjectorConfig& cfg) {
+  const VaeModel m = VaeModel::load(model_dir);
+  const PatchEncodings pe = encode_patch_file(m, patches, cfg.max_patches, cfg.batch_size);
+  const Pca pca = fit_projector(pe.enc.z_mean, pe.enc.dims, model_dir, cfg);
+  ProjectorFit fit{pca.samples,
+                   pc_meaning(pca.forward(pe.enc.z_mean), pca.dims, pe.types, pe.features, pca.explained_variance_ratio)};
+  write_pc_meaning(fit.meaning, model_dir);
+  return fit;
 }
 
 // ---- the table ---------------------------------------------------------------------------------------
