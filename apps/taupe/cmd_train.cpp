@@ -1,5 +1,5 @@
 // `taupe train encoder | projector | temporal`: the τ-VAE training stages. `temporal` is added by
-// register_train_temporal() (cmd_train_temporal.cpp, temporal engineer).
+// register_train_temporal() (cmd_train_temporal.cpp).
 #include <iostream>
 #include <memory>
 
