@@ -223,8 +223,12 @@ TEST(Cli, EveryFlagFollowsTheConvention) {
     if (names.empty() || names[0] != '-' || names == "option") continue;  // positional argument / header
     ++flags;
     EXPECT_TRUE(std::regex_match(names, flag)) << names << ": not --lower-case-with-dashes";
-    if (names.rfind("-o, ", 0) == 0) EXPECT_EQ(names, "-o, --out");
-    if (names.rfind("-m, ", 0) == 0) EXPECT_EQ(names, "-m, --model-dir");
+    if (names.rfind("-o, ", 0) == 0) {
+      EXPECT_EQ(names, "-o, --out");
+    }
+    if (names.rfind("-m, ", 0) == 0) {
+      EXPECT_EQ(names, "-m, --model-dir");
+    }
     EXPECT_NE(names, "--models") << "a model directory is --model-dir";
   }
   EXPECT_GT(flags, 20);
