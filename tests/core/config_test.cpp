@@ -322,5 +322,53 @@ TEST(ConfigPeek, ReadsAStringWithoutApplying) {
   EXPECT_EQ(peek_toml_string("[run]\nseed = 2\n", "f", "run", "preset"), "");
 }
 
+// A key declared once: its rule is checked, shown in help and in the key reference.
+struct Declared {
+  static constexpr const char* kSection = "decl";
+  int frames = 10;
+  double rate = 0.5;
+  std::string mode = "a";
+  int threads = 0;
+  std::vector<int> sizes = {1, 2};
+  template <class V>
+  void visit(V& v) {
+    v("frames", frames, "frames", above(0));
+    v("rate", rate, "rate", in_range(0.0, 1.0));
+    v("mode", mode, "mode", one_of({"a", "b"}));
+    v("threads", threads, "worker threads", at_least(0), speed_only);
+    v("sizes", sizes, "sizes", at_least(1));
+  }
+  void validate() const { check_fields(*this); }
+};
+
+TEST(ConfigDeclaration, RulesAreCheckedNamingTheKey) {
+  Declared d;
+  EXPECT_NO_THROW(d.validate());
+  d.frames = 0;
+  EXPECT_EQ(config_error([&] { d.validate(); }), "decl.frames = 0: must be > 0");
+  d = Declared{};
+  d.rate = 1.5;
+  EXPECT_EQ(config_error([&] { d.validate(); }), "decl.rate = 1.5: must be in [0, 1]");
+  d = Declared{};
+  d.mode = "c";
+  EXPECT_EQ(config_error([&] { d.validate(); }), "decl.mode = \"c\": must be one of \"a\", \"b\"");
+  d = Declared{};
+  d.sizes = {1, 0};
+  EXPECT_EQ(config_error([&] { d.validate(); }), "decl.sizes = 0: must be >= 1");
+}
+
+TEST(ConfigDeclaration, HelpAndReferenceShowRuleAndSpeedOnly) {
+  Declared d;
+  const auto fields = fields_of(d);
+  ASSERT_EQ(fields.size(), 5u);
+  EXPECT_EQ(field_help(fields[1]), "rate [in [0, 1]]");
+  EXPECT_FALSE(fields[0].speed_only);
+  EXPECT_TRUE(fields[3].speed_only);
+  EXPECT_THAT(field_help(fields[3]), HasSubstr("(speed only"));
+  const std::string md = config_keys_markdown({make_section(d)});
+  EXPECT_THAT(md, HasSubstr("| `decl.mode` | `\"a\"` | one of: a \\| b | results | mode |"));
+  EXPECT_THAT(md, HasSubstr("| `decl.threads` | `0` | >= 0 | speed | worker threads |"));
+}
+
 }  // namespace
 }  // namespace taupe
