@@ -2,16 +2,17 @@
 # it. `cmake --build build --target docs` rewrites them (WRITE=ON); the test `docs_current`
 # fails when one differs from what the code prints.
 # Usage: cmake -DTAUPE=<taupe binary> -DDOCS=<docs dir> [-DWRITE=ON] -P cmake/GeneratedDocs.cmake
-# "<file>|<taupe arguments>": the whole file; a file holding the line "<!-- Everything below is
-# generated ..." keeps what is above that line and has the rest generated.
+# "<file>|<taupe arguments, space-separated>": the whole file; a file holding the line
+# "<!-- Everything below is generated ..." keeps what is above that line and has the rest generated.
 set(TAUPE_GENERATED_DOCS
-    "config-keys.md|config;keys"
+    "config-keys.md|config keys"
     "cli.md|cli-reference")
 set(marker "<!-- Everything below is generated")
 foreach(entry IN LISTS TAUPE_GENERATED_DOCS)
   string(REPLACE "|" ";" parts "${entry}")
   list(GET parts 0 file)
-  list(SUBLIST parts 1 -1 args)
+  list(GET parts 1 argstr)
+  separate_arguments(args UNIX_COMMAND "${argstr}")
   execute_process(COMMAND ${TAUPE} ${args} OUTPUT_VARIABLE text RESULT_VARIABLE rc ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "taupe ${args} failed (${rc}): ${err}")
