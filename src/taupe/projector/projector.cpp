@@ -135,8 +135,7 @@ void write_pc_meaning(const PcMeaningReport& report, const std::filesystem::path
                         {"rho_cell_type", num(m.rho_cell_type)}});
   }
   write_csv(model_files::pc_meaning_csv(model_dir), csv);
-  write_text_atomic(model_files::pc_meaning_json(model_dir), j.dump(2) + "
-");
+  write_text_atomic(model_files::pc_meaning_json(model_dir), j.dump(2) + "\n");
 }
 
 }  // namespace taupe
