@@ -30,6 +30,7 @@ void register_extract(CLI::App& app) {
   bind_config_flags(sub, "extract", ExtractConfig{}, *opts, "extract.");
   set_action(sub, [=] {
     namespace fs = std::filesystem;
+    const auto lock = lock_output(*out);
     RunConfig cfg = resolve_run_config(*opts);
     std::vector<std::pair<fs::path, fs::path>> pairs;
     std::vector<std::string> names;

@@ -48,6 +48,7 @@ void register_run(CLI::App& app) {
     po.command_line = command_line();
     po.progress = log_enabled(LogLevel::kInfo);
     po.stop_before = a->stop_before;
+    po.force_unlock = global_options().force_unlock;
     const PipelineResult r = run_pipeline(cfg, po);
     std::cout << r.brief() << std::flush;
   });
@@ -56,6 +57,7 @@ void register_run(CLI::App& app) {
   auto dir = std::make_shared<std::filesystem::path>();
   rep->add_option("run_dir", *dir, "run directory of `taupe run`")->required()->check(CLI::ExistingDirectory);
   set_action(rep, [dir] {
+    const auto lock = lock_output(*dir);
     RunConfig cfg = load_run_config("", *dir / RunDir::kConfigName, {});
     const report::RunSummary s = write_run_report(*dir, cfg.report);
     std::cout << s.brief() << "report:  " << (*dir / "report.html").string() << "\nsummary: "

@@ -42,6 +42,7 @@ void register_train_encoder(CLI::App& train) {
   add_config_options(sub, a->cfg);
   bind_config_flags(sub, "encoder", EncoderConfig{}, a->cfg);
   set_action(sub, [a] {
+    const auto lock = lock_output(a->model_dir);
     const RunConfig rc = resolve_run_config(a->cfg);
     EncoderTrainOptions o;
     o.patches = a->patches;
@@ -70,6 +71,7 @@ void register_train_projector(CLI::App& train) {
   add_config_options(sub, a->cfg);
   bind_config_flags(sub, "projector", ProjectorConfig{}, a->cfg);
   set_action(sub, [a] {
+    const auto lock = lock_output(a->model_dir);
     const RunConfig rc = resolve_run_config(a->cfg);
     const VaeModel model = VaeModel::load(a->model_dir);
     const PatchEncodings pe = encode_patch_file(model, a->patches, rc.projector.max_patches, rc.projector.batch_size);

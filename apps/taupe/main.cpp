@@ -10,6 +10,7 @@
 #include "taupe/core/errors.h"
 #include "taupe/core/log.h"
 #include "taupe/core/runtime.h"
+#include "taupe/core/signals.h"
 #include "taupe/core/version.h"
 #include "taupe/encoder/torch_runtime.h"
 
@@ -29,12 +30,14 @@ constexpr Register kCommands[] = {
     taupe::cli::register_perturb,
     taupe::cli::register_import,
     taupe::cli::register_export,
+    taupe::cli::register_verify,
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace taupe;
+  install_signal_handlers();  // SIGXFSZ ignored; SIGINT / SIGTERM stop at the next safe point
   cli::set_command_line(argc, argv);
 
   CLI::App app{"taupe: tau-VAE cell-fate prediction from time-lapse microscopy, explained by virtual perturbation",
@@ -49,6 +52,9 @@ int main(int argc, char** argv) {
       ->group("Global options");
   app.add_flag("-q,--quiet", g.quiet, "only warnings and errors (no progress)")->group("Global options");
   app.add_flag("-v,--verbose", g.verbose, "debug messages")->group("Global options");
+  app.add_flag("--force-unlock", g.force_unlock,
+               "take a run directory's lock even from a holder on another host (only when that process is gone)")
+      ->group("Global options");
   for (Register reg : kCommands) reg(app);
 
   try {

@@ -16,6 +16,7 @@
 
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
+#include "taupe/core/signals.h"
 #include "taupe/projector/model_dir.h"
 #include "taupe/projector/pca.h"
 #include "taupe/temporal/cross_validation.h"
@@ -321,6 +322,61 @@ TEST(CvResume, SigkillThenRerunResumesWithTheSameStepCount) {
   EXPECT_NO_THROW(ModelSet::load(dir));
   fs::remove_all(dir);
   fs::remove_all(ref_dir);
+}
+
+// ---- stop request and non-finite numbers ---------------------------------------------------------
+TEST(CvStop, StopRequestEndsTrainingAtOnceAndTheRerunMatchesAnUninterruptedRun) {
+  auto set = resume_set();
+  const Pca pca = testing::identity_pca(4);
+  const auto cfg = resume_cfg();
+  const auto ref_dir = fresh_dir("stop_ref");
+  write_projector(ref_dir, pca);
+  const auto ref = run_cross_validation(set, pca, cfg, sequential_cv(), ref_dir);
+
+  const auto dir = fresh_dir("stop");
+  write_projector(dir, pca);
+  try {
+    run_cross_validation(set, pca, cfg, sequential_cv(), dir, [](const CvProgressEvent& e) {
+      if (e.fold == 1 && e.epoch == 2) request_stop(SIGTERM);  // as the SIGTERM handler does
+    });
+    clear_stop_request();
+    FAIL() << "training did not stop";
+  } catch (const Interrupted& e) {
+    clear_stop_request();
+    EXPECT_EQ(e.exit_code(), 143);
+    EXPECT_NE(std::string(e.what()).find("TCN training of fold_01 resumes from "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("fold_01.ckpt (step 10)"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(fs::exists(dir / "temporal/fold_00.pt"));
+  EXPECT_FALSE(fs::exists(dir / "temporal/fold_01.pt"));
+  const auto res = run_cross_validation(set, pca, cfg, sequential_cv(), dir);
+  ASSERT_EQ(res.folds.size(), ref.folds.size());
+  for (std::size_t k = 0; k < res.folds.size(); ++k) {
+    EXPECT_EQ(res.folds[k].steps, ref.folds[k].steps);
+    EXPECT_EQ(res.folds[k].confusion.counts, ref.folds[k].confusion.counts) << "fold " << k;
+    EXPECT_EQ(res.folds[k].final_train_loss, ref.folds[k].final_train_loss) << "fold " << k;
+  }
+  fs::remove_all(dir);
+  fs::remove_all(ref_dir);
+}
+
+TEST(CvStop, NanInputStopsTheFoldNamingTheStepAndNoWeightsAreSaved) {
+  auto set = resume_set();
+  Pca pca = testing::identity_pca(4);
+  pca.mean[2] = std::nan("");  // every projected input carries a NaN -> NaN loss at the first step
+  const auto dir = fresh_dir("nan");
+  write_projector(dir, testing::identity_pca(4));
+  try {
+    run_cross_validation(set, pca, resume_cfg(), sequential_cv(), dir);
+    FAIL() << "NaN training was not stopped";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("TCN training of fold_00: loss is nan at step 0"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("last good checkpoint: none yet"), std::string::npos) << e.what();
+    EXPECT_NE(e.hint().find("temporal.learning_rate"), std::string::npos);
+  }
+  EXPECT_FALSE(fs::exists(dir / "temporal/fold_00.pt"));
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -350,6 +350,7 @@ void write(H5::Group& g, const std::string& name, const std::vector<T>& data, co
     H5::DataSet ds = g.createDataSet(name, Traits<T>::type(), space, pl);
     if (n > 0) ds.write(data.data(), Traits<T>::type());
   } catch (const H5::Exception& e) {
+    throw_if_out_of_space(file_of(g));
     throw IoError(where(g, name) + ": write failed: " + describe(e));
   }
 }
@@ -549,6 +550,7 @@ void write_strings(H5::Group& g, const std::string& name, const std::vector<std:
     for (std::size_t i = 0; i < v.size(); ++i) ptrs[i] = v[i].c_str();
     ds.write(ptrs.data(), t);
   } catch (const H5::Exception& e) {
+    throw_if_out_of_space(file_of(g));
     throw IoError(where(g, name) + ": write failed: " + describe(e));
   }
 }
@@ -629,6 +631,7 @@ void RowAppender<T>::write_block(const T* data, hsize_t nrows) {
     H5::DataSpace mspace(static_cast<int>(count.size()), count.data());
     ds_.write(data, Traits<T>::type(), mspace, fspace);
   } catch (const H5::Exception& e) {
+    throw_if_out_of_space(file_);
     throw IoError(file_ + ": dataset '" + name_ + "': write failed: " + describe(e));
   }
   written_ += nrows;
@@ -698,6 +701,7 @@ void AtomicFile::commit() {
     file_->flush(H5F_SCOPE_GLOBAL);
     file_->close();
   } catch (const H5::Exception& e) {
+    throw_if_out_of_space(temp_);
     throw IoError(temp_.string() + ": cannot close HDF5 file: " + describe(e));
   }
   file_.reset();

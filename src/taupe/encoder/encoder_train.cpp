@@ -21,7 +21,9 @@
 
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
+#include "taupe/core/numeric_guard.h"
 #include "taupe/core/rng.h"
+#include "taupe/core/signals.h"
 #include "taupe/encoder/config_json.h"
 #include "taupe/encoder/normalize.h"
 #include "taupe/encoder/patch_pipeline.h"
@@ -344,6 +346,8 @@ EncoderTrainResult train_encoder(const EncoderConfig& cfg, const EncoderTrainOpt
   torch::Tensor montage_x = torch::empty({nm, 2, 64, 64});
   normalize_images(images->image(0), montage_x.data_ptr<float>(), nm, 2, 64 * 64, cfg.normalization_clip);
 
+  LastCheckpoint last_good;
+  if (step > 0) last_good = {ckpt.string(), step};
   auto save_checkpoint = [&]() {
     write_csv(res.loss_csv, rows);
     torch::serialize::OutputArchive ar, ea, da, oa;
@@ -402,17 +406,24 @@ EncoderTrainResult train_encoder(const EncoderConfig& cfg, const EncoderTrainOpt
   // (64, 64) reconstruction weights; undefined = the reference's unweighted error.
   const torch::Tensor pixel_weight =
       cfg.centre_weight > 0 ? centre_weight_map(64, cfg.centre_weight, cfg.centre_sigma_px) : torch::Tensor();
+  const std::string diverged_hint =
+      "lower encoder.learning_rate (or check the patches for NaN / Inf pixels); rerunning with the same "
+      "settings resumes from the last good checkpoint and diverges again";
   while (step < total) {
     if (opts.stop_after_step >= 0 && step >= opts.stop_after_step) break;
+    if (stop_requested()) {  // SIGINT / SIGTERM: checkpoint at this step boundary, then stop
+      save_checkpoint();
+      last_good = {ckpt.string(), step};
+      throw_if_stop_requested("encoder checkpoint saved at step " + std::to_string(step) + " of " +
+                              std::to_string(total));
+    }
     const torch::Tensor x = next_batch();
     const double c = capacity_at(cfg.capacity, max_it, step);
     opt.zero_grad();
     const ShardLoss l = parallel_step(enc, dec, gen, replicas, x, c, cfg.gamma, pixel_weight, intra_threads);
-    opt.step();
     const double lt = l.total;
-    if (!std::isfinite(lt))
-      throw ModelError("encoder training diverged at step " + std::to_string(step) + " (loss " + fmt(lt) + ")",
-                       "lower encoder.learning_rate");
+    require_finite_loss(lt, "encoder training", step, last_good, diverged_hint);
+    opt.step();
     res.final_loss = lt;
     res.final_reconstruction = l.reconstruction;
     res.final_kl = l.kl;
@@ -427,6 +438,7 @@ EncoderTrainResult train_encoder(const EncoderConfig& cfg, const EncoderTrainOpt
         recalibrate_batchnorm(enc, dec, cfg.bn_recalibration_batches, gen, next_batch);
       montage(step / per_epoch - 1);
       save_checkpoint();
+      last_good = {ckpt.string(), step};
     }
   }
   const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tl).count();
@@ -434,6 +446,12 @@ EncoderTrainResult train_encoder(const EncoderConfig& cfg, const EncoderTrainOpt
   res.images_per_second = train_s > 0 ? static_cast<double>((step - first_step) * cfg.batch_size) / train_s : 0.0;
   res.completed = step >= total;
   if (res.completed) {
+    std::vector<std::string> bad;
+    for (const auto& kv : named_state(*enc))
+      if (!torch::isfinite(kv.second).all().item<bool>()) bad.push_back("encoder." + kv.first);
+    for (const auto& kv : named_state(*dec))
+      if (!torch::isfinite(kv.second).all().item<bool>()) bad.push_back("decoder." + kv.first);
+    require_finite_weights(bad, "encoder training", last_good, diverged_hint);
     enc->eval();
     dec->eval();
     save_module_weights(*enc, model_files::encoder(opts.model_dir).string());

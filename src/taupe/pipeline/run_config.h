@@ -30,6 +30,7 @@ struct RunSection {
   std::string world = "mechanical";  ///< planted cause of death simulated by `taupe run`
   int threads = 0;                   ///< LibTorch intra-op threads; 0 = cores available
   std::string out = "runs/latest";   ///< run directory
+  std::int64_t memory_limit_mb = 0;  ///< memory the stages may plan for; 0 = what the machine / cgroup has
 
   template <class V>
   void visit(V& v) {
@@ -39,11 +40,14 @@ struct RunSection {
     v("world", world, world_help.c_str());
     v("threads", threads, "LibTorch intra-op threads (0 = cores available; --threads overrides)");
     v("out", out, "run directory (config.toml, manifest.json, taupe.log and stage outputs)");
+    v("memory_limit_mb", memory_limit_mb,
+      "memory (MiB) a stage may need before it is refused; 0 = MemAvailable, capped by the cgroup limit");
   }
   void validate() const {
     check_ge("run.seed", seed, 0);
     check_one_of("run.world", world, kSimWorlds);
     check_range("run.threads", threads, 0, 1024);
+    check_ge("run.memory_limit_mb", memory_limit_mb, 0);
     if (out.empty()) throw ConfigError("run.out = \"\": must name a directory");
   }
 };

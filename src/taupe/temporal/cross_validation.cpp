@@ -20,8 +20,10 @@
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/config_io.h"
 #include "taupe/core/errors.h"
+#include "taupe/core/numeric_guard.h"
 #include "taupe/core/parallel.h"
 #include "taupe/core/rng.h"
+#include "taupe/core/signals.h"
 #include "taupe/dataset/csv.h"
 #include "taupe/projector/model_dir.h"
 #include "taupe/temporal/sequence.h"
@@ -360,6 +362,10 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
   TrainState st;
   const bool resumed = load_checkpoint(ckpt, *tcn, opt, st, fingerprint);
 
+  const std::string what = "TCN training of " + fold_name(k);
+  const std::string diverged_hint = "lower temporal.learning_rate (or check the encodings for NaN / Inf)";
+  LastCheckpoint last_good;
+  if (resumed) last_good = {ckpt.string(), st.step};
   for (int epoch = st.epochs_done; epoch < cfg.epochs; ++epoch) {
     tcn->train();
     double loss_sum = 0;
@@ -367,6 +373,8 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
     for (int s = 0; s < cfg.steps_per_epoch; ++s) {
       if (steps_budget == 0) throw StopRequested();
       if (steps_budget > 0) --steps_budget;
+      // SIGINT / SIGTERM: the epoch checkpoint is the safe point; this epoch is redone on resume.
+      throw_if_stop_requested(what + " resumes from " + last_good.describe());
       auto b = sampler.batch(st.step);
       auto x = pca.forward(batch_tensor(b));
       auto y = label_tensor(b.labels);
@@ -376,11 +384,13 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
       // pruned forward gives the same loss and gradients for ~1/4.7 of the conv work.
       auto logits = tcn->initialized() ? tcn->forward_last(x) : tcn->forward(x);
       auto loss = torch::nn::functional::cross_entropy(logits, y);
+      const double loss_value = loss.item<double>();
+      require_finite_loss(loss_value, what, st.step, last_good, diverged_hint);
       opt.zero_grad();
       loss.backward();
       opt.step();
       ++st.step;
-      loss_sum += loss.item<double>() * b.n;
+      loss_sum += loss_value * b.n;
       correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
       seen += b.n;
     }
@@ -398,6 +408,7 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
     st.curves.push_back(row);
     st.epochs_done = epoch + 1;
     save_checkpoint(ckpt, *tcn, opt, st, fingerprint);
+    last_good = {ckpt.string(), st.step};
     if (progress) {
       CvProgressEvent ev;
       ev.fold = k;
@@ -459,6 +470,10 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
   nlohmann::json meta{{"fold", k}, {"steps", st.step}, {"fingerprint", fingerprint}, {"max_len", cfg.max_len}};
   if (gate.enabled())
     meta["typicality"] = {{"quantile", gate.quantile}, {"threshold", gate.threshold}, {"inv_var", gate.inv_var}};
+  std::vector<std::string> bad;
+  for (const auto& kv : tcn->named_parameters())
+    if (!torch::isfinite(kv.value()).all().item<bool>()) bad.push_back(kv.key());
+  require_finite_weights(bad, what, last_good, diverged_hint);
   save_tcn_file(fold_weights_path(model_dir, k), *tcn, pca, meta);
   write_text_atomic(model_files::temporal_dir(model_dir) / (fold_name(k) + ".json"), outcome_json(out, fingerprint).dump());
   std::error_code ec;
