@@ -3,6 +3,8 @@
 // exit codes (docs/cli.md): taupe::Error -> its exit_code(), bad command line -> 2.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "cli.h"
@@ -74,6 +76,15 @@ int main(int argc, char** argv) {
       std::cerr << app.help();
       return kExitUsage;
     }
+  } catch (const ResourceError& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    if (!e.hint().empty()) std::cerr << "hint: " << e.hint() << '\n';
+    // The run directory is already closed (manifest, lock) by unwinding. Library exit handlers
+    // are skipped: libhdf5 1.10 can crash closing a file whose write failed (disk full, EFBIG).
+    std::cout.flush();
+    std::cerr.flush();
+    std::fflush(nullptr);
+    std::_Exit(e.exit_code());
   } catch (const Error& e) {
     std::cerr << "error: " << e.what() << '\n';
     if (!e.hint().empty()) std::cerr << "hint: " << e.hint() << '\n';

@@ -168,7 +168,7 @@ RunLock::RunLock(const fs::path& dir, const std::string& command, bool force_unl
           throw RunLockedError("run directory " + dir_.string() + " is in use by another taupe (" + h.describe() + ")",
                                "wait for it to finish or stop it, or write to another directory (--out)");
         }
-        taken_over_ = "stale lock of " + h.describe() + " (that process is no longer running)";
+        taken_over_ = "the stale lock of " + h.describe() + " (that process is no longer running)";
       } else if (known && h.host != me) {
         if (!force_unlock) {
           ::close(fd);
@@ -178,7 +178,7 @@ RunLock::RunLock(const fs::path& dir, const std::string& command, bool force_unl
                                "if that process is gone (a live holder touches the lock every " +
                                    std::to_string(kLockHeartbeatSeconds) + " s), rerun with --force-unlock");
         }
-        taken_over_ = "lock of " + h.describe() + " forced (--force-unlock; heartbeat " +
+        taken_over_ = "the lock of " + h.describe() + ", forced (--force-unlock; heartbeat " +
                       age_text(h.heartbeat_age_s) + " old)";
       } else if (!known) {
         taken_over_ = "an incomplete lock file (a writer stopped while taking the lock)";
@@ -196,7 +196,7 @@ RunLock::RunLock(const fs::path& dir, const std::string& command, bool force_unl
     fd_ = fd;
   }
   if (fd_ < 0) throw RunLockedError("cannot take the lock of run directory " + dir_.string() + ": it keeps changing hands");
-  if (!taken_over_.empty()) log_warn("run directory " + dir_.string() + ": took over the " + taken_over_);
+  if (!taken_over_.empty()) log_warn("run directory " + dir_.string() + ": took over " + taken_over_);
   set_emergency_unlink(file_.string());
   heartbeat_ = std::thread([this] { heartbeat(); });
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 #include <mutex>
 #include <sstream>
 #include <system_error>
@@ -685,10 +686,17 @@ AtomicFile::AtomicFile(const fs::path& final_path, const FormatTag& tag)
 
 AtomicFile::~AtomicFile() {
   if (committed_) return;
-  try {
-    if (file_) file_->close();
-  } catch (...) {
-    H5Eclear2(H5E_DEFAULT);
+  if (std::uncaught_exceptions() > 0) {
+    // Unwinding from a failed write (e.g. EFBIG, ENOSPC): libhdf5 1.10 can crash closing a file
+    // whose flush failed, so the handle is left open (the temporary is deleted below; the
+    // process is ending with an error).
+    (void)file_.release();
+  } else {
+    try {
+      if (file_) file_->close();
+    } catch (...) {
+      H5Eclear2(H5E_DEFAULT);
+    }
   }
   file_.reset();
   std::error_code ec;
