@@ -141,8 +141,11 @@ TEST(Reliability, OneWriterSigtermResumeAndVerifiedArtifacts) {
   ASSERT_NE(loser, nullptr) << "neither writer ended";
   const std::string refused = loser->output();
   EXPECT_EQ(loser->exit_code, 7) << refused;
-  // Refused at once: within 1 s of what starting two binaries together takes anyway.
-  EXPECT_LT(loser->seconds, startup_s + 1.0) << "the refused writer took " << loser->seconds << " s";
+  // Refused at once, not after waiting: while the winner still runs, and about as fast as
+  // starting the binary (the margin only absorbs the load of a shared test machine; the times
+  // are printed).
+  EXPECT_FALSE(winner->done()) << "the refused writer ended only after the holder";
+  EXPECT_LT(loser->seconds, startup_s + 3.0) << "the refused writer took " << loser->seconds << " s";
   std::cout << "[reliability] refused writer exited after " << loser->seconds << " s (two taupe --version together: " << startup_s
             << " s)" << std::endl;
   EXPECT_THAT(refused, HasSubstr("is in use by another taupe (host "));
@@ -178,13 +181,13 @@ TEST(Reliability, OneWriterSigtermResumeAndVerifiedArtifacts) {
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
   EXPECT_THAT(verify.out, HasSubstr("every recorded file verified"));
 
-  // A flipped byte in one of the perturb stage's files: that stage (and the report) rerun.
+  // A flipped byte in one of the report stage's files: that stage reruns, saying which file.
   const json m = json::parse(taupe::test::slurp(dir / "manifest.json"));
   std::string victim;
   for (const auto& st : m["stages"])
-    if (st["name"] == "perturb")
+    if (st["name"] == "report")
       for (const auto& [rel, rec] : st["files"].items())
-        if (victim.empty() && rel.size() > 4 && rel.substr(rel.size() - 4) == ".csv") victim = rel;
+        if (rel == "report.html") victim = rel;
   ASSERT_FALSE(victim.empty());
   flip_byte(dir / victim);
   verify = taupe::test::run_taupe({"verify", dir.string()});
@@ -193,9 +196,9 @@ TEST(Reliability, OneWriterSigtermResumeAndVerifiedArtifacts) {
 
   Child repair(tiny_run(dir), tmp / "repair.log");
   ASSERT_EQ(repair.wait(), 0) << repair.output();
-  EXPECT_THAT(repair.output(), HasSubstr("perturb: run (its files changed since it finished: " + victim +
+  EXPECT_THAT(repair.output(), HasSubstr("report: run (its files changed since it finished: " + victim +
                                          ": content changed (SHA-256 differs)"));
-  EXPECT_THAT(repair.output(), HasSubstr("temporal: skip"));
+  EXPECT_THAT(repair.output(), HasSubstr("perturb: skip"));
   verify = taupe::test::run_taupe({"verify", dir.string()});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
