@@ -6,14 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh taupe
-TAUPE=build/apps/taupe/taupe
-if "$TAUPE" run --help >/dev/null 2>&1; then
-  exec "$TAUPE" run "$@"
-fi
-# `taupe run` is not there yet: run the stages that exist, in pipeline order, into runs/latest.
-OUT="${TAUPE_OUT:-runs/latest}"
-echo "run.sh: 'taupe run' is not available in this version; running the stages that are, into $OUT" >&2
-"$TAUPE" info
-if "$TAUPE" simulate --help >/dev/null 2>&1; then
-  "$TAUPE" simulate --out "$OUT/simulate" "$@"
-fi
+exec build/apps/taupe/taupe run "$@"

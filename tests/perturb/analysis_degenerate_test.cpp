@@ -1,4 +1,4 @@
-// Statistics of the perturbation engine when nothing varies (issue 5 known flaw): a constant
+// Statistics of the perturbation engine when nothing varies: a constant
 // response has slope exactly 0 and p = 1; identical responses within every (model, class) stratum
 // give a zero-spread bootstrap that must not make a PC "significant"; the model-level test and the
 // intersection-union p-value; closed forms for a noiseless linear response, pure noise, Holm over
@@ -240,7 +240,7 @@ TEST(PerturbSlopesDegenerate, SweepAppliesHolmToTheJointPValues) {
   EXPECT_EQ(others, 0);
 }
 
-// The issue's scenario: degenerate models in the neutral world. Each model predicts one class for
+// Degenerate models in the neutral world. Each model predicts one class for
 // every input until the shift crosses a model-specific threshold, in a model-specific direction;
 // all trajectories of a (model, class) respond identically, so the trajectory bootstrap has zero
 // spread. Before the fix every PC got p = 0 and the verdict claimed a cause.

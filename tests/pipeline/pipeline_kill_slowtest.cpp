@@ -2,7 +2,7 @@
 // - SIGKILL during TCN training, then the same command again: the run resumes at the temporal
 //   stage (earlier stages skipped) and ends with the same summary.json (timings aside) as an
 //   uninterrupted run with the same seed.
-// - `taupe run --data` on glimpses imported from the cellx-predict layout (issue #7).
+// - `taupe run --data` on glimpses imported from the cellx-predict layout.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -91,7 +91,7 @@ TEST(PipelineKill, SigkillDuringTcnTrainingResumesThereWithTheSameSummary) {
   if (!std::getenv("TAUPE_KEEP_TEST_OUTPUT")) fs::remove_all(base);
 }
 
-// Issue #7: real data in. A simulated dataset leaves through the cellx-predict exporter and comes
+// Real data in. A simulated dataset leaves through the cellx-predict exporter and comes
 // back through the importer, so the run sees nothing but files a lab would bring; `taupe run
 // --data` must complete and write a report and summary without ground-truth verdicts.
 TEST(PipelineData, RunOnImportedCellxGlimpsesWritesAReportWithoutGroundTruth) {

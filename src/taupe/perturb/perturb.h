@@ -1,5 +1,5 @@
 #pragma once
-// Virtual perturbation experiments (paper §3, eqs. 5-8; issue 5), torch-free interface.
+// Virtual perturbation experiments (paper §3, eqs. 5-8), torch-free interface.
 //
 //   PerturbContext ctx = PerturbContext::load(model_dir, glimpses, encodings);
 //   PerturbAllResult all = run_all(ctx, cfg, out_dir);   // writes out_dir/perturb/*
@@ -51,8 +51,6 @@ struct NuclearPc {
   int pc = -1;                 ///< argmax |ρ|; -1 without ground truth
   std::int64_t frames = 0;
   std::string feature = "nuclear_area_um2";
-  /// Shift sign along which the nucleus shrinks (compression direction): −sign(ρ).
-  int compression_sign() const;
 };
 
 class PerturbContext {

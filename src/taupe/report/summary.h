@@ -1,5 +1,5 @@
 #pragma once
-// summary.json — the machine-readable contract of a `taupe run` (issue 6). Key names are fixed:
+// summary.json — the machine-readable contract of a `taupe run`. Key names are fixed:
 //
 //   taupe_version, preset, world (null for real data), seed,
 //   data: {trajectories: {mitosis, apoptosis}, patches},
