@@ -19,11 +19,6 @@
 
 namespace taupe {
 
-int NuclearPc::compression_sign() const {
-  if (pc < 0 || pc >= static_cast<int>(rho.size())) return -1;
-  return rho[static_cast<std::size_t>(pc)] > 0 ? -1 : 1;
-}
-
 std::string to_string(Switch s) { return s == Switch::kNeighbours ? "switch-neighbours" : "switch-centre"; }
 
 struct PerturbContext::Impl {
