@@ -32,9 +32,9 @@ PerturbConfig resolve_perturb(const ConfigOptions& opts) {
     rest.config_file = opts.config_file;
     rest.preset = opts.preset;
     PerturbConfig cfg;
-    ConfigSections secs = {make_section("perturb", cfg)};
+    ConfigSections secs = {make_section("perturb", cfg), make_section("verdict", cfg.verdict)};
     for (const auto& s : opts.all_sets()) {
-      if (s.rfind("perturb.", 0) == 0) apply_set(secs, s);
+      if (s.rfind("perturb.", 0) == 0 || s.rfind("verdict.", 0) == 0) apply_set(secs, s);
       else rest.sets.push_back(s);
     }
     (void)resolve_run_config(rest);

@@ -75,6 +75,41 @@ TEST(Folds, StratifiedByFateAndGroupedByTrajectory) {
   EXPECT_THROW(assign_folds(small, 5, 1), DataError);
 }
 
+TEST(Folds, GroupsStayWholeAndClassesStayBalanced) {
+  // Lineages of 1-3 sisters (key per encoding): no lineage may straddle two folds.
+  auto set = testing::make_encodings(60, 40, 0, 4, 4, 1);
+  std::vector<std::string> key;
+  std::map<std::int64_t, std::string> lineage_of;
+  std::int64_t next = 0, left = 0;
+  for (const auto& t : set.trajectories) {
+    if (!lineage_of.count(t.id)) {
+      if (left == 0) left = 1 + (t.id % 3), ++next;
+      lineage_of[t.id] = "L" + std::to_string(next);
+      --left;
+    }
+    key.push_back(lineage_of[t.id]);
+  }
+  const int K = 10;
+  const auto folds = assign_folds(set, K, 5, key);
+  std::map<std::string, std::set<int>> fold_of_group;
+  std::vector<std::array<int, 2>> per_fold(K, {0, 0});
+  for (std::size_t i = 0; i < folds.size(); ++i) {
+    ASSERT_GE(folds[i], 0);
+    fold_of_group[key[i]].insert(folds[i]);
+    if (set.trajectories[i].rotation == 0) per_fold[folds[i]][fate_class(set.trajectories[i].fate)]++;
+  }
+  for (const auto& [g, f] : fold_of_group) EXPECT_EQ(f.size(), 1u) << "lineage " << g << " in two folds";
+  for (int k = 0; k < K; ++k) {
+    EXPECT_GE(per_fold[k][0], 3) << "fold " << k;  // 60 mitoses, groups of ≤ 3: within a group of 6
+    EXPECT_LE(per_fold[k][0], 9) << "fold " << k;
+    EXPECT_GE(per_fold[k][1], 1) << "fold " << k;
+  }
+  EXPECT_EQ(assign_folds(set, K, 5, key), folds);
+  // Too few groups for the folds: a clear error.
+  const std::vector<std::string> one(set.trajectories.size(), "all");
+  EXPECT_THROW(assign_folds(set, K, 5, one), DataError);
+}
+
 TEST(Confusion, RowNormalised) {
   Confusion c;
   c.add(0, 0);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "taupe/core/config.h"
+#include "taupe/perturb/verdict_config.h"
 
 namespace taupe {
 
@@ -31,12 +32,12 @@ struct PerturbConfig {
   int min_range_points = 5;               ///< the top-|slope| PC needs a realistic range of at least this many grid points
   // ---- statistics ---------------------------------------------------------------------------
   int bootstrap_reps = 1000;              ///< bootstrap resamples of trajectories (stratified by model and class)
-  double ci_level = 0.95;                 ///< level of every confidence interval
   std::string correction = "holm";        ///< multiple comparisons over the PCs: holm | bh
-  double practical_threshold = 0.06;      ///< |Δ recall| below this is not a practical effect
-  /// Skill gate: no verdict says "causal" unless the models' held-out informedness
-  /// (recall mitosis + recall apoptosis − 1) is significant and at least this (0.1 = balanced accuracy 0.55).
-  double min_informedness = 0.1;
+  /// Resampling of every bootstrap: "hierarchical" (models, then lineages within each model) or
+  /// "trajectories" (models fixed, trajectories within (model, class) strata).
+  std::string bootstrap = "hierarchical";
+  /// The `[verdict]` section (its own TOML section; every interval is at level verdict.level()).
+  VerdictConfig verdict;
   // ---- switch normalisation (paper §3.1; reference §8 norm_channel) ------------------------
   int norm_median_radius = 2;             ///< disk radius of the median filter (pixels)
   double norm_outlier_threshold = 5.0;    ///< outlier if |x - local median| > this x channel sd
@@ -70,11 +71,9 @@ struct PerturbConfig {
     v("min_range_points", min_range_points,
       "the top-|slope| PC (named in the verdicts) needs a realistic range of at least this many grid points");
     v("bootstrap_reps", bootstrap_reps, "bootstrap resamples of trajectories for every CI");
-    v("ci_level", ci_level, "confidence level of every interval");
     v("correction", correction, "multiple-comparison correction over the PCs: holm | bh");
-    v("practical_threshold", practical_threshold, "smallest |delta recall| that counts as an effect");
-    v("min_informedness", min_informedness,
-      "skill gate: verdicts need held-out informedness (recall mitosis + recall apoptosis - 1) >= this and significant");
+    v("bootstrap", bootstrap,
+      "resampling of every CI: hierarchical (models, then lineages within models) | trajectories (models fixed)");
     v("norm_median_radius", norm_median_radius, "switch normalisation: median filter disk radius (px)");
     v("norm_outlier_threshold", norm_outlier_threshold,
       "switch normalisation: outlier if |x - local median| > this times the channel sd");
@@ -106,10 +105,9 @@ struct PerturbConfig {
     check_range("perturb.realistic_threshold", realistic_threshold, 0.0, 1.0);
     check_range("perturb.min_range_points", min_range_points, 2, 100000);
     check_range("perturb.bootstrap_reps", bootstrap_reps, 10, 1000000);
-    check_range("perturb.ci_level", ci_level, 0.5, 0.9999);
     check_one_of("perturb.correction", correction, {"holm", "bh"});
-    check_range("perturb.practical_threshold", practical_threshold, 0.0, 1.0);
-    check_range("perturb.min_informedness", min_informedness, 0.0, 1.0);
+    check_one_of("perturb.bootstrap", bootstrap, {"hierarchical", "trajectories"});
+    verdict.validate();
     check_range("perturb.norm_median_radius", norm_median_radius, 0, 16);
     check_gt("perturb.norm_outlier_threshold", norm_outlier_threshold, 0.0);
     check_range("perturb.norm_percentile_lo", norm_percentile_lo, 0.0, 100.0);
@@ -154,6 +152,8 @@ struct PerturbConfig {
     }
     return out;
   }
+  /// Level of every confidence interval (1 − verdict.alpha).
+  double ci_level() const { return verdict.level(); }
   bool runs(const std::string& experiment) const {
     for (const auto& e : experiment_list())
       if (e == experiment) return true;

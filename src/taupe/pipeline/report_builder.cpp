@@ -358,6 +358,8 @@ RunSummary build_run_summary(const fs::path& run_dir, const json& manifest_in,
     const json cvj = read_json(L.temporal() / "cv_summary.json");
     if (cvj.contains("folds") && cvj["folds"].is_number_integer()) s.cv.folds = cvj["folds"].get<int>();
     else if (cvj.contains("folds") && cvj["folds"].is_array()) s.cv.folds = static_cast<int>(cvj["folds"].size());
+    if (cvj.contains("confusion_mean_raw")) s.cv.confusion_mean_raw = cvj["confusion_mean_raw"].get<report::Matrix>();
+    if (cvj.contains("typicality_gate")) s.cv.typicality_gate = cvj["typicality_gate"].get<report::TypicalityGateSummary>();
   }
 
   const json manifest = manifest_in.is_object() ? manifest_in : RunDir::read_manifest(run_dir);
@@ -503,6 +505,7 @@ void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportCo
     r.figure_svg(report::render(report::cv_confusion(s.cv)),
                  "Cross-validated confusion matrix (rows: true class, row-normalised; mean ± sd over " +
                      std::to_string(s.cv.folds) + " folds, each model tested on its held-out fold).");
+    r.paragraph(report::model_and_gate_text(s.cv));
   }
 
   // 4 Neighbour switching ----------------------------------------------------------------------------
@@ -533,9 +536,7 @@ void write_run_html(const fs::path& run_dir, const RunSummary& s, const ReportCo
                  "Change in recall per class after neighbour switching (switched − normalised), with " +
                      std::string("bootstrap confidence intervals over trajectories."));
     r.section("Central-cell control", 3);
-    r.paragraph("Switching the central cell's own channel makes " + fixed(100.0 * s.switch_centre.synthetic_fraction, 0) +
-                " % of real trajectories look out-of-distribution (predicted synthetic): the model notices an "
-                "unrealistic perturbation instead of silently changing its answer.");
+    r.paragraph(report::switch_centre_text(s.switch_centre));
     const fs::path csvc = L.perturb() / "switch_centre.csv";
     if (fs::exists(csvc)) {
       const CsvTable t = report::read_csv(csvc);

@@ -15,6 +15,7 @@ ConfigSections sections(RunConfig& cfg) {
       make_section("temporal", cfg.temporal),
       make_section("cv", cfg.cv),
       make_section("perturb", cfg.perturb),
+      make_section("verdict", cfg.perturb.verdict),
       make_section("report", cfg.report),
   };
 }

@@ -307,7 +307,9 @@ void run_temporal_stage(StageContext& c) {
                     fmt(e.train_loss, 3) + " val acc " + fmt(e.val_accuracy, 2));
     bar->update(done);
   };
-  const CvResult r = run_cross_validation(set, pca, c.cfg.temporal, c.cfg.cv, c.layout.model(), cb);
+  CvOptions cvo;
+  cvo.glimpses = c.layout.glimpses();
+  const CvResult r = run_cross_validation(set, pca, c.cfg.temporal, c.cfg.cv, c.layout.model(), cb, cvo);
   if (bar) bar->finish();
   log_info("temporal: " + r.brief());
 }
@@ -343,7 +345,7 @@ Stage perturb_stage() {
   Stage s;
   s.name = "perturb";
   s.depends_on = {"temporal"};
-  s.config = {"perturb"};
+  s.config = {"perturb", "verdict"};
   s.artifacts = [](const RunLayout& L) { return Paths{L.perturb()}; };
   s.expected_seconds = perturb_seconds;
   s.expected_memory = perturb_memory;

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <iomanip>
 #include <map>
+#include <unordered_map>
+#include <set>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -22,9 +24,11 @@
 #include "taupe/core/errors.h"
 #include "taupe/core/numeric_guard.h"
 #include "taupe/core/parallel.h"
+#include "taupe/core/log.h"
 #include "taupe/core/rng.h"
 #include "taupe/core/signals.h"
 #include "taupe/dataset/csv.h"
+#include "taupe/dataset/glimpses.h"
 #include "taupe/projector/model_dir.h"
 #include "taupe/temporal/sequence.h"
 #include "taupe/temporal/tcn.h"
@@ -35,8 +39,107 @@ namespace taupe {
 namespace fs = std::filesystem;
 
 // ---- folds ------------------------------------------------------------------------------------
-std::vector<int> assign_folds(const EncodingSet& set, int folds, std::uint64_t seed) {
+namespace {
+/// Stratified group K-fold (see assign_folds).
+std::vector<int> assign_grouped_folds(const EncodingSet& set, int folds, std::uint64_t seed,
+                                      const std::vector<std::string>& key) {
+  if (key.size() != set.trajectories.size())
+    throw DataError("cross-validation: " + std::to_string(key.size()) + " group keys for " +
+                    std::to_string(set.trajectories.size()) + " encodings");
+  struct Group {
+    std::vector<int> members;
+    std::array<std::int64_t, 2> count{};  // distinct trajectory ids per class
+    std::set<std::int64_t> ids;
+  };
+  std::map<std::string, Group> groups;
+  for (int i = 0; i < static_cast<int>(set.trajectories.size()); ++i) {
+    const auto& t = set.trajectories[static_cast<std::size_t>(i)];
+    const int c = fate_class(t.fate);
+    if (c < 0) continue;
+    Group& g = groups[key[static_cast<std::size_t>(i)]];
+    g.members.push_back(i);
+    if (g.ids.insert(t.id).second) g.count[static_cast<std::size_t>(c)] += 1;
+  }
+  std::vector<Group*> order;
+  std::array<std::int64_t, 2> total{}, with_class{};
+  for (auto& [k, g] : groups) {
+    order.push_back(&g);
+    for (int c = 0; c < 2; ++c) {
+      total[static_cast<std::size_t>(c)] += g.count[static_cast<std::size_t>(c)];
+      with_class[static_cast<std::size_t>(c)] += g.count[static_cast<std::size_t>(c)] > 0;
+    }
+  }
+  for (int c = 0; c < 2; ++c)
+    if (with_class[static_cast<std::size_t>(c)] < folds)
+      throw DataError(std::string("cross-validation: ") + std::to_string(with_class[static_cast<std::size_t>(c)]) +
+                      " groups (cv.group_by) hold " + kClassNames[c] + " trajectories, fewer than cv.folds = " +
+                      std::to_string(folds) + " (use fewer folds or a finer cv.group_by)");
+  Rng rng(seed);
+  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<std::size_t>(rng.integer(0, static_cast<std::int64_t>(i) - 1))]);
+  std::stable_sort(order.begin(), order.end(), [](const Group* a, const Group* b) {
+    return a->count[0] + a->count[1] > b->count[0] + b->count[1];
+  });
+  std::vector<std::array<std::int64_t, 2>> fold_count(static_cast<std::size_t>(folds), {0, 0});
+  std::vector<int> out(set.trajectories.size(), -1);
+  for (const Group* g : order) {
+    // The fold whose largest class share after adding g is smallest; then the emptiest; then the first.
+    int best = 0;
+    double best_share = 0;
+    std::int64_t best_size = 0;
+    for (int f = 0; f < folds; ++f) {
+      double share = 0;
+      for (int c = 0; c < 2; ++c)
+        share = std::max(share, static_cast<double>(fold_count[static_cast<std::size_t>(f)][static_cast<std::size_t>(c)] +
+                                                    g->count[static_cast<std::size_t>(c)]) /
+                                    static_cast<double>(std::max<std::int64_t>(1, total[static_cast<std::size_t>(c)])));
+      const std::int64_t size = fold_count[static_cast<std::size_t>(f)][0] + fold_count[static_cast<std::size_t>(f)][1];
+      if (f == 0 || share < best_share - 1e-12 || (std::fabs(share - best_share) <= 1e-12 && size < best_size)) {
+        best = f;
+        best_share = share;
+        best_size = size;
+      }
+    }
+    for (int c = 0; c < 2; ++c) fold_count[static_cast<std::size_t>(best)][static_cast<std::size_t>(c)] += g->count[static_cast<std::size_t>(c)];
+    for (int m : g->members) out[static_cast<std::size_t>(m)] = best;
+  }
+  for (int f = 0; f < folds; ++f)
+    for (int c = 0; c < 2; ++c)
+      if (fold_count[static_cast<std::size_t>(f)][static_cast<std::size_t>(c)] == 0)
+        throw DataError("cross-validation: fold " + std::to_string(f) + " received no " + kClassNames[c] +
+                        " trajectory when keeping groups (cv.group_by) whole; use fewer folds or a finer grouping");
+  return out;
+}
+}  // namespace
+
+std::vector<std::string> fold_groups(const EncodingSet& set, const fs::path& glimpses, int folds,
+                                     const std::string& group_by, std::string* resolved) {
+  if (resolved) *resolved = "trajectory";
+  if (group_by == "trajectory") return {};
+  const fs::path path = !glimpses.empty() ? glimpses : fs::path(set.glimpse_file);
+  std::error_code ec;
+  if (path.empty() || !fs::is_regular_file(path, ec)) return {};
+  GlimpseReader reader(path);
+  std::unordered_map<std::int64_t, const GlimpseInfo*> info;
+  std::set<std::string> movies;
+  for (const auto& gi : reader.infos()) info[gi.id] = &gi, movies.insert(gi.movie);
+  std::string mode = group_by;
+  if (mode == "auto") mode = static_cast<int>(movies.size()) >= folds ? "fov" : "lineage";
+  std::vector<std::string> key;
+  key.reserve(set.trajectories.size());
+  for (const auto& t : set.trajectories) {
+    const auto it = info.find(t.id);
+    if (it == info.end()) return {};  // encodings from another glimpse file: no grouping information
+    const GlimpseInfo& gi = *it->second;
+    key.push_back(mode == "fov" ? gi.movie : gi.movie + "/" + std::to_string(gi.lineage));
+  }
+  if (resolved) *resolved = mode;
+  return key;
+}
+
+std::vector<int> assign_folds(const EncodingSet& set, int folds, std::uint64_t seed,
+                              const std::vector<std::string>& group_key) {
   if (folds < 2) throw ConfigError("cv.folds = " + std::to_string(folds) + ": must be >= 2");
+  if (!group_key.empty()) return assign_grouped_folds(set, folds, seed, group_key);
   // Group encodings by trajectory id (rotated copies share it).
   std::map<std::int64_t, std::vector<int>> groups;
   for (int i = 0; i < static_cast<int>(set.trajectories.size()); ++i) groups[set.trajectories[i].id].push_back(i);
@@ -174,9 +277,13 @@ nlohmann::json outcome_json(const FoldOutcome& o, const std::string& fingerprint
   nlohmann::json probs = nlohmann::json::array();
   for (const auto& p : o.probs)
     probs.push_back({p.id, p.rotation, p.synthetic ? 1 : 0, p.truth, p.predicted, p.p[0], p.p[1], p.p[2]});
-  nlohmann::json counts = nlohmann::json::array();
+  nlohmann::json counts = nlohmann::json::array(), raw = nlohmann::json::array();
   for (const auto& row : o.result.confusion.counts) counts.push_back(row);
+  for (const auto& row : o.result.raw_confusion.counts) raw.push_back(row);
   return {{"fingerprint", fingerprint},
+          {"raw_confusion", raw},
+          {"gate_enabled", o.result.gate_enabled},
+          {"gate_rejected", o.result.gate_rejected},
           {"fold", o.result.fold},
           {"train_trajectories", o.result.train_trajectories},
           {"validation_trajectories", o.result.validation_trajectories},
@@ -199,7 +306,13 @@ FoldOutcome outcome_from_json(const nlohmann::json& j) {
   o.result.final_train_loss = j.at("final_train_loss").get<double>();
   o.result.final_val_accuracy = j.at("final_val_accuracy").get<double>();
   for (int r = 0; r < 3; ++r)
-    for (int c = 0; c < 3; ++c) o.result.confusion.counts[r][c] = j.at("confusion").at(r).at(c).get<std::int64_t>();
+    for (int c = 0; c < 3; ++c) {
+      o.result.confusion.counts[r][c] = j.at("confusion").at(r).at(c).get<std::int64_t>();
+      o.result.raw_confusion.counts[r][c] =
+          j.contains("raw_confusion") ? j.at("raw_confusion").at(r).at(c).get<std::int64_t>() : o.result.confusion.counts[r][c];
+    }
+  o.result.gate_enabled = j.value("gate_enabled", false);
+  if (j.contains("gate_rejected")) o.result.gate_rejected = j.at("gate_rejected").get<std::array<std::int64_t, 2>>();
   o.curves = curves_from_json(j.at("curves"));
   for (const auto& e : j.at("probabilities")) {
     ProbRow p;
@@ -433,6 +546,9 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
   float* p = probs.data_ptr<float>();
   // Typicality gate, calibrated on this fold's training trajectories (exact-cutoff inputs).
   TypicalityGate gate;
+  // The TCN's own predictions, kept beside the gated ones.
+  std::vector<int> raw_pred(static_cast<std::size_t>(tb.n + sb.n));
+  for (int i = 0; i < tb.n + sb.n; ++i) raw_pred[static_cast<std::size_t>(i)] = static_cast<int>(std::max_element(p + i * 3, p + i * 3 + 3) - (p + i * 3));
   if (cfg.typicality_quantile > 0) {
     const auto trb = build_inputs(set, train_idx, cfg.max_len);
     const auto trp = batch_pcs(pca, trb);
@@ -440,8 +556,11 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
     auto scores = gate_scores(gate, batch_pcs(pca, tb), tb);
     const auto ss = gate_scores(gate, batch_pcs(pca, sb), sb);
     scores.insert(scores.end(), ss.begin(), ss.end());
+    for (std::size_t i = 0; i < scores.size(); ++i)
+      out.result.gate_rejected[static_cast<int>(i) < tb.n ? 0 : 1] += gate.rejects(scores[i]);
     apply_gate(gate, scores, p);
   }
+  out.result.gate_enabled = gate.enabled();
   for (int i = 0; i < tb.n + sb.n; ++i) {
     ProbRow r;
     r.synthetic = i >= tb.n;
@@ -457,6 +576,7 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
     for (int c = 0; c < 3; ++c) r.p[c] = p[i * 3 + c];
     r.predicted = static_cast<int>(std::max_element(r.p, r.p + 3) - r.p);
     out.result.confusion.add(r.truth, r.predicted);
+    out.result.raw_confusion.add(r.truth, raw_pred[static_cast<std::size_t>(i)]);
     out.probs.push_back(r);
   }
   out.result.fold = k;
@@ -498,7 +618,12 @@ CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const Temp
     throw ConfigError("fold " + std::to_string(options.only_fold) + " does not exist (cv.folds = " +
                       std::to_string(cv.folds) + ")");
   const PcaTransform transform(pca);
-  const auto folds = assign_folds(set, cv.folds, derive_seed(static_cast<std::uint64_t>(cv.seed), 1));
+  std::string grouping;
+  const auto groups = fold_groups(set, options.glimpses, cv.folds, cv.group_by, &grouping);
+  if (cv.group_by != "trajectory" && grouping == "trajectory")
+    log_warn("cross-validation: no glimpse file with lineages for cv.group_by = " + cv.group_by +
+             "; folds split by trajectory");
+  const auto folds = assign_folds(set, cv.folds, derive_seed(static_cast<std::uint64_t>(cv.seed), 1), groups);
 
   // Fingerprint: configuration + data + fold assignment + PCA. A checkpoint or finished fold
   // is reused only when it matches.
@@ -620,8 +745,10 @@ CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const Temp
   for (int r = 0; r < 3; ++r)
     for (int c = 0; c < 3; ++c) {
       double s = 0, s2 = 0;
-      for (const auto& f : result.folds) s += f.confusion.normalised()[r][c];
+      double sr = 0;
+      for (const auto& f : result.folds) s += f.confusion.normalised()[r][c], sr += f.raw_confusion.normalised()[r][c];
       result.mean[r][c] = nf > 0 ? s / nf : 0;
+      result.mean_raw[r][c] = nf > 0 ? sr / nf : 0;
       for (const auto& f : result.folds) s2 += std::pow(f.confusion.normalised()[r][c] - result.mean[r][c], 2);
       result.sd[r][c] = nf > 1 ? std::sqrt(s2 / (nf - 1)) : 0;  // sample sd over folds
       conf.add_row({"mean", kClassNames[r], kClassNames[c], "", cell(result.mean[r][c])});
@@ -644,15 +771,28 @@ CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const Temp
     per_fold.push_back({{"fold", f.fold}, {"steps", f.steps}, {"test_trajectories", f.test_trajectories},
                         {"confusion_normalised", m}});
   }
-  nlohmann::json mean_m = nlohmann::json::array(), sd_m = nlohmann::json::array();
+  nlohmann::json mean_m = nlohmann::json::array(), sd_m = nlohmann::json::array(), raw_m = nlohmann::json::array();
   for (int r = 0; r < 3; ++r) {
     mean_m.push_back(result.mean[r]);
     sd_m.push_back(result.sd[r]);
+    raw_m.push_back(result.mean_raw[r]);
   }
+  std::array<std::int64_t, 2> rejected{};
+  bool gated = false;
+  for (const auto& f : result.folds) {
+    rejected[0] += f.gate_rejected[0], rejected[1] += f.gate_rejected[1];
+    gated = gated || f.gate_enabled;
+  }
+  const nlohmann::json gate_json{{"enabled", gated},
+                                 {"quantile", cfg.typicality_quantile},
+                                 {"rejected_real", rejected[0]},
+                                 {"rejected_synthetic", rejected[1]}};
   nlohmann::json summary{{"classes", {kClassNames[0], kClassNames[1], kClassNames[2]}},
                          {"folds", per_fold},
                          {"confusion_mean", mean_m},
                          {"confusion_sd", sd_m},
+                         {"confusion_mean_raw", raw_m},
+                         {"typicality_gate", gate_json},
                          {"recall_mean", recall_mean},
                          {"recall_sd", recall_sd},
                          {"total_steps", result.total_steps},

@@ -134,10 +134,16 @@ struct CvConfig {
   /// The small TCN scales poorly with intra-op threads; folds are independent. Not part of the
   /// result fingerprint (every fold draws from its own seeded generators).
   int parallel_folds = 2;
+  /// Unit kept whole in one fold: "auto" (field of view when the glimpses come from at least as
+  /// many fields as there are folds, else lineage), "fov", "lineage" (a mother and her daughters:
+  /// sister cells are correlated) or "trajectory". Lineage and field come from the glimpse file.
+  std::string group_by = "auto";
 
   template <class V>
   void visit(V& v) {
     v("folds", folds, "number of cross-validation folds (one TCN each)");
+    v("group_by", group_by,
+      "unit kept whole in one fold: auto (fov when fields >= folds, else lineage) | fov | lineage | trajectory");
     v("seed", seed, "seed of fold assignment, batches, weight init and dropout");
     v("synthetic_test_per_fold", synthetic_test_per_fold,
       "synthetic test trajectories per fold (-1 = as many as the fold's real ones)");
@@ -150,6 +156,7 @@ struct CvConfig {
     check_ge("cv.synthetic_test_per_fold", synthetic_test_per_fold, -1);
     check_gt("cv.predict_memory_mb", predict_memory_mb, 0);
     check_range("cv.parallel_folds", parallel_folds, 1, 64);
+    check_one_of("cv.group_by", group_by, {"auto", "fov", "lineage", "trajectory"});
   }
 };
 
