@@ -250,7 +250,9 @@ TEST(PerturbImages, RunAllWritesEveryExperimentAndTruthVerdicts) {
     const bool right = v.outcome == v.expected.outcome &&
                        (v.outcome != perturb::Outcome::kEffect || v.expected.direction == 0 || v.direction == v.expected.direction);
     EXPECT_EQ(v.correct, right) << v.experiment;
-    if (v.outcome == perturb::Outcome::kInconclusive) EXPECT_FALSE(v.correct) << v.experiment;
+    if (v.outcome == perturb::Outcome::kInconclusive) {
+      EXPECT_FALSE(v.correct) << v.experiment;
+    }
   }
   // The mechanical world: the switch is expected to do nothing, a smaller nucleus to raise apoptosis.
   EXPECT_EQ(r.verdicts[0].expected.outcome, perturb::Outcome::kNoEffect);

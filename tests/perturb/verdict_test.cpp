@@ -111,7 +111,9 @@ TEST(VerdictTruth, ExpectationTableOfTheWorlds) {
     EXPECT_EQ(n.direction, r.neighbour_dir) << r.world;
     const auto s = expected_outcome("nuclear size", t);
     EXPECT_EQ(s.outcome, r.nuclear) << r.world;
-    if (s.outcome == Outcome::kEffect) EXPECT_EQ(s.direction, +1) << r.world;  // smaller nucleus, more apoptosis
+    if (s.outcome == Outcome::kEffect) {
+      EXPECT_EQ(s.direction, +1) << r.world;  // smaller nucleus, more apoptosis
+    }
     EXPECT_EQ(expected_outcome("any effect", t).outcome, r.any) << r.world;
   }
   EXPECT_FALSE(world_truth("").known);

@@ -177,7 +177,7 @@ TEST(Summary, BriefShowsHeadlineNumbersAndVerdicts) {
   const std::string b = valid_summary().brief();
   for (const char* what : {"preset tiny", "world mechanical", "seed 1", "120 mitosis + 80 apoptosis", "3 folds",
                            "mitosis 0.90 ± 0.02", "apoptosis -0.02 [-0.05, 0.01]", "87% of real trajectories",
-                           "top PC 1", "-0.160 [-0.170, -0.150]", "2/2 match", "[ok]    pc-shift", "21.5 s total"})
+                           "top PC 1", "-0.160 [-0.170, -0.150]", "2/2 match", "0 inconclusive", "[ok]    nuclear size", "21.5 s total"})
     EXPECT_NE(b.find(what), std::string::npos) << what << "\n" << b;
 }
 

@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "taupe/core/stats.h"
+#include "taupe/simulate/model.h"
+#include "taupe/simulate/sim_config.h"
 
 namespace taupe::perturb {
 
@@ -61,10 +63,12 @@ SkillState skill_state(const Skill& skill, double min_informedness) {
 WorldTruth world_truth(const std::string& world) {
   WorldTruth t;
   t.world = world;
-  if (world == "mechanical") t.known = t.compression = true;
-  else if (world == "contact") t.known = t.wt_contact = true;
-  else if (world == "both") t.known = t.compression = t.wt_contact = true;
-  else if (world == "neutral") t.known = true;
+  if (std::find(kSimWorlds.begin(), kSimWorlds.end(), world) == kSimWorlds.end()) return t;
+  // What the simulator plants, from its own declaration (default parameters of the world).
+  const PlantedCauses planted = planted_causes(world);
+  t.known = true;
+  t.compression = planted.compression.planted && planted.compression.direction > 0;
+  t.wt_contact = planted.wt_contact.planted && planted.wt_contact.direction > 0;
   t.small_nucleus_predicts_apoptosis = t.compression || t.wt_contact;
   return t;
 }

@@ -51,7 +51,8 @@ struct WorldTruth {
   /// uses real information about fate even where contact is the cause).
   bool small_nucleus_predicts_apoptosis = false;
 };
-/// mechanical | contact | both | neutral; "" or an unknown name → known = false.
+/// The simulator's planted causes of `world` (simulate/model.h planted_causes, default
+/// parameters); "" (real data) or a name the simulator does not know → known = false.
 WorldTruth world_truth(const std::string& world);
 
 struct Expectation {

@@ -512,11 +512,13 @@ std::vector<std::string> validate_summary_json(const json& j, const SummaryValid
             if (const json* c = v.key(e, p, "correct"); c && !c->is_boolean()) v.add(p + ".correct", "expected a boolean");
             for (const char* k : {"outcome", "expected_outcome"})
               if (const json* o = v.key(e, p, k)) {
+                // outcome: effect | no effect | inconclusive; expected_outcome: effect | no effect |
+                // "" (a world whose planted causes are unknown).
+                const bool is_outcome = std::string(k) == "outcome";
                 const bool ok = o->is_string() && (*o == "effect" || *o == "no effect" ||
-                                                   (std::string(k) == "outcome" && *o == "inconclusive"));
-                if (!ok) v.add(p + "." + k, "expected \"effect\", \"no effect\"" +
-                                                std::string(std::string(k) == "outcome" ? " or \"inconclusive\"" : "") +
-                                                ", found " + o->dump());
+                                                   (is_outcome ? *o == "inconclusive" : *o == ""));
+                if (!ok) v.add(p + "." + k, std::string("expected \"effect\", \"no effect\" or ") +
+                                                (is_outcome ? "\"inconclusive\"" : "\"\"") + ", found " + o->dump());
               }
             for (const char* k : {"direction", "expected_direction"})
               if (const json* d = v.key(e, p, k); d && !(d->is_number_integer() && std::abs(d->get<int>()) <= 1))
