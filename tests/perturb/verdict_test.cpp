@@ -89,6 +89,10 @@ TEST(VerdictSkill, ShownAbsentUncertain) {
   EXPECT_EQ(skill_state(skill_of(0.02, -0.03, 0.07, 0.20), 0.10), SkillState::kAbsent);
   EXPECT_EQ(skill_state(skill_of(0.06, 0.01, 0.11, 0.01), 0.10), SkillState::kUncertain);
   EXPECT_EQ(skill_state(skill_of(0.12, 0.05, 0.19, 0.20), 0.10), SkillState::kUncertain);  // p not below α
+  // Constant predictions on a handful of trajectories: J = 0 in every resample shows nothing.
+  Skill flat = skill_of(0.0, 0.0, 0.0, 0.5);
+  flat.informedness.zero_spread = true;
+  EXPECT_EQ(skill_state(flat, 0.10), SkillState::kUncertain);
 }
 
 TEST(VerdictTruth, ExpectationTableOfTheWorlds) {

@@ -54,7 +54,9 @@ Decision decide(const Interval& iv, double margin, double alpha, std::int64_t n)
 
 SkillState skill_state(const Skill& skill, double min_informedness) {
   const Interval& j = skill.informedness;
-  if (!std::isfinite(j.estimate)) return SkillState::kUncertain;
+  // A degenerate interval (e.g. models that predict one class on a handful of trajectories, so
+  // every resample gives the same J) shows nothing either way.
+  if (j.degenerate()) return SkillState::kUncertain;
   if (skill.informedness.p < skill.alpha && j.estimate >= min_informedness && !j.zero_spread) return SkillState::kShown;
   if (std::isfinite(j.eq_hi) && j.eq_hi < min_informedness) return SkillState::kAbsent;
   return SkillState::kUncertain;
@@ -91,7 +93,9 @@ namespace {
 
 std::string describe(const Interval& iv, double margin, int digits = 3) {
   std::ostringstream s;
-  s << format_interval(iv, digits) << " (margin ±" << std::fixed << std::setprecision(digits) << margin << ")";
+  if (std::isfinite(iv.estimate)) s << format_interval(iv, digits);
+  else s << "undefined";
+  s << " (margin ±" << std::fixed << std::setprecision(digits) << margin << ")";
   return s.str();
 }
 
