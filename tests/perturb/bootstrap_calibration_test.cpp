@@ -148,6 +148,45 @@ TEST(BootstrapCalibration, EquivalenceTestHoldsItsAlphaAtTheMargin) {
   EXPECT_LE(claimed, kHi) << claimed << " of " << kReplicates;
 }
 
+TEST(BootstrapCalibration, PcSlopeTestHoldsItsAlphaUnderSharedModelSlopes) {
+  // Neutral-world sweeps: each model's apoptosis probability moves with the shift by its own slope
+  // b_m ~ N(0, 0.03) per unit (population slope 0), each lineage adds its own offset; the slope test
+  // (hierarchical interval of the class-balanced apoptosis slope) rejects at most at rate ≈ α.
+  const std::vector<double> shifts = {-2, -1, 0, 1, 2};
+  int rejected = 0;
+  for (int r = 0; r < kReplicates; ++r) {
+    Rng rng(20000 + static_cast<std::uint64_t>(r));
+    Strata st;
+    st.num_models = 10;
+    std::vector<double> slope_of_model(10), offset;
+    for (int m = 0; m < 10; ++m) {
+      slope_of_model[static_cast<std::size_t>(m)] = rng.normal(0.0, 0.03);
+      for (int l = 0; l < 12; ++l) {
+        const double u = rng.normal(0.0, 0.1);
+        const int sisters = static_cast<int>(rng.integer(1, 3));
+        for (int k = 0; k < sisters; ++k) {
+          st.model.push_back(m), st.truth.push_back(static_cast<int>(rng.integer(0, 1))), st.cluster.push_back(m * 100 + l);
+          offset.push_back(u);
+        }
+      }
+    }
+    st.finalize();
+    Sweep sw;
+    sw.num_p = 1, sw.num_s = 5, sw.n = static_cast<std::int64_t>(st.model.size());
+    sw.pred.resize(static_cast<std::size_t>(5 * sw.n));
+    for (int s = 0; s < 5; ++s)
+      for (std::int64_t i = 0; i < sw.n; ++i) {
+        const double p = 0.5 + offset[static_cast<std::size_t>(i)] +
+                         slope_of_model[static_cast<std::size_t>(st.model[static_cast<std::size_t>(i)])] * shifts[static_cast<std::size_t>(s)];
+        sw.pred[static_cast<std::size_t>(s) * static_cast<std::size_t>(sw.n) + static_cast<std::size_t>(i)] =
+            rng.bernoulli(std::clamp(p, 0.0, 1.0)) ? 1 : 0;
+      }
+    const auto res = sweep_slopes(sw, st, shifts, 0.2, 200, 33 + static_cast<std::uint64_t>(r), 0.95, "holm");
+    rejected += res[0].slope_apoptosis.excludes_zero();
+  }
+  EXPECT_LE(rejected, kHi) << rejected << " of " << kReplicates;
+}
+
 TEST(BootstrapCalibration, SkillPermutationTestOnLabelPermutedModelsHoldsItsAlpha) {
   // Label-permuted models: predictions independent of the true class (each model its own bias).
   int rejected = 0;
