@@ -392,7 +392,12 @@ Interval delta_recall(const Strata& strata, const std::vector<int>& pred_a, cons
     if (strata.truth[i] == c) x[i] = (pred_b[i] == c ? 1.0 : 0.0) - (pred_a[i] == c ? 1.0 : 0.0);
   std::array<double, 3> coef{};
   coef[static_cast<std::size_t>(c)] = 1.0;
-  return bootstrap_ratio(strata, x, 1, {coef}, reps, seed, level)[0];
+  Interval d = bootstrap_ratio(strata, x, 1, {coef}, reps, seed, level)[0];
+  // A change of recall lies in [−1, 1]: the t interval of a few models can reach beyond; the part
+  // outside holds no possible value.
+  for (double* v : {&d.lo, &d.hi, &d.eq_lo, &d.eq_hi})
+    if (std::isfinite(*v)) *v = std::clamp(*v, -1.0, 1.0);
+  return d;
 }
 
 std::pair<int, int> realistic_range(const std::vector<double>& shifts, const std::vector<double>& synthetic_fraction,
@@ -602,6 +607,8 @@ Skill predictive_skill(const Strata& strata, const std::vector<int>& pred, int r
   for (double* v : {&sk.informedness.estimate, &sk.informedness.lo, &sk.informedness.hi, &sk.informedness.eq_lo,
                     &sk.informedness.eq_hi})
     *v -= 1;
+  for (double* v : {&sk.informedness.lo, &sk.informedness.hi, &sk.informedness.eq_lo, &sk.informedness.eq_hi})
+    if (std::isfinite(*v)) *v = std::clamp(*v, -1.0, 1.0);  // J lies in [−1, 1]
   sk.balanced_accuracy = (sk.informedness.estimate + 1) / 2;
   // Per-model recalls and J.
   std::vector<std::array<double, 2>> hits(static_cast<std::size_t>(M), {0.0, 0.0});
