@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "taupe/core/errors.h"
 #include "taupe/perturb/analysis.h"
 
 namespace taupe::perturb {
@@ -118,6 +119,34 @@ TEST(PerturbDeltaRecall, PairedChangeWithCi) {
   const auto h = delta_recall(st, a, b, 1, 500, 3, 0.95);
   EXPECT_NEAR(h.estimate, -0.3, 1e-12);
   EXPECT_GT(h.hi - h.lo, d.hi - d.lo);
+}
+
+
+
+TEST(PerturbDeltaProbability, ClassBalancedPairedMean) {
+  Strata st = two_models_ten_each();
+  st.resampling = Resampling::kTrajectories;
+  // Mitosis trajectories rise by 0.1, apoptosis ones by 0.3 (+ a spread that averages to 0 per
+  // model and class): the class-balanced mean is (0.1 + 0.3) / 2 = 0.2 whatever the class sizes.
+  std::vector<double> a(40, 0.2), b(40);
+  for (int i = 0; i < 40; ++i) b[i] = 0.2 + (st.truth[i] == 1 ? 0.3 : 0.1) + (i % 2 == 0 ? 0.05 : -0.05);
+  const auto d = delta_probability(st, a, b, 500, 5, 0.95);
+  EXPECT_NEAR(d.estimate, 0.2, 1e-12);
+  EXPECT_TRUE(d.excludes_zero());
+  EXPECT_LT(d.lo, 0.2);
+  EXPECT_GT(d.hi, 0.2);
+  // Only the apoptosis trajectories move (by 0.4): the mitosis class still counts half.
+  std::vector<double> flat_a(40, 0.0), flat_b(40);
+  for (int i = 0; i < 40; ++i) flat_b[i] = st.truth[i] == 1 ? 0.4 : 0.0;
+  EXPECT_NEAR(delta_probability(st, flat_a, flat_b, 200, 5, 0.95).estimate, 0.2, 1e-12);
+  // A change of probability cannot leave [−1, 1], whatever the t interval of two models says.
+  st.resampling = Resampling::kModelsThenClusters;
+  std::vector<double> zero(40, 0.0), one(40);
+  for (int i = 0; i < 40; ++i) one[i] = (i % 3 == 0) ? 1.0 : 0.9;
+  const auto c = delta_probability(st, zero, one, 200, 5, 0.95);
+  EXPECT_LE(c.hi, 1.0);
+  EXPECT_GE(c.lo, -1.0);
+  EXPECT_THROW(delta_probability(st, zero, std::vector<double>(3, 0.0), 10, 5, 0.95), DataError);
 }
 
 

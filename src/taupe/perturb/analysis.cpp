@@ -384,6 +384,16 @@ std::pair<double, double> mean_sd_ignore_nan(const std::vector<double>& v) {
   return {stats::mean(f), stats::sd(f)};
 }
 
+namespace {
+/// A change of a fraction or a probability lies in [−1, 1]: the t interval of a few models can
+/// reach beyond; the part outside holds no possible value.
+Interval clamp_unit_change(Interval d) {
+  for (double* v : {&d.lo, &d.hi, &d.eq_lo, &d.eq_hi})
+    if (std::isfinite(*v)) *v = std::clamp(*v, -1.0, 1.0);
+  return d;
+}
+}  // namespace
+
 Interval delta_recall(const Strata& strata, const std::vector<int>& pred_a, const std::vector<int>& pred_b, int c,
                       int reps, std::uint64_t seed, double level) {
   const std::size_t n = strata.model.size();
@@ -392,12 +402,16 @@ Interval delta_recall(const Strata& strata, const std::vector<int>& pred_a, cons
     if (strata.truth[i] == c) x[i] = (pred_b[i] == c ? 1.0 : 0.0) - (pred_a[i] == c ? 1.0 : 0.0);
   std::array<double, 3> coef{};
   coef[static_cast<std::size_t>(c)] = 1.0;
-  Interval d = bootstrap_ratio(strata, x, 1, {coef}, reps, seed, level)[0];
-  // A change of recall lies in [−1, 1]: the t interval of a few models can reach beyond; the part
-  // outside holds no possible value.
-  for (double* v : {&d.lo, &d.hi, &d.eq_lo, &d.eq_hi})
-    if (std::isfinite(*v)) *v = std::clamp(*v, -1.0, 1.0);
-  return d;
+  return clamp_unit_change(bootstrap_ratio(strata, x, 1, {coef}, reps, seed, level)[0]);
+}
+
+Interval delta_probability(const Strata& strata, const std::vector<double>& p_a, const std::vector<double>& p_b,
+                           int reps, std::uint64_t seed, double level) {
+  const std::size_t n = strata.model.size();
+  if (p_a.size() != n || p_b.size() != n) throw DataError("delta_probability: probabilities have the wrong size");
+  std::vector<double> x(n);
+  for (std::size_t i = 0; i < n; ++i) x[i] = p_b[i] - p_a[i];
+  return clamp_unit_change(bootstrap_ratio(strata, x, 1, {{0.5, 0.5, 0.0}}, reps, seed, level)[0]);
 }
 
 std::pair<int, int> realistic_range(const std::vector<double>& shifts, const std::vector<double>& synthetic_fraction,

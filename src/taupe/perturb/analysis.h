@@ -155,6 +155,13 @@ ConfusionStats confusion_stats(int num_models, const std::vector<int>& model, co
 Interval delta_recall(const Strata& strata, const std::vector<int>& pred_a, const std::vector<int>& pred_b, int c,
                       int reps, std::uint64_t seed, double level);
 
+/// Class-balanced change of a predicted probability, paired per trajectory: the mean over the
+/// mitosis and apoptosis classes of the per-class mean over models of mean(p_b − p_a) on each
+/// model's own trajectories; p_a, p_b (n) per trajectory in strata order. Bootstrap as
+/// bootstrap_ratio; bounds clamped to [−1, 1].
+Interval delta_probability(const Strata& strata, const std::vector<double>& p_a, const std::vector<double>& p_b,
+                           int reps, std::uint64_t seed, double level);
+
 /// Realistic range: the contiguous run of grid points around the one nearest to 0 where
 /// synthetic_fraction < threshold. Returns {first, last} indices, or {-1, -1} when the point
 /// nearest 0 is already outside.

@@ -65,6 +65,8 @@ struct ImageRun {
   std::vector<int> subset;                ///< indices into ctx.items()
   std::vector<std::vector<int>> pred;     ///< condition -> (subset) predicted class (typicality gate applied)
   std::vector<std::vector<int>> pred_raw; ///< condition -> (subset) the TCN's own class (no gate)
+  std::vector<std::vector<double>> p_apoptosis;      ///< condition -> (subset) P(apoptosis), gate applied
+  std::vector<std::vector<double>> p_apoptosis_raw;  ///< condition -> (subset) P(apoptosis) of the TCN alone
   std::vector<double> pc_change;          ///< condition -> mean change of `pc` coordinate (shrink)
   std::vector<double> area_ratio;         ///< condition -> mean central area after / before (shrink)
   std::int64_t frames = 0;
@@ -112,6 +114,8 @@ ImageRun run_images(PerturbContext& ctx, const PerturbConfig& cfg, const std::ve
   const std::size_t C = conds.size();
   run.pred.assign(C, std::vector<int>(run.subset.size(), 0));
   run.pred_raw = run.pred;
+  run.p_apoptosis.assign(C, std::vector<double>(run.subset.size(), 0.0));
+  run.p_apoptosis_raw = run.p_apoptosis;
   run.pc_change.assign(C, 0.0);
   run.area_ratio.assign(C, 0.0);
   std::vector<std::int64_t> pc_frames(C, 0);
@@ -144,6 +148,8 @@ ImageRun run_images(PerturbContext& ctx, const PerturbConfig& cfg, const std::ve
       for (std::size_t k = 0; k < pending.size(); ++k) {
         run.pred[c][pending[k]] = am[k];
         run.pred_raw[c][pending[k]] = am_raw[k];
+        run.p_apoptosis[c][pending[k]] = probs[k * 3 + 1];
+        run.p_apoptosis_raw[c][pending[k]] = ungated[k * 3 + 1];
       }
       raw[c].clear();
     }
@@ -321,6 +327,14 @@ SwitchResult switch_result_from(PerturbContext& ctx, const PerturbConfig& cfg, S
   for (std::size_t k = 0; k < items.size(); ++k) r.gate_rejected += ps[k] == 2 && ps_raw[k] != 2;
   r.delta_recall_raw[1] = delta_recall(st, run.pred_raw[static_cast<std::size_t>(cond_norm)], ps_raw, 1,
                                        cfg.bootstrap_reps, seed + 30, cfg.ci_level());
+  r.delta_apoptosis_probability =
+      delta_probability(st, run.p_apoptosis[static_cast<std::size_t>(cond_norm)],
+                        run.p_apoptosis[static_cast<std::size_t>(cond_switch)], cfg.bootstrap_reps, seed + 40,
+                        cfg.ci_level());
+  r.delta_apoptosis_probability_raw =
+      delta_probability(st, run.p_apoptosis_raw[static_cast<std::size_t>(cond_norm)],
+                        run.p_apoptosis_raw[static_cast<std::size_t>(cond_switch)], cfg.bootstrap_reps, seed + 50,
+                        cfg.ci_level());
   r.frames_per_second = run.encode_seconds > 0 ? static_cast<double>(run.frames) * 2.0 / run.encode_seconds : 0.0;
   return r;
 }
@@ -693,7 +707,7 @@ std::vector<perturb::Verdict> perturb_verdicts(const PerturbAllResult& r, const 
   }
   if (r.switch_neighbours) {
     in.have_switch = true;
-    in.delta_apoptosis = r.switch_neighbours->delta_recall[1];
+    in.delta_apoptosis = r.switch_neighbours->delta_apoptosis_probability;
     in.switch_trajectories = r.switch_neighbours->trajectories;
   }
   if (r.pc_shift) {

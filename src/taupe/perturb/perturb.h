@@ -128,6 +128,10 @@ struct SwitchResult {
   std::int64_t gate_rejected = 0;   ///< switched inputs the gate turned synthetic that the TCN did not
   /// Δ recall (switched − normalised) of the TCN alone; only apoptosis ([1]) is computed.
   std::array<Interval, 2> delta_recall_raw{};
+  /// Class-balanced Δ P(apoptosis), switched − normalised, paired per trajectory: the statistic of
+  /// the neighbour-identity verdict (continuous, so far less noisy than a change of recall).
+  Interval delta_apoptosis_probability;
+  Interval delta_apoptosis_probability_raw;  ///< the same for the TCN alone (no gate)
   /// Which component recognised the switched inputs as synthetic (switch-centre): "the TCN",
   /// "the typicality gate", "both the TCN and the typicality gate" or "neither".
   std::string recognised_by() const;

@@ -160,6 +160,8 @@ std::string SwitchResult::brief() const {
       s << "  Δ " << kCls[c] << " recall (switched − normalised) " << format_interval(delta_recall[static_cast<std::size_t>(c)])
         << "; vs unperturbed " << format_interval(delta_recall_vs_unperturbed[static_cast<std::size_t>(c)])
         << "; normalisation alone " << format_interval(normalisation_effect[static_cast<std::size_t>(c)]) << '\n';
+    s << "  Δ P(apoptosis), class-balanced (switched − normalised) " << format_interval(delta_apoptosis_probability)
+      << "; TCN alone " << format_interval(delta_apoptosis_probability_raw) << '\n';
     s << "  TCN alone (no typicality gate): Δ apoptosis recall " << format_interval(delta_recall_raw[1]) << "; "
       << gate_rejected << " switched inputs rejected by the gate\n";
   } else {
@@ -191,6 +193,8 @@ nlohmann::json SwitchResult::to_json() const {
                       {"gate_rejected", gate_rejected},
                       {"recognised_by", recognised_by()},
                       {"delta_recall_raw", {{kCls[1], interval_json(delta_recall_raw[1])}}},
+                      {"delta_probability", {{kCls[1], interval_json(delta_apoptosis_probability)}}},
+                      {"delta_probability_raw", {{kCls[1], interval_json(delta_apoptosis_probability_raw)}}},
                       {"trajectories", trajectories},
                       {"frames", frames},
                       {"frames_per_second", num(frames_per_second)},
@@ -571,8 +575,10 @@ void PerturbAllResult::fill_summary(report::RunSummary& s) const {
     s.switch_centre.recognised_by = switch_centre->recognised_by();
   }
   if (switch_neighbours) {
-    const auto& d = switch_neighbours->delta_recall_raw[1];
-    s.switch_neighbours.delta_recall_raw["apoptosis"] = report::Estimate{d.estimate, d.lo, d.hi};
+    auto est = [](const Interval& d) { return report::Estimate{d.estimate, d.lo, d.hi}; };
+    s.switch_neighbours.delta_recall_raw["apoptosis"] = est(switch_neighbours->delta_recall_raw[1]);
+    s.switch_neighbours.delta_probability["apoptosis"] = est(switch_neighbours->delta_apoptosis_probability);
+    s.switch_neighbours.delta_probability_raw["apoptosis"] = est(switch_neighbours->delta_apoptosis_probability_raw);
   }
   if (pc_shift) {
     s.pc_shift.shifts = pc_shift->shifts;

@@ -145,9 +145,10 @@ std::vector<Verdict> make_verdicts(const VerdictInputs& in, const VerdictConfig&
     Verdict v;
     v.experiment = "neighbour identity";
     v.claim = "switching the neighbours' cell type (geometry fixed) changes predicted apoptosis; "
-              "direction = sign of Δ apoptosis recall, switched − normalised";
+              "statistic = class-balanced Δ P(apoptosis), switched − normalised, paired per trajectory; "
+              "direction = its sign";
     v.statistic = in.delta_apoptosis;
-    v.margin = cfg.recall_margin;
+    v.margin = cfg.switch_margin;
     v.trajectories = in.switch_trajectories;
     Decision d = decide(v.statistic, v.margin, cfg.alpha, v.trajectories);
     gate(d, skill);
@@ -156,7 +157,7 @@ std::vector<Verdict> make_verdicts(const VerdictInputs& in, const VerdictConfig&
     v.trajectories_needed = d.needed;
     neighbour = v.outcome;
     std::ostringstream s;
-    s << "Δ apoptosis recall " << describe(v.statistic, v.margin) << " → "
+    s << "Δ P(apoptosis) " << describe(v.statistic, v.margin) << " → "
       << outcome_text(v, "the switch raises apoptosis", "the switch lowers apoptosis") << " (" << d.reason << ")";
     if (d.outcome == Outcome::kInconclusive && d.needed > 0)
       s << "; ≈ " << d.needed << " switched trajectories would decide (now " << v.trajectories << ")";

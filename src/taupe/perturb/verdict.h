@@ -81,7 +81,7 @@ struct VerdictInputs {
   WorldTruth truth;
   bool have_skill = false;
   Skill skill;
-  // Neighbour switch: Δ apoptosis recall, switched − normalised (docs: switch-neighbours).
+  // Neighbour switch: class-balanced Δ P(apoptosis), switched − normalised (docs: switch-neighbours).
   bool have_switch = false;
   Interval delta_apoptosis;
   std::int64_t switch_trajectories = 0;

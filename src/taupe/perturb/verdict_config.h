@@ -11,12 +11,13 @@ struct VerdictConfig {
   /// Error rate of each test: an effect needs the (1 − alpha) interval to exclude 0; "no effect"
   /// needs the equivalence test (TOST) at alpha, i.e. the (1 − 2 alpha) interval inside ±margin.
   double alpha = 0.05;
-  /// Neighbour switch: |Δ apoptosis recall| that matters. Switching the identity of every
-  /// neighbour is the largest intervention on a cell's surroundings the images allow; a
-  /// change of fewer than 1 in 10 predicted fates is below what a biologist would act on.
-  double recall_margin = 0.10;
+  /// Neighbour switch: |class-balanced Δ P(apoptosis)| that matters. Switching the identity of
+  /// every neighbour is the largest intervention on a cell's surroundings the images allow; a
+  /// change of the expected predicted-apoptosis fraction by less than 1 in 10 is below what a
+  /// biologist would act on.
+  double switch_margin = 0.10;
   /// Nuclear-size PC: |change of the class-balanced apoptosis fraction per standard deviation of
-  /// the PC| that matters. Chosen on the same scale as recall_margin: moving a cell across the
+  /// the PC| that matters. Chosen on the same scale as switch_margin: moving a cell across the
   /// central ±2 sd of the PC (95 % of cells) changes at most 0.10 of its predicted fates.
   double slope_margin = 0.025;
   /// Skill gate: held-out informedness J = recall(mitosis) + recall(apoptosis) − 1 below which a
@@ -28,7 +29,8 @@ struct VerdictConfig {
   template <class V>
   void visit(V& v) {
     v("alpha", alpha, "error rate of each verdict test (effect: (1-alpha) CI excludes 0; no effect: TOST at alpha)");
-    v("recall_margin", recall_margin, "neighbour switch: |delta apoptosis recall| below this is no effect");
+    v("switch_margin", switch_margin,
+      "neighbour switch: |class-balanced delta P(apoptosis)| below this is no effect");
     v("slope_margin", slope_margin,
       "nuclear-size PC: |apoptosis fraction change per PC sd| below this is no effect");
     v("min_informedness", min_informedness,
@@ -36,7 +38,7 @@ struct VerdictConfig {
   }
   void validate() const {
     check_range("verdict.alpha", alpha, 0.001, 0.25);
-    check_range("verdict.recall_margin", recall_margin, 0.001, 1.0);
+    check_range("verdict.switch_margin", switch_margin, 0.001, 1.0);
     check_range("verdict.slope_margin", slope_margin, 1e-6, 1.0);
     check_range("verdict.min_informedness", min_informedness, 0.0, 1.0);
   }

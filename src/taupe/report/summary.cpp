@@ -127,13 +127,20 @@ void to_json(json& j, const SwitchNeighboursSummary& s) {
   j = {{"confusion_mean", matrix_json(s.confusion_mean)},
        {"confusion_std", matrix_json(s.confusion_std)},
        {"delta_recall", estimates_json(s.delta_recall)},
-       {"delta_recall_raw", estimates_json(s.delta_recall_raw)}};
+       {"delta_recall_raw", estimates_json(s.delta_recall_raw)},
+       {"delta_probability", estimates_json(s.delta_probability)},
+       {"delta_probability_raw", estimates_json(s.delta_probability_raw)}};
 }
 void from_json(const json& j, SwitchNeighboursSummary& s) {
   s.confusion_mean = matrix_from(j.at("confusion_mean"));
   s.confusion_std = matrix_from(j.at("confusion_std"));
   s.delta_recall = estimates_from(j.at("delta_recall"));
-  s.delta_recall_raw = j.contains("delta_recall_raw") ? estimates_from(j.at("delta_recall_raw")) : std::map<std::string, Estimate>{};
+  auto optional = [&](const char* key) {
+    return j.contains(key) ? estimates_from(j.at(key)) : std::map<std::string, Estimate>{};
+  };
+  s.delta_recall_raw = optional("delta_recall_raw");
+  s.delta_probability = optional("delta_probability");
+  s.delta_probability_raw = optional("delta_probability_raw");
 }
 
 void to_json(json& j, const SwitchCentreSummary& s) {
@@ -417,11 +424,13 @@ std::vector<std::string> validate_summary_json(const json& j, const SummaryValid
   if (const json* sn = v.object(j, "", "switch_neighbours")) {
     v.matrix(v.key(*sn, "switch_neighbours", "confusion_mean"), "switch_neighbours.confusion_mean", true);
     v.matrix(v.key(*sn, "switch_neighbours", "confusion_std"), "switch_neighbours.confusion_std", false);
-    if (const json* dr = v.object(*sn, "switch_neighbours", "delta_recall")) {
-      for (const char* required : {"mitosis", "apoptosis"})
-        if (!dr->contains(required)) v.add(std::string("switch_neighbours.delta_recall.") + required, "missing");
+    // Class → [mean, ci_lo, ci_hi] of a change in [−1, 1]; `required` classes must be present.
+    auto changes = [&](const json* dr, const std::string& name, std::initializer_list<const char*> required) {
+      if (!dr) return;
+      for (const char* r : required)
+        if (!dr->contains(r)) v.add("switch_neighbours." + name + "." + r, "missing");
       for (const auto& [k, e] : dr->items()) {
-        const std::string p = "switch_neighbours.delta_recall." + k;
+        const std::string p = "switch_neighbours." + name + "." + k;
         const auto& names = summary_class_names();
         if (std::find(names.begin(), names.end(), k) == names.end()) v.add(p, "not a class name");
         if (!e.is_array() || e.size() != 3) {
@@ -434,7 +443,11 @@ std::vector<std::string> validate_summary_json(const json& j, const SummaryValid
         if (e[1].is_number() && e[2].is_number() && e[1].get<double>() > e[2].get<double>())
           v.add(p, "ci_lo " + e[1].dump() + " > ci_hi " + e[2].dump());
       }
-    }
+    };
+    changes(v.object(*sn, "switch_neighbours", "delta_recall"), "delta_recall", {"mitosis", "apoptosis"});
+    // Optional (empty in summaries of runs that predate them); when present, entries are checked.
+    for (const char* opt : {"delta_recall_raw", "delta_probability", "delta_probability_raw"})
+      if (sn->contains(opt)) changes(v.object(*sn, "switch_neighbours", opt), opt, {});
   }
 
   if (const json* sc = v.object(j, "", "switch_centre"))

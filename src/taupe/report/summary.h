@@ -6,7 +6,8 @@
 //   cv: {folds, class_names = ["mitosis","apoptosis","synthetic"], confusion_mean, confusion_std,
 //        confusion_mean_raw, typicality_gate: {enabled, quantile, rejected_real, rejected_synthetic}},
 //   switch_neighbours: {confusion_mean, confusion_std, delta_recall: {class: [mean, ci_lo, ci_hi]},
-//                       delta_recall_raw: {apoptosis: [...]}},
+//                       delta_recall_raw: {apoptosis: [...]}, delta_probability: {apoptosis: [...]},
+//                       delta_probability_raw: {apoptosis: [...]}},
 //   switch_centre: {synthetic_fraction, synthetic_fraction_raw, gate_rejected, trajectories, recognised_by},
 //   ("_raw": the TCN alone, without the typicality gate; the others are gated predictions),
 //   pc_shift: {shifts, per_pc: [{pc, slope_mitosis, slope_apoptosis, slope_ci_apoptosis,
@@ -74,6 +75,9 @@ struct SwitchNeighboursSummary {
   Matrix confusion_std;
   std::map<std::string, Estimate> delta_recall;  ///< class → perturbed − unperturbed recall
   std::map<std::string, Estimate> delta_recall_raw;  ///< the same for the TCN alone (apoptosis)
+  /// Class-balanced Δ P(apoptosis), switched − normalised: the neighbour verdict's statistic.
+  std::map<std::string, Estimate> delta_probability;
+  std::map<std::string, Estimate> delta_probability_raw;  ///< the same for the TCN alone
 };
 
 struct SwitchCentreSummary {

@@ -67,8 +67,10 @@ void add_headline(HtmlReport& r, const RunSummary& s) {
   std::vector<HeadlineItem> items;
   items.emplace_back("CV recall, mitosis & apoptosis (" + std::to_string(s.cv.folds) + " folds)",
                      fmt_fixed(headline_recall(s.cv.confusion_mean), 2));
-  auto it = s.switch_neighbours.delta_recall.find("apoptosis");
-  if (it != s.switch_neighbours.delta_recall.end())
+  // The neighbour verdict's statistic when the run has it; older runs show the recall change.
+  if (auto p = s.switch_neighbours.delta_probability.find("apoptosis"); p != s.switch_neighbours.delta_probability.end())
+    items.emplace_back("\u0394 P(apoptosis), neighbours switched", est_text(p->second));
+  else if (auto it = s.switch_neighbours.delta_recall.find("apoptosis"); it != s.switch_neighbours.delta_recall.end())
     items.emplace_back("\u0394 apoptosis recall, neighbours switched", est_text(it->second));
   items.emplace_back("central cell switched \u2192 synthetic",
                      fmt_fixed(100.0 * s.switch_centre.synthetic_fraction, 0) + "%");
