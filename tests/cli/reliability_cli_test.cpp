@@ -141,11 +141,11 @@ TEST(Reliability, OneWriterSigtermResumeAndVerifiedArtifacts) {
   ASSERT_NE(loser, nullptr) << "neither writer ended";
   const std::string refused = loser->output();
   EXPECT_EQ(loser->exit_code, 7) << refused;
-  // Refused at once, not after waiting: while the winner still runs, and about as fast as
-  // starting the binary (the margin only absorbs the load of a shared test machine; the times
-  // are printed).
+  // Refused at once, not after waiting: while the winner still runs, and within 1 s of taupe's
+  // own work after the dynamic loader and LibTorch's static initialisation, which `--version`
+  // pays too (0.4 s on a quiet 2-core machine; more under load — the times are printed).
   EXPECT_FALSE(winner->done()) << "the refused writer ended only after the holder";
-  EXPECT_LT(loser->seconds, startup_s + 3.0) << "the refused writer took " << loser->seconds << " s";
+  EXPECT_LT(loser->seconds, startup_s + 1.0) << "the refused writer took " << loser->seconds << " s";
   std::cout << "[reliability] refused writer exited after " << loser->seconds << " s (two taupe --version together: " << startup_s
             << " s)" << std::endl;
   EXPECT_THAT(refused, HasSubstr("is in use by another taupe (host "));
