@@ -14,6 +14,7 @@ find_package(CLI11 CONFIG REQUIRED)
 find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
 find_package(Threads REQUIRED)
 find_package(Boost 1.74 REQUIRED)  # header-only: Boost.Math distributions and special functions
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)  # SHA-256 of run artifacts (core/artifacts.h)
 if(TAUPE_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -125,6 +125,7 @@ std::unique_ptr<RunDir> open_run_dir(const std::filesystem::path& dir, const std
   o.threads = runtime_info().threads;
   o.config_toml = config_toml;
   o.resume = resume;
+  o.force_unlock = global_options().force_unlock;
   auto rd = std::make_unique<RunDir>(dir, o);
   log_debug("run directory: " + dir.string());
   return rd;
@@ -184,6 +185,10 @@ std::string cli_reference_markdown(const CLI::App& app) {
   out << "## Reference\n\nEvery command with its options, as `taupe <command> --help` prints them.\n";
   describe_command(out, app, "taupe");
   return out.str();
+}
+
+std::unique_ptr<RunLock> lock_output(const std::filesystem::path& output, bool output_is_file) {
+  return std::make_unique<RunLock>(lock_root_for(output, output_is_file), command_line(), global_options().force_unlock);
 }
 
 }  // namespace taupe::cli

@@ -33,6 +33,7 @@ struct GlobalOptions {
   int threads = 0;  ///< 0 = cores available
   bool quiet = false;
   bool verbose = false;
+  bool force_unlock = false;  ///< take a run directory's lock from a holder on another host
 };
 GlobalOptions& global_options();
 
@@ -86,5 +87,10 @@ RunConfig resolve_run_config(const ConfigOptions& opts);
 /// manifest (command line, seed, threads, versions) and mirrors the log into it.
 std::unique_ptr<RunDir> open_run_dir(const std::filesystem::path& dir, const std::string& config_toml,
                                      std::uint64_t seed, bool resume = false);
+
+/// Takes the lock of the run directory a stage subcommand writes into (core/run_lock.h
+/// lock_root_for: the enclosing run directory, else the output directory itself) for as long as
+/// the returned object lives. Every subcommand that writes files calls it before writing.
+std::unique_ptr<RunLock> lock_output(const std::filesystem::path& output, bool output_is_file = false);
 
 }  // namespace taupe::cli

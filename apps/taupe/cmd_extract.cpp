@@ -27,6 +27,7 @@ void register_extract(CLI::App& app) {
   sub->add_option("--seed", *seed, "patch sampling seed (default: run.seed)");
   bind_config_flags(sub, ExtractConfig{}, *opts);
   set_action(sub, [=] {
+    const auto lock = lock_output(*out);
     RunConfig cfg = resolve_run_config(*opts);
     std::vector<MovieWithTracks> inputs;
     if (!in->empty()) inputs = find_movies_with_tracks(*in);

@@ -38,6 +38,7 @@ void register_perturb(CLI::App& app) {
   sub->add_option("--pc", a->pc, "PC for pc-window / shrink-nucleus comparison (-1 = nuclear-size PC)");
   add_config_options(sub, a->cfg, "");
   set_action(sub, [a] {
+    const auto lock = lock_output(a->out);
     PerturbConfig cfg = resolve_run_config(a->cfg).perturb;
     if (!a->shift_units.empty()) cfg.shift_units = a->shift_units;
     if (a->experiment != "all") cfg.experiments = a->experiment;

@@ -39,6 +39,8 @@ void register_predict(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
   set_action(sub, [a] {
+    std::unique_ptr<RunLock> lock;
+    if (!a->out.empty()) lock = lock_output(a->out, /*output_is_file=*/true);
     EncodingSet set;
     if (!a->glimpses.empty()) {
       // Encoded in memory: nothing is written besides the table.

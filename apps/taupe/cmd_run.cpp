@@ -47,6 +47,7 @@ void register_run(CLI::App& app) {
     po.command_line = command_line();
     po.progress = log_enabled(LogLevel::kInfo);
     po.stop_before = a->stop_before;
+    po.force_unlock = global_options().force_unlock;
     const PipelineResult r = run_pipeline(cfg, po);
     std::cout << r.brief() << std::flush;
   });
@@ -55,6 +56,7 @@ void register_run(CLI::App& app) {
   auto dir = std::make_shared<std::filesystem::path>();
   rep->add_option("run_dir", *dir, "run directory of `taupe run`")->required()->check(CLI::ExistingDirectory);
   set_action(rep, [dir] {
+    const auto lock = lock_output(*dir);
     const report::RunSummary s = regenerate_report(*dir);
     std::cout << s.brief() << "report:  " << report_artifacts::report_html(*dir).string() << "\nsummary: "
               << report_artifacts::summary_json(*dir).string() << "\n";

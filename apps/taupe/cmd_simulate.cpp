@@ -29,6 +29,7 @@ void register_simulate(CLI::App& app) {
   bind_config_flags(sub, SimConfig{}, *opts);
   bind_config_flags(sub, ExtractConfig{}, *opts);
   set_action(sub, [opts, world, seed, out, movies] {
+    const auto lock = lock_output(*out);
     RunConfig cfg = resolve_run_config(*opts);
     if (!world->empty()) cfg.simulate.world = *world;
     if (*movies) cfg.simulate.movies = true;

@@ -42,6 +42,7 @@ void register_train_encoder(CLI::App& train) {
   add_config_options(sub, a->cfg);
   bind_config_flags(sub, EncoderConfig{}, a->cfg);
   set_action(sub, [a] {
+    const auto lock = lock_output(a->model_dir);
     const RunConfig rc = resolve_run_config(a->cfg);
     EncoderTrainOptions o;
     o.patches = a->patches;
@@ -70,6 +71,7 @@ void register_train_projector(CLI::App& train) {
   add_config_options(sub, a->cfg);
   bind_config_flags(sub, ProjectorConfig{}, a->cfg);
   set_action(sub, [a] {
+    const auto lock = lock_output(a->model_dir);
     const RunConfig rc = resolve_run_config(a->cfg);
     const ProjectorFit fit = train_projector(a->model_dir, a->patches, rc.projector);
     std::cout << "projector fitted on " << fit.samples << " patches -> " << model_files::pca(a->model_dir).string() << "\n"

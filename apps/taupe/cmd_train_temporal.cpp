@@ -56,6 +56,7 @@ void register_train_temporal(CLI::App& train) {
   cli::bind_config_flags(sub, TemporalConfig{}, a->cfg);
   cli::bind_config_flags(sub, CvConfig{}, a->cfg);
   cli::set_action(sub, [a] {
+    const auto lock = cli::lock_output(a->model_dir);
     const RunConfig rc = cli::resolve_run_config(a->cfg);
     const EncodingSet set = load_or_encode(*a);
     const Pca pca = load_projector(a->model_dir);

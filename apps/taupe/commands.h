@@ -18,5 +18,6 @@ void register_import(CLI::App& app);   // cmd_import.cpp: cellx-predict, btrack,
 void register_export(CLI::App& app);   // cmd_export.cpp: cellx-predict layout, napari CSV, TIFF stacks out
 void register_run(CLI::App& app);      // cmd_run.cpp: `taupe run` (whole pipeline) and `taupe report RUN_DIR`
 void register_validate(CLI::App& app); // cmd_validate.cpp: `taupe validate` (K seeds x worlds study)
+void register_verify(CLI::App& app);   // cmd_verify.cpp: check a run directory's recorded files
 
 }  // namespace taupe::cli

@@ -3,6 +3,8 @@
 // exit codes (docs/cli.md): taupe::Error -> its exit_code(), bad command line -> 2.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "cli.h"
@@ -10,6 +12,7 @@
 #include "taupe/core/errors.h"
 #include "taupe/core/log.h"
 #include "taupe/core/runtime.h"
+#include "taupe/core/signals.h"
 #include "taupe/core/version.h"
 #include "taupe/encoder/torch_runtime.h"
 
@@ -29,12 +32,14 @@ constexpr Register kCommands[] = {
     taupe::cli::register_perturb,
     taupe::cli::register_import,
     taupe::cli::register_export,
+    taupe::cli::register_verify,
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace taupe;
+  install_signal_handlers();  // SIGXFSZ ignored; SIGINT / SIGTERM stop at the next safe point
   cli::set_command_line(argc, argv);
 
   CLI::App app{"taupe: tau-VAE cell-fate prediction from time-lapse microscopy, explained by virtual perturbation",
@@ -49,6 +54,9 @@ int main(int argc, char** argv) {
       ->group("Global options");
   app.add_flag("-q,--quiet", g.quiet, "only warnings and errors (no progress)")->group("Global options");
   app.add_flag("-v,--verbose", g.verbose, "debug messages")->group("Global options");
+  app.add_flag("--force-unlock", g.force_unlock,
+               "take a run directory's lock even from a holder on another host (only when that process is gone)")
+      ->group("Global options");
   for (Register reg : kCommands) reg(app);
   // The generated part of docs/cli.md (build target `docs`); hidden from --help.
   auto* ref = app.add_subcommand("cli-reference", "print the command reference of docs/cli.md (Markdown)");
@@ -72,6 +80,15 @@ int main(int argc, char** argv) {
       std::cerr << app.help();
       return kExitUsage;
     }
+  } catch (const ResourceError& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    if (!e.hint().empty()) std::cerr << "hint: " << e.hint() << '\n';
+    // The run directory is already closed (manifest, lock) by unwinding. Library exit handlers
+    // are skipped: libhdf5 1.10 can crash closing a file whose write failed (disk full, EFBIG).
+    std::cout.flush();
+    std::cerr.flush();
+    std::fflush(nullptr);
+    std::_Exit(e.exit_code());
   } catch (const Error& e) {
     std::cerr << "error: " << e.what() << '\n';
     if (!e.hint().empty()) std::cerr << "hint: " << e.hint() << '\n';

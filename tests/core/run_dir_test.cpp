@@ -117,13 +117,15 @@ TEST(RunDir, ResumeKeepsFinishedStagesAndFailsStagesThatWereRunning) {
     rd.finish(true);
     write_text_atomic(tmp / "manifest.json", m.dump());
   }
-  RunDirOptions o = options();
-  o.resume = true;
-  RunDir rd(tmp.path(), o);
-  EXPECT_EQ(rd.stage_status("simulate"), StageStatus::kDone);
-  EXPECT_EQ(rd.stage_status("extract"), StageStatus::kFailed);
-  EXPECT_EQ(rd.stage_status("train"), StageStatus::kNone);
-  rd.finish(true);
+  {
+    RunDirOptions o = options();
+    o.resume = true;
+    RunDir rd(tmp.path(), o);
+    EXPECT_EQ(rd.stage_status("simulate"), StageStatus::kDone);
+    EXPECT_EQ(rd.stage_status("extract"), StageStatus::kFailed);
+    EXPECT_EQ(rd.stage_status("train"), StageStatus::kNone);
+    rd.finish(true);
+  }  // one writer at a time: the next RunDir takes the lock this one released
   // Without resume, a new run starts with no stages.
   RunDir fresh(tmp.path(), options());
   EXPECT_EQ(fresh.stage_status("simulate"), StageStatus::kNone);

@@ -16,6 +16,7 @@
 
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
+#include "taupe/core/signals.h"
 #include "taupe/encoder/artifacts.h"
 #include "taupe/encoder/encode.h"
 #include "taupe/encoder/encoder_train.h"
@@ -26,6 +27,9 @@
 
 namespace taupe {
 namespace {
+
+#define EXPECT_THAT_STR(text, part) \
+  EXPECT_NE(std::string(text).find(part), std::string::npos) << "\"" << (text) << "\" lacks \"" << (part) << "\""
 
 std::filesystem::path temp_dir(const std::string& name) {
   auto d = std::filesystem::temp_directory_path() / ("taupe_" + name + "_" + std::to_string(::getpid()));
@@ -145,6 +149,61 @@ TEST(EncoderTrain, StopAndResumeGivesTheSameStepsAndWeights) {
   EncoderConfig other = cfg;
   other.epochs = 4;
   EXPECT_THROW(train_encoder(other, part), ModelError);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(EncoderTrain, StopRequestCheckpointsMidEpochAndResumesToTheSameWeights) {
+  const auto dir = temp_dir("enc_stop");
+  const auto images = blob_patches(40);
+  const EncoderConfig cfg = small_config(3);  // 5 steps per epoch
+  EncoderTrainOptions full;
+  full.images = images;
+  full.model_dir = dir / "full";
+  train_encoder(cfg, full);
+
+  EncoderTrainOptions part = full;
+  part.model_dir = dir / "part";
+  part.on_step = [](std::int64_t step, std::int64_t, double) {
+    if (step == 7) request_stop(SIGTERM);  // as the SIGTERM handler does, mid-epoch 1
+  };
+  try {
+    train_encoder(cfg, part);
+    clear_stop_request();
+    FAIL() << "training did not stop";
+  } catch (const Interrupted& e) {
+    clear_stop_request();
+    EXPECT_EQ(e.exit_code(), 143);
+    EXPECT_THAT_STR(e.what(), "encoder checkpoint saved at step 7 of 15");
+  }
+  EXPECT_FALSE(std::filesystem::exists(encoder_artifacts::encoder_weights(part.model_dir)));
+  part.on_step = nullptr;
+  const EncoderTrainResult r = train_encoder(cfg, part);
+  EXPECT_TRUE(r.completed);
+  EXPECT_EQ(r.resumed_from_step, 7);
+  EXPECT_EQ(csv_lines(r.loss_csv).size(), 16u);
+  EXPECT_TRUE(torch::equal(flat_weights(full.model_dir), flat_weights(part.model_dir)));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(EncoderTrain, DivergingLossStopsTrainingNamingTheStepAndCheckpoint) {
+  const auto dir = temp_dir("enc_nan");
+  // An absurd learning rate: the first optimiser step throws every weight to ~1e30, so the
+  // second step's loss overflows to Inf / NaN. The guard stops before applying it.
+  EncoderConfig cfg = small_config(3);
+  cfg.learning_rate = 1e30;
+  EncoderTrainOptions o;
+  o.images = blob_patches(40);
+  o.model_dir = dir / "model";
+  try {
+    train_encoder(cfg, o);
+    FAIL() << "diverging training was not stopped";
+  } catch (const ModelError& e) {
+    EXPECT_THAT_STR(e.what(), "encoder training: loss is ");
+    EXPECT_THAT_STR(e.what(), " at step 1;");
+    EXPECT_THAT_STR(e.what(), "last good checkpoint: none yet");
+    EXPECT_THAT_STR(e.hint(), "encoder.learning_rate");
+  }
+  EXPECT_FALSE(std::filesystem::exists(encoder_artifacts::encoder_weights(o.model_dir)));  // nothing non-finite saved
   std::filesystem::remove_all(dir);
 }
 

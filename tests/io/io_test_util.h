@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <filesystem>
+
+#include <unistd.h>
 #include <functional>
 #include <random>
 #include <string>
@@ -19,8 +21,8 @@ class TempDir {
  public:
   explicit TempDir(const std::string& tag) {
     path_ = std::filesystem::temp_directory_path() /
-            ("taupe_io_" + tag + "_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-             std::to_string(counter()++));
+            ("taupe_io_" + tag + "_" + std::to_string(::getpid()) + "_" +
+             std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" + std::to_string(counter()++));
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }

@@ -247,11 +247,27 @@ TEST(PerturbImages, RunAllWritesEveryExperimentAndTruthVerdicts) {
   ASSERT_EQ(r.verdicts.size(), 3u);
   for (const auto& v : r.verdicts) {
     EXPECT_TRUE(v.has_truth) << v.experiment;
-    EXPECT_EQ(v.correct, v.causal == v.expected) << v.experiment;
+    const bool right = v.outcome == v.expected.outcome &&
+                       (v.outcome != perturb::Outcome::kEffect || v.expected.direction == 0 || v.direction == v.expected.direction);
+    EXPECT_EQ(v.correct, right) << v.experiment;
+    if (v.outcome == perturb::Outcome::kInconclusive) {
+      EXPECT_FALSE(v.correct) << v.experiment;
+    }
   }
-  EXPECT_FALSE(r.verdicts[0].expected);  // neighbour identity is not causal in the mechanical world
-  EXPECT_TRUE(r.verdicts[1].expected);   // nuclear size is
+  // The mechanical world: the switch is expected to do nothing, a smaller nucleus to raise apoptosis.
+  EXPECT_EQ(r.verdicts[0].expected.outcome, perturb::Outcome::kNoEffect);
+  EXPECT_EQ(r.verdicts[1].expected.outcome, perturb::Outcome::kEffect);
+  EXPECT_EQ(r.verdicts[1].expected.direction, +1);
   const auto j = r.to_json();
+  ASSERT_EQ(j["verdicts"].size(), 3u);
+  for (const auto& v : j["verdicts"]) {
+    EXPECT_TRUE(v["outcome"] == "effect" || v["outcome"] == "no effect" || v["outcome"] == "inconclusive") << v.dump();
+    EXPECT_TRUE(v["ci"].is_array()) << v.dump();
+  }
+  // The TCN alone beside the gated predictions.
+  EXPECT_GE(r.switch_centre->synthetic_fraction_raw, 0.0);
+  EXPECT_LE(r.switch_centre->gate_rejected, r.switch_centre->trajectories);
+  EXPECT_EQ(r.pc_shift->range_raw.size(), r.pc_shift->slopes.size());
   EXPECT_TRUE(j.contains("switch_neighbours"));
   EXPECT_TRUE(j.contains("shrink_nucleus"));
 }

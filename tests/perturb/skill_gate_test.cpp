@@ -122,43 +122,5 @@ TEST(SkillGate, FailingGateRemovesEverySignificantSlope) {
   }
 }
 
-TEST(SkillGate, VerdictsOfUnskilledModelsSayNoCause) {
-  VerdictInputs in;
-  in.world = "neutral";
-  in.have_switch = true;
-  in.delta_apoptosis_recall = Interval{0.18, 0.04, 0.32, 0.07, 0.008};
-  in.delta_apoptosis_models = model_agreement({0.3, 0.2, 0.25, 0.15, 0.1});
-  in.have_pc = true;
-  in.nuclear_pc = 1;
-  in.top_pc = 1;
-  in.slope_apoptosis = {0.01, -0.035, 0.02};
-  in.slope_ci_apoptosis.assign(3, Interval{-0.035, -0.038, -0.033, 0.001, 1e-20});
-  in.significant = {true, true, true};
-  // Without the gate these responses would be read as causes.
-  auto v = make_verdicts(in);
-  EXPECT_TRUE(v[0].causal);
-  EXPECT_TRUE(v[2].causal);
-  in.have_skill = true;
-  in.skill.informedness = Interval{0.03, -0.05, 0.11, 0.04, 0.22};
-  in.skill.balanced_accuracy = 0.515;
-  in.skill.min_informedness = 0.1;
-  in.skill.passes = false;
-  v = make_verdicts(in);
-  ASSERT_EQ(v.size(), 3u);
-  for (const auto& x : v) {
-    EXPECT_FALSE(x.causal) << x.conclusion;
-    EXPECT_TRUE(x.correct) << x.conclusion;
-  }
-  EXPECT_NE(v[2].conclusion.find("no cause found: the models do not predict fate better than chance"),
-            std::string::npos)
-      << v[2].conclusion;
-  EXPECT_NE(v[0].conclusion.find("gate"), std::string::npos) << v[0].conclusion;
-  // A passing gate changes nothing.
-  in.skill.passes = true;
-  v = make_verdicts(in);
-  EXPECT_TRUE(v[0].causal);
-  EXPECT_TRUE(v[2].causal);
-}
-
 }  // namespace
 }  // namespace taupe::perturb

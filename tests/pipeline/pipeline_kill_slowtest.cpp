@@ -19,12 +19,17 @@
 
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/run_dir.h"
+#include "pipeline/child_process.h"
 
 namespace taupe {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using test::spawn;
+using test::stage_status;
+using test::summary_without_timings;
+using test::wait_for;
 
 std::vector<std::string> run_args(const fs::path& out) {
   return {TAUPE_BINARY_PATH, "--quiet",          "run",
@@ -36,59 +41,11 @@ std::vector<std::string> run_args(const fs::path& out) {
           "perturb.max_image_trajectories=4"};
 }
 
-pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    FILE* f = std::freopen(log.c_str(), "w", stdout);
-    (void)f;
-    ::dup2(::fileno(stdout), 2);
-    ::execv(argv[0], argv.data());
-    std::_Exit(127);
-  }
-  return pid;
-}
-
-int wait_for(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string stage_status(const fs::path& dir, const std::string& stage) {
-  try {
-    const json m = json::parse(read_text_file(dir / RunDir::kManifestName));
-    for (const auto& st : m["stages"])
-      if (st.value("name", "") == stage) return st.value("status", "");
-  } catch (...) {
-  }
-  return "";
-}
-
-/// Removes wall-clock values: the top-level "timings_s" and every "seconds" inside the sections.
-void erase_seconds(json& j) {
-  if (j.is_object()) {
-    j.erase("seconds");
-    for (auto& [k, v] : j.items()) erase_seconds(v);
-  } else if (j.is_array()) {
-    for (auto& v : j) erase_seconds(v);
-  }
-}
-
 bool has_checkpoint(const fs::path& dir) {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec))
     if (e.path().extension() == ".ckpt") return true;
   return false;
-}
-
-json summary_without_timings(const fs::path& dir) {
-  json j = json::parse(read_text_file(dir / "summary.json"));
-  j.erase("timings_s");
-  erase_seconds(j);
-  return j;
 }
 
 TEST(PipelineKill, SigkillDuringTcnTrainingResumesThereWithTheSameSummary) {

@@ -118,6 +118,28 @@ TEST(StagePlan, InterruptedStageResumesFinishedOnesAreSkipped) {
   EXPECT_EQ(a["encode"], StageAction::kSkip);
 }
 
+TEST(StagePlan, ChangedFilesRerunTheStageAndEverythingBelow) {
+  RunConfig c = tiny();
+  const auto h = stage_config_hashes(c);
+  auto prev = all_done(h);
+  prev["encode"].changed_files = {"encodings.h5: content changed (SHA-256 differs)", "x: missing"};
+  const auto plan = plan_stages(pipeline_stage_names(), h, prev);
+  auto a = actions(plan);
+  EXPECT_EQ(a["simulate"], StageAction::kSkip);
+  EXPECT_EQ(a["projector"], StageAction::kSkip);
+  EXPECT_EQ(a["encode"], StageAction::kRun);
+  EXPECT_EQ(a["temporal"], StageAction::kRun);
+  EXPECT_EQ(a["report"], StageAction::kRun);
+  for (const auto& p : plan) {
+    if (p.name == "encode")
+      EXPECT_EQ(p.reason, "its files changed since it finished: encodings.h5: content changed (SHA-256 differs) (and 1 more)");
+    if (p.name == "temporal") EXPECT_EQ(p.reason, "upstream stage encode reran");
+  }
+  // Changed files of a stage that reruns anyway (its configuration changed) change nothing.
+  prev["encode"].config_hash = "other";
+  EXPECT_EQ(actions(plan_stages(pipeline_stage_names(), h, prev))["encode"], StageAction::kRun);
+}
+
 TEST(StagePlan, InterruptedStageWithChangedConfigStartsOver) {
   RunConfig c = tiny();
   const auto h0 = stage_config_hashes(c);

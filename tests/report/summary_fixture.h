@@ -30,9 +30,24 @@ inline RunSummary valid_summary() {
     s.pc_shift.per_pc.push_back(e);
   }
   s.pc_shift.top_pc = 1;
+  auto verdict = [](const char* experiment, const char* outcome, int direction, const char* text) {
+    VerdictEntry v;
+    v.experiment = experiment;
+    v.claim = "what an effect of this perturbation means";
+    v.outcome = outcome;
+    v.direction = direction;
+    v.estimate = direction != 0 ? 0.1 * direction : 0.003;
+    v.ci = {v.estimate - 0.04, v.estimate + 0.04};
+    v.margin = 0.1;
+    v.conclusion = text;
+    v.expected_outcome = outcome;
+    v.expected_direction = direction;
+    v.correct = true;
+    return v;
+  };
   s.ground_truth = GroundTruthSummary{"mechanical",
-                                      {{"switch-neighbours", "neighbour identity not causal", true},
-                                       {"pc-shift", "PC 1 (nuclear area) drives apoptosis", true}}};
+                                      {verdict("neighbour identity", "no effect", 0, "neighbour identity: no effect"),
+                                       verdict("nuclear size", "effect", +1, "PC 1 (nuclear area): smaller nucleus, more apoptosis")}};
   s.timings_s = {{"simulate", 1.5}, {"encoder", 20.0}};
   return s;
 }

@@ -42,8 +42,17 @@ TEST(Summary, ContractKeysExactly) {
   const json& e = j["pc_shift"]["per_pc"][1];
   for (const char* k : {"pc", "slope_mitosis", "slope_apoptosis", "slope_ci_apoptosis", "realistic_range", "rho_nuclear_area"})
     EXPECT_TRUE(e.contains(k)) << k;
-  EXPECT_EQ(j["ground_truth"]["verdicts"][0].size(), 3u);
+  for (const char* k : {"experiment", "claim", "outcome", "direction", "estimate", "ci", "margin", "trajectories_needed",
+                        "conclusion", "expected_outcome", "expected_direction", "correct"})
+    EXPECT_TRUE(j["ground_truth"]["verdicts"][0].contains(k)) << k;
+  EXPECT_EQ(j["ground_truth"]["verdicts"][0].size(), 12u);
   EXPECT_TRUE(j["ground_truth"]["verdicts"][0]["correct"].is_boolean());
+  EXPECT_TRUE(j["ground_truth"]["verdicts"][0]["trajectories_needed"].is_null());
+  // The model and its gate side by side.
+  for (const char* k : {"confusion_mean_raw", "typicality_gate"}) EXPECT_TRUE(j["cv"].contains(k)) << k;
+  for (const char* k : {"synthetic_fraction_raw", "gate_rejected", "recognised_by"})
+    EXPECT_TRUE(j["switch_centre"].contains(k)) << k;
+  EXPECT_TRUE(e.contains("realistic_range_raw"));
 }
 
 TEST(Summary, ValidPassesAndRoundTrips) {
@@ -168,7 +177,7 @@ TEST(Summary, BriefShowsHeadlineNumbersAndVerdicts) {
   const std::string b = valid_summary().brief();
   for (const char* what : {"preset tiny", "world mechanical", "seed 1", "120 mitosis + 80 apoptosis", "3 folds",
                            "mitosis 0.90 ± 0.02", "apoptosis -0.02 [-0.05, 0.01]", "87% of real trajectories",
-                           "top PC 1", "-0.160 [-0.170, -0.150]", "2/2 match", "[ok]    pc-shift", "21.5 s total"})
+                           "top PC 1", "-0.160 [-0.170, -0.150]", "2/2 match", "0 inconclusive", "[ok]    nuclear size", "21.5 s total"})
     EXPECT_NE(b.find(what), std::string::npos) << what << "\n" << b;
 }
 

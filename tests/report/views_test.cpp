@@ -46,7 +46,12 @@ TEST(Views, TablesAndHeadline) {
   const RunSummary s = valid_summary();
   const Table v = verdict_table(*s.ground_truth);
   ASSERT_EQ(v.rows.size(), 2u);
-  EXPECT_EQ(v.rows[0][2].status, Status::Good);
+  EXPECT_EQ(v.rows[0][4].status, Status::Good);
+  EXPECT_EQ(v.rows[1][1].text, "effect (+)");
+  RunSummary open = s;
+  open.ground_truth->verdicts[0].outcome = "inconclusive";
+  open.ground_truth->verdicts[0].correct = false;
+  EXPECT_EQ(verdict_table(*open.ground_truth).rows[0][4].status, Status::Warn);
   const Table t = timings_table(s.timings_s, {"simulate", "encoder"});
   ASSERT_EQ(t.rows.size(), 3u);
   EXPECT_EQ(t.rows[0][0].text, "simulate");
@@ -67,6 +72,28 @@ TEST(Views, TablesAndHeadline) {
   add_headline(r2, real);
   EXPECT_NE(r2.html().find("Real data: no ground truth"), std::string::npos);
   EXPECT_NE(r2.html().find("real data · seed 1"), std::string::npos);
+}
+
+TEST(Views, HeadlineRecallLeavesOutTheSyntheticClass) {
+  RunSummary s = valid_summary();
+  // Recalls 0.9 (mitosis), 0.88 (apoptosis), 0.99 (synthetic): the headline is (0.9 + 0.88) / 2.
+  EXPECT_NEAR(headline_recall(s.cv.confusion_mean), 0.89, 1e-12);
+  HtmlReport r("t", subtitle_of(s));
+  add_headline(r, s);
+  EXPECT_NE(r.html().find(">0.89<"), std::string::npos);
+  EXPECT_EQ(r.html().find(">0.92<"), std::string::npos);  // the three-class mean would read 0.92
+  // A model at chance with a perfect synthetic class is at chance in the headline.
+  s.cv.confusion_mean = {{0.5, 0.5, 0.0}, {0.5, 0.5, 0.0}, {0.0, 0.0, 1.0}};
+  EXPECT_NEAR(headline_recall(s.cv.confusion_mean), 0.5, 1e-12);
+  // The gate beside the model.
+  s.cv.confusion_mean_raw = {{0.5, 0.5, 0.0}, {0.5, 0.5, 0.0}, {0.1, 0.2, 0.7}};
+  s.cv.typicality_gate = {true, 0.99, 3, 40};
+  const std::string t = model_and_gate_text(s.cv);
+  EXPECT_NE(t.find("0.50 with the typicality gate, 0.50 for the TCN alone"), std::string::npos) << t;
+  EXPECT_NE(t.find("synthetic recall 1.00 with the gate, 0.70 for the TCN alone"), std::string::npos) << t;
+  EXPECT_NE(t.find("rejected 3 held-out real and 40 synthetic"), std::string::npos) << t;
+  s.cv.typicality_gate.enabled = false;
+  EXPECT_NE(model_and_gate_text(s.cv).find("gate was off"), std::string::npos);
 }
 
 TEST(ReportConfig, DefaultsValidateAndBoundsNameTheKey) {

@@ -16,6 +16,7 @@
 
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
+#include "taupe/core/signals.h"
 #include "taupe/projector/model_dir.h"
 #include "taupe/projector/pca.h"
 #include "taupe/temporal/cross_validation.h"
@@ -72,6 +73,41 @@ TEST(Folds, StratifiedByFateAndGroupedByTrajectory) {
   EXPECT_NE(assign_folds(set, K, 6), folds);
   auto small = testing::make_encodings(12, 3, 0, 1, 4, 2);
   EXPECT_THROW(assign_folds(small, 5, 1), DataError);
+}
+
+TEST(Folds, GroupsStayWholeAndClassesStayBalanced) {
+  // Lineages of 1-3 sisters (key per encoding): no lineage may straddle two folds.
+  auto set = testing::make_encodings(60, 40, 0, 4, 4, 1);
+  std::vector<std::string> key;
+  std::map<std::int64_t, std::string> lineage_of;
+  std::int64_t next = 0, left = 0;
+  for (const auto& t : set.trajectories) {
+    if (!lineage_of.count(t.id)) {
+      if (left == 0) left = 1 + (t.id % 3), ++next;
+      lineage_of[t.id] = "L" + std::to_string(next);
+      --left;
+    }
+    key.push_back(lineage_of[t.id]);
+  }
+  const int K = 10;
+  const auto folds = assign_folds(set, K, 5, key);
+  std::map<std::string, std::set<int>> fold_of_group;
+  std::vector<std::array<int, 2>> per_fold(K, {0, 0});
+  for (std::size_t i = 0; i < folds.size(); ++i) {
+    ASSERT_GE(folds[i], 0);
+    fold_of_group[key[i]].insert(folds[i]);
+    if (set.trajectories[i].rotation == 0) per_fold[folds[i]][fate_class(set.trajectories[i].fate)]++;
+  }
+  for (const auto& [g, f] : fold_of_group) EXPECT_EQ(f.size(), 1u) << "lineage " << g << " in two folds";
+  for (int k = 0; k < K; ++k) {
+    EXPECT_GE(per_fold[k][0], 3) << "fold " << k;  // 60 mitoses, groups of ≤ 3: within a group of 6
+    EXPECT_LE(per_fold[k][0], 9) << "fold " << k;
+    EXPECT_GE(per_fold[k][1], 1) << "fold " << k;
+  }
+  EXPECT_EQ(assign_folds(set, K, 5, key), folds);
+  // Too few groups for the folds: a clear error.
+  const std::vector<std::string> one(set.trajectories.size(), "all");
+  EXPECT_THROW(assign_folds(set, K, 5, one), DataError);
 }
 
 TEST(Confusion, RowNormalised) {
@@ -321,6 +357,61 @@ TEST(CvResume, SigkillThenRerunResumesWithTheSameStepCount) {
   EXPECT_NO_THROW(ModelSet::load(dir));
   fs::remove_all(dir);
   fs::remove_all(ref_dir);
+}
+
+// ---- stop request and non-finite numbers ---------------------------------------------------------
+TEST(CvStop, StopRequestEndsTrainingAtOnceAndTheRerunMatchesAnUninterruptedRun) {
+  auto set = resume_set();
+  const Pca pca = testing::identity_pca(4);
+  const auto cfg = resume_cfg();
+  const auto ref_dir = fresh_dir("stop_ref");
+  write_projector(ref_dir, pca);
+  const auto ref = run_cross_validation(set, pca, cfg, sequential_cv(), ref_dir);
+
+  const auto dir = fresh_dir("stop");
+  write_projector(dir, pca);
+  try {
+    run_cross_validation(set, pca, cfg, sequential_cv(), dir, [](const CvProgressEvent& e) {
+      if (e.fold == 1 && e.epoch == 2) request_stop(SIGTERM);  // as the SIGTERM handler does
+    });
+    clear_stop_request();
+    FAIL() << "training did not stop";
+  } catch (const Interrupted& e) {
+    clear_stop_request();
+    EXPECT_EQ(e.exit_code(), 143);
+    EXPECT_NE(std::string(e.what()).find("TCN training of fold_01 resumes from "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("fold_01.ckpt (step 10)"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(fs::exists(dir / "temporal/fold_00.pt"));
+  EXPECT_FALSE(fs::exists(dir / "temporal/fold_01.pt"));
+  const auto res = run_cross_validation(set, pca, cfg, sequential_cv(), dir);
+  ASSERT_EQ(res.folds.size(), ref.folds.size());
+  for (std::size_t k = 0; k < res.folds.size(); ++k) {
+    EXPECT_EQ(res.folds[k].steps, ref.folds[k].steps);
+    EXPECT_EQ(res.folds[k].confusion.counts, ref.folds[k].confusion.counts) << "fold " << k;
+    EXPECT_EQ(res.folds[k].final_train_loss, ref.folds[k].final_train_loss) << "fold " << k;
+  }
+  fs::remove_all(dir);
+  fs::remove_all(ref_dir);
+}
+
+TEST(CvStop, NanInputStopsTheFoldNamingTheStepAndNoWeightsAreSaved) {
+  auto set = resume_set();
+  Pca pca = testing::identity_pca(4);
+  pca.mean[2] = std::nan("");  // every projected input carries a NaN -> NaN loss at the first step
+  const auto dir = fresh_dir("nan");
+  write_projector(dir, testing::identity_pca(4));
+  try {
+    run_cross_validation(set, pca, resume_cfg(), sequential_cv(), dir);
+    FAIL() << "NaN training was not stopped";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("TCN training of fold_00: loss is nan at step 0"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("last good checkpoint: none yet"), std::string::npos) << e.what();
+    EXPECT_NE(e.hint().find("temporal.learning_rate"), std::string::npos);
+  }
+  EXPECT_FALSE(fs::exists(dir / "temporal/fold_00.pt"));
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,11 +37,18 @@ void fsync_path(const fs::path& p, bool directory) {
   }
 }
 
-/// Parses the pid of a `<name>.tmp.<pid>` file; -1 when the name has another form.
+constexpr const char* kTempMarker = ".tmp.";
+constexpr const char* kPartSuffix = ".part";
+
+/// Parses the pid of a `<name>.tmp.<pid>` (or `<name>.tmp.<pid>.part`) file; -1 when the name
+/// has another form.
 long temp_owner_pid(const std::string& filename) {
-  const auto pos = filename.rfind(".tmp.");
+  const auto pos = filename.rfind(kTempMarker);
   if (pos == std::string::npos) return -1;
-  const std::string digits = filename.substr(pos + 5);
+  std::string digits = filename.substr(pos + std::strlen(kTempMarker));
+  const std::string part = kPartSuffix;
+  if (digits.size() > part.size() && digits.compare(digits.size() - part.size(), part.size(), part) == 0)
+    digits.resize(digits.size() - part.size());
   if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
   return std::strtol(digits.c_str(), nullptr, 10);
 }
@@ -70,6 +79,13 @@ void write_atomic(const fs::path& final_path, const std::function<void(const fs:
     if (::rename(tmp.c_str(), final_path.c_str()) != 0)
       throw IoError("cannot rename " + tmp.string() + " to " + final_path.string() + ": " + errno_text());
   } catch (...) {
+    const int saved = errno;
+    try {
+      throw_if_out_of_space(tmp, saved);
+    } catch (...) {
+      fs::remove(tmp, ec);
+      throw;
+    }
     fs::remove(tmp, ec);
     throw;
   }
@@ -98,9 +114,41 @@ std::string read_text_file(const fs::path& path) {
   return s.str();
 }
 
-void remove_stale_temporaries(const fs::path& dir) {
+bool is_temporary_name(const std::string& filename) { return temp_owner_pid(filename) >= 0; }
+
+void throw_if_out_of_space(const fs::path& file, int write_errno) {
+  // The name the user knows: `a/b.h5` for `a/b.h5.tmp.123.part`.
+  std::string shown = file.string();
+  const bool temporary = is_temporary_name(file.filename().string());
+  if (temporary) shown = shown.substr(0, shown.rfind(kTempMarker));
+  const std::string removed = temporary ? " (its temporary part is removed)" : "";
+  std::error_code ec;
+  struct rlimit rl;
+  if (::getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+    const auto size = fs::file_size(file, ec);
+    if (write_errno == EFBIG || (!ec && size >= static_cast<std::uintmax_t>(rl.rlim_cur)))
+      throw ResourceError("cannot write " + shown + ": the file-size limit of this process (" +
+                              std::to_string(static_cast<unsigned long long>(rl.rlim_cur)) + " bytes) was reached" +
+                              removed,
+                          "raise the limit (`ulimit -f`) or make the output smaller");
+  }
+  const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  struct statvfs vfs;
+  if (::statvfs(dir.c_str(), &vfs) == 0) {
+    const unsigned long long free_bytes = static_cast<unsigned long long>(vfs.f_bavail) * vfs.f_frsize;
+    if (write_errno == ENOSPC || write_errno == EDQUOT || free_bytes < (1ull << 20))
+      throw ResourceError("cannot write " + shown + ": the disk is full (" + std::to_string(free_bytes) +
+                              " bytes free in " + dir.string() + ")" + removed,
+                          "free space on that file system (or write elsewhere with --out) and run the command again");
+  }
+}
+
+void remove_stale_temporaries(const fs::path& dir, bool recursive) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return;
+  if (recursive)
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+      if (entry.is_directory(ec) && !entry.is_symlink(ec)) remove_stale_temporaries(entry.path(), true);
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     if (!entry.is_regular_file(ec)) continue;
     const long pid = temp_owner_pid(entry.path().filename().string());

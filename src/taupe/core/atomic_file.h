@@ -23,7 +23,18 @@ void write_text_atomic(const std::filesystem::path& final_path, const std::strin
 /// Reads a whole file; throws IoError naming the file when it cannot be read.
 std::string read_text_file(const std::filesystem::path& path);
 
-/// Removes leftover `*.tmp.*` files of earlier interrupted runs under `dir` (non-recursive).
-void remove_stale_temporaries(const std::filesystem::path& dir);
+/// Removes leftover `*.tmp.*` files of earlier interrupted runs under `dir` (and its
+/// subdirectories when `recursive`). Temporaries of live processes are kept.
+void remove_stale_temporaries(const std::filesystem::path& dir, bool recursive = false);
+
+/// True for the name of an atomic write's temporary (`<name>.tmp.<pid>`, `<name>.tmp.<pid>.part`).
+bool is_temporary_name(const std::string& filename);
+
+/// Called where writing `file` failed: when the cause is the disk being full (under 1 MiB free
+/// for this user) or `file` reaching the process's file-size limit (RLIMIT_FSIZE; SIGXFSZ is
+/// ignored by the binary so the write fails with EFBIG), throws ResourceError naming the file
+/// (the final name when `file` is a temporary) and the limit; otherwise returns.
+/// `write_errno`: errno of the failed write when known (0 otherwise).
+void throw_if_out_of_space(const std::filesystem::path& file, int write_errno = 0);
 
 }  // namespace taupe

@@ -15,7 +15,10 @@ enum ExitCode : int {
   kExitIo = 4,        ///< file missing / unreadable / unwritable (IoError)
   kExitData = 5,      ///< file readable but its content breaks a rule (DataError)
   kExitModel = 6,     ///< model files incompatible or training failed (ModelError)
-  kExitInterrupted = 130,
+  kExitLocked = 7,    ///< the run directory is locked by another writer (RunLockedError)
+  kExitResource = 8,  ///< disk full, file-size limit or not enough memory (ResourceError)
+  kExitVerify = 9,    ///< `taupe verify`: a recorded file is missing or changed
+  kExitInterrupted = 130,  ///< SIGINT (128 + 2); SIGTERM gives 143 (128 + 15), see Interrupted
 };
 
 /// Base of every taupe error. `hint()` is an optional actionable suggestion.
@@ -58,6 +61,42 @@ class ModelError : public Error {
  public:
   using Error::Error;
   int exit_code() const noexcept override { return kExitModel; }
+};
+
+/// Another live writer holds the run directory's lock (core/run_lock.h). The message names the
+/// holder: host, pid, command and start time.
+class RunLockedError : public Error {
+ public:
+  using Error::Error;
+  int exit_code() const noexcept override { return kExitLocked; }
+};
+
+/// The machine ran out of a resource: the disk is full, the file-size limit (RLIMIT_FSIZE) was
+/// reached, or a stage's estimated memory exceeds what is available. Names the file or setting.
+class ResourceError : public Error {
+ public:
+  using Error::Error;
+  int exit_code() const noexcept override { return kExitResource; }
+};
+
+/// `taupe verify`: a file recorded in manifest.json is missing or its size / SHA-256 changed.
+class VerifyError : public Error {
+ public:
+  using Error::Error;
+  int exit_code() const noexcept override { return kExitVerify; }
+};
+
+/// SIGINT or SIGTERM was received (core/signals.h); the work was saved at a safe point.
+/// Exit code 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
+class Interrupted : public Error {
+ public:
+  Interrupted(const std::string& what, int signal_number, std::string hint = {})
+      : Error(what, std::move(hint)), signal_(signal_number) {}
+  int signal_number() const noexcept { return signal_; }
+  int exit_code() const noexcept override { return 128 + signal_; }
+
+ private:
+  int signal_;
 };
 
 }  // namespace taupe

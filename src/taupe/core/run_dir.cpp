@@ -59,11 +59,8 @@ std::string join_command_line(int argc, const char* const* argv) {
 }
 
 RunDir::RunDir(const fs::path& dir, const RunDirOptions& opts) : dir_(dir) {
-  std::error_code ec;
-  fs::create_directories(dir_, ec);
-  if (ec || !fs::is_directory(dir_))
-    throw IoError("cannot create run directory " + dir_.string() + (ec ? ": " + ec.message() : ""));
-  remove_stale_temporaries(dir_);
+  lock_ = std::make_unique<RunLock>(dir_, opts.command_line, opts.force_unlock);
+  remove_stale_temporaries(dir_, true);
 
   json previous_stages = json::array();
   if (opts.resume && fs::exists(dir_ / kManifestName)) previous_stages = read_manifest(dir_).value("stages", json::array());
@@ -119,7 +116,7 @@ RunDir::~RunDir() {
   } catch (...) {
   }
   if (owns_log_) log_close_file();
-}
+}  // lock_ is released here, after the last manifest write
 
 json* RunDir::find_stage(const std::string& name) {
   for (auto& st : manifest_["stages"])
@@ -146,13 +143,14 @@ void RunDir::stage_begin(const std::string& name) {
   write_manifest_locked();
 }
 
-void RunDir::stage_end(const std::string& name, StageStatus status) {
+void RunDir::stage_end(const std::string& name, StageStatus status, const std::vector<fs::path>& artifacts) {
   std::lock_guard<std::mutex> lock(mu_);
   json* st = find_stage(name);
   if (!st) {
     manifest_["stages"].push_back(json{{"name", name}, {"started", nullptr}});
     st = &manifest_["stages"].back();
   }
+  if (status == StageStatus::kDone) (*st)["files"] = record_files(dir_, artifacts);
   (*st)["status"] = to_string(status);
   (*st)["ended"] = utc_timestamp();
   auto it = stage_start_.find(name);
@@ -202,6 +200,37 @@ void RunDir::finish(bool success) {
     log_close_file();
     owns_log_ = false;
   }
+}
+
+std::vector<std::string> RunDir::verify_stage(const std::string& name) const {
+  json files;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const json* st = find_stage(name);
+    if (!st || !st->contains("files")) return {"no file records (written by an older taupe)"};
+    files = (*st)["files"];
+  }
+  return verify_files(dir_, files);
+}
+
+std::map<std::string, std::vector<std::string>> verify_run_dir(const fs::path& dir) {
+  const json m = RunDir::read_manifest(dir);
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& st : m["stages"]) {
+    const std::string name = st.value("name", "");
+    const std::string status = st.value("status", "none");
+    auto& problems = out[name];
+    if (status != to_string(StageStatus::kDone)) {
+      problems.push_back("stage not finished (status " + status + ")");
+      continue;
+    }
+    if (!st.contains("files")) {
+      problems.push_back("no file records (written by an older taupe)");
+      continue;
+    }
+    problems = verify_files(dir, st["files"]);
+  }
+  return out;
 }
 
 json RunDir::manifest() const {

@@ -163,6 +163,18 @@ GlimpseCrop crop_glimpse(WindowSource& src, int t, double cx, double cy, std::ui
 
 // ---- plans ------------------------------------------------------------------------------------------
 std::vector<GlimpsePlan> plan_glimpses(const TrackSet& tracks, const ExtractConfig& cfg) {
+  std::unordered_map<std::int64_t, std::int64_t> parent_of;
+  for (const Track& t : tracks.tracks) parent_of[t.id] = t.parent;
+  // Root of a lineage: follow parents until a root (parent 0 or not in the set). TrackSet
+  // validation excludes cycles; the step bound keeps a malformed set from looping.
+  auto root_of = [&](std::int64_t id) {
+    for (std::size_t step = 0; step <= parent_of.size(); ++step) {
+      const auto it = parent_of.find(id);
+      if (it == parent_of.end() || it->second == 0 || parent_of.count(it->second) == 0) return id;
+      id = it->second;
+    }
+    return id;
+  };
   std::vector<GlimpsePlan> out;
   for (const Track& t : tracks.tracks) {
     if (t.fate != Fate::kMitosis && t.fate != Fate::kApoptosis) continue;
@@ -173,6 +185,7 @@ std::vector<GlimpsePlan> plan_glimpses(const TrackSet& tracks, const ExtractConf
     const int onset = t.event_onset >= 0 ? t.event_onset : t.end - cfg.unknown_onset_frames + 1;
     GlimpsePlan p;
     p.track_id = t.id;
+    p.lineage = root_of(t.id);
     p.fate = t.fate;
     p.type = t.type;
     p.cutoff = onset - 1 - cfg.lead_frames;
@@ -206,6 +219,7 @@ GlimpseTrajectory extract_trajectory(WindowSource& src, const TrackSet& tracks, 
   tr.central_type = plan.type;
   tr.movie = movie_name;
   tr.track_id = plan.track_id;
+  tr.lineage = plan.lineage != 0 ? plan.lineage : plan.track_id;
   auto [b, e] = track_points(tracks, plan.track_id);
   std::int32_t cutoff_index = -1;
   for (const TrackPoint* p = b; p != e; ++p) {

@@ -112,6 +112,7 @@ GlimpseCrop crop_glimpse(WindowSource& src, int t, double cx, double cy, std::ui
 /// Which frames one trajectory uses.
 struct GlimpsePlan {
   std::int64_t track_id = 0;
+  std::int64_t lineage = 0;  ///< root track of track_id's lineage (parents followed to a root)
   Fate fate = Fate::kCensored;
   CellType type = CellType::kScrib;
   std::int32_t first = 0;    ///< first frame kept

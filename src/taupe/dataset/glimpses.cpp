@@ -33,7 +33,7 @@ struct GlimpseWriter::Impl {
   h5::RowAppender<std::int32_t> frames;
   std::map<std::string, std::unique_ptr<h5::RowAppender<float>>> features;
   bool features_fixed = false;
-  std::vector<std::int64_t> ids, track_ids, offsets{0};
+  std::vector<std::int64_t> ids, track_ids, lineages, offsets{0};
   std::vector<std::int8_t> fates, types;
   std::vector<std::int32_t> cutoffs;
   std::vector<std::string> movies;
@@ -110,6 +110,7 @@ void GlimpseWriter::append(const GlimpseTrajectory& tr) {
   m.cutoffs.push_back(tr.cutoff);
   m.movies.push_back(tr.movie);
   m.track_ids.push_back(tr.track_id);
+  m.lineages.push_back(tr.lineage != 0 ? tr.lineage : tr.track_id);
   m.offsets.push_back(m.offsets.back() + static_cast<std::int64_t>(T));
 }
 
@@ -129,6 +130,7 @@ void GlimpseWriter::close() {
   h5::write(g, "central_type", m.types, {n}, 0, z);
   h5::write(g, "cutoff", m.cutoffs, {n}, 0, z);
   h5::write(g, "track_id", m.track_ids, {n}, 0, z);
+  h5::write(g, "lineage", m.lineages, {n}, 0, z);
   h5::write(g, "offsets", m.offsets, {n + 1}, 0, z);
   h5::write_strings(g, "movie", m.movies);
   h5::write_attr(f, "world", m.info.world);
@@ -173,6 +175,8 @@ GlimpseReader::GlimpseReader(const fs::path& path) : impl_(std::make_unique<Impl
   const auto types = h5::read<std::int8_t>(g, "central_type", nullptr, {n});
   const auto cutoffs = h5::read<std::int32_t>(g, "cutoff", nullptr, {n});
   const auto track_ids = h5::read<std::int64_t>(g, "track_id", nullptr, {n});
+  // Optional (files written before lineages were recorded): each track its own lineage.
+  const auto lineages = h5::exists(g, "lineage") ? h5::read<std::int64_t>(g, "lineage", nullptr, {n}) : track_ids;
   m.offsets = h5::read<std::int64_t>(g, "offsets", nullptr, {n + 1});
   const auto movies = h5::read_strings(g, "movie");
   if (static_cast<long long>(movies.size()) != n)
@@ -209,6 +213,7 @@ GlimpseReader::GlimpseReader(const fs::path& path) : impl_(std::make_unique<Impl
     gi.central_type = detail::cell_type_from_code(types[i], where);
     gi.cutoff = cutoffs[i];
     gi.track_id = track_ids[i];
+    gi.lineage = lineages[i];
     gi.movie = movies[i];
     const std::int64_t len = m.offsets[i + 1] - m.offsets[i];
     if (len <= 0)
@@ -243,6 +248,7 @@ GlimpseTrajectory GlimpseReader::read(std::size_t index) const {
   tr.cutoff = gi.cutoff;
   tr.movie = gi.movie;
   tr.track_id = gi.track_id;
+  tr.lineage = gi.lineage;
   const hsize_t row0 = static_cast<hsize_t>(m.offsets[index]);
   const hsize_t T = static_cast<hsize_t>(gi.num_frames);
   std::lock_guard<std::mutex> lock(m.mu);

@@ -21,6 +21,9 @@ struct GlimpseTrajectory {
   std::int32_t cutoff = 0;           ///< index (into this trajectory's frames) of the last frame to use
   std::string movie;                 ///< source movie / field of view name
   std::int64_t track_id = 0;         ///< source track
+  /// Root track of the source track's lineage (sister and mother cells share it); the unit of
+  /// grouping for cross-validation folds and the bootstrap. Files without it: the track itself.
+  std::int64_t lineage = 0;
   std::vector<std::int32_t> frames;  ///< (T,) source frame number of each glimpse frame
   std::vector<std::uint16_t> images; ///< (T, 2, 64, 64)
   std::vector<std::uint8_t> masks;   ///< (T, 64, 64) mask codes
@@ -40,6 +43,7 @@ struct GlimpseInfo {
   std::int32_t num_frames = 0;
   std::string movie;
   std::int64_t track_id = 0;
+  std::int64_t lineage = 0;          ///< see GlimpseTrajectory::lineage
 };
 
 /// Dataset-level attributes.

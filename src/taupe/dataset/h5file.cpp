@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 #include <mutex>
 #include <sstream>
 #include <system_error>
@@ -350,6 +351,7 @@ void write(H5::Group& g, const std::string& name, const std::vector<T>& data, co
     H5::DataSet ds = g.createDataSet(name, Traits<T>::type(), space, pl);
     if (n > 0) ds.write(data.data(), Traits<T>::type());
   } catch (const H5::Exception& e) {
+    throw_if_out_of_space(file_of(g));
     throw IoError(where(g, name) + ": write failed: " + describe(e));
   }
 }
@@ -549,6 +551,7 @@ void write_strings(H5::Group& g, const std::string& name, const std::vector<std:
     for (std::size_t i = 0; i < v.size(); ++i) ptrs[i] = v[i].c_str();
     ds.write(ptrs.data(), t);
   } catch (const H5::Exception& e) {
+    throw_if_out_of_space(file_of(g));
     throw IoError(where(g, name) + ": write failed: " + describe(e));
   }
 }
@@ -629,6 +632,7 @@ void RowAppender<T>::write_block(const T* data, hsize_t nrows) {
     H5::DataSpace mspace(static_cast<int>(count.size()), count.data());
     ds_.write(data, Traits<T>::type(), mspace, fspace);
   } catch (const H5::Exception& e) {
+    throw_if_out_of_space(file_);
     throw IoError(file_ + ": dataset '" + name_ + "': write failed: " + describe(e));
   }
   written_ += nrows;
@@ -682,10 +686,17 @@ AtomicFile::AtomicFile(const fs::path& final_path, const FormatTag& tag)
 
 AtomicFile::~AtomicFile() {
   if (committed_) return;
-  try {
-    if (file_) file_->close();
-  } catch (...) {
-    H5Eclear2(H5E_DEFAULT);
+  if (std::uncaught_exceptions() > 0) {
+    // Unwinding from a failed write (e.g. EFBIG, ENOSPC): libhdf5 1.10 can crash closing a file
+    // whose flush failed, so the handle is left open (the temporary is deleted below; the
+    // process is ending with an error).
+    (void)file_.release();
+  } else {
+    try {
+      if (file_) file_->close();
+    } catch (...) {
+      H5Eclear2(H5E_DEFAULT);
+    }
   }
   file_.reset();
   std::error_code ec;
@@ -698,6 +709,7 @@ void AtomicFile::commit() {
     file_->flush(H5F_SCOPE_GLOBAL);
     file_->close();
   } catch (const H5::Exception& e) {
+    throw_if_out_of_space(temp_);
     throw IoError(temp_.string() + ": cannot close HDF5 file: " + describe(e));
   }
   file_.reset();

@@ -21,7 +21,9 @@
 
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
+#include "taupe/core/numeric_guard.h"
 #include "taupe/core/rng.h"
+#include "taupe/core/signals.h"
 #include "taupe/encoder/artifacts.h"
 #include "taupe/encoder/config_json.h"
 #include "taupe/encoder/normalize.h"
@@ -386,6 +388,21 @@ struct IntraOpThreads {
   ~IntraOpThreads() { at::set_num_threads(before); }
 };
 
+/// What a diverged encoder training should change.
+const char* const kDivergedHint =
+    "lower encoder.learning_rate (or check the patches for NaN / Inf pixels); rerunning with the same "
+    "settings resumes from the last good checkpoint and diverges again";
+
+/// Throws ModelError when the encoder or decoder holds a non-finite tensor.
+void require_finite_model(const TrainingState& st, const LastCheckpoint& last_good) {
+  std::vector<std::string> bad;
+  for (const auto& kv : named_state(*st.enc))
+    if (!torch::isfinite(kv.second).all().item<bool>()) bad.push_back("encoder." + kv.first);
+  for (const auto& kv : named_state(*st.dec))
+    if (!torch::isfinite(kv.second).all().item<bool>()) bad.push_back("decoder." + kv.first);
+  require_finite_weights(bad, "encoder training", last_good, kDivergedHint);
+}
+
 /// Trains from st.step to the last step (or opts.stop_after_step): one loss row per step; after
 /// every epoch a reconstruction montage of `montage_x` and a checkpoint (with loss.csv).
 void train_steps(TrainingState& st, PatchPipeline& pipe, const EncoderConfig& cfg, const EncoderTrainOptions& opts,
@@ -394,6 +411,8 @@ void train_steps(TrainingState& st, PatchPipeline& pipe, const EncoderConfig& cf
   const std::int64_t total = meta.total_steps, per_epoch = meta.batches_per_epoch;
   const std::int64_t max_it = capacity_max_iterations(total, cfg.max_iterations_fraction);
   const auto ckpt = encoder_artifacts::checkpoint(work);
+  LastCheckpoint last_good;
+  if (st.step > 0) last_good = {ckpt.string(), st.step};
   auto montage = [&](std::int64_t epoch) {
     torch::NoGradGuard ng;
     st.enc->eval();
@@ -425,15 +444,20 @@ void train_steps(TrainingState& st, PatchPipeline& pipe, const EncoderConfig& cf
       cfg.centre_weight > 0 ? centre_weight_map(64, cfg.centre_weight, cfg.centre_sigma_px) : torch::Tensor();
   while (st.step < total) {
     if (opts.stop_after_step >= 0 && st.step >= opts.stop_after_step) break;
+    if (stop_requested()) {  // SIGINT / SIGTERM: checkpoint at this step boundary, then stop
+      write_csv(res.loss_csv, rows);
+      save_checkpoint(st, ckpt, meta);
+      last_good = {ckpt.string(), st.step};
+      throw_if_stop_requested("encoder checkpoint saved at step " + std::to_string(st.step) + " of " +
+                              std::to_string(total));
+    }
     const torch::Tensor x = next_batch();
     const double c = capacity_at(cfg.capacity, max_it, st.step);
     st.opt->zero_grad();
     const ShardLoss l = parallel_step(st.enc, st.dec, st.gen, st.replicas, x, c, cfg.gamma, pixel_weight, intra_threads);
-    st.opt->step();
     const double lt = l.total;
-    if (!std::isfinite(lt))
-      throw ModelError("encoder training diverged at step " + std::to_string(st.step) + " (loss " + fmt(lt) + ")",
-                       "lower encoder.learning_rate");
+    require_finite_loss(lt, "encoder training", st.step, last_good, kDivergedHint);
+    st.opt->step();
     res.final_loss = lt;
     res.final_reconstruction = l.reconstruction;
     res.final_kl = l.kl;
@@ -449,10 +473,11 @@ void train_steps(TrainingState& st, PatchPipeline& pipe, const EncoderConfig& cf
       montage(st.step / per_epoch - 1);
       write_csv(res.loss_csv, rows);
       save_checkpoint(st, ckpt, meta);
+      last_good = {ckpt.string(), st.step};
     }
   }
+  if (st.step >= total) require_finite_model(st, last_good);  // about to be saved as the result
 }
-
 
 }  // namespace
 

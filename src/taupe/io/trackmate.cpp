@@ -162,16 +162,16 @@ TrackMateData parse_trackmate_xml(const std::string& text, const std::string& wh
                         std::to_string(p.size()) + " predecessors (a merge); taupe needs lineage trees");
     // Roots: no predecessor. Walk chains breadth-first from each root in spot-id order.
     ++out.trackmate_tracks;
-    std::vector<std::pair<std::int64_t, std::int64_t>> todo;   // (start spot, parent chain index)
+    std::vector<std::pair<std::int64_t, std::int64_t>> chain_starts;   // (start spot, parent chain index)
     for (const auto& [s, p] : pred)
-      if (p.empty()) todo.emplace_back(s, -1);
-    if (todo.empty()) throw DataError(tw + ": edges form a cycle");
-    for (std::size_t k = 0; k < todo.size(); ++k) {
+      if (p.empty()) chain_starts.emplace_back(s, -1);
+    if (chain_starts.empty()) throw DataError(tw + ": edges form a cycle");
+    for (std::size_t k = 0; k < chain_starts.size(); ++k) {
       Chain c;
       c.tm_track = tid;
-      c.first_spot = todo[k].first;
-      c.parent_chain = todo[k].second;
-      std::int64_t s = todo[k].first;
+      c.first_spot = chain_starts[k].first;
+      c.parent_chain = chain_starts[k].second;
+      std::int64_t s = chain_starts[k].first;
       for (;;) {
         if (!used_spots.insert(s).second) throw DataError(tw + ": spot " + std::to_string(s) + " is reached twice");
         c.spots.push_back(s);
@@ -185,7 +185,7 @@ TrackMateData parse_trackmate_xml(const std::string& text, const std::string& wh
           c.children = int(next.size());
           std::vector<std::int64_t> kids = next;
           std::sort(kids.begin(), kids.end());
-          for (std::int64_t kid : kids) todo.emplace_back(kid, std::int64_t(chains.size()));
+          for (std::int64_t kid : kids) chain_starts.emplace_back(kid, std::int64_t(chains.size()));
         }
         break;
       }

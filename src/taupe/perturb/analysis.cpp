@@ -5,6 +5,7 @@
 #include <cmath>
 #include <iomanip>
 #include <limits>
+#include <map>
 #include <sstream>
 
 #include "taupe/core/errors.h"
@@ -15,7 +16,6 @@ namespace taupe::perturb {
 
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
 }  // namespace
 
 void Strata::finalize() {
@@ -35,6 +35,197 @@ int Strata::models_with(int c) const {
   int k = 0;
   for (int m = 0; m < num_models; ++m) k += count(m, c) > 0;
   return k;
+}
+
+Interval Interval::scaled(double k) const {
+  Interval o = *this;
+  o.estimate *= k;
+  o.se *= std::fabs(k);
+  o.lo = k >= 0 ? lo * k : hi * k;
+  o.hi = k >= 0 ? hi * k : lo * k;
+  o.eq_lo = k >= 0 ? eq_lo * k : eq_hi * k;
+  o.eq_hi = k >= 0 ? eq_hi * k : eq_lo * k;
+  return o;
+}
+
+namespace {
+/// CI, equivalence interval, se, p and the zero-spread rule from sorted-able replicates `v`;
+/// `tol` = rounding scale of the statistic.
+void finish_interval(Interval& o, std::vector<double>& v, int reps, double level, double tol) {
+  std::sort(v.begin(), v.end());
+  o.lo = stats::quantile_sorted(v, (1 - level) / 2);
+  o.hi = stats::quantile_sorted(v, 1 - (1 - level) / 2);
+  o.eq_lo = stats::quantile_sorted(v, 1 - level);
+  o.eq_hi = stats::quantile_sorted(v, level);
+  o.se = v.size() >= 2 ? stats::sd(v) : 0.0;
+  o.zero_spread = v.size() < 2 || v.back() - v.front() <= tol;
+  if (o.zero_spread) {
+    // Nothing varies across resamples: no information about the spread (see Interval).
+    o.lo = o.hi = o.eq_lo = o.eq_hi = o.estimate;
+    o.se = 0;
+    o.p = std::fabs(o.estimate) <= tol ? 1.0 : std::min(1.0, 2.0 / (static_cast<double>(reps) + 1.0));
+  } else {
+    o.p = std::min(1.0, 2 * stats::normal_cdf(-std::fabs(o.estimate) / o.se));
+  }
+}
+/// Interval of a statistic whose replicates resampled M models: the bootstrap se, scaled by
+/// √(M / (M − 1)) (the bootstrap variance of a mean of M draws is (M − 1)/M of the unbiased one),
+/// and Student-t quantiles with M − 1 degrees of freedom, as for a mean over M models. Percentile
+/// intervals of 10 resampled models cover too little (docs/perturbation.md, calibration).
+void small_sample_interval(Interval& o, int models, double level) {
+  if (models < 2) {
+    o.lo = o.hi = o.eq_lo = o.eq_hi = kNaN;
+    o.p = 1.0;
+    return;
+  }
+  const double df = models - 1;
+  const double se = o.se * std::sqrt(static_cast<double>(models) / df);
+  const double t1 = stats::t_quantile(1 - (1 - level) / 2, df), t2 = stats::t_quantile(level, df);
+  o.se = se;
+  o.lo = o.estimate - t1 * se;
+  o.hi = o.estimate + t1 * se;
+  o.eq_lo = o.estimate - t2 * se;
+  o.eq_hi = o.estimate + t2 * se;
+  o.p = student_t_p(o.estimate / se, df);
+}
+}  // namespace
+
+std::vector<Interval> bootstrap_ratio(const Strata& strata, const std::vector<double>& x, int k,
+                                      const std::vector<std::array<double, 3>>& coef, int reps, std::uint64_t seed,
+                                      double level) {
+  const std::size_t n = strata.model.size();
+  const int M = strata.num_models;
+  if (x.size() != n * static_cast<std::size_t>(k) || coef.size() != static_cast<std::size_t>(k))
+    throw DataError("bootstrap_ratio: x or coef has the wrong size");
+  if (!strata.cluster.empty() && strata.cluster.size() != n) throw DataError("bootstrap_ratio: cluster has the wrong size");
+  const std::size_t K = static_cast<std::size_t>(k);
+  // Units: clusters within models (kModelsThenClusters) or trajectories within (model, class)
+  // strata (kTrajectories). Each unit carries per-class sums of x and counts.
+  struct Unit {
+    std::array<double, 3> count{};
+    std::vector<double> sum;  // (3, K)
+  };
+  std::vector<std::vector<Unit>> units(static_cast<std::size_t>(M) * (strata.resampling == Resampling::kTrajectories ? 3 : 1));
+  {
+    std::map<std::pair<std::size_t, std::int64_t>, std::size_t> index;
+    for (std::size_t i = 0; i < n; ++i) {
+      const int m = strata.model[i], c = strata.truth[i];
+      if (m < 0 || m >= M || c < 0 || c > 2) throw DataError("bootstrap_ratio: trajectory " + std::to_string(i) + " out of range");
+      std::size_t group;
+      std::int64_t key;
+      if (strata.resampling == Resampling::kTrajectories) {
+        group = static_cast<std::size_t>(m) * 3 + static_cast<std::size_t>(c);
+        key = static_cast<std::int64_t>(i);
+      } else {
+        group = static_cast<std::size_t>(m);
+        key = strata.cluster.empty() ? static_cast<std::int64_t>(i) : strata.cluster[i];
+      }
+      auto [it, fresh] = index.try_emplace({group, key}, units[group].size());
+      if (fresh) units[group].push_back(Unit{{}, std::vector<double>(3 * K, 0.0)});
+      Unit& u = units[group][it->second];
+      u.count[static_cast<std::size_t>(c)] += 1;
+      for (std::size_t j = 0; j < K; ++j) u.sum[static_cast<std::size_t>(c) * K + j] += x[i * K + j];
+    }
+  }
+  // One model instance's per-class totals, accumulated from the units it draws.
+  std::vector<double> msum(3 * K);
+  std::array<double, 3> mcount{};
+  // Class means over model instances: Σ_instances sum/count and the number of instances.
+  std::vector<double> csum(3 * K);
+  std::array<double, 3> cinst{};
+  auto add_instance = [&]() {
+    for (std::size_t c = 0; c < 3; ++c) {
+      if (mcount[c] <= 0) continue;
+      cinst[c] += 1;
+      for (std::size_t j = 0; j < K; ++j) csum[c * K + j] += msum[c * K + j] / mcount[c];
+    }
+  };
+  auto stats_of = [&](std::vector<double>& out) {
+    bool ok = true;
+    for (std::size_t j = 0; j < K; ++j) {
+      double v = 0;
+      for (std::size_t c = 0; c < 3; ++c) {
+        if (coef[j][c] == 0) continue;
+        if (cinst[c] <= 0) { ok = false; v = kNaN; break; }
+        v += coef[j][c] * csum[c * K + j] / cinst[c];
+      }
+      out[j] = v;
+    }
+    return ok;
+  };
+  auto reset = [&]() {
+    std::fill(csum.begin(), csum.end(), 0.0);
+    cinst = {};
+  };
+  auto clear_model = [&]() {
+    std::fill(msum.begin(), msum.end(), 0.0);
+    mcount = {};
+  };
+  auto take = [&](const Unit& u, double w) {
+    for (std::size_t c = 0; c < 3; ++c) {
+      if (u.count[c] <= 0) continue;
+      mcount[c] += w * u.count[c];
+      for (std::size_t j = 0; j < K; ++j) msum[c * K + j] += w * u.sum[c * K + j];
+    }
+  };
+  // Point estimate: every unit once, every model once.
+  std::vector<double> point(K);
+  reset();
+  for (int m = 0; m < M; ++m) {
+    clear_model();
+    const std::size_t per = strata.resampling == Resampling::kTrajectories ? 3 : 1;
+    for (std::size_t g = 0; g < per; ++g)
+      for (const Unit& u : units[static_cast<std::size_t>(m) * per + g]) take(u, 1.0);
+    add_instance();
+  }
+  stats_of(point);
+  std::vector<Interval> out(K);
+  for (std::size_t j = 0; j < K; ++j) out[j].estimate = point[j];
+  Rng rng(seed);
+  std::vector<std::vector<double>> rep_values(K);
+  std::vector<double> cur(K);
+  for (int r = 0; r < reps; ++r) {
+    bool ok = false;
+    for (int attempt = 0; attempt < 100 && !ok; ++attempt) {
+      reset();
+      if (strata.resampling == Resampling::kTrajectories) {
+        for (int m = 0; m < M; ++m) {
+          clear_model();
+          for (std::size_t c = 0; c < 3; ++c) {
+            const auto& g = units[static_cast<std::size_t>(m) * 3 + c];
+            const auto sz = static_cast<std::int64_t>(g.size());
+            for (std::int64_t t = 0; t < sz; ++t) take(g[static_cast<std::size_t>(rng.integer(0, sz - 1))], 1.0);
+          }
+          add_instance();
+        }
+      } else {
+        for (int d = 0; d < M; ++d) {
+          const auto& g = units[static_cast<std::size_t>(rng.integer(0, M - 1))];
+          clear_model();
+          const auto sz = static_cast<std::int64_t>(g.size());
+          for (std::int64_t t = 0; t < sz; ++t) take(g[static_cast<std::size_t>(rng.integer(0, sz - 1))], 1.0);
+          add_instance();
+        }
+      }
+      ok = stats_of(cur);
+    }
+    if (!ok) continue;
+    for (std::size_t j = 0; j < K; ++j) rep_values[j].push_back(cur[j]);
+  }
+  for (std::size_t j = 0; j < K; ++j) {
+    double abs_sum = 0;
+    for (std::size_t i = 0; i < n; ++i) abs_sum += std::fabs(x[i * K + j]);
+    // Rounding scale: per-trajectory terms are O(1) and averaged, so 1e-9 of the mean |x|.
+    const double tol = 1e-9 * (n > 0 ? abs_sum / static_cast<double>(n) : 0.0) + 1e-15;
+    if (!std::isfinite(out[j].estimate)) {
+      out[j] = Interval{kNaN, kNaN, kNaN, kNaN, 1.0};
+      continue;
+    }
+    finish_interval(out[j], rep_values[j], reps, level, tol);
+    if (strata.resampling == Resampling::kModelsThenClusters && !out[j].zero_spread)
+      small_sample_interval(out[j], M, level);
+  }
+  return out;
 }
 
 std::vector<Interval> bootstrap_linear(const Strata& strata, const std::vector<double>& h, int k, int reps,
@@ -67,26 +258,11 @@ std::vector<Interval> bootstrap_linear(const Strata& strata, const std::vector<d
     for (int j = 0; j < k; ++j) reps_k[static_cast<std::size_t>(j)].push_back(acc[static_cast<std::size_t>(j)]);
   }
   for (int j = 0; j < k; ++j) {
-    auto& v = reps_k[static_cast<std::size_t>(j)];
-    auto& o = out[static_cast<std::size_t>(j)];
-    std::sort(v.begin(), v.end());
-    o.lo = stats::quantile_sorted(v, (1 - level) / 2);
-    o.hi = stats::quantile_sorted(v, 1 - (1 - level) / 2);
-    o.se = stats::sd(v);
     // Rounding scale: a replicate is a sum of ≤ n reweighted terms; differences below
     // 1e-9 Σ|h| are rounding residue, not resampling variation.
     double abs_sum = 0;
     for (std::size_t i = 0; i < n; ++i) abs_sum += std::fabs(h[i * k + j]);
-    const double tol = 1e-9 * abs_sum;
-    o.zero_spread = reps < 2 || v.back() - v.front() <= tol;
-    if (o.zero_spread) {
-      // Nothing varies across resamples: no information about the spread (see Interval).
-      o.lo = o.hi = o.estimate;
-      o.se = 0;
-      o.p = std::fabs(o.estimate) <= tol ? 1.0 : std::min(1.0, 2.0 / (static_cast<double>(reps) + 1.0));
-    } else {
-      o.p = std::min(1.0, 2 * stats::normal_cdf(-std::fabs(o.estimate) / o.se));
-    }
+    finish_interval(out[static_cast<std::size_t>(j)], reps_k[static_cast<std::size_t>(j)], reps, level, 1e-9 * abs_sum);
   }
   return out;
 }
@@ -156,18 +332,34 @@ std::pair<double, double> mean_sd_ignore_nan(const std::vector<double>& v) {
   return {stats::mean(f), stats::sd(f)};
 }
 
+namespace {
+/// A change of a fraction or a probability lies in [−1, 1]: the t interval of a few models can
+/// reach beyond; the part outside holds no possible value.
+Interval clamp_unit_change(Interval d) {
+  for (double* v : {&d.lo, &d.hi, &d.eq_lo, &d.eq_hi})
+    if (std::isfinite(*v)) *v = std::clamp(*v, -1.0, 1.0);
+  return d;
+}
+}  // namespace
+
 Interval delta_recall(const Strata& strata, const std::vector<int>& pred_a, const std::vector<int>& pred_b, int c,
                       int reps, std::uint64_t seed, double level) {
   const std::size_t n = strata.model.size();
-  const int mc = strata.models_with(c);
-  std::vector<double> h(n, 0.0);
-  if (mc > 0)
-    for (std::size_t i = 0; i < n; ++i) {
-      if (strata.truth[i] != c) continue;
-      const double denom = static_cast<double>(strata.count(strata.model[i], c)) * mc;
-      h[i] = ((pred_b[i] == c ? 1.0 : 0.0) - (pred_a[i] == c ? 1.0 : 0.0)) / denom;
-    }
-  return bootstrap_linear(strata, h, 1, reps, seed, level)[0];
+  std::vector<double> x(n, 0.0);
+  for (std::size_t i = 0; i < n; ++i)
+    if (strata.truth[i] == c) x[i] = (pred_b[i] == c ? 1.0 : 0.0) - (pred_a[i] == c ? 1.0 : 0.0);
+  std::array<double, 3> coef{};
+  coef[static_cast<std::size_t>(c)] = 1.0;
+  return clamp_unit_change(bootstrap_ratio(strata, x, 1, {coef}, reps, seed, level)[0]);
+}
+
+Interval delta_probability(const Strata& strata, const std::vector<double>& p_a, const std::vector<double>& p_b,
+                           int reps, std::uint64_t seed, double level) {
+  const std::size_t n = strata.model.size();
+  if (p_a.size() != n || p_b.size() != n) throw DataError("delta_probability: probabilities have the wrong size");
+  std::vector<double> x(n);
+  for (std::size_t i = 0; i < n; ++i) x[i] = p_b[i] - p_a[i];
+  return clamp_unit_change(bootstrap_ratio(strata, x, 1, {{0.5, 0.5, 0.0}}, reps, seed, level)[0]);
 }
 
 std::pair<int, int> realistic_range(const std::vector<double>& shifts, const std::vector<double>& synthetic_fraction,
@@ -289,14 +481,13 @@ std::vector<SlopeResult> sweep_slopes(const Sweep& sw, const Strata& strata, con
       for (std::size_t i = 0; i < n; ++i) {
         const int c = strata.truth[i];
         if (c > 1) continue;
-        const double scale = 0.5 / (static_cast<double>(mc[c]) * static_cast<double>(strata.count(strata.model[i], c)));
         for (int s = r.range.first; s <= r.range.second; ++s) {
           const int pr = sw.at(p, s, static_cast<std::int64_t>(i));
           ind_a[static_cast<std::size_t>(s)] = pr == 1 ? 1.0 : 0.0;
           ind_m[static_cast<std::size_t>(s)] = pr == 0 ? 1.0 : 0.0;
         }
-        h[i * sw.num_p * 2 + static_cast<std::size_t>(p) * 2 + 0] = scale * ols_slope(a, ind_a, r.range);
-        h[i * sw.num_p * 2 + static_cast<std::size_t>(p) * 2 + 1] = scale * ols_slope(a, ind_m, r.range);
+        h[i * sw.num_p * 2 + static_cast<std::size_t>(p) * 2 + 0] = ols_slope(a, ind_a, r.range);
+        h[i * sw.num_p * 2 + static_cast<std::size_t>(p) * 2 + 1] = ols_slope(a, ind_m, r.range);
       }
       // Each model's own class-balanced apoptosis slope: sign agreement and the model-level test.
       std::vector<double> per_model;
@@ -318,7 +509,12 @@ std::vector<SlopeResult> sweep_slopes(const Sweep& sw, const Strata& strata, con
       r.sign_agreement = kNaN;
     }
   }
-  const auto ci = bootstrap_linear(strata, h, sw.num_p * 2, reps, seed, level);
+  // Class-balanced slopes: ½ (mean over models of the mitosis-class slope + the same for apoptosis).
+  const std::vector<std::array<double, 3>> balanced(static_cast<std::size_t>(sw.num_p) * 2, {0.5, 0.5, 0.0});
+  const auto ci = bootstrap_ratio(strata, h, sw.num_p * 2, balanced, reps, seed, level);
+  // Resampling the models already carries the between-model variation; the separate model-level
+  // test is kept (p_models) but decides only when the models are held fixed.
+  const bool models_resampled = strata.resampling == Resampling::kModelsThenClusters;
   std::vector<double> pvals;
   for (int p = 0; p < sw.num_p; ++p) {
     SlopeResult& r = out[static_cast<std::size_t>(p)];
@@ -330,7 +526,8 @@ std::vector<SlopeResult> sweep_slopes(const Sweep& sw, const Strata& strata, con
       r.p_joint = 1.0;
     } else {
       // Intersection-union: both the trajectory bootstrap and the model level must reject.
-      r.p_joint = std::isnan(r.p_models) ? r.slope_apoptosis.p : std::max(r.slope_apoptosis.p, r.p_models);
+      r.p_joint = models_resampled || std::isnan(r.p_models) ? r.slope_apoptosis.p
+                                                             : std::max(r.slope_apoptosis.p, r.p_models);
     }
     pvals.push_back(r.p_joint);
   }
@@ -354,14 +551,10 @@ Skill predictive_skill(const Strata& strata, const std::vector<int>& pred, int r
   sk.permutations = reps;
   const int mc[2] = {strata.models_with(0), strata.models_with(1)};
   for (std::size_t i = 0; i < n; ++i) sk.trajectories += strata.truth[i] < 2;
-  // J = Σ_c (1 / M_c) Σ_m recall_{m,c} − 1: linear in per-trajectory hits (bootstrap_linear).
+  // J = mean_m recall_{m,mitosis} + mean_m recall_{m,apoptosis} − 1 over per-trajectory hits.
   std::vector<double> h(n, 0.0);
-  auto weight = [&](std::size_t i) {
-    const int c = strata.truth[i];
-    return 1.0 / (static_cast<double>(mc[c]) * static_cast<double>(strata.count(strata.model[i], c)));
-  };
   for (std::size_t i = 0; i < n; ++i)
-    if (strata.truth[i] < 2 && pred[i] == strata.truth[i]) h[i] = weight(i);
+    if (strata.truth[i] < 2 && pred[i] == strata.truth[i]) h[i] = 1.0;
   if (mc[0] == 0 || mc[1] == 0) {
     sk.informedness = Interval{kNaN, kNaN, kNaN, kNaN, 1.0};
     sk.balanced_accuracy = kNaN;
@@ -372,10 +565,12 @@ Skill predictive_skill(const Strata& strata, const std::vector<int>& pred, int r
     }
     return sk;
   }
-  sk.informedness = bootstrap_linear(strata, h, 1, reps, seed, level)[0];
-  sk.informedness.estimate -= 1;
-  sk.informedness.lo -= 1;
-  sk.informedness.hi -= 1;
+  sk.informedness = bootstrap_ratio(strata, h, 1, {{1.0, 1.0, 0.0}}, reps, seed, level)[0];
+  for (double* v : {&sk.informedness.estimate, &sk.informedness.lo, &sk.informedness.hi, &sk.informedness.eq_lo,
+                    &sk.informedness.eq_hi})
+    *v -= 1;
+  for (double* v : {&sk.informedness.lo, &sk.informedness.hi, &sk.informedness.eq_lo, &sk.informedness.eq_hi})
+    if (std::isfinite(*v)) *v = std::clamp(*v, -1.0, 1.0);  // J lies in [−1, 1]
   sk.balanced_accuracy = (sk.informedness.estimate + 1) / 2;
   // Per-model recalls and J.
   std::vector<std::array<double, 2>> hits(static_cast<std::size_t>(M), {0.0, 0.0});
@@ -462,89 +657,6 @@ int top_slope_pc(const std::vector<SlopeResult>& slopes, int min_points) {
     if (std::fabs(s.slope[2][1]) > best) best = std::fabs(s.slope[2][1]), top = s.p;
   }
   return top;
-}
-
-std::vector<Verdict> make_verdicts(const VerdictInputs& in) {
-  std::vector<Verdict> out;
-  const bool truth = !in.world.empty();
-  auto fin = [&](Verdict v, bool expected) {
-    v.has_truth = truth;
-    v.expected = expected;
-    v.correct = truth && v.causal == expected;
-    if (truth) {
-      v.conclusion += "; world = " + in.world + " → " + (v.correct ? "correct" : "WRONG");
-    }
-    out.push_back(v);
-  };
-  // Gatekeeper: without predictive skill no response of the models is evidence of a cause.
-  const bool gate_fail = in.have_skill && !in.skill.passes;
-  const std::string gate_note = gate_fail ? " (gate: the models do not predict fate better than chance)" : "";
-  bool neighbour_causal = false;
-  if (in.have_switch) {
-    Verdict v;
-    v.experiment = "neighbour identity";
-    const auto& d = in.delta_apoptosis_recall;
-    const auto& ag = in.delta_apoptosis_models;
-    const bool models_agree = std::isnan(ag.p) || ag.p < in.alpha;
-    neighbour_causal =
-        !gate_fail && d.excludes_zero() && std::fabs(d.estimate) >= in.practical_threshold && models_agree;
-    v.causal = neighbour_causal;
-    std::ostringstream s;
-    s << "Δ apoptosis recall " << format_interval(d, 3);
-    if (ag.models > 0) {
-      s << ", " << std::lround(ag.sign_agreement * ag.models) << " of " << ag.models << " models agree in sign (p ";
-      if (std::isnan(ag.p)) s << "n/a";
-      else s << std::setprecision(2) << std::scientific << ag.p << std::defaultfloat;
-      s << ")";
-    }
-    s << " → " << (v.causal ? "causal" : "not causal") << gate_note;
-    v.conclusion = s.str();
-    fin(v, in.world == "contact");
-  }
-  bool any_pc = false;
-  if (in.have_pc) {
-    for (bool b : in.significant) any_pc = any_pc || (b && !gate_fail);
-    Verdict v;
-    v.experiment = "nuclear size";
-    std::ostringstream s;
-    if (in.nuclear_pc < 0 || in.nuclear_pc >= static_cast<int>(in.significant.size())) {
-      v.causal = false;
-      s << "nuclear-size PC unknown (no nuclear_area_um2 ground truth)";
-      if (in.top_pc >= 0) s << "; top-|slope| PC " << in.top_pc;
-    } else {
-      const int p = in.nuclear_pc;
-      v.causal = !gate_fail && in.significant[static_cast<std::size_t>(p)] && in.top_pc == p;
-      s << "PC " << p << " (ρ nuclear area " << std::fixed << std::setprecision(2) << in.nuclear_rho
-        << ") apoptosis slope " << format_interval(in.slope_ci_apoptosis[static_cast<std::size_t>(p)], 3);
-      if (static_cast<std::size_t>(p) < in.sign_agreement.size() && std::isfinite(in.sign_agreement[static_cast<std::size_t>(p)]))
-        s << ", sign agreement " << std::fixed << std::setprecision(2) << in.sign_agreement[static_cast<std::size_t>(p)];
-      s << (in.significant[static_cast<std::size_t>(p)] ? " significant" : " not significant")
-        << " after correction, top-|slope| PC = " << in.top_pc << " → " << (v.causal ? "causal" : "not causal")
-        << gate_note;
-    }
-    v.conclusion = s.str();
-    fin(v, in.world == "mechanical");
-  }
-  // "No cause" needs the PC sweep: neighbour switching alone can find a cause, not rule one out.
-  if (in.have_pc || neighbour_causal || (in.have_switch && gate_fail)) {
-    Verdict v;
-    v.experiment = "any cause";
-    v.causal = neighbour_causal || any_pc;
-    int nsig = 0;
-    for (bool b : in.significant) nsig += b && !gate_fail;
-    std::ostringstream s;
-    if (gate_fail) {
-      s << "no cause found: the models do not predict fate better than chance on held-out trajectories ("
-        << in.skill.numbers() << "), so their responses to perturbations describe the models, not the cells";
-    } else {
-      s << (v.causal ? "cause found" : "no cause found") << " (" << nsig << " of " << in.significant.size()
-        << " PCs with a significant apoptosis slope after correction; neighbour switching "
-        << (neighbour_causal ? "causal" : "not causal") << ")";
-    }
-    v.conclusion = s.str();
-    fin(v, in.world != "neutral");
-  }
-  return out;
 }
 
 }  // namespace taupe::perturb

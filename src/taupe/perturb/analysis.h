@@ -11,7 +11,9 @@
 // feeds the unperturbed and the perturbed predictions). All statistics bootstrapped here are
 // linear in per-trajectory terms, so a resample only reweights precomputed contributions.
 #include <array>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,7 +34,17 @@ using Matrix3 = std::array<std::array<double, 3>, 3>;
 struct Interval {
   double estimate = 0, lo = 0, hi = 0, se = 0, p = 1;
   bool zero_spread = false;  ///< every bootstrap replicate equal (up to rounding)
+  /// The interval at level 2·level − 1 (0.90 for 0.95) from the same replicates: the two
+  /// one-sided tests of an equivalence test (TOST) at α = 1 − level reject together iff it lies
+  /// inside (−margin, +margin). NaN when not computed.
+  double eq_lo = std::numeric_limits<double>::quiet_NaN(), eq_hi = std::numeric_limits<double>::quiet_NaN();
   bool excludes_zero() const { return lo > 0 || hi < 0; }
+  /// Nothing can be concluded from it: a non-finite bound or estimate, or no spread at all.
+  bool degenerate() const {
+    return zero_spread || !std::isfinite(estimate) || !std::isfinite(lo) || !std::isfinite(hi);
+  }
+  /// The same statistic times k (k < 0 swaps the bounds).
+  Interval scaled(double k) const;
 };
 
 /// Two-sided p-value of Student's t statistic with df > 0 degrees of freedom
@@ -53,11 +65,25 @@ struct ModelAgreement {
 };
 ModelAgreement model_agreement(const std::vector<double>& per_model);
 
+/// How a bootstrap replicate resamples (docs/perturbation.md, "Confidence intervals").
+enum class Resampling {
+  /// Models fixed; trajectories resampled within each (model, true class) stratum.
+  kTrajectories,
+  /// Two levels: the models are resampled with replacement, then, within every drawn model, its
+  /// clusters (lineages: a mother and her daughters are one unit) with replacement. Per-model
+  /// fractions are ratios of resampled sums.
+  kModelsThenClusters,
+};
+
 /// Trajectory strata for the bootstrap: model and true class of every trajectory.
 struct Strata {
   int num_models = 0;
   std::vector<int> model;  ///< (N)
   std::vector<int> truth;  ///< (N) 0..2
+  /// (N) cluster key of every trajectory (e.g. the lineage); a cluster is resampled as a unit
+  /// within its model. Empty: every trajectory is its own cluster.
+  std::vector<std::int64_t> cluster;
+  Resampling resampling = Resampling::kModelsThenClusters;
   /// Trajectories of (model, class); 0 for empty strata.
   std::int64_t count(int m, int c) const;
   /// Models that have at least one trajectory of class c.
@@ -65,6 +91,17 @@ struct Strata {
   void finalize();  ///< computes the counts (call after filling model/truth)
   std::vector<std::int64_t> counts;  ///< (M, 3)
 };
+
+/// Bootstrap of K statistics that are class-weighted means over models of per-model ratios:
+///   stat_k = Σ_c coef[k][c] · mean over models m with trajectories of class c of
+///            (Σ_{i ∈ m, truth c} x[i*K + k]) / n_{m,c},
+/// e.g. a recall (x = hit indicator, coef one-hot) or the slope of a class-balanced fraction
+/// (coef = ½, ½, 0). Resampled as strata.resampling says; a replicate without any trajectory of
+/// a class that a statistic needs is drawn again (at most 100 times, then skipped). Percentile CI
+/// at `level` and eq_lo/eq_hi at 2·level − 1; p = 2Φ(−|estimate| / se); zero spread as in Interval.
+std::vector<Interval> bootstrap_ratio(const Strata& strata, const std::vector<double>& x, int k,
+                                      const std::vector<std::array<double, 3>>& coef, int reps, std::uint64_t seed,
+                                      double level);
 
 /// Bootstrap of K linear statistics stat_k = Σ_i w_i h[i*K + k], with w the stratified resample
 /// multiplicities (w = 1 for the point estimate). Percentile CIs at `level`, se = sd of replicates.
@@ -117,6 +154,13 @@ ConfusionStats confusion_stats(int num_models, const std::vector<int>& model, co
 /// trajectories, with a paired stratified bootstrap CI. Trajectories of other classes are ignored.
 Interval delta_recall(const Strata& strata, const std::vector<int>& pred_a, const std::vector<int>& pred_b, int c,
                       int reps, std::uint64_t seed, double level);
+
+/// Class-balanced change of a predicted probability, paired per trajectory: the mean over the
+/// mitosis and apoptosis classes of the per-class mean over models of mean(p_b − p_a) on each
+/// model's own trajectories; p_a, p_b (n) per trajectory in strata order. Bootstrap as
+/// bootstrap_ratio; bounds clamped to [−1, 1].
+Interval delta_probability(const Strata& strata, const std::vector<double>& p_a, const std::vector<double>& p_b,
+                           int reps, std::uint64_t seed, double level);
 
 /// Realistic range: the contiguous run of grid points around the one nearest to 0 where
 /// synthetic_fraction < threshold. Returns {first, last} indices, or {-1, -1} when the point
@@ -187,48 +231,6 @@ void apply_skill_gate(std::vector<SlopeResult>& slopes, const Skill& skill, doub
 
 /// Mean over models (ignoring NaN) and sd.
 std::pair<double, double> mean_sd_ignore_nan(const std::vector<double>& v);
-
-// ---- ground-truth verdicts ------------------------------------------------------------------
-struct VerdictInputs {
-  std::string world;                 ///< "" for real data
-  /// Predictive skill (gatekeeper): when present and failing, nothing is causal.
-  bool have_skill = false;
-  Skill skill;
-  double practical_threshold = 0.06;
-  double alpha = 0.05;               ///< 1 − ci_level: level of the model-level tests
-  bool have_switch = false;
-  Interval delta_apoptosis_recall;   ///< switched − normalised-unswitched
-  /// Model-level test of the per-model Δ apoptosis recall (model_agreement); NaN = not limiting.
-  ModelAgreement delta_apoptosis_models;
-  bool have_pc = false;
-  int nuclear_pc = -1;               ///< PC most correlated with nuclear area (-1 unknown)
-  double nuclear_rho = 0;
-  int top_pc = -1;                   ///< PC with the largest |class-balanced apoptosis slope|
-  std::vector<double> slope_apoptosis;        ///< per PC
-  std::vector<Interval> slope_ci_apoptosis;   ///< per PC
-  std::vector<bool> significant;              ///< per PC, after correction (SlopeResult::significant)
-  std::vector<double> sign_agreement;         ///< per PC (optional, for the text)
-};
-struct Verdict {
-  std::string experiment;   ///< "neighbour identity", "nuclear size", "any cause"
-  std::string conclusion;   ///< one line with the numbers
-  bool causal = false;      ///< what the engine concluded
-  bool has_truth = false;   ///< simulated data (world known)
-  bool expected = false;    ///< what the planted world implies
-  bool correct = false;     ///< causal == expected (only meaningful with has_truth)
-};
-/// Rules (docs/perturbation.md):
-///  - gate: with have_skill and !skill.passes every verdict is "not causal" (the models do not
-///    predict fate better than chance, so their responses say nothing about the biology);
-///  - neighbour identity causal ⇔ CI of Δ apoptosis recall excludes 0, |Δ| ≥ practical threshold
-///    and the models agree (delta_apoptosis_models.p < alpha, or NaN: all models equal);
-///    expected causal ⇔ world = contact;
-///  - nuclear size causal ⇔ the nuclear-size PC's apoptosis slope is significant after correction
-///    (trajectory bootstrap and model level, SlopeResult::significant) and it is the top-|slope|
-///    PC; expected ⇔ world = mechanical;
-///  - any cause found ⇔ neighbour identity causal or some PC significant after correction;
-///    expected ⇔ world ≠ neutral.
-std::vector<Verdict> make_verdicts(const VerdictInputs& in);
 
 std::string format_interval(const Interval& v, int digits = 3);
 

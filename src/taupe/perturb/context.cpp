@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <unordered_map>
 
 #include "taupe/core/errors.h"
 #include "taupe/core/log.h"
@@ -63,9 +64,16 @@ PerturbContext PerturbContext::from_parts(ModelSet models, EncodingSet encodings
   if (impl->enc.latent_dims != ms.dims())
     throw DataError("encodings '" + impl->enc.glimpse_file + "': latent_dims " + std::to_string(impl->enc.latent_dims) +
                     " but the model set expects " + std::to_string(ms.dims()));
+  // Lineage cluster of every glimpse trajectory: (movie, root track) numbered in order of appearance.
+  std::unordered_map<std::int64_t, std::int64_t> cluster_of;
   if (!glimpses.empty()) {
     GlimpseReader reader(glimpses);
     impl->world = reader.file_info().world;
+    std::map<std::pair<std::string, std::int64_t>, std::int64_t> key;
+    for (const auto& gi : reader.infos()) {
+      const auto k = key.try_emplace({gi.movie, gi.lineage}, static_cast<std::int64_t>(key.size())).first->second;
+      cluster_of[gi.id] = k;
+    }
   }
   // Evaluation items: rotation 0, labelled, held out by some model.
   std::vector<int> idx;
@@ -96,6 +104,8 @@ PerturbContext PerturbContext::from_parts(ModelSet models, EncodingSet encodings
     it.id = t.id;
     it.model = ms.fold_of(t.id);
     it.truth = b.labels[k];
+    const auto cl = cluster_of.find(t.id);
+    it.cluster = cl != cluster_of.end() ? cl->second : -1 - static_cast<std::int64_t>(k);
     impl->items.push_back(it);
   }
   impl->base_pc = ms.to_pc(b.x);
@@ -149,6 +159,7 @@ const std::vector<PerturbItem>& PerturbContext::synthetic_items(std::int64_t per
       PerturbItem it;
       it.model = m;
       it.truth = 2;
+      it.cluster = -1 - static_cast<std::int64_t>(I.items.size() + I.syn_items.size());
       I.syn_items.push_back(it);
     }
   }

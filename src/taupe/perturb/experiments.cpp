@@ -63,7 +63,10 @@ struct Condition {
 
 struct ImageRun {
   std::vector<int> subset;                ///< indices into ctx.items()
-  std::vector<std::vector<int>> pred;     ///< condition -> (subset) predicted class
+  std::vector<std::vector<int>> pred;     ///< condition -> (subset) predicted class (typicality gate applied)
+  std::vector<std::vector<int>> pred_raw; ///< condition -> (subset) the TCN's own class (no gate)
+  std::vector<std::vector<double>> p_apoptosis;      ///< condition -> (subset) P(apoptosis), gate applied
+  std::vector<std::vector<double>> p_apoptosis_raw;  ///< condition -> (subset) P(apoptosis) of the TCN alone
   std::vector<double> pc_change;          ///< condition -> mean change of `pc` coordinate (shrink)
   std::vector<double> area_ratio;         ///< condition -> mean central area after / before (shrink)
   std::int64_t frames = 0;
@@ -110,6 +113,9 @@ ImageRun run_images(PerturbContext& ctx, const PerturbConfig& cfg, const std::ve
   run.subset = choose_subset(ctx, cfg);
   const std::size_t C = conds.size();
   run.pred.assign(C, std::vector<int>(run.subset.size(), 0));
+  run.pred_raw = run.pred;
+  run.p_apoptosis.assign(C, std::vector<double>(run.subset.size(), 0.0));
+  run.p_apoptosis_raw = run.p_apoptosis;
   run.pc_change.assign(C, 0.0);
   run.area_ratio.assign(C, 0.0);
   std::vector<std::int64_t> pc_frames(C, 0);
@@ -136,9 +142,15 @@ ImageRun run_images(PerturbContext& ctx, const PerturbConfig& cfg, const std::ve
   auto flush = [&](int model) {
     if (pending.empty()) return;
     for (std::size_t c = 0; c < C; ++c) {
-      const auto probs = ms.predict(model, raw[c].data(), static_cast<std::int64_t>(pending.size()));
-      const auto am = argmax_rows(probs);
-      for (std::size_t k = 0; k < pending.size(); ++k) run.pred[c][pending[k]] = am[k];
+      std::vector<float> ungated;
+      const auto probs = ms.predict(model, raw[c].data(), static_cast<std::int64_t>(pending.size()), &ungated);
+      const auto am = argmax_rows(probs), am_raw = argmax_rows(ungated);
+      for (std::size_t k = 0; k < pending.size(); ++k) {
+        run.pred[c][pending[k]] = am[k];
+        run.pred_raw[c][pending[k]] = am_raw[k];
+        run.p_apoptosis[c][pending[k]] = probs[k * 3 + 1];
+        run.p_apoptosis_raw[c][pending[k]] = ungated[k * 3 + 1];
+      }
       raw[c].clear();
     }
     pending.clear();
@@ -280,16 +292,16 @@ SwitchResult switch_result_from(PerturbContext& ctx, const PerturbConfig& cfg, S
   r.confusion[0] = confusion_stats(M, model, truth, with_syn(base));
   r.confusion[1] = confusion_stats(M, model, truth, with_syn(run.pred[static_cast<std::size_t>(cond_norm)]));
   r.confusion[2] = confusion_stats(M, model, truth, with_syn(run.pred[static_cast<std::size_t>(cond_switch)]));
-  const Strata st = make_strata(items, M);
+  const Strata st = make_strata(items, M, cfg);
   const auto& pn = run.pred[static_cast<std::size_t>(cond_norm)];
   const auto& ps = run.pred[static_cast<std::size_t>(cond_switch)];
   const auto seed = derive_seed(static_cast<std::uint64_t>(cfg.seed), kind == Switch::kNeighbours ? 11 : 12);
   for (int c = 0; c < 2; ++c) {
-    r.delta_recall[static_cast<std::size_t>(c)] = delta_recall(st, pn, ps, c, cfg.bootstrap_reps, seed + c, cfg.ci_level);
+    r.delta_recall[static_cast<std::size_t>(c)] = delta_recall(st, pn, ps, c, cfg.bootstrap_reps, seed + c, cfg.ci_level());
     r.delta_recall_vs_unperturbed[static_cast<std::size_t>(c)] =
-        delta_recall(st, base, ps, c, cfg.bootstrap_reps, seed + 10 + c, cfg.ci_level);
+        delta_recall(st, base, ps, c, cfg.bootstrap_reps, seed + 10 + c, cfg.ci_level());
     r.normalisation_effect[static_cast<std::size_t>(c)] =
-        delta_recall(st, base, pn, c, cfg.bootstrap_reps, seed + 20 + c, cfg.ci_level);
+        delta_recall(st, base, pn, c, cfg.bootstrap_reps, seed + 20 + c, cfg.ci_level());
   }
   // Real trajectories predicted synthetic after the switch: per model, then mean ± sd.
   std::vector<double> per_model;
@@ -302,6 +314,27 @@ SwitchResult switch_result_from(PerturbContext& ctx, const PerturbConfig& cfg, S
   const auto ms = mean_sd_ignore_nan(per_model);
   r.synthetic_fraction = ms.first;
   r.synthetic_fraction_sd = ms.second;
+  // The same without the typicality gate, and how many switched inputs the gate rejected.
+  const auto& ps_raw = run.pred_raw[static_cast<std::size_t>(cond_switch)];
+  std::vector<double> raw_model;
+  for (int m = 0; m < M; ++m) {
+    double n = 0, s = 0;
+    for (std::size_t k = 0; k < items.size(); ++k)
+      if (items[k].model == m) n += 1, s += ps_raw[k] == 2;
+    raw_model.push_back(n > 0 ? s / n : kNaN);
+  }
+  r.synthetic_fraction_raw = mean_sd_ignore_nan(raw_model).first;
+  for (std::size_t k = 0; k < items.size(); ++k) r.gate_rejected += ps[k] == 2 && ps_raw[k] != 2;
+  r.delta_recall_raw[1] = delta_recall(st, run.pred_raw[static_cast<std::size_t>(cond_norm)], ps_raw, 1,
+                                       cfg.bootstrap_reps, seed + 30, cfg.ci_level());
+  r.delta_apoptosis_probability =
+      delta_probability(st, run.p_apoptosis[static_cast<std::size_t>(cond_norm)],
+                        run.p_apoptosis[static_cast<std::size_t>(cond_switch)], cfg.bootstrap_reps, seed + 40,
+                        cfg.ci_level());
+  r.delta_apoptosis_probability_raw =
+      delta_probability(st, run.p_apoptosis_raw[static_cast<std::size_t>(cond_norm)],
+                        run.p_apoptosis_raw[static_cast<std::size_t>(cond_switch)], cfg.bootstrap_reps, seed + 50,
+                        cfg.ci_level());
   r.frames_per_second = run.encode_seconds > 0 ? static_cast<double>(run.frames) * 2.0 / run.encode_seconds : 0.0;
   return r;
 }
@@ -361,7 +394,10 @@ PcShiftResult run_pc_shift(PerturbContext& ctx, const PerturbConfig& cfg, const 
   r.num_models = M;
   r.num_pcs = D;
   const int S = static_cast<int>(r.shifts.size());
-  for (int p = 0; p < D; ++p) r.pc_scale.push_back(shift_scale(ms, cfg, p));
+  for (int p = 0; p < D; ++p) {
+    r.pc_scale.push_back(shift_scale(ms, cfg, p));
+    r.pc_sd.push_back(ms.pca().pc_sd(p));
+  }
   const auto& items = ctx.items();
   const auto shifts = r.shifts;
   const auto scale = r.pc_scale;
@@ -380,12 +416,32 @@ PcShiftResult run_pc_shift(PerturbContext& ctx, const PerturbConfig& cfg, const 
   sw.n = static_cast<std::int64_t>(items.size());
   log_info("pc-shift: " + std::to_string(D) + " PCs x " + std::to_string(S) + " shifts x " +
            std::to_string(items.size()) + " trajectories");
-  sw.pred = predict_pc_deltas(ms, items, ctx.base_pc(), ctx.base_real(), D * S, delta, cfg.memory_budget_mb);
+  Sweep sw_raw = sw;
+  sw.pred = predict_pc_deltas(ms, items, ctx.base_pc(), ctx.base_real(), D * S, delta, cfg.memory_budget_mb, nullptr, 0,
+                              &sw_raw.pred);
   r.predictions = static_cast<std::int64_t>(sw.pred.size());
-  const Strata st = make_strata(items, M);
+  for (std::size_t k = 0; k < sw.pred.size(); ++k) r.gate_rejected += sw.pred[k] == 2 && sw_raw.pred[k] != 2;
+  const Strata st = make_strata(items, M, cfg);
   r.fractions = sweep_fractions(sw, st);
+  {
+    // The realistic range of the TCN alone (same rule as the gated one, on ungated predictions).
+    const auto fr = sweep_fractions(sw_raw, st);
+    for (int p = 0; p < D; ++p) {
+      std::array<std::pair<int, int>, 2> by_class;
+      for (int c = 0; c < 2; ++c) {
+        std::vector<double> syn(static_cast<std::size_t>(S));
+        for (int s = 0; s < S; ++s) {
+          std::vector<double> v;
+          for (int m = 0; m < M; ++m) v.push_back(fr[frac_index(p, s, m, c, 2, S, M)]);
+          syn[static_cast<std::size_t>(s)] = mean_sd_ignore_nan(v).first;
+        }
+        by_class[static_cast<std::size_t>(c)] = realistic_range(r.shifts, syn, cfg.realistic_threshold);
+      }
+      r.range_raw.push_back(intersect_ranges(by_class[0], by_class[1]));
+    }
+  }
   r.slopes = sweep_slopes(sw, st, r.shifts, cfg.realistic_threshold, cfg.bootstrap_reps,
-                          derive_seed(static_cast<std::uint64_t>(cfg.seed), 21), cfg.ci_level, cfg.correction);
+                          derive_seed(static_cast<std::uint64_t>(cfg.seed), 21), cfg.ci_level(), cfg.correction);
   r.top_pc = top_slope_pc(r.slopes, cfg.min_range_points);
   r.nuclear = ctx.nuclear_pc();
   // Confusion at both ends of each PC's realistic range (synthetic inputs shifted alike).
@@ -508,7 +564,7 @@ PcAblateResult run_pc_ablate(PerturbContext& ctx, const PerturbConfig& cfg) {
   r.num_pcs = D;
   const auto base = variant(0);
   r.baseline = confusion_stats(M, model, truth, base);
-  const Strata st = make_strata(items, M);
+  const Strata st = make_strata(items, M, cfg);
   for (int p = 0; p < D; ++p) {
     const auto ab = variant(p + 1);
     r.ablated.push_back(confusion_stats(M, model, truth, ab));
@@ -516,7 +572,7 @@ PcAblateResult run_pc_ablate(PerturbContext& ctx, const PerturbConfig& cfg) {
     for (int c = 0; c < 2; ++c)
       drop[static_cast<std::size_t>(c)] = delta_recall(st, ab, base, c, cfg.bootstrap_reps,
                                                        derive_seed(static_cast<std::uint64_t>(cfg.seed), 3000 + p * 2 + c),
-                                                       cfg.ci_level);
+                                                       cfg.ci_level());
     r.recall_drop.push_back(drop);
   }
   r.seconds = since(t0);
@@ -550,7 +606,7 @@ PcWindowResult run_pc_window(PerturbContext& ctx, const PerturbConfig& cfg, int 
   sw.num_s = NL;
   sw.n = static_cast<std::int64_t>(items.size());
   sw.pred = predict_pc_deltas(ms, items, ctx.base_pc(), ctx.base_real(), NW * NL, delta, cfg.memory_budget_mb);
-  const Strata st = make_strata(items, M);
+  const Strata st = make_strata(items, M, cfg);
   const auto f = sweep_fractions(sw, st);
   // Reorder to (L, shift, M, 3, 3).
   r.fractions.assign(f.size(), kNaN);
@@ -563,7 +619,7 @@ PcWindowResult run_pc_window(PerturbContext& ctx, const PerturbConfig& cfg, int 
   for (int l : r.lengths) logl.push_back(std::log2(static_cast<double>(l)));
   if (NL >= 2) {
     const auto sl = sweep_slopes(sw, st, logl, 1.01, cfg.bootstrap_reps, derive_seed(static_cast<std::uint64_t>(cfg.seed), 41),
-                                 cfg.ci_level, cfg.correction);
+                                 cfg.ci_level(), cfg.correction);
     for (const auto& s : sl) r.slope_vs_log_length.push_back(s.slope_apoptosis);
   } else {
     r.slope_vs_log_length.assign(static_cast<std::size_t>(NW), Interval{kNaN, kNaN, kNaN, kNaN, 1});
@@ -636,45 +692,41 @@ void compare_shrink(ShrinkNucleusResult& s, const PcShiftResult& p) {
 SkillResult model_skill(PerturbContext& ctx, const PerturbConfig& cfg) {
   SkillResult r;
   r.num_models = ctx.models().num_models();
-  r.skill = perturb::predictive_skill(make_strata(ctx.items(), r.num_models), base_predictions(ctx, cfg.memory_budget_mb),
+  r.skill = perturb::predictive_skill(make_strata(ctx.items(), r.num_models, cfg), base_predictions(ctx, cfg.memory_budget_mb),
                                       cfg.bootstrap_reps, derive_seed(static_cast<std::uint64_t>(cfg.seed), 61),
-                                      cfg.ci_level, cfg.min_informedness);
+                                      cfg.ci_level(), cfg.verdict.min_informedness);
   return r;
 }
 
-std::vector<Verdict> perturb_verdicts(const PerturbAllResult& r, const PerturbConfig& cfg) {
-  VerdictInputs in;
-  in.world = r.world;
+std::vector<perturb::Verdict> perturb_verdicts(const PerturbAllResult& r, const PerturbConfig& cfg) {
+  perturb::VerdictInputs in;
+  in.truth = perturb::world_truth(r.world);
   if (r.skill) {
     in.have_skill = true;
     in.skill = r.skill->skill;
   }
-  in.practical_threshold = cfg.practical_threshold;
-  in.alpha = 1 - cfg.ci_level;
   if (r.switch_neighbours) {
     in.have_switch = true;
-    in.delta_apoptosis_recall = r.switch_neighbours->delta_recall[1];
-    // Per-model Δ apoptosis recall (switched − normalised) from the per-model confusions; NaN
-    // for models without apoptotic trajectories. Their mean is delta_recall[1].estimate.
-    const auto& cn = r.switch_neighbours->confusion[1].per_model;
-    const auto& cs = r.switch_neighbours->confusion[2].per_model;
-    std::vector<double> per_model;
-    for (std::size_t m = 0; m < cs.size() && m < cn.size(); ++m) per_model.push_back(cs[m][1][1] - cn[m][1][1]);
-    in.delta_apoptosis_models = model_agreement(per_model);
+    in.delta_apoptosis = r.switch_neighbours->delta_apoptosis_probability;
+    in.switch_trajectories = r.switch_neighbours->trajectories;
   }
   if (r.pc_shift) {
+    const auto& ps = *r.pc_shift;
     in.have_pc = true;
-    in.nuclear_pc = r.pc_shift->nuclear.pc;
-    if (in.nuclear_pc >= 0) in.nuclear_rho = r.pc_shift->nuclear.rho[static_cast<std::size_t>(in.nuclear_pc)];
-    in.top_pc = r.pc_shift->top_pc;
-    for (const auto& s : r.pc_shift->slopes) {
-      in.slope_apoptosis.push_back(s.slope[2][1]);
-      in.slope_ci_apoptosis.push_back(s.slope_apoptosis);
-      in.significant.push_back(s.significant);
-      in.sign_agreement.push_back(s.sign_agreement);
+    in.min_range_points = cfg.min_range_points;
+    in.nuclear_pc = ps.nuclear.pc;
+    if (in.nuclear_pc >= 0) in.nuclear_rho = ps.nuclear.rho[static_cast<std::size_t>(in.nuclear_pc)];
+    for (const auto& s : ps.slopes) {
+      const auto p = static_cast<std::size_t>(s.p);
+      // Slopes are per grid unit; the verdicts read them per PC unit (× pc_sd → per sd).
+      in.slope_apoptosis.push_back(s.slope_apoptosis.scaled(1.0 / ps.pc_scale[p]));
+      in.pc_sd.push_back(ps.pc_sd[p]);
+      in.range_points.push_back(s.range.first < 0 ? 0 : s.range.second - s.range.first + 1);
+      in.p_adjusted.push_back(s.p_adjusted);
     }
+    if (r.skill) in.pc_trajectories = r.skill->skill.trajectories;
   }
-  return make_verdicts(in);
+  return perturb::make_verdicts(in, cfg.verdict);
 }
 
 PerturbAllResult run_all(PerturbContext& ctx, const PerturbConfig& cfg, const std::filesystem::path& out_dir) {
@@ -703,7 +755,7 @@ PerturbAllResult run_all(PerturbContext& ctx, const PerturbConfig& cfg, const st
   }
   if (cfg.runs("pc-shift")) {
     r.pc_shift = run_pc_shift(ctx, cfg, dir);
-    perturb::apply_skill_gate(r.pc_shift->slopes, r.skill->skill, cfg.ci_level);
+    perturb::apply_skill_gate(r.pc_shift->slopes, r.skill->skill, cfg.ci_level());
     log_info(r.pc_shift->brief());
   }
   if (cfg.runs("pc-ablate")) {

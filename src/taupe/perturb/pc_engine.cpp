@@ -524,12 +524,14 @@ Geometry geometry_of(const TcnImpl& tcn, int T) {
 std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::vector<PerturbItem>& items,
                                             const std::vector<float>& pcs, const std::vector<std::uint8_t>& real,
                                             int num_variants, const PcDeltaFn& delta_fn, std::int64_t memory_budget_mb,
-                                            std::vector<float>* probs, std::int64_t batch_rows) {
+                                            std::vector<float>* probs, std::int64_t batch_rows,
+                                            std::vector<std::uint8_t>* raw_pred) {
   const std::int64_t n = static_cast<std::int64_t>(items.size());
   const int L = models.max_len(), D = models.dims();
   const std::size_t seq = static_cast<std::size_t>(L) * D;
   std::vector<std::uint8_t> pred =
       perturb::detail::variant_prediction_buffer("predict_pc_deltas", models, items, pcs, real, num_variants, probs);
+  if (raw_pred) raw_pred->assign(pred.size(), 0);
   if (n == 0 || num_variants == 0) return pred;
   c10::InferenceMode guard;
   const std::int64_t B = batch_rows > 0 ? batch_rows : kDefaultRows;
@@ -687,6 +689,7 @@ std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::v
           const std::size_t o = static_cast<std::size_t>(rows[static_cast<std::size_t>(r)].first) * static_cast<std::size_t>(n) +
                                 static_cast<std::size_t>(rows[static_cast<std::size_t>(r)].second);
           pred[o] = static_cast<std::uint8_t>(best);
+          if (raw_pred) (*raw_pred)[o] = static_cast<std::uint8_t>(std::max_element(pp + r * 3, pp + r * 3 + 3) - (pp + r * 3));
           if (probs) std::copy(q, q + 3, probs->begin() + static_cast<std::ptrdiff_t>(o * 3));
         }
       }

@@ -26,6 +26,7 @@
 
 #include "taupe/dataset/encodings.h"
 #include "taupe/perturb/analysis.h"
+#include "taupe/perturb/verdict.h"
 #include "taupe/perturb/perturb_config.h"
 #include "taupe/report/csv.h"
 #include "taupe/temporal/model_set.h"
@@ -43,6 +44,9 @@ struct PerturbItem {
   std::int64_t id = -1;        ///< trajectory id (-1 for synthetic inputs)
   int model = 0;               ///< model that held it out
   int truth = 0;               ///< 0 mitosis, 1 apoptosis, 2 synthetic
+  /// Bootstrap cluster: trajectories of one lineage (movie, root track) share it; without lineage
+  /// information (no glimpse file) and for synthetic inputs, unique per item.
+  std::int64_t cluster = -1;
 };
 
 /// Ground-truth correlation of every PC with nuclear area (Spearman ρ over glimpse frames ≤ cutoff).
@@ -119,6 +123,18 @@ struct SwitchResult {
   std::array<Interval, 2> delta_recall_vs_unperturbed;  ///< switched − unperturbed
   std::array<Interval, 2> normalisation_effect;         ///< normalised − unperturbed
   double synthetic_fraction = 0, synthetic_fraction_sd = 0;  ///< real trajectories predicted synthetic (switched)
+  /// The TCN alone (no typicality gate): fraction predicted synthetic after the switch.
+  double synthetic_fraction_raw = 0;
+  std::int64_t gate_rejected = 0;   ///< switched inputs the gate turned synthetic that the TCN did not
+  /// Δ recall (switched − normalised) of the TCN alone; only apoptosis ([1]) is computed.
+  std::array<Interval, 2> delta_recall_raw{};
+  /// Class-balanced Δ P(apoptosis), switched − normalised, paired per trajectory: the statistic of
+  /// the neighbour-identity verdict (continuous, so far less noisy than a change of recall).
+  Interval delta_apoptosis_probability;
+  Interval delta_apoptosis_probability_raw;  ///< the same for the TCN alone (no gate)
+  /// Which component recognised the switched inputs as synthetic (switch-centre): "the TCN",
+  /// "the typicality gate", "both the TCN and the typicality gate" or "neither".
+  std::string recognised_by() const;
   std::vector<std::string> example_files;                    ///< PNG panels written (Fig 3)
 
   report::CsvTable table() const;  ///< model × condition × true class
@@ -130,6 +146,11 @@ struct PcShiftResult {
   std::vector<double> shifts;          ///< grid in cfg.shift_units
   std::string units = "pc";
   std::vector<double> pc_scale;        ///< per PC: 1 (pc) or the PC's sd (sd)
+  std::vector<double> pc_sd;           ///< per PC: its sd over the PCA's fit data (PC units)
+  /// Per PC: the realistic range (intersection over the two real classes, grid indices) of the TCN
+  /// alone, without the typicality gate; {-1, -1} when empty.
+  std::vector<std::pair<int, int>> range_raw;
+  std::int64_t gate_rejected = 0;      ///< sweep predictions the gate turned synthetic that the TCN did not
   int num_models = 0, num_pcs = 0;
   std::vector<double> fractions;       ///< (P, S, M, 3, 3), perturb::frac_index
   std::vector<perturb::SlopeResult> slopes;  ///< per PC
@@ -277,11 +298,13 @@ std::vector<std::uint8_t> predict_variants(const ModelSet& models, const std::ve
 /// float rounding (probabilities within 1e-5 in the tests), 2–8× faster: block 0 updated
 /// incrementally, the all-padding prefix computed once per model, cache-sized batches
 /// (`batch_rows`, 0 = default 128) through fused kernels. Models run on parallel workers (up to LibTorch's thread
-/// count), so `delta_fn` must be safe to call concurrently. See pc_engine.cpp.
+/// count), so `delta_fn` must be safe to call concurrently. See pc_engine.cpp. `raw_pred`
+/// (optional, (V, n)) receives the TCN's own class, before the typicality gate.
 using PcDeltaFn = std::function<int(int variant, const float* seq, const std::uint8_t* real, float* delta)>;
 std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::vector<PerturbItem>& items,
                                             const std::vector<float>& pcs, const std::vector<std::uint8_t>& real,
                                             int num_variants, const PcDeltaFn& delta_fn, std::int64_t memory_budget_mb,
-                                            std::vector<float>* probs = nullptr, std::int64_t batch_rows = 0);
+                                            std::vector<float>* probs = nullptr, std::int64_t batch_rows = 0,
+                                            std::vector<std::uint8_t>* raw_pred = nullptr);
 
 }  // namespace taupe

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "taupe/core/config.h"
+#include "taupe/perturb/verdict_config.h"
 #include "taupe/temporal/temporal_config.h"
 
 namespace taupe {
@@ -33,12 +34,12 @@ struct PerturbConfig {
   int min_range_points = 5;               ///< the top-|slope| PC needs a realistic range of at least this many grid points
   // ---- statistics ---------------------------------------------------------------------------
   int bootstrap_reps = 1000;              ///< bootstrap resamples of trajectories (stratified by model and class)
-  double ci_level = 0.95;                 ///< level of every confidence interval
   std::string correction = "holm";        ///< multiple comparisons over the PCs: holm | bh
-  double practical_threshold = 0.06;      ///< |Δ recall| below this is not a practical effect
-  /// Skill gate: no verdict says "causal" unless the models' held-out informedness
-  /// (recall mitosis + recall apoptosis − 1) is significant and at least this (0.1 = balanced accuracy 0.55).
-  double min_informedness = 0.1;
+  /// Resampling of every bootstrap: "hierarchical" (models, then lineages within each model) or
+  /// "trajectories" (models fixed, trajectories within (model, class) strata).
+  std::string bootstrap = "hierarchical";
+  /// The `[verdict]` section (its own TOML section; every interval is at level verdict.level()).
+  VerdictConfig verdict;
   // ---- switch normalisation (paper §3.1; reference §8 norm_channel) ------------------------
   int norm_median_radius = 2;             ///< disk radius of the median filter (pixels)
   double norm_outlier_threshold = 5.0;    ///< outlier if |x - local median| > this x channel sd
@@ -72,11 +73,10 @@ struct PerturbConfig {
     v("min_range_points", min_range_points,
       "the top-|slope| PC (named in the verdicts) needs a realistic range of at least this many grid points", in_range(2, 100000));
     v("bootstrap_reps", bootstrap_reps, "bootstrap resamples of trajectories for every CI", in_range(10, 1000000));
-    v("ci_level", ci_level, "confidence level of every interval", in_range(0.5, 0.9999));
     v("correction", correction, "multiple-comparison correction over the PCs: holm | bh", one_of({"holm", "bh"}));
-    v("practical_threshold", practical_threshold, "smallest |delta recall| that counts as an effect", in_range(0.0, 1.0));
-    v("min_informedness", min_informedness,
-      "skill gate: verdicts need held-out informedness (recall mitosis + recall apoptosis - 1) >= this and significant", in_range(0.0, 1.0));
+    v("bootstrap", bootstrap,
+      "resampling of every CI: hierarchical (models, then lineages within models) | trajectories (models fixed)",
+      one_of({"hierarchical", "trajectories"}));
     v("norm_median_radius", norm_median_radius, "switch normalisation: median filter disk radius (px)", in_range(0, 16));
     v("norm_outlier_threshold", norm_outlier_threshold,
       "switch normalisation: outlier if |x - local median| > this times the channel sd", above(0.0));
@@ -105,6 +105,7 @@ struct PerturbConfig {
                         config_value_text(shift_max) + "]: the grid must contain 0 (the realistic range grows from it)");
     if ((shift_max - shift_min) / shift_step > 10000)
       throw ConfigError("perturb.shift_step = " + config_value_text(shift_step) + ": more than 10000 grid points");
+    verdict.validate();
     if (!(norm_percentile_hi > norm_percentile_lo))
       throw ConfigError("perturb.norm_percentile_hi = " + config_value_text(norm_percentile_hi) +
                         ": must be > perturb.norm_percentile_lo");
@@ -137,6 +138,8 @@ struct PerturbConfig {
     }
     return out;
   }
+  /// Level of every confidence interval (1 − verdict.alpha).
+  double ci_level() const { return verdict.level(); }
   bool runs(const std::string& experiment) const {
     for (const auto& e : experiment_list())
       if (e == experiment) return true;

@@ -9,10 +9,14 @@
 #include "taupe/perturb/analysis.h"
 #include "taupe/perturb/perturb.h"
 #include "taupe/report/image.h"
+#include "taupe/report/summary.h"
 
 namespace taupe::perturb::detail {
 
-Strata make_strata(const std::vector<PerturbItem>& items, int num_models);
+/// Bootstrap strata of `items` (model, class, lineage cluster), resampled as cfg.bootstrap says.
+Strata make_strata(const std::vector<PerturbItem>& items, int num_models, const PerturbConfig& cfg);
+/// The summary.json / perturb.json / verdicts.csv view of a verdict.
+report::VerdictEntry verdict_entry(const Verdict& v);
 /// NaN -> null.
 nlohmann::json num(double v);
 nlohmann::json matrix_json(const Matrix3& m);

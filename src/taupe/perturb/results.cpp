@@ -18,12 +18,36 @@ using report::CsvTable;
 
 namespace perturb::detail {
 
-Strata make_strata(const std::vector<PerturbItem>& items, int num_models) {
+Strata make_strata(const std::vector<PerturbItem>& items, int num_models, const PerturbConfig& cfg) {
   Strata st;
   st.num_models = num_models;
-  for (const auto& it : items) st.model.push_back(it.model), st.truth.push_back(it.truth);
+  st.resampling = cfg.bootstrap == "trajectories" ? Resampling::kTrajectories : Resampling::kModelsThenClusters;
+  for (const auto& it : items) {
+    st.model.push_back(it.model);
+    st.truth.push_back(it.truth);
+    st.cluster.push_back(it.cluster);
+  }
   st.finalize();
   return st;
+}
+
+report::VerdictEntry verdict_entry(const Verdict& v) {
+  report::VerdictEntry e;
+  e.experiment = v.experiment;
+  e.claim = v.claim;
+  e.outcome = to_string(v.outcome);
+  e.direction = v.direction;
+  e.estimate = v.statistic.estimate;
+  e.ci = {v.statistic.lo, v.statistic.hi};
+  e.margin = v.margin;
+  e.trajectories_needed = v.outcome == Outcome::kInconclusive ? v.trajectories_needed : -1;
+  e.conclusion = v.conclusion;
+  if (v.has_truth) {
+    e.expected_outcome = to_string(v.expected.outcome);
+    e.expected_direction = v.expected.direction;
+    e.correct = v.correct;
+  }
+  return e;
 }
 
 nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
@@ -74,6 +98,7 @@ using perturb::detail::fixed;
 using perturb::detail::interval_json;
 using perturb::detail::matrix_json;
 using perturb::detail::num;
+using perturb::detail::verdict_entry;
 
 namespace {
 
@@ -136,10 +161,16 @@ std::string SwitchResult::brief() const {
       s << "  Δ " << kCls[c] << " recall (switched − normalised) " << format_interval(delta_recall[static_cast<std::size_t>(c)])
         << "; vs unperturbed " << format_interval(delta_recall_vs_unperturbed[static_cast<std::size_t>(c)])
         << "; normalisation alone " << format_interval(normalisation_effect[static_cast<std::size_t>(c)]) << '\n';
+    s << "  Δ P(apoptosis), class-balanced (switched − normalised) " << format_interval(delta_apoptosis_probability)
+      << "; TCN alone " << format_interval(delta_apoptosis_probability_raw) << '\n';
+    s << "  TCN alone (no typicality gate): Δ apoptosis recall " << format_interval(delta_recall_raw[1]) << "; "
+      << gate_rejected << " switched inputs rejected by the gate\n";
   } else {
     s << "  real trajectories predicted synthetic after switching the central cell: " << fixed(synthetic_fraction, 3)
       << " ± " << fixed(synthetic_fraction_sd, 3) << " (normalised, not switched: "
-      << fixed(0.5 * (confusion[1].mean[0][2] + confusion[1].mean[1][2]), 3) << ")\n";
+      << fixed(0.5 * (confusion[1].mean[0][2] + confusion[1].mean[1][2]), 3) << "); TCN alone "
+      << fixed(synthetic_fraction_raw, 3) << ", " << gate_rejected << " of " << trajectories
+      << " rejected by the typicality gate → recognised by " << recognised_by() << "\n";
   }
   return s.str();
 }
@@ -159,6 +190,12 @@ nlohmann::json SwitchResult::to_json() const {
                       {"normalisation_effect", dn},
                       {"synthetic_fraction", num(synthetic_fraction)},
                       {"synthetic_fraction_sd", num(synthetic_fraction_sd)},
+                      {"synthetic_fraction_raw", num(synthetic_fraction_raw)},
+                      {"gate_rejected", gate_rejected},
+                      {"recognised_by", recognised_by()},
+                      {"delta_recall_raw", {{kCls[1], interval_json(delta_recall_raw[1])}}},
+                      {"delta_probability", {{kCls[1], interval_json(delta_apoptosis_probability)}}},
+                      {"delta_probability_raw", {{kCls[1], interval_json(delta_apoptosis_probability_raw)}}},
                       {"trajectories", trajectories},
                       {"frames", frames},
                       {"frames_per_second", num(frames_per_second)},
@@ -166,6 +203,17 @@ nlohmann::json SwitchResult::to_json() const {
                       {"examples", example_files}};
   for (int k = 0; k < 3; ++k) j["confusion"][kCond[k]] = confusion_json(confusion[static_cast<std::size_t>(k)]);
   return j;
+}
+
+std::string SwitchResult::recognised_by() const {
+  // Which component turned the switched inputs synthetic: the TCN's own synthetic class, the
+  // typicality gate, or both (each accounting for at least a fifth of the synthetic predictions).
+  const double total = synthetic_fraction;
+  if (!(total > 0) || trajectories <= 0) return "neither";
+  const double by_gate = static_cast<double>(gate_rejected) / static_cast<double>(trajectories);
+  const double by_tcn = synthetic_fraction_raw;
+  const bool gate = by_gate >= 0.2 * total, tcn = by_tcn >= 0.2 * total;
+  return gate && tcn ? "both the TCN and the typicality gate" : gate ? "the typicality gate" : "the TCN";
 }
 
 // ---- PcShiftResult -----------------------------------------------------------------------------
@@ -504,12 +552,7 @@ nlohmann::json PerturbAllResult::to_json() const {
   if (pc_window) j["pc_window"] = pc_window->to_json();
   if (shrink_nucleus) j["shrink_nucleus"] = shrink_nucleus->to_json();
   nlohmann::json v = nlohmann::json::array();
-  for (const auto& x : verdicts)
-    v.push_back({{"experiment", x.experiment},
-                 {"conclusion", x.conclusion},
-                 {"causal", x.causal},
-                 {"expected", x.has_truth ? nlohmann::json(x.expected) : nlohmann::json(nullptr)},
-                 {"correct", x.has_truth ? nlohmann::json(x.correct) : nlohmann::json(nullptr)}});
+  for (const auto& x : verdicts) v.push_back(verdict_entry(x));
   j["verdicts"] = v;
   j["files"] = files;
   return j;
@@ -525,7 +568,19 @@ void PerturbAllResult::fill_summary(report::RunSummary& s) const {
       s.switch_neighbours.delta_recall[kCls[c]] = report::Estimate{d.estimate, d.lo, d.hi};
     }
   }
-  if (switch_centre) s.switch_centre.synthetic_fraction = switch_centre->synthetic_fraction;
+  if (switch_centre) {
+    s.switch_centre.synthetic_fraction = switch_centre->synthetic_fraction;
+    s.switch_centre.synthetic_fraction_raw = switch_centre->synthetic_fraction_raw;
+    s.switch_centre.gate_rejected = switch_centre->gate_rejected;
+    s.switch_centre.trajectories = switch_centre->trajectories;
+    s.switch_centre.recognised_by = switch_centre->recognised_by();
+  }
+  if (switch_neighbours) {
+    auto est = [](const Interval& d) { return report::Estimate{d.estimate, d.lo, d.hi}; };
+    s.switch_neighbours.delta_recall_raw["apoptosis"] = est(switch_neighbours->delta_recall_raw[1]);
+    s.switch_neighbours.delta_probability["apoptosis"] = est(switch_neighbours->delta_apoptosis_probability);
+    s.switch_neighbours.delta_probability_raw["apoptosis"] = est(switch_neighbours->delta_apoptosis_probability_raw);
+  }
   if (pc_shift) {
     s.pc_shift.shifts = pc_shift->shifts;
     s.pc_shift.per_pc.clear();
@@ -540,18 +595,29 @@ void PerturbAllResult::fill_summary(report::RunSummary& s) const {
                               ? std::array<double, 2>{pc_shift->shifts[static_cast<std::size_t>(x.range.first)],
                                                       pc_shift->shifts[static_cast<std::size_t>(x.range.second)]}
                               : std::array<double, 2>{nan, nan};
+      const auto rr = x.p < static_cast<int>(pc_shift->range_raw.size()) ? pc_shift->range_raw[static_cast<std::size_t>(x.p)]
+                                                                          : std::pair<int, int>{-1, -1};
+      e.realistic_range_raw = rr.first >= 0 ? std::array<double, 2>{pc_shift->shifts[static_cast<std::size_t>(rr.first)],
+                                                                    pc_shift->shifts[static_cast<std::size_t>(rr.second)]}
+                                            : std::array<double, 2>{nan, nan};
       e.rho_nuclear_area = x.p < static_cast<int>(pc_shift->nuclear.rho.size())
                                ? pc_shift->nuclear.rho[static_cast<std::size_t>(x.p)]
                                : nan;
       s.pc_shift.per_pc.push_back(e);
     }
     s.pc_shift.top_pc = std::max(0, pc_shift->top_pc);
+    s.pc_shift.predictions = pc_shift->predictions;
+    s.pc_shift.gate_rejected = pc_shift->gate_rejected;
   }
   if (!world.empty()) {
     report::GroundTruthSummary g;
     g.world = world;
-    for (const auto& v : verdicts) g.verdicts.push_back({v.experiment, v.conclusion, v.correct});
+    for (const auto& v : verdicts) g.verdicts.push_back(verdict_entry(v));
     s.ground_truth = g;
+  } else if (!verdicts.empty()) {
+    nlohmann::json v = nlohmann::json::array();
+    for (const auto& x : verdicts) v.push_back(verdict_entry(x));
+    s.extra["verdicts"] = v;
   }
   if (skill) s.extra["model_skill"] = skill->to_json();
   if (pc_ablate) s.extra["pc_ablate"] = pc_ablate->to_json();
@@ -580,10 +646,14 @@ void write_results(PerturbAllResult& r, const std::filesystem::path& out_dir) {
   if (r.pc_ablate) csv(perturb_artifacts::kPcAblateCsv, r.pc_ablate->table());
   if (r.pc_window) csv(perturb_artifacts::kPcWindowCsv, r.pc_window->table());
   if (r.shrink_nucleus) csv(perturb_artifacts::kShrinkNucleusCsv, r.shrink_nucleus->table());
-  CsvTable v({"experiment", "conclusion", "causal", "expected", "correct"});
-  for (const auto& x : r.verdicts)
-    v.add_row({x.experiment, x.conclusion, cell(x.causal), x.has_truth ? cell(x.expected) : "",
-               x.has_truth ? cell(x.correct) : ""});
+  CsvTable v({"experiment", "outcome", "direction", "estimate", "ci_lo", "ci_hi", "margin", "trajectories_needed",
+              "expected_outcome", "expected_direction", "correct", "conclusion"});
+  for (const auto& x : r.verdicts) {
+    const auto e = verdict_entry(x);
+    v.add_row({e.experiment, e.outcome, cell(e.direction), cell(e.estimate), cell(e.ci[0]), cell(e.ci[1]),
+               cell(e.margin), e.trajectories_needed >= 0 ? cell(e.trajectories_needed) : "", e.expected_outcome,
+               x.has_truth ? cell(e.expected_direction) : "", x.has_truth ? cell(e.correct) : "", e.conclusion});
+  }
   csv(perturb_artifacts::kVerdictsCsv, v);
   r.files.push_back(perturb_artifacts::kResultsJson);
   write_text_atomic(dir / perturb_artifacts::kResultsJson, r.to_json().dump(2) + "\n");

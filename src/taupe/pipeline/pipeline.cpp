@@ -15,7 +15,9 @@
 #include "taupe/core/errors.h"
 #include "taupe/core/log.h"
 #include "taupe/core/progress.h"
+#include "taupe/core/resources.h"
 #include "taupe/core/run_dir.h"
+#include "taupe/core/signals.h"
 #include "taupe/dataset/glimpses.h"
 #include "taupe/dataset/patches.h"
 #include "taupe/simulate/artifacts.h"
@@ -156,10 +158,32 @@ void log_plan(const fs::path& out, const std::vector<PlannedStage>& plan) {
       log_info("  " + p.name + ": " + to_string(p.action) + " (" + p.reason + ")");
 }
 
-/// A stage has finished: `artifacts` are its outputs, complete. Records it as done.
+/// A stage has finished: `artifacts` are its outputs, complete. Records it as done, with the
+/// size and SHA-256 of every file under its artifacts (verified before it is skipped later).
 void record_finished_stage(RunDir& rd, const Stage& stage, const std::vector<fs::path>& artifacts) {
-  (void)artifacts;
-  rd.stage_end(stage.name, StageStatus::kDone);
+  rd.stage_end(stage.name, StageStatus::kDone, artifacts);
+}
+
+/// How `taupe run` opens its run directory: resumable, with the resolved configuration.
+RunDirOptions run_dir_options(RunConfig& cfg, const PipelineOptions& opts) {
+  RunDirOptions ro;
+  ro.command_line = opts.command_line;
+  ro.seed = static_cast<std::uint64_t>(cfg.run.seed);
+  ro.threads = cfg.run.threads;
+  ro.config_toml = run_config_toml(cfg);
+  ro.resume = true;
+  ro.force_unlock = opts.force_unlock;
+  return ro;
+}
+
+/// The stages recorded in the run directory's manifest. Verified artifacts: a finished stage
+/// that would be skipped (same config hash) must still have the files it wrote.
+std::map<std::string, StageRecord> verified_stage_records(RunDir& rd, const std::map<std::string, std::string>& hashes) {
+  auto previous = stage_records(rd.manifest());
+  for (auto& [name, rec] : previous)
+    if (rec.status == StageStatus::kDone && hashes.count(name) && hashes.at(name) == rec.config_hash)
+      rec.changed_files = rd.verify_stage(name);
+  return previous;
 }
 
 }  // namespace
@@ -179,22 +203,16 @@ PipelineResult run_pipeline(RunConfig cfg, const PipelineOptions& opts, const St
   const bool real = !opts.data.empty();
 
   std::string identity;
-  if (real)
-    identity = resolve_data_source(opts.data).identity();
-  else if (L.real_data())
-    remove_path(L.data());  // this directory held a --data run: the first stage differs anyway
+  if (real) identity = resolve_data_source(opts.data).identity();
 
   const StageTable stages = active_stages(table, real);
-  RunDirOptions ro;
-  ro.command_line = opts.command_line;
-  ro.seed = static_cast<std::uint64_t>(cfg.run.seed);
-  ro.threads = cfg.run.threads;
-  ro.config_toml = run_config_toml(cfg);
-  ro.resume = true;
-  RunDir rd(out, ro);
-  const std::vector<PlannedStage> plan =
-      plan_stages(stages, stage_config_hashes(stages, cfg, identity), stage_records(rd.manifest()));
+  RunDir rd(out, run_dir_options(cfg, opts));  // takes the run directory's lock: nothing is written here before it
+  if (!real && L.real_data())
+    remove_path(L.data());  // this directory held a --data run: the first stage differs anyway
+  const auto hashes = stage_config_hashes(stages, cfg, identity);
+  const std::vector<PlannedStage> plan = plan_stages(stages, hashes, verified_stage_records(rd, hashes));
   log_plan(out, plan);
+  const auto memory = expected_stage_memory(stages, cfg);
 
   Eta eta(expected_stage_seconds(stages, cfg), plan);
   PipelineResult result;
@@ -213,6 +231,8 @@ PipelineResult run_pipeline(RunConfig cfg, const PipelineOptions& opts, const St
     }
     if (!opts.stop_before.empty() && opts.stop_before == stage.name)
       throw Error("stopped before stage " + stage.name + " (stop_before)");
+    throw_if_stop_requested("before stage " + stage.name + " (the finished stages are saved)");
+    check_memory(stage.name, memory.at(stage.name), available_memory(cfg.run.memory_limit_mb));
     const double eta_stage = eta.stage(stage.name);
     log_info(tag + (p.action == StageAction::kResume ? ": resuming" : ": running") + " — ETA this stage " +
              Progress::format_duration(eta_stage) + ", overall " +

@@ -18,7 +18,10 @@
 // records status, seconds and its config hash in the manifest; rerunning the same command
 // skips finished stages, resumes an interrupted one (the encoder and CV trainers continue from
 // their checkpoints in the same work dirs) and reruns the stages whose configuration changed
-// (stage_plan.h). Docs: docs/pipeline.md.
+// (stage_plan.h). Before skipping a finished stage its recorded files (size + SHA-256) are
+// verified; a changed file reruns the stage. Before a stage starts its estimated memory is
+// checked against what is available; between stages (and at the trainers' safe points) a
+// SIGINT / SIGTERM stops the run (docs/reliability.md). Docs: docs/pipeline.md.
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -43,6 +46,8 @@ struct PipelineOptions {
   bool progress = true;         ///< progress bars / stage lines on stderr
   /// Testing aid: stop (throw) right before this stage would start; "" = never.
   std::string stop_before;
+  /// Take the run directory's lock even from a holder on another host (--force-unlock).
+  bool force_unlock = false;
 };
 
 struct PipelineResult {

@@ -10,7 +10,8 @@ ConfigSections sections(RunConfig& cfg) {
   return {
       make_section(cfg.run),      make_section(cfg.simulate), make_section(cfg.extract),
       make_section(cfg.encoder),  make_section(cfg.projector), make_section(cfg.temporal),
-      make_section(cfg.cv),       make_section(cfg.perturb),  make_section(cfg.report),
+      make_section(cfg.cv),       make_section(cfg.perturb),  make_section(cfg.perturb.verdict),
+      make_section(cfg.report),
   };
 }
 

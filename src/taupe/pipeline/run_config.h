@@ -31,6 +31,7 @@ struct RunSection {
   std::string world = "mechanical";  ///< planted cause of death simulated by `taupe run`
   int threads = 0;                   ///< LibTorch intra-op threads; 0 = cores available
   std::string out = "runs/latest";   ///< run directory
+  std::int64_t memory_limit_mb = 0;  ///< memory the stages may plan for; 0 = what the machine / cgroup has
 
   template <class V>
   void visit(V& v) {
@@ -40,6 +41,9 @@ struct RunSection {
     v("world", world, world_help.c_str(), one_of(kSimWorlds));
     v("threads", threads, "LibTorch intra-op threads (0 = cores available; --threads overrides)", in_range(0, 1024), speed_only);
     v("out", out, "run directory (config.toml, manifest.json, taupe.log and stage outputs)");
+    v("memory_limit_mb", memory_limit_mb,
+      "memory (MiB) a stage may need before it is refused; 0 = MemAvailable, capped by the cgroup limit",
+      at_least(0), speed_only);
   }
   void validate() const {
     check_fields(*this);

@@ -5,6 +5,9 @@
 //   - the invalidation hash chain (stage_config_hashes: the stage's config inputs + the
 //     hashes of the stages it depends on),
 //   - the ETA model (expected_stage_seconds: each stage's cost model),
+//   - the memory check (expected_stage_memory: each stage's memory model),
+//   - the verified artifacts (the files under `artifacts` are hashed into manifest.json when the
+//     stage finishes and checked before it is skipped),
 //   - the dispatch (run_pipeline loops over the table and calls each stage's `run`).
 // Adding a stage = one entry in pipeline_stages() (stages.cpp) plus the stage's own code;
 // docs/pipeline.md has a worked example. Torch-free.
@@ -17,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "taupe/core/progress.h"
+#include "taupe/core/resources.h"
 
 namespace taupe {
 
@@ -63,6 +67,9 @@ struct Stage {
   StageSource source = StageSource::kAlways;
   /// Cost model: expected seconds on 2 cores for this configuration (ETA before real timings).
   std::function<double(const RunConfig&)> expected_seconds;
+  /// Memory model: rough peak memory for this configuration, what dominates it and the setting
+  /// that lowers it; checked against the memory available before the stage starts.
+  std::function<MemoryEstimate(const RunConfig&)> expected_memory;
   /// Does the work. Throws taupe::Error.
   std::function<void(StageContext&)> run;
 };

@@ -144,6 +144,11 @@ std::vector<PlannedStage> plan_stages(const StageTable& stages, const std::map<s
       if (!upstream.empty()) {
         p.action = StageAction::kRun;
         p.reason = "upstream stage " + upstream + " reran";
+      } else if (!prev->second.changed_files.empty()) {
+        p.action = StageAction::kRun;
+        p.reason = "its files changed since it finished: " + prev->second.changed_files.front();
+        if (prev->second.changed_files.size() > 1)
+          p.reason += " (and " + std::to_string(prev->second.changed_files.size() - 1) + " more)";
       } else {
         p.action = StageAction::kSkip;
         p.reason = "done";
@@ -174,6 +179,12 @@ std::vector<PlannedStage> plan_stages(const std::vector<std::string>& order,
 std::map<std::string, double> expected_stage_seconds(const StageTable& stages, const RunConfig& cfg) {
   std::map<std::string, double> e;
   for (const auto& st : stages) e[st.name] = st.expected_seconds ? st.expected_seconds(cfg) : 0.0;
+  return e;
+}
+
+std::map<std::string, MemoryEstimate> expected_stage_memory(const StageTable& stages, const RunConfig& cfg) {
+  std::map<std::string, MemoryEstimate> e;
+  for (const auto& st : stages) e[st.name] = st.expected_memory ? st.expected_memory(cfg) : MemoryEstimate{};
   return e;
 }
 

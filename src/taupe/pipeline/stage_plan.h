@@ -10,7 +10,8 @@
 //
 // Plan rules (plan_stages), in pipeline order:
 //   - recorded hash differs (or none)            -> run fresh (outputs removed first)
-//   - same hash, "done", and no dependency runs  -> skip
+//   - same hash, "done", and no dependency runs  -> skip, unless one of its recorded files
+//                                                    changed (StageRecord::changed_files) -> run
 //   - same hash, "running"/"failed" (interrupted)  -> resume (same work dirs; trainers continue
 //                                                     from their checkpoints)
 //   - a stage it depends on (directly or through others) runs or resumes -> it runs fresh
@@ -57,6 +58,9 @@ struct StageRecord {
   StageStatus status = StageStatus::kNone;
   std::string config_hash;
   double seconds = 0;        ///< recorded duration (0 when unknown)
+  /// Files of a "done" stage that no longer match their record (RunDir::verify_stage; filled in
+  /// by the caller): such a stage runs again, and so does everything that depends on it.
+  std::vector<std::string> changed_files;
 };
 
 struct PlannedStage {
@@ -80,6 +84,9 @@ std::vector<PlannedStage> plan_stages(const std::vector<std::string>& order,
 
 /// Stage::expected_seconds of each of `stages`.
 std::map<std::string, double> expected_stage_seconds(const StageTable& stages, const RunConfig& cfg);
+
+/// Stage::expected_memory of each of `stages` (a stage without a model: 0 bytes).
+std::map<std::string, MemoryEstimate> expected_stage_memory(const StageTable& stages, const RunConfig& cfg);
 
 /// Rough seconds each stage of pipeline_stages() should take on 2 cores for this configuration
 /// (ETAs before real timings are known). Keys = pipeline_stage_names(real_data).

@@ -96,6 +96,59 @@ double perturb_seconds(const RunConfig& cfg) {
          glimpse_frames(cfg) * 3 / kEncodeRate;
 }
 
+// ---- memory models ---------------------------------------------------------------------------------
+// Deliberately rough (docs/reliability.md): the process with LibTorch loaded, plus the term that
+// grows with the configuration. They refuse what cannot fit; they do not promise the rest fits.
+
+constexpr double kMiB = 1024.0 * 1024.0;
+constexpr double kProcessBytes = 400 * kMiB;      // taupe with LibTorch loaded
+constexpr double kPatchPixels = 2.0 * 64 * 64;    // one 2-channel 64x64 patch
+constexpr double kTrainImageBytes = 1.0 * kMiB;   // activations + gradients of one training image
+constexpr double kInferImageBytes = 0.25 * kMiB;  // activations of one encoded image
+
+std::string count_text(double n) { return std::to_string(static_cast<long long>(std::llround(n))); }
+
+MemoryEstimate simulate_memory(const RunConfig& cfg) {
+  const double traj = trajectories(cfg);  // cell histories of every field are kept until extraction
+  return {kProcessBytes + traj * 64 * 1024, "simulate.fovs", count_text(traj) + " trajectories' cell histories"};
+}
+
+MemoryEstimate encoder_memory(const RunConfig& cfg) {
+  const auto& e = cfg.encoder;
+  const double patches = encoder_patches(cfg) * kPatchPixels * 2;  // uint16 pixels, all in memory
+  const double steps = e.batch_size * (kTrainImageBytes + e.prefetch_batches * kPatchPixels * 4);
+  return {kProcessBytes + patches + steps, patches >= steps ? "encoder.max_patches" : "encoder.batch_size",
+          count_text(encoder_patches(cfg)) + " patches in memory, training batches of " + std::to_string(e.batch_size)};
+}
+
+MemoryEstimate projector_memory(const RunConfig& cfg) {
+  const auto& p = cfg.projector;
+  double n = encoder_patches(cfg);
+  if (p.max_patches > 0) n = std::min(n, static_cast<double>(p.max_patches));
+  return {kProcessBytes + n * cfg.encoder.latent_dims * 8 + p.batch_size * kInferImageBytes, "projector.max_patches",
+          count_text(n) + " patch encodings"};
+}
+
+MemoryEstimate encode_memory(const RunConfig& cfg) {
+  const int b = cfg.encoder.encode_batch_size;
+  return {kProcessBytes + b * kInferImageBytes + glimpse_frames(cfg) * cfg.encoder.latent_dims * 8,
+          "encoder.encode_batch_size", "batches of " + std::to_string(b) + " glimpse frames"};
+}
+
+MemoryEstimate temporal_memory(const RunConfig& cfg) {
+  const auto& t = cfg.temporal;
+  // per fold: activations + gradients of one batch through every residual block
+  const double fold = static_cast<double>(t.batch_size) * t.max_len * t.filters * (t.dilations.size() + 1) * 4 * 6;
+  return {kProcessBytes + glimpse_frames(cfg) * cfg.encoder.latent_dims * 8 + cfg.cv.parallel_folds * fold,
+          "cv.parallel_folds", std::to_string(cfg.cv.parallel_folds) + " folds training at once"};
+}
+
+MemoryEstimate perturb_memory(const RunConfig& cfg) {
+  const double buffers = static_cast<double>(cfg.perturb.memory_budget_mb + cfg.cv.predict_memory_mb) * kMiB;
+  return {kProcessBytes + buffers + glimpse_frames(cfg) * cfg.encoder.latent_dims * 8, "perturb.memory_budget_mb",
+          "prediction buffers (perturb.memory_budget_mb + cv.predict_memory_mb)"};
+}
+
 // ---- the stages ------------------------------------------------------------------------------------
 
 using Paths = std::vector<fs::path>;
@@ -116,6 +169,7 @@ Stage simulate_stage() {
   s.seed_key = "run.seed";
   s.artifacts = [](const RunLayout& L) { return Paths{L.data()}; };
   s.expected_seconds = simulate_seconds;
+  s.expected_memory = simulate_memory;
   s.run = run_simulate_stage;
   return s;
 }
@@ -156,6 +210,9 @@ Stage data_stage() {
   s.hashes_data_source = true;
   s.artifacts = [](const RunLayout& L) { return Paths{L.data()}; };
   s.expected_seconds = [](const RunConfig&) { return 5.0; };
+  // The patch count of a --data source is not known before it is read: only
+  // encoder.max_patches bounds what the encoder stage will hold.
+  s.expected_memory = [](const RunConfig&) { return MemoryEstimate{kProcessBytes, "run.memory_limit_mb", "taupe"}; };
   s.run = run_data_stage;
   return s;
 }
@@ -191,6 +248,7 @@ Stage encoder_stage() {
   s.expected_seconds = [](const RunConfig& cfg) {
     return 3.0 + encoder_patches(cfg) * cfg.encoder.epochs / kEncoderTrainRate;
   };
+  s.expected_memory = encoder_memory;
   s.run = run_encoder_stage;
   return s;
 }
@@ -209,6 +267,7 @@ Stage projector_stage() {
     return Paths{model_files::pca(L.model()), model_files::pc_meaning_csv(L.model()), model_files::pc_meaning_json(L.model())};
   };
   s.expected_seconds = [](const RunConfig& cfg) { return 1.0 + encoder_patches(cfg) / kEncodeRate; };
+  s.expected_memory = projector_memory;
   s.run = run_projector_stage;
   return s;
 }
@@ -227,6 +286,7 @@ Stage encode_stage() {
   s.depends_on = {"encoder", "projector"};
   s.artifacts = [](const RunLayout& L) { return Paths{L.encodings()}; };
   s.expected_seconds = [](const RunConfig& cfg) { return 1.0 + glimpse_frames(cfg) / kEncodeRate; };
+  s.expected_memory = encode_memory;
   s.run = run_encode_stage;
   return s;
 }
@@ -249,7 +309,9 @@ void run_temporal_stage(StageContext& c) {
                     fmt(e.train_loss, 3) + " val acc " + fmt(e.val_accuracy, 2));
     bar->update(done);
   };
-  const CvResult r = run_cross_validation(set, pca, c.cfg.temporal, c.cfg.cv, c.layout.model(), cb);
+  CvOptions cvo;
+  cvo.glimpses = c.layout.glimpses();
+  const CvResult r = run_cross_validation(set, pca, c.cfg.temporal, c.cfg.cv, c.layout.model(), cb, cvo);
   if (bar) bar->finish();
   log_info("temporal: " + r.brief());
 }
@@ -263,6 +325,7 @@ Stage temporal_stage() {
   s.artifacts = [](const RunLayout& L) { return Paths{L.temporal(), temporal_artifacts::folds_csv(L.model())}; };
   s.resumable = true;
   s.expected_seconds = temporal_seconds;
+  s.expected_memory = temporal_memory;
   s.run = run_temporal_stage;
   return s;
 }
@@ -285,10 +348,11 @@ Stage perturb_stage() {
   Stage s;
   s.name = "perturb";
   s.depends_on = {"temporal"};
-  s.config = {"perturb"};
+  s.config = {"perturb", "verdict"};
   s.seed_key = "perturb.seed";
   s.artifacts = [](const RunLayout& L) { return Paths{L.perturb()}; };
   s.expected_seconds = perturb_seconds;
+  s.expected_memory = perturb_memory;
   s.run = run_perturb_stage;
   return s;
 }
@@ -308,6 +372,7 @@ Stage report_stage() {
     return Paths{L.summary(), L.report(), report_artifacts::latent_traversal_svg(L.root)};
   };
   s.expected_seconds = [](const RunConfig&) { return 3.0; };
+  s.expected_memory = [](const RunConfig&) { return MemoryEstimate{kProcessBytes, "run.memory_limit_mb", "taupe"}; };
   s.run = run_report_stage;
   return s;
 }

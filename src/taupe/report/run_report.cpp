@@ -338,6 +338,8 @@ RunSummary build_run_summary(const fs::path& run_dir, const json& manifest_in,
     const json cvj = read_json(temporal_artifacts::cv_summary_json(L.model()));
     if (cvj.contains("folds") && cvj["folds"].is_number_integer()) s.cv.folds = cvj["folds"].get<int>();
     else if (cvj.contains("folds") && cvj["folds"].is_array()) s.cv.folds = static_cast<int>(cvj["folds"].size());
+    if (cvj.contains("confusion_mean_raw")) s.cv.confusion_mean_raw = cvj["confusion_mean_raw"].get<report::Matrix>();
+    if (cvj.contains("typicality_gate")) s.cv.typicality_gate = cvj["typicality_gate"].get<report::TypicalityGateSummary>();
   }
 
   s.timings_s.clear();
@@ -514,6 +516,7 @@ void models_section(HtmlReport& r, const ReportInputs& in) {
   r.figure_svg(report::render(report::cv_confusion(s.cv)),
                "Cross-validated confusion matrix (rows: true class, row-normalised; mean ± sd over " +
                    std::to_string(s.cv.folds) + " folds, each model tested on its held-out fold).");
+  r.paragraph(report::model_and_gate_text(s.cv));
 }
 
 /// 4 Neighbour switching (Figs 3, 4) and the central-cell control.
@@ -549,9 +552,7 @@ void switch_section(HtmlReport& r, const ReportInputs& in) {
                  "Change in recall per class after neighbour switching (switched − normalised), with " +
                      std::string("bootstrap confidence intervals over trajectories."));
     r.section("Central-cell control", 3);
-    r.paragraph("Switching the central cell's own channel makes " + fixed(100.0 * s.switch_centre.synthetic_fraction, 0) +
-                " % of real trajectories look out-of-distribution (predicted synthetic): the model notices an "
-                "unrealistic perturbation instead of silently changing its answer.");
+    r.paragraph(report::switch_centre_text(s.switch_centre));
     const fs::path csvc = L.perturb() / perturb_artifacts::kSwitchCentreCsv;
     if (fs::exists(csvc)) {
       const CsvTable t = report::read_csv(csvc);

@@ -80,33 +80,83 @@ void from_json(const json& j, DataSummary& d) {
   d.patches = j.at("patches").get<std::int64_t>();
 }
 
+void to_json(json& j, const TypicalityGateSummary& g) {
+  j = {{"enabled", g.enabled},
+       {"quantile", g.quantile},
+       {"rejected_real", g.rejected_real},
+       {"rejected_synthetic", g.rejected_synthetic}};
+}
+void from_json(const json& j, TypicalityGateSummary& g) {
+  g.enabled = j.value("enabled", false);
+  g.quantile = j.value("quantile", 0.0);
+  g.rejected_real = j.value("rejected_real", std::int64_t{0});
+  g.rejected_synthetic = j.value("rejected_synthetic", std::int64_t{0});
+}
+
 void to_json(json& j, const CvSummary& c) {
   j = {{"folds", c.folds},
        {"class_names", c.class_names},
        {"confusion_mean", matrix_json(c.confusion_mean)},
-       {"confusion_std", matrix_json(c.confusion_std)}};
+       {"confusion_std", matrix_json(c.confusion_std)},
+       {"confusion_mean_raw", matrix_json(c.confusion_mean_raw)},
+       {"typicality_gate", c.typicality_gate}};
 }
 void from_json(const json& j, CvSummary& c) {
   c.folds = j.at("folds").get<int>();
   c.class_names = j.at("class_names").get<std::vector<std::string>>();
   c.confusion_mean = matrix_from(j.at("confusion_mean"));
   c.confusion_std = matrix_from(j.at("confusion_std"));
+  c.confusion_mean_raw = j.contains("confusion_mean_raw") ? matrix_from(j.at("confusion_mean_raw")) : Matrix{};
+  c.typicality_gate = j.value("typicality_gate", TypicalityGateSummary{});
 }
 
-void to_json(json& j, const SwitchNeighboursSummary& s) {
+namespace {
+json estimates_json(const std::map<std::string, Estimate>& m) {
   json d = json::object();
-  for (const auto& [k, v] : s.delta_recall) d[k] = v;
-  j = {{"confusion_mean", matrix_json(s.confusion_mean)}, {"confusion_std", matrix_json(s.confusion_std)}, {"delta_recall", d}};
+  for (const auto& [k, v] : m) d[k] = v;
+  return d;
+}
+std::map<std::string, Estimate> estimates_from(const json& j) {
+  std::map<std::string, Estimate> m;
+  for (const auto& [k, v] : j.items()) m[k] = v.get<Estimate>();
+  return m;
+}
+}  // namespace
+
+void to_json(json& j, const SwitchNeighboursSummary& s) {
+  j = {{"confusion_mean", matrix_json(s.confusion_mean)},
+       {"confusion_std", matrix_json(s.confusion_std)},
+       {"delta_recall", estimates_json(s.delta_recall)},
+       {"delta_recall_raw", estimates_json(s.delta_recall_raw)},
+       {"delta_probability", estimates_json(s.delta_probability)},
+       {"delta_probability_raw", estimates_json(s.delta_probability_raw)}};
 }
 void from_json(const json& j, SwitchNeighboursSummary& s) {
   s.confusion_mean = matrix_from(j.at("confusion_mean"));
   s.confusion_std = matrix_from(j.at("confusion_std"));
-  s.delta_recall.clear();
-  for (const auto& [k, v] : j.at("delta_recall").items()) s.delta_recall[k] = v.get<Estimate>();
+  s.delta_recall = estimates_from(j.at("delta_recall"));
+  auto optional = [&](const char* key) {
+    return j.contains(key) ? estimates_from(j.at(key)) : std::map<std::string, Estimate>{};
+  };
+  s.delta_recall_raw = optional("delta_recall_raw");
+  s.delta_probability = optional("delta_probability");
+  s.delta_probability_raw = optional("delta_probability_raw");
 }
 
-void to_json(json& j, const SwitchCentreSummary& s) { j = {{"synthetic_fraction", num(s.synthetic_fraction)}}; }
-void from_json(const json& j, SwitchCentreSummary& s) { s.synthetic_fraction = get_num(j, "synthetic_fraction"); }
+void to_json(json& j, const SwitchCentreSummary& s) {
+  j = {{"synthetic_fraction", num(s.synthetic_fraction)},
+       {"synthetic_fraction_raw", num(s.synthetic_fraction_raw)},
+       {"gate_rejected", s.gate_rejected},
+       {"trajectories", s.trajectories},
+       {"recognised_by", s.recognised_by}};
+}
+void from_json(const json& j, SwitchCentreSummary& s) {
+  s.synthetic_fraction = get_num(j, "synthetic_fraction");
+  s.synthetic_fraction_raw = j.contains("synthetic_fraction_raw") ? get_num(j, "synthetic_fraction_raw") : std::nan("");
+  s.gate_rejected = j.value("gate_rejected", std::int64_t{0});
+  s.trajectories = j.value("trajectories", std::int64_t{0});
+  s.recognised_by = j.value("recognised_by", std::string());
+}
 
 void to_json(json& j, const PcShiftEntry& e) {
   j = {{"pc", e.pc},
@@ -114,6 +164,7 @@ void to_json(json& j, const PcShiftEntry& e) {
        {"slope_apoptosis", num(e.slope_apoptosis)},
        {"slope_ci_apoptosis", pair_json(e.slope_ci_apoptosis)},
        {"realistic_range", pair_json(e.realistic_range)},
+       {"realistic_range_raw", pair_json(e.realistic_range_raw)},
        {"rho_nuclear_area", num(e.rho_nuclear_area)}};
 }
 void from_json(const json& j, PcShiftEntry& e) {
@@ -122,29 +173,57 @@ void from_json(const json& j, PcShiftEntry& e) {
   e.slope_apoptosis = get_num(j, "slope_apoptosis");
   e.slope_ci_apoptosis = pair_from(j.at("slope_ci_apoptosis"));
   e.realistic_range = pair_from(j.at("realistic_range"));
+  e.realistic_range_raw = j.contains("realistic_range_raw") ? pair_from(j.at("realistic_range_raw"))
+                                                            : std::array<double, 2>{std::nan(""), std::nan("")};
   e.rho_nuclear_area = get_num(j, "rho_nuclear_area");
 }
 
 void to_json(json& j, const PcShiftSummary& s) {
   json shifts = json::array();
   for (double v : s.shifts) shifts.push_back(num(v));
-  j = {{"shifts", shifts}, {"per_pc", s.per_pc}, {"top_pc", s.top_pc}};
+  j = {{"shifts", shifts},
+       {"per_pc", s.per_pc},
+       {"top_pc", s.top_pc},
+       {"predictions", s.predictions},
+       {"gate_rejected", s.gate_rejected}};
 }
 void from_json(const json& j, PcShiftSummary& s) {
   s.shifts = j.at("shifts").get<std::vector<double>>();
   s.per_pc = j.at("per_pc").get<std::vector<PcShiftEntry>>();
+  s.predictions = j.value("predictions", std::int64_t{0});
+  s.gate_rejected = j.value("gate_rejected", std::int64_t{0});
   s.top_pc = j.at("top_pc").get<int>();
 }
 
 void to_json(json& j, const VerdictEntry& v) {
-  j = {{"experiment", v.experiment}, {"conclusion", v.conclusion}, {"correct", v.correct}};
+  j = {{"experiment", v.experiment},
+       {"claim", v.claim},
+       {"outcome", v.outcome},
+       {"direction", v.direction},
+       {"estimate", num(v.estimate)},
+       {"ci", json::array({num(v.ci[0]), num(v.ci[1])})},
+       {"margin", v.margin},
+       {"trajectories_needed", v.trajectories_needed >= 0 ? json(v.trajectories_needed) : json(nullptr)},
+       {"conclusion", v.conclusion},
+       {"expected_outcome", v.expected_outcome},
+       {"expected_direction", v.expected_direction},
+       {"correct", v.correct}};
 }
 void from_json(const json& j, VerdictEntry& v) {
   v.experiment = j.at("experiment").get<std::string>();
   v.conclusion = j.at("conclusion").get<std::string>();
   v.correct = j.at("correct").get<bool>();
+  v.claim = j.value("claim", std::string());
+  v.outcome = j.value("outcome", std::string("inconclusive"));
+  v.direction = j.value("direction", 0);
+  v.estimate = j.contains("estimate") ? get_num(j, "estimate") : std::nan("");
+  if (j.contains("ci") && j.at("ci").is_array() && j.at("ci").size() == 2) v.ci = pair_from(j.at("ci"));
+  v.margin = j.value("margin", 0.0);
+  v.trajectories_needed =
+      j.contains("trajectories_needed") && j.at("trajectories_needed").is_number() ? j.at("trajectories_needed").get<std::int64_t>() : -1;
+  v.expected_outcome = j.value("expected_outcome", std::string());
+  v.expected_direction = j.value("expected_direction", 0);
 }
-
 void to_json(json& j, const GroundTruthSummary& g) { j = {{"world", g.world}, {"verdicts", g.verdicts}}; }
 void from_json(const json& j, GroundTruthSummary& g) {
   g.world = j.at("world").get<std::string>();
@@ -345,11 +424,13 @@ std::vector<std::string> validate_summary_json(const json& j, const SummaryValid
   if (const json* sn = v.object(j, "", "switch_neighbours")) {
     v.matrix(v.key(*sn, "switch_neighbours", "confusion_mean"), "switch_neighbours.confusion_mean", true);
     v.matrix(v.key(*sn, "switch_neighbours", "confusion_std"), "switch_neighbours.confusion_std", false);
-    if (const json* dr = v.object(*sn, "switch_neighbours", "delta_recall")) {
-      for (const char* required : {"mitosis", "apoptosis"})
-        if (!dr->contains(required)) v.add(std::string("switch_neighbours.delta_recall.") + required, "missing");
+    // Class → [mean, ci_lo, ci_hi] of a change in [−1, 1]; `required` classes must be present.
+    auto changes = [&](const json* dr, const std::string& name, std::initializer_list<const char*> required) {
+      if (!dr) return;
+      for (const char* r : required)
+        if (!dr->contains(r)) v.add("switch_neighbours." + name + "." + r, "missing");
       for (const auto& [k, e] : dr->items()) {
-        const std::string p = "switch_neighbours.delta_recall." + k;
+        const std::string p = "switch_neighbours." + name + "." + k;
         const auto& names = summary_class_names();
         if (std::find(names.begin(), names.end(), k) == names.end()) v.add(p, "not a class name");
         if (!e.is_array() || e.size() != 3) {
@@ -362,7 +443,11 @@ std::vector<std::string> validate_summary_json(const json& j, const SummaryValid
         if (e[1].is_number() && e[2].is_number() && e[1].get<double>() > e[2].get<double>())
           v.add(p, "ci_lo " + e[1].dump() + " > ci_hi " + e[2].dump());
       }
-    }
+    };
+    changes(v.object(*sn, "switch_neighbours", "delta_recall"), "delta_recall", {"mitosis", "apoptosis"});
+    // Optional (empty in summaries of runs that predate them); when present, entries are checked.
+    for (const char* opt : {"delta_recall_raw", "delta_probability", "delta_probability_raw"})
+      if (sn->contains(opt)) changes(v.object(*sn, "switch_neighbours", opt), opt, {});
   }
 
   if (const json* sc = v.object(j, "", "switch_centre"))
@@ -438,6 +523,21 @@ std::vector<std::string> validate_summary_json(const json& j, const SummaryValid
             v.string(e, p, "experiment");
             v.string(e, p, "conclusion");
             if (const json* c = v.key(e, p, "correct"); c && !c->is_boolean()) v.add(p + ".correct", "expected a boolean");
+            for (const char* k : {"outcome", "expected_outcome"})
+              if (const json* o = v.key(e, p, k)) {
+                // outcome: effect | no effect | inconclusive; expected_outcome: effect | no effect |
+                // "" (a world whose planted causes are unknown).
+                const bool is_outcome = std::string(k) == "outcome";
+                const bool ok = o->is_string() && (*o == "effect" || *o == "no effect" ||
+                                                   (is_outcome ? *o == "inconclusive" : *o == ""));
+                if (!ok) v.add(p + "." + k, std::string("expected \"effect\", \"no effect\" or ") +
+                                                (is_outcome ? "\"inconclusive\"" : "\"\"") + ", found " + o->dump());
+              }
+            for (const char* k : {"direction", "expected_direction"})
+              if (const json* d = v.key(e, p, k); d && !(d->is_number_integer() && std::abs(d->get<int>()) <= 1))
+                v.add(p + "." + k, "expected -1, 0 or +1, found " + d->dump());
+            if (const json* c = v.key(e, p, "ci"); c && !(c->is_array() && c->size() == 2))
+              v.add(p + ".ci", "expected [lo, hi]");
           }
         }
       }
@@ -530,10 +630,13 @@ std::string RunSummary::brief() const {
   if (ground_truth) {
     const auto ok = std::count_if(ground_truth->verdicts.begin(), ground_truth->verdicts.end(),
                                   [](const VerdictEntry& v) { return v.correct; });
-    o << "  verdicts    " << ok << "/" << ground_truth->verdicts.size() << " match the planted mechanism (world "
-      << ground_truth->world << ")\n";
+    const auto open = std::count_if(ground_truth->verdicts.begin(), ground_truth->verdicts.end(),
+                                    [](const VerdictEntry& v) { return v.outcome == "inconclusive"; });
+    o << "  verdicts    " << ok << "/" << ground_truth->verdicts.size() << " match the planted mechanism, " << open
+      << " inconclusive (world " << ground_truth->world << ")\n";
     for (const auto& v : ground_truth->verdicts)
-      o << "    " << (v.correct ? "[ok]    " : "[WRONG] ") << v.experiment << ": " << v.conclusion << "\n";
+      o << "    " << (v.outcome == "inconclusive" ? "[open]  " : v.correct ? "[ok]    " : "[WRONG] ") << v.experiment
+        << ": " << v.conclusion << "\n";
   }
   if (!timings_s.empty()) {
     double total = 0;

@@ -3,12 +3,19 @@
 //
 //   taupe_version, preset, world (null for real data), seed,
 //   data: {trajectories: {mitosis, apoptosis}, patches},
-//   cv: {folds, class_names = ["mitosis","apoptosis","synthetic"], confusion_mean, confusion_std},
-//   switch_neighbours: {confusion_mean, confusion_std, delta_recall: {class: [mean, ci_lo, ci_hi]}},
-//   switch_centre: {synthetic_fraction},
+//   cv: {folds, class_names = ["mitosis","apoptosis","synthetic"], confusion_mean, confusion_std,
+//        confusion_mean_raw, typicality_gate: {enabled, quantile, rejected_real, rejected_synthetic}},
+//   switch_neighbours: {confusion_mean, confusion_std, delta_recall: {class: [mean, ci_lo, ci_hi]},
+//                       delta_recall_raw: {apoptosis: [...]}, delta_probability: {apoptosis: [...]},
+//                       delta_probability_raw: {apoptosis: [...]}},
+//   switch_centre: {synthetic_fraction, synthetic_fraction_raw, gate_rejected, trajectories, recognised_by},
+//   ("_raw": the TCN alone, without the typicality gate; the others are gated predictions),
 //   pc_shift: {shifts, per_pc: [{pc, slope_mitosis, slope_apoptosis, slope_ci_apoptosis,
-//              realistic_range, rho_nuclear_area}], top_pc},
-//   ground_truth: {world, verdicts: [{experiment, conclusion, correct}]}   (simulated data only),
+//              realistic_range, realistic_range_raw, rho_nuclear_area}], top_pc, predictions, gate_rejected},
+//   ground_truth: {world, verdicts: [{experiment, claim, outcome, direction, estimate, ci, margin,
+//                  trajectories_needed, conclusion, expected_outcome, expected_direction, correct}]}
+//                 (simulated data only; real data carries the same entries, without the expectation,
+//                 as the optional top-level `verdicts`),
 //   timings_s: {stage: seconds}
 //
 // Confusion matrices are 3×3, rows = true class, columns = predicted class, in class_names
@@ -45,21 +52,40 @@ struct DataSummary {
   std::int64_t patches = 0;
 };
 
+/// The typicality gate of the fold models (temporal/typicality.h) and what it did on the
+/// cross-validation test sets.
+struct TypicalityGateSummary {
+  bool enabled = false;
+  double quantile = 0;                ///< temporal.typicality_quantile (0 = off)
+  std::int64_t rejected_real = 0;     ///< held-out real trajectories it turned synthetic
+  std::int64_t rejected_synthetic = 0;
+};
+
 struct CvSummary {
   int folds = 0;
   std::vector<std::string> class_names = summary_class_names();
-  Matrix confusion_mean;  ///< 3×3, row-normalised
-  Matrix confusion_std;   ///< 3×3, sd over models
+  Matrix confusion_mean;      ///< 3×3, row-normalised (typicality gate applied)
+  Matrix confusion_std;       ///< 3×3, sd over models
+  Matrix confusion_mean_raw;  ///< 3×3, the TCN alone (no gate); empty when not recorded
+  TypicalityGateSummary typicality_gate;
 };
 
 struct SwitchNeighboursSummary {
   Matrix confusion_mean;                        ///< perturbed, 3×3 row-normalised
   Matrix confusion_std;
   std::map<std::string, Estimate> delta_recall;  ///< class → perturbed − unperturbed recall
+  std::map<std::string, Estimate> delta_recall_raw;  ///< the same for the TCN alone (apoptosis)
+  /// Class-balanced Δ P(apoptosis), switched − normalised: the neighbour verdict's statistic.
+  std::map<std::string, Estimate> delta_probability;
+  std::map<std::string, Estimate> delta_probability_raw;  ///< the same for the TCN alone
 };
 
 struct SwitchCentreSummary {
-  double synthetic_fraction = 0.0;  ///< of real trajectories predicted synthetic, in [0, 1]
+  double synthetic_fraction = 0.0;      ///< of real trajectories predicted synthetic, in [0, 1]
+  double synthetic_fraction_raw = 0.0;  ///< the same for the TCN alone (no typicality gate)
+  std::int64_t gate_rejected = 0;       ///< switched trajectories the gate turned synthetic
+  std::int64_t trajectories = 0;        ///< switched trajectories
+  std::string recognised_by;            ///< the component that recognised the inputs
 };
 
 struct PcShiftEntry {
@@ -68,6 +94,7 @@ struct PcShiftEntry {
   double slope_apoptosis = 0.0;                 ///< NaN ↔ null
   std::array<double, 2> slope_ci_apoptosis{};   ///< [lo, hi]; NaN ↔ null
   std::array<double, 2> realistic_range{};      ///< [lo, hi] shift; NaN ↔ null (empty range)
+  std::array<double, 2> realistic_range_raw{};  ///< the same for the TCN alone (no typicality gate)
   double rho_nuclear_area = 0.0;                ///< NaN ↔ null (no ground truth)
 };
 
@@ -75,11 +102,25 @@ struct PcShiftSummary {
   std::vector<double> shifts;
   std::vector<PcShiftEntry> per_pc;
   int top_pc = 0;  ///< PC with the largest mean |apoptosis slope|
+  std::int64_t predictions = 0;    ///< sweep predictions (PCs × shifts × trajectories)
+  std::int64_t gate_rejected = 0;  ///< of those, turned synthetic by the typicality gate alone
 };
 
+/// One verdict (docs/perturbation.md, "Verdicts"): a three-way outcome with its direction, the
+/// interval it read and, on simulated data, the expectation of the planted world.
 struct VerdictEntry {
-  std::string experiment;
+  std::string experiment;                ///< "neighbour identity" | "nuclear size" | "any effect"
+  std::string claim;                     ///< what an effect means, with the direction convention
+  std::string outcome = "inconclusive";  ///< "effect" | "no effect" | "inconclusive"
+  int direction = 0;                     ///< +1 / −1 with an effect, else 0
+  double estimate = 0;                   ///< NaN ↔ null
+  std::array<double, 2> ci{};            ///< [lo, hi]; NaN ↔ null
+  double margin = 0;
+  std::int64_t trajectories_needed = -1; ///< −1 ↔ null
   std::string conclusion;
+  std::string expected_outcome;          ///< "effect" | "no effect"
+  int expected_direction = 0;
+  /// outcome == expected_outcome and, for an effect, the direction too; inconclusive never.
   bool correct = false;
 };
 
@@ -110,6 +151,8 @@ void to_json(nlohmann::json& j, const Estimate& e);
 void from_json(const nlohmann::json& j, Estimate& e);
 void to_json(nlohmann::json& j, const DataSummary& d);
 void from_json(const nlohmann::json& j, DataSummary& d);
+void to_json(nlohmann::json& j, const TypicalityGateSummary& g);
+void from_json(const nlohmann::json& j, TypicalityGateSummary& g);
 void to_json(nlohmann::json& j, const CvSummary& c);
 void from_json(const nlohmann::json& j, CvSummary& c);
 void to_json(nlohmann::json& j, const SwitchNeighboursSummary& s);

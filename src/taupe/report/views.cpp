@@ -8,16 +8,6 @@
 namespace taupe::report {
 
 namespace {
-double diag_mean(const Matrix& m) {
-  double s = 0;
-  int n = 0;
-  for (std::size_t i = 0; i < m.size() && i < 3; ++i)
-    if (i < m[i].size() && std::isfinite(m[i][i])) {
-      s += m[i][i];
-      ++n;
-    }
-  return n ? s / n : std::nan("");
-}
 std::string est_text(const Estimate& e, int d = 2) {
   return fmt_label(e.mean, d) + " [" + fmt_label(e.ci_lo, d) + ", " + fmt_label(e.ci_hi, d) + "]";
 }
@@ -27,6 +17,47 @@ std::size_t shown_pcs(const PcShiftSummary& ps, const ReportConfig& cfg) {
 }
 }  // namespace
 
+double headline_recall(const Matrix& confusion) {
+  double sum = 0;
+  int n = 0;
+  for (std::size_t c = 0; c < 2 && c < confusion.size(); ++c)
+    if (c < confusion[c].size() && std::isfinite(confusion[c][c])) {
+      sum += confusion[c][c];
+      ++n;
+    }
+  return n ? sum / n : std::nan("");
+}
+
+std::string model_and_gate_text(const CvSummary& cv) {
+  const auto& g = cv.typicality_gate;
+  std::string t = "Held-out recall of mitosis and apoptosis (mean of the two): " + fmt_fixed(headline_recall(cv.confusion_mean), 2) +
+                  " with the typicality gate";
+  if (!cv.confusion_mean_raw.empty()) {
+    t += ", " + fmt_fixed(headline_recall(cv.confusion_mean_raw), 2) + " for the TCN alone";
+    if (cv.confusion_mean_raw.size() == 3 && cv.confusion_mean.size() == 3)
+      t += "; synthetic recall " + fmt_fixed(cv.confusion_mean[2][2], 2) + " with the gate, " +
+           fmt_fixed(cv.confusion_mean_raw[2][2], 2) + " for the TCN alone";
+  }
+  t += ". ";
+  if (g.enabled)
+    t += "The typicality gate (temporal.typicality_quantile = " + fmt_label(g.quantile, 3) + ") rejected " +
+         std::to_string(g.rejected_real) + " held-out real and " + std::to_string(g.rejected_synthetic) +
+         " synthetic test trajectories (predicted synthetic whatever the TCN said).";
+  else
+    t += "The typicality gate was off (temporal.typicality_quantile = 0): every prediction is the TCN's own.";
+  return t;
+}
+
+std::string switch_centre_text(const SwitchCentreSummary& sc) {
+  std::string t = "Switching the central cell's own channel makes " + fmt_fixed(100.0 * sc.synthetic_fraction, 0) +
+                  " % of real trajectories come out synthetic (out-of-distribution)";
+  if (std::isfinite(sc.synthetic_fraction_raw))
+    t += "; the TCN alone predicts synthetic for " + fmt_fixed(100.0 * sc.synthetic_fraction_raw, 0) + " %, and the typicality gate rejected " +
+         std::to_string(sc.gate_rejected) + " of " + std::to_string(sc.trajectories) + " switched trajectories";
+  if (!sc.recognised_by.empty()) t += ". Recognised by: " + sc.recognised_by;
+  return t + ".";
+}
+
 std::string subtitle_of(const RunSummary& s) {
   return "preset " + s.preset + " \u00b7 " + (s.world ? "world " + *s.world : std::string("real data")) +
          " \u00b7 seed " + std::to_string(s.seed) + " \u00b7 taupe " + s.taupe_version;
@@ -34,9 +65,12 @@ std::string subtitle_of(const RunSummary& s) {
 
 void add_headline(HtmlReport& r, const RunSummary& s) {
   std::vector<HeadlineItem> items;
-  items.emplace_back("CV mean recall (" + std::to_string(s.cv.folds) + " folds)", fmt_fixed(diag_mean(s.cv.confusion_mean), 2));
-  auto it = s.switch_neighbours.delta_recall.find("apoptosis");
-  if (it != s.switch_neighbours.delta_recall.end())
+  items.emplace_back("CV recall, mitosis & apoptosis (" + std::to_string(s.cv.folds) + " folds)",
+                     fmt_fixed(headline_recall(s.cv.confusion_mean), 2));
+  // The neighbour verdict's statistic when the run has it; older runs show the recall change.
+  if (auto p = s.switch_neighbours.delta_probability.find("apoptosis"); p != s.switch_neighbours.delta_probability.end())
+    items.emplace_back("\u0394 P(apoptosis), neighbours switched", est_text(p->second));
+  else if (auto it = s.switch_neighbours.delta_recall.find("apoptosis"); it != s.switch_neighbours.delta_recall.end())
     items.emplace_back("\u0394 apoptosis recall, neighbours switched", est_text(it->second));
   items.emplace_back("central cell switched \u2192 synthetic",
                      fmt_fixed(100.0 * s.switch_centre.synthetic_fraction, 0) + "%");
@@ -47,11 +81,14 @@ void add_headline(HtmlReport& r, const RunSummary& s) {
   items.emplace_back("top PC by |apoptosis slope|", top);
   std::string note;
   if (s.ground_truth) {
-    const auto ok = std::count_if(s.ground_truth->verdicts.begin(), s.ground_truth->verdicts.end(),
-                                  [](const VerdictEntry& v) { return v.correct; });
-    const auto n = s.ground_truth->verdicts.size();
-    items.emplace_back("verdicts matching the planted mechanism", std::to_string(ok) + "/" + std::to_string(n),
-                       static_cast<std::size_t>(ok) == n ? Status::Good : Status::Bad);
+    const auto& vs = s.ground_truth->verdicts;
+    const auto ok = std::count_if(vs.begin(), vs.end(), [](const VerdictEntry& v) { return v.correct; });
+    const auto open = std::count_if(vs.begin(), vs.end(), [](const VerdictEntry& v) { return v.outcome == "inconclusive"; });
+    const auto n = vs.size();
+    items.emplace_back("verdicts matching the planted mechanism",
+                       std::to_string(ok) + "/" + std::to_string(n) +
+                           (open > 0 ? " (" + std::to_string(open) + " inconclusive)" : std::string()),
+                       static_cast<std::size_t>(ok) == n ? Status::Good : open > 0 && ok + open == static_cast<long>(n) ? Status::Warn : Status::Bad);
     note = "Simulated data: world \u201c" + s.ground_truth->world + "\u201d, whose cause of death is known.";
   } else {
     note = "Real data: no ground truth, so conclusions are not checked.";
@@ -161,8 +198,15 @@ Table verdict_table(const GroundTruthSummary& gt) {
   Table t;
   t.caption = "Conclusions of the experiments and whether each matches the planted mechanism (world \u201c" +
               gt.world + "\u201d).";
-  t.header = {"experiment", "conclusion", "matches planted mechanism"};
-  for (const auto& v : gt.verdicts) t.add_row({TableCell(v.experiment), TableCell(v.conclusion), yes_no_cell(v.correct)});
+  t.header = {"experiment", "outcome", "expected", "conclusion", "matches planted mechanism"};
+  auto with_sign = [](const std::string& outcome, int direction) {
+    return outcome == "effect" && direction != 0 ? outcome + (direction > 0 ? " (+)" : " (\u2212)") : outcome;
+  };
+  for (const auto& v : gt.verdicts) {
+    const TableCell match = v.outcome == "inconclusive" ? TableCell("inconclusive", Status::Warn) : yes_no_cell(v.correct);
+    t.add_row({TableCell(v.experiment), TableCell(with_sign(v.outcome, v.direction)),
+               TableCell(with_sign(v.expected_outcome, v.expected_direction)), TableCell(v.conclusion), match});
+  }
   return t;
 }
 

@@ -20,6 +20,15 @@
 namespace taupe::report {
 
 /// "preset quick · world mechanical · seed 1 · taupe 0.1.0" (world "real data" when null).
+/// Headline recall of a 3×3 row-normalised confusion: the mean of the mitosis and apoptosis
+/// recalls. The synthetic class is left out: it measures the out-of-distribution check, not fate.
+double headline_recall(const Matrix& confusion);
+/// The model and its gate side by side: headline recall with and without the typicality gate,
+/// synthetic recall, and how many test inputs the gate rejected.
+std::string model_and_gate_text(const CvSummary& cv);
+/// The switch-centre control: gated and TCN-alone synthetic fractions and which component
+/// recognised the switched inputs.
+std::string switch_centre_text(const SwitchCentreSummary& sc);
 std::string subtitle_of(const RunSummary& s);
 /// Headline box: CV accuracy (mean recall), Δ apoptosis recall after switching with CI,
 /// central-cell synthetic fraction, top PC (with ρ nuclear area), verdicts correct (simulated).

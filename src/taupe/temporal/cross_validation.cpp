@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <iomanip>
 #include <map>
+#include <unordered_map>
+#include <set>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -21,10 +23,14 @@
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/config_io.h"
 #include "taupe/core/errors.h"
+#include "taupe/core/numeric_guard.h"
 #include "taupe/core/parallel.h"
+#include "taupe/core/log.h"
 #include "taupe/core/rng.h"
+#include "taupe/core/signals.h"
 #include "taupe/core/stats.h"
 #include "taupe/dataset/csv.h"
+#include "taupe/dataset/glimpses.h"
 #include "taupe/projector/model_dir.h"
 #include "taupe/temporal/sequence.h"
 #include "taupe/temporal/tcn.h"
@@ -35,8 +41,107 @@ namespace taupe {
 namespace fs = std::filesystem;
 
 // ---- folds ------------------------------------------------------------------------------------
-std::vector<int> assign_folds(const EncodingSet& set, int folds, std::uint64_t seed) {
+namespace {
+/// Stratified group K-fold (see assign_folds).
+std::vector<int> assign_grouped_folds(const EncodingSet& set, int folds, std::uint64_t seed,
+                                      const std::vector<std::string>& key) {
+  if (key.size() != set.trajectories.size())
+    throw DataError("cross-validation: " + std::to_string(key.size()) + " group keys for " +
+                    std::to_string(set.trajectories.size()) + " encodings");
+  struct Group {
+    std::vector<int> members;
+    std::array<std::int64_t, 2> count{};  // distinct trajectory ids per class
+    std::set<std::int64_t> ids;
+  };
+  std::map<std::string, Group> groups;
+  for (int i = 0; i < static_cast<int>(set.trajectories.size()); ++i) {
+    const auto& t = set.trajectories[static_cast<std::size_t>(i)];
+    const int c = fate_class(t.fate);
+    if (c < 0) continue;
+    Group& g = groups[key[static_cast<std::size_t>(i)]];
+    g.members.push_back(i);
+    if (g.ids.insert(t.id).second) g.count[static_cast<std::size_t>(c)] += 1;
+  }
+  std::vector<Group*> order;
+  std::array<std::int64_t, 2> total{}, with_class{};
+  for (auto& [k, g] : groups) {
+    order.push_back(&g);
+    for (int c = 0; c < 2; ++c) {
+      total[static_cast<std::size_t>(c)] += g.count[static_cast<std::size_t>(c)];
+      with_class[static_cast<std::size_t>(c)] += g.count[static_cast<std::size_t>(c)] > 0;
+    }
+  }
+  for (int c = 0; c < 2; ++c)
+    if (with_class[static_cast<std::size_t>(c)] < folds)
+      throw DataError(std::string("cross-validation: ") + std::to_string(with_class[static_cast<std::size_t>(c)]) +
+                      " groups (cv.group_by) hold " + kClassNames[c] + " trajectories, fewer than cv.folds = " +
+                      std::to_string(folds) + " (use fewer folds or a finer cv.group_by)");
+  Rng rng(seed);
+  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<std::size_t>(rng.integer(0, static_cast<std::int64_t>(i) - 1))]);
+  std::stable_sort(order.begin(), order.end(), [](const Group* a, const Group* b) {
+    return a->count[0] + a->count[1] > b->count[0] + b->count[1];
+  });
+  std::vector<std::array<std::int64_t, 2>> fold_count(static_cast<std::size_t>(folds), {0, 0});
+  std::vector<int> out(set.trajectories.size(), -1);
+  for (const Group* g : order) {
+    // The fold whose largest class share after adding g is smallest; then the emptiest; then the first.
+    int best = 0;
+    double best_share = 0;
+    std::int64_t best_size = 0;
+    for (int f = 0; f < folds; ++f) {
+      double share = 0;
+      for (int c = 0; c < 2; ++c)
+        share = std::max(share, static_cast<double>(fold_count[static_cast<std::size_t>(f)][static_cast<std::size_t>(c)] +
+                                                    g->count[static_cast<std::size_t>(c)]) /
+                                    static_cast<double>(std::max<std::int64_t>(1, total[static_cast<std::size_t>(c)])));
+      const std::int64_t size = fold_count[static_cast<std::size_t>(f)][0] + fold_count[static_cast<std::size_t>(f)][1];
+      if (f == 0 || share < best_share - 1e-12 || (std::fabs(share - best_share) <= 1e-12 && size < best_size)) {
+        best = f;
+        best_share = share;
+        best_size = size;
+      }
+    }
+    for (int c = 0; c < 2; ++c) fold_count[static_cast<std::size_t>(best)][static_cast<std::size_t>(c)] += g->count[static_cast<std::size_t>(c)];
+    for (int m : g->members) out[static_cast<std::size_t>(m)] = best;
+  }
+  for (int f = 0; f < folds; ++f)
+    for (int c = 0; c < 2; ++c)
+      if (fold_count[static_cast<std::size_t>(f)][static_cast<std::size_t>(c)] == 0)
+        throw DataError("cross-validation: fold " + std::to_string(f) + " received no " + kClassNames[c] +
+                        " trajectory when keeping groups (cv.group_by) whole; use fewer folds or a finer grouping");
+  return out;
+}
+}  // namespace
+
+std::vector<std::string> fold_groups(const EncodingSet& set, const fs::path& glimpses, int folds,
+                                     const std::string& group_by, std::string* resolved) {
+  if (resolved) *resolved = "trajectory";
+  if (group_by == "trajectory") return {};
+  const fs::path path = !glimpses.empty() ? glimpses : fs::path(set.glimpse_file);
+  std::error_code ec;
+  if (path.empty() || !fs::is_regular_file(path, ec)) return {};
+  GlimpseReader reader(path);
+  std::unordered_map<std::int64_t, const GlimpseInfo*> info;
+  std::set<std::string> movies;
+  for (const auto& gi : reader.infos()) info[gi.id] = &gi, movies.insert(gi.movie);
+  std::string mode = group_by;
+  if (mode == "auto") mode = static_cast<int>(movies.size()) >= folds ? "fov" : "lineage";
+  std::vector<std::string> key;
+  key.reserve(set.trajectories.size());
+  for (const auto& t : set.trajectories) {
+    const auto it = info.find(t.id);
+    if (it == info.end()) return {};  // encodings from another glimpse file: no grouping information
+    const GlimpseInfo& gi = *it->second;
+    key.push_back(mode == "fov" ? gi.movie : gi.movie + "/" + std::to_string(gi.lineage));
+  }
+  if (resolved) *resolved = mode;
+  return key;
+}
+
+std::vector<int> assign_folds(const EncodingSet& set, int folds, std::uint64_t seed,
+                              const std::vector<std::string>& group_key) {
   if (folds < 2) throw ConfigError("cv.folds = " + std::to_string(folds) + ": must be >= 2");
+  if (!group_key.empty()) return assign_grouped_folds(set, folds, seed, group_key);
   // Group encodings by trajectory id (rotated copies share it).
   std::map<std::int64_t, std::vector<int>> groups;
   for (int i = 0; i < static_cast<int>(set.trajectories.size()); ++i) groups[set.trajectories[i].id].push_back(i);
@@ -167,9 +272,13 @@ nlohmann::json outcome_json(const FoldOutcome& o, const std::string& fingerprint
   nlohmann::json probs = nlohmann::json::array();
   for (const auto& p : o.probs)
     probs.push_back({p.id, p.rotation, p.synthetic ? 1 : 0, p.truth, p.predicted, p.p[0], p.p[1], p.p[2]});
-  nlohmann::json counts = nlohmann::json::array();
+  nlohmann::json counts = nlohmann::json::array(), raw = nlohmann::json::array();
   for (const auto& row : o.result.confusion.counts) counts.push_back(row);
+  for (const auto& row : o.result.raw_confusion.counts) raw.push_back(row);
   return {{"fingerprint", fingerprint},
+          {"raw_confusion", raw},
+          {"gate_enabled", o.result.gate_enabled},
+          {"gate_rejected", o.result.gate_rejected},
           {"fold", o.result.fold},
           {"train_trajectories", o.result.train_trajectories},
           {"validation_trajectories", o.result.validation_trajectories},
@@ -192,7 +301,13 @@ FoldOutcome outcome_from_json(const nlohmann::json& j) {
   o.result.final_train_loss = j.at("final_train_loss").get<double>();
   o.result.final_val_accuracy = j.at("final_val_accuracy").get<double>();
   for (int r = 0; r < 3; ++r)
-    for (int c = 0; c < 3; ++c) o.result.confusion.counts[r][c] = j.at("confusion").at(r).at(c).get<std::int64_t>();
+    for (int c = 0; c < 3; ++c) {
+      o.result.confusion.counts[r][c] = j.at("confusion").at(r).at(c).get<std::int64_t>();
+      o.result.raw_confusion.counts[r][c] =
+          j.contains("raw_confusion") ? j.at("raw_confusion").at(r).at(c).get<std::int64_t>() : o.result.confusion.counts[r][c];
+    }
+  o.result.gate_enabled = j.value("gate_enabled", false);
+  if (j.contains("gate_rejected")) o.result.gate_rejected = j.at("gate_rejected").get<std::array<std::int64_t, 2>>();
   o.curves = curves_from_json(j.at("curves"));
   for (const auto& e : j.at("probabilities")) {
     ProbRow p;
@@ -353,17 +468,23 @@ std::pair<torch::Tensor, torch::Tensor> validation_set(const EncodingSet& set, c
   return {val_x, val_y};
 }
 
+/// What a diverged TCN training should change.
+const char* const kDivergedHint = "lower temporal.learning_rate (or check the encodings for NaN / Inf)";
+
 /// One epoch of training steps (st.step advances); the epoch's curve row, validated on
 /// (val_x, val_y) when defined.
 CurveRow train_epoch(Tcn& tcn, torch::optim::RMSprop& opt, BatchSampler& sampler, const PcaTransform& pca,
                      at::Generator& dropout_gen, TrainState& st, const TemporalConfig& cfg, std::uint64_t fold_seed,
-                     const torch::Tensor& val_x, const torch::Tensor& val_y, int epoch, std::int64_t& steps_budget) {
+                     const torch::Tensor& val_x, const torch::Tensor& val_y, int epoch, std::int64_t& steps_budget,
+                     const std::string& what, const LastCheckpoint& last_good) {
   tcn->train();
   double loss_sum = 0;
   std::int64_t correct = 0, seen = 0;
   for (int s = 0; s < cfg.steps_per_epoch; ++s) {
     if (steps_budget == 0) throw StopRequested();
     if (steps_budget > 0) --steps_budget;
+    // SIGINT / SIGTERM: the epoch checkpoint is the safe point; this epoch is redone on resume.
+    throw_if_stop_requested(what + " resumes from " + last_good.describe());
     auto b = sampler.batch(st.step);
     auto x = pca.forward(batch_tensor(b));
     auto y = label_tensor(b.labels);
@@ -373,11 +494,13 @@ CurveRow train_epoch(Tcn& tcn, torch::optim::RMSprop& opt, BatchSampler& sampler
     // pruned forward gives the same loss and gradients for ~1/4.7 of the conv work.
     auto logits = tcn->initialized() ? tcn->forward_last(x) : tcn->forward(x);
     auto loss = torch::nn::functional::cross_entropy(logits, y);
+    const double loss_value = loss.item<double>();
+    require_finite_loss(loss_value, what, st.step, last_good, kDivergedHint);
     opt.zero_grad();
     loss.backward();
     opt.step();
     ++st.step;
-    loss_sum += loss.item<double>() * b.n;
+    loss_sum += loss_value * b.n;
     correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
     seen += b.n;
   }
@@ -407,6 +530,9 @@ FoldOutcome test_fold(const EncodingSet& set, const PcaTransform& pca, const Tem
   auto sb = build_synthetic(set, test_idx, n_syn, cfg, derive_seed(fold_seed, 5));
   auto probs = predict_probs(tcn, pca, torch::cat({batch_tensor(tb), batch_tensor(sb)}, 0)).contiguous();
   float* p = probs.data_ptr<float>();
+  // The TCN's own predictions, kept beside the gated ones.
+  std::vector<int> raw_pred(static_cast<std::size_t>(tb.n + sb.n));
+  for (int i = 0; i < tb.n + sb.n; ++i) raw_pred[static_cast<std::size_t>(i)] = stats::argmax(p + i * 3, 3);
   // Typicality gate, calibrated on this fold's training trajectories (exact-cutoff inputs).
   if (cfg.typicality_quantile > 0) {
     const auto trb = build_inputs(set, train_idx, cfg.max_len);
@@ -415,8 +541,11 @@ FoldOutcome test_fold(const EncodingSet& set, const PcaTransform& pca, const Tem
     auto scores = gate_scores(gate, batch_pcs(pca, tb), tb);
     const auto ss = gate_scores(gate, batch_pcs(pca, sb), sb);
     scores.insert(scores.end(), ss.begin(), ss.end());
+    for (std::size_t i = 0; i < scores.size(); ++i)
+      out.result.gate_rejected[static_cast<int>(i) < tb.n ? 0 : 1] += gate.rejects(scores[i]);
     apply_gate(gate, scores, p);
   }
+  out.result.gate_enabled = gate.enabled();
   for (int i = 0; i < tb.n + sb.n; ++i) {
     ProbRow r;
     r.synthetic = i >= tb.n;
@@ -432,6 +561,7 @@ FoldOutcome test_fold(const EncodingSet& set, const PcaTransform& pca, const Tem
     for (int c = 0; c < 3; ++c) r.p[c] = p[i * 3 + c];
     r.predicted = stats::argmax(r.p, 3);
     out.result.confusion.add(r.truth, r.predicted);
+    out.result.raw_confusion.add(r.truth, raw_pred[static_cast<std::size_t>(i)]);
     out.probs.push_back(r);
   }
   out.result.test_trajectories = tb.n;
@@ -463,12 +593,16 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
   TrainState st;
   const bool resumed = load_checkpoint(ckpt, *tcn, opt, st, fingerprint);
 
+  const std::string what = "TCN training of " + temporal_artifacts::fold_name(k);
+  LastCheckpoint last_good;
+  if (resumed) last_good = {ckpt.string(), st.step};
   for (int epoch = st.epochs_done; epoch < cfg.epochs; ++epoch) {
-    const CurveRow row =
-        train_epoch(tcn, opt, sampler, pca, dropout_gen, st, cfg, fold_seed, val_x, val_y, epoch, steps_budget);
+    const CurveRow row = train_epoch(tcn, opt, sampler, pca, dropout_gen, st, cfg, fold_seed, val_x, val_y, epoch,
+                                     steps_budget, what, last_good);
     st.curves.push_back(row);
     st.epochs_done = epoch + 1;
     save_checkpoint(ckpt, *tcn, opt, st, fingerprint);
+    last_good = {ckpt.string(), st.step};
     if (progress) {
       CvProgressEvent ev;
       ev.fold = k;
@@ -496,6 +630,10 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
   nlohmann::json meta{{"fold", k}, {"steps", st.step}, {"fingerprint", fingerprint}, {"max_len", cfg.max_len}};
   if (gate.enabled())
     meta["typicality"] = {{"quantile", gate.quantile}, {"threshold", gate.threshold}, {"inv_var", gate.inv_var}};
+  std::vector<std::string> bad;
+  for (const auto& kv : tcn->named_parameters())
+    if (!torch::isfinite(kv.value()).all().item<bool>()) bad.push_back(kv.key());
+  require_finite_weights(bad, what, last_good, kDivergedHint);
   save_tcn_file(temporal_artifacts::fold_weights(model_dir, k), *tcn, pca, meta);
   write_text_atomic(temporal_artifacts::fold_outcome(model_dir, k), outcome_json(out, fingerprint).dump());
   std::error_code ec;
@@ -634,8 +772,10 @@ CvResult write_cv_tables(const std::vector<FoldOutcome>& outcomes, const fs::pat
   for (int r = 0; r < 3; ++r)
     for (int c = 0; c < 3; ++c) {
       double s = 0, s2 = 0;
-      for (const auto& f : result.folds) s += f.confusion.normalised()[r][c];
+      double sr = 0;
+      for (const auto& f : result.folds) s += f.confusion.normalised()[r][c], sr += f.raw_confusion.normalised()[r][c];
       result.mean[r][c] = nf > 0 ? s / nf : 0;
+      result.mean_raw[r][c] = nf > 0 ? sr / nf : 0;
       for (const auto& f : result.folds) s2 += std::pow(f.confusion.normalised()[r][c] - result.mean[r][c], 2);
       result.sd[r][c] = nf > 1 ? std::sqrt(s2 / (nf - 1)) : 0;  // sample sd over folds
       conf.add_row({"mean", kClassNames[r], kClassNames[c], "", cell(result.mean[r][c])});
@@ -662,15 +802,28 @@ void write_cv_summary(const CvResult& result, const EncodingSet& set, const Temp
     per_fold.push_back({{"fold", f.fold}, {"steps", f.steps}, {"test_trajectories", f.test_trajectories},
                         {"confusion_normalised", m}});
   }
-  nlohmann::json mean_m = nlohmann::json::array(), sd_m = nlohmann::json::array();
+  nlohmann::json mean_m = nlohmann::json::array(), sd_m = nlohmann::json::array(), raw_m = nlohmann::json::array();
   for (int r = 0; r < 3; ++r) {
     mean_m.push_back(result.mean[r]);
     sd_m.push_back(result.sd[r]);
+    raw_m.push_back(result.mean_raw[r]);
   }
+  std::array<std::int64_t, 2> rejected{};
+  bool gated = false;
+  for (const auto& f : result.folds) {
+    rejected[0] += f.gate_rejected[0], rejected[1] += f.gate_rejected[1];
+    gated = gated || f.gate_enabled;
+  }
+  const nlohmann::json gate_json{{"enabled", gated},
+                                 {"quantile", cfg.typicality_quantile},
+                                 {"rejected_real", rejected[0]},
+                                 {"rejected_synthetic", rejected[1]}};
   nlohmann::json summary{{"classes", {kClassNames[0], kClassNames[1], kClassNames[2]}},
                          {"folds", per_fold},
                          {"confusion_mean", mean_m},
                          {"confusion_sd", sd_m},
+                         {"confusion_mean_raw", raw_m},
+                         {"typicality_gate", gate_json},
                          {"recall_mean", recall_mean},
                          {"recall_sd", recall_sd},
                          {"total_steps", result.total_steps},
@@ -708,7 +861,12 @@ CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const Temp
     throw ConfigError("fold " + std::to_string(options.only_fold) + " does not exist (cv.folds = " +
                       std::to_string(cv.folds) + ")");
   const PcaTransform transform(pca);
-  const auto folds = assign_folds(set, cv.folds, derive_seed(static_cast<std::uint64_t>(cv.seed), 1));
+  std::string grouping;
+  const auto groups = fold_groups(set, options.glimpses, cv.folds, cv.group_by, &grouping);
+  if (cv.group_by != "trajectory" && grouping == "trajectory")
+    log_warn("cross-validation: no glimpse file with lineages for cv.group_by = " + cv.group_by +
+             "; folds split by trajectory");
+  const auto folds = assign_folds(set, cv.folds, derive_seed(static_cast<std::uint64_t>(cv.seed), 1), groups);
   const std::string fingerprint = cv_fingerprint(set, pca, cfg, cv, folds);
 
   const fs::path tdir = temporal_artifacts::dir(model_dir);

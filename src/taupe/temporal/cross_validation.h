@@ -33,7 +33,19 @@ inline constexpr int kTemporalFormatVersion = 1;
 
 /// Fold of every trajectory (index into set.trajectories); -1 = fate without a class (not used).
 /// Deterministic in seed. Throws DataError if a class has fewer groups than folds.
-std::vector<int> assign_folds(const EncodingSet& set, int folds, std::uint64_t seed);
+/// Without `group_key`, each trajectory id (its rotated copies) is a group, dealt round-robin per
+/// class after a shuffle. With `group_key` (one key per set.trajectories entry, e.g. the lineage
+/// or the field of view), every group lands whole in one fold: groups are shuffled, taken largest
+/// first and each put in the fold where it keeps the class counts most even (stratified group
+/// K-fold).
+std::vector<int> assign_folds(const EncodingSet& set, int folds, std::uint64_t seed,
+                              const std::vector<std::string>& group_key = {});
+
+/// The group key of every encoding under cv.group_by ("auto" resolved as documented there) from
+/// the glimpse file's movie (field of view) and lineage; empty for "trajectory" or when the
+/// glimpse file is unavailable. `resolved` (optional) receives the grouping used.
+std::vector<std::string> fold_groups(const EncodingSet& set, const std::filesystem::path& glimpses, int folds,
+                                     const std::string& group_by, std::string* resolved = nullptr);
 
 /// 3x3 confusion matrix, rows = true class, columns = predicted (mitosis, apoptosis, synthetic).
 struct Confusion {
@@ -48,13 +60,17 @@ struct FoldResult {
   int fold = 0;
   std::int64_t train_trajectories = 0, validation_trajectories = 0, test_trajectories = 0;
   std::int64_t steps = 0;           ///< optimiser steps done
-  Confusion confusion;              ///< on the held-out fold + its synthetic test set
+  Confusion confusion;              ///< on the held-out fold + its synthetic test set (typicality gate applied)
+  Confusion raw_confusion;          ///< the same inputs, the TCN alone (no typicality gate)
+  bool gate_enabled = false;        ///< the fold's model has a typicality gate
+  std::array<std::int64_t, 2> gate_rejected{};  ///< inputs the gate turned synthetic: real, synthetic
   double final_train_loss = 0, final_val_accuracy = 0;
 };
 
 struct CvResult {
   std::vector<FoldResult> folds;
   std::array<std::array<double, 3>, 3> mean{}, sd{};  ///< of the row-normalised matrices over folds
+  std::array<std::array<double, 3>, 3> mean_raw{};    ///< the same without the typicality gate
   std::int64_t total_steps = 0;
   double wall_seconds = 0;
   std::string brief() const;        ///< terminal view: recall mean ± sd per class
@@ -70,6 +86,9 @@ using CvProgress = std::function<void(const CvProgressEvent&)>;
 
 struct CvOptions {
   int only_fold = -1;               ///< >= 0: train/test only this fold (others must exist or are skipped)
+  /// Glimpse file with each trajectory's field of view and lineage (cv.group_by); empty = the
+  /// encodings' provenance (set.glimpse_file), when that file exists.
+  std::filesystem::path glimpses;
   std::int64_t stop_after_steps = -1;  ///< testing aid: throw after this many steps of this run
 };
 

@@ -148,13 +148,15 @@ struct ModelSet::Impl {
       throw ModelError("model index " + std::to_string(k) + " out of range: the set has " +
                        std::to_string(models.size()) + " models");
   }
+  /// `ungated` (optional): the softmax before the typicality gate, (n, 3).
   std::vector<float> run(int k, const float* x, std::int64_t n, bool raw, bool softmax,
-                         const std::uint8_t* real = nullptr) const {
+                         const std::uint8_t* real = nullptr, std::vector<float>* ungated = nullptr) const {
     check_model(k);
     std::lock_guard<std::mutex> lock(mu);
     c10::InferenceMode guard;
     const int T = cfg.max_len, D = pca.dims;
     std::vector<float> out(static_cast<std::size_t>(n) * 3);
+    if (ungated) ungated->resize(out.size());
     const std::int64_t chunk = chunk_size();
     for (std::int64_t s = 0; s < n; s += chunk) {
       const std::int64_t m = std::min(chunk, n - s);
@@ -163,6 +165,7 @@ struct ModelSet::Impl {
       auto logits = models[k]->forward_last(pcs);
       auto res = (softmax ? torch::softmax(logits, 1) : logits).contiguous();
       std::copy(res.data_ptr<float>(), res.data_ptr<float>() + m * 3, out.begin() + s * 3);
+      if (ungated) std::copy(res.data_ptr<float>(), res.data_ptr<float>() + m * 3, ungated->begin() + s * 3);
       const TypicalityGate& g = gates[static_cast<std::size_t>(k)];
       if (softmax && g.enabled()) {
         auto pc = pcs.contiguous();
@@ -293,8 +296,8 @@ std::int64_t rows_of(const std::vector<float>& x, int T, int D) {
 }
 }  // namespace
 
-std::vector<float> ModelSet::predict(int model, const float* x, std::int64_t n) const {
-  return impl_->run(model, x, n, true, true);
+std::vector<float> ModelSet::predict(int model, const float* x, std::int64_t n, std::vector<float>* ungated) const {
+  return impl_->run(model, x, n, true, true, nullptr, ungated);
 }
 std::vector<float> ModelSet::predict(int model, const std::vector<float>& x) const {
   return predict(model, x.data(), rows_of(x, max_len(), dims()));
@@ -302,8 +305,9 @@ std::vector<float> ModelSet::predict(int model, const std::vector<float>& x) con
 std::vector<float> ModelSet::predict_pc(int model, const float* pcs, std::int64_t n) const {
   return impl_->run(model, pcs, n, false, true);
 }
-std::vector<float> ModelSet::predict_pc(int model, const float* pcs, std::int64_t n, const std::uint8_t* real) const {
-  return impl_->run(model, pcs, n, false, true, real);
+std::vector<float> ModelSet::predict_pc(int model, const float* pcs, std::int64_t n, const std::uint8_t* real,
+                                        std::vector<float>* ungated) const {
+  return impl_->run(model, pcs, n, false, true, real, ungated);
 }
 const TypicalityGate& ModelSet::gate(int model) const {
   impl_->check_model(model);

@@ -52,14 +52,17 @@ class ModelSet {
   const std::unordered_map<std::int64_t, int>& folds() const;
 
   /// x: (n, max_len, D) raw latent (padding frames = raw 0) -> (n, 3) softmax probabilities.
-  std::vector<float> predict(int model, const float* x, std::int64_t n) const;
+  /// `ungated` (optional) receives the TCN's own probabilities (n, 3), before the gate.
+  std::vector<float> predict(int model, const float* x, std::int64_t n, std::vector<float>* ungated = nullptr) const;
   std::vector<float> predict(int model, const std::vector<float>& x) const;
   /// pcs: (n, max_len, D) PC coordinates (padding frames = padding_pc()) -> (n, 3) probabilities.
   std::vector<float> predict_pc(int model, const float* pcs, std::int64_t n) const;
   std::vector<float> predict_pc(int model, const std::vector<float>& pcs) const;
   /// Same with the real-frame mask (n, max_len) the typicality gate needs (without it, padding
   /// frames are recognised as copies of padding_pc()).
-  std::vector<float> predict_pc(int model, const float* pcs, std::int64_t n, const std::uint8_t* real) const;
+  /// `ungated` (optional) receives the TCN's own probabilities (n, 3), before the gate.
+  std::vector<float> predict_pc(int model, const float* pcs, std::int64_t n, const std::uint8_t* real,
+                                std::vector<float>* ungated = nullptr) const;
   /// Same, logits (the TCN alone: no typicality gate).
   std::vector<float> logits_pc(int model, const float* pcs, std::int64_t n) const;
 

@@ -115,10 +115,17 @@ struct CvConfig {
   /// The small TCN scales poorly with intra-op threads; folds are independent. Not part of the
   /// result fingerprint (every fold draws from its own seeded generators).
   int parallel_folds = 2;
+  /// Unit kept whole in one fold: "auto" (field of view when the glimpses come from at least as
+  /// many fields as there are folds, else lineage), "fov", "lineage" (a mother and her daughters:
+  /// sister cells are correlated) or "trajectory". Lineage and field come from the glimpse file.
+  std::string group_by = "auto";
 
   template <class V>
   void visit(V& v) {
     v("folds", folds, "number of cross-validation folds (one TCN each)", in_range(2, 100));
+    v("group_by", group_by,
+      "unit kept whole in one fold: auto (fov when fields >= folds, else lineage) | fov | lineage | trajectory",
+      one_of({"auto", "fov", "lineage", "trajectory"}));
     v("seed", seed, "seed of fold assignment, batches, weight init and dropout (-1 = derived from run.seed)",
       at_least(-1));
     v("synthetic_test_per_fold", synthetic_test_per_fold,

@@ -1,0 +1,272 @@
+// Verdicts: three-way decisions, directions and ground-truth scoring. See verdict.h.
+#include "taupe/perturb/verdict.h"
+
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <sstream>
+
+#include "taupe/core/stats.h"
+#include "taupe/simulate/model.h"
+#include "taupe/simulate/sim_config.h"
+
+namespace taupe::perturb {
+
+std::string to_string(Outcome o) {
+  switch (o) {
+    case Outcome::kEffect: return "effect";
+    case Outcome::kNoEffect: return "no effect";
+    case Outcome::kInconclusive: return "inconclusive";
+  }
+  return "inconclusive";
+}
+
+Decision decide(const Interval& iv, double margin, double alpha, std::int64_t n) {
+  Decision d;
+  if (iv.degenerate() || !std::isfinite(iv.eq_lo) || !std::isfinite(iv.eq_hi)) {
+    d.reason = iv.zero_spread ? "the bootstrap replicates do not vary" : "the interval is undefined";
+    return d;
+  }
+  const double a = std::fabs(iv.estimate);
+  if (iv.excludes_zero() && a >= margin) {
+    d.outcome = Outcome::kEffect;
+    d.direction = iv.estimate > 0 ? 1 : -1;
+    d.reason = "interval excludes 0 and |estimate| >= margin";
+    return d;
+  }
+  if (iv.eq_lo > -margin && iv.eq_hi < margin) {
+    d.outcome = Outcome::kNoEffect;
+    d.reason = "equivalence: the " + std::to_string(static_cast<int>(std::lround(100 * (1 - 2 * alpha)))) +
+               " % interval lies within ±margin";
+    return d;
+  }
+  d.reason = iv.excludes_zero() ? "interval excludes 0 but |estimate| < margin, and equivalence is not shown"
+                                : "the interval holds 0 and reaches beyond the margin";
+  // se ∝ 1/√n: the size at which the interval would decide for the side the estimate is on.
+  const double z_effect = stats::normal_quantile(1 - alpha / 2), z_equiv = stats::normal_quantile(1 - alpha);
+  const double target = a >= margin ? a / z_effect : (margin - a) / z_equiv;
+  if (iv.se > 0 && target > 0 && n > 0) {
+    const double ratio = iv.se / target;
+    d.needed = static_cast<std::int64_t>(std::ceil(static_cast<double>(n) * ratio * ratio));
+  }
+  return d;
+}
+
+SkillState skill_state(const Skill& skill, double min_informedness) {
+  const Interval& j = skill.informedness;
+  // A degenerate interval (e.g. models that predict one class on a handful of trajectories, so
+  // every resample gives the same J) shows nothing either way.
+  if (j.degenerate()) return SkillState::kUncertain;
+  if (skill.informedness.p < skill.alpha && j.estimate >= min_informedness && !j.zero_spread) return SkillState::kShown;
+  if (std::isfinite(j.eq_hi) && j.eq_hi < min_informedness) return SkillState::kAbsent;
+  return SkillState::kUncertain;
+}
+
+WorldTruth world_truth(const std::string& world) {
+  WorldTruth t;
+  t.world = world;
+  if (std::find(kSimWorlds.begin(), kSimWorlds.end(), world) == kSimWorlds.end()) return t;
+  // What the simulator plants, from its own declaration (default parameters of the world).
+  const PlantedCauses planted = planted_causes(world);
+  t.known = true;
+  t.compression = planted.compression.planted && planted.compression.direction > 0;
+  t.wt_contact = planted.wt_contact.planted && planted.wt_contact.direction > 0;
+  t.small_nucleus_predicts_apoptosis = t.compression || t.wt_contact;
+  return t;
+}
+
+Expectation expected_outcome(const std::string& experiment, const WorldTruth& truth) {
+  Expectation e;
+  if (experiment == "neighbour identity") {
+    // Switching the neighbours turns WT neighbours into scrib ones (and back): with WT contact
+    // planted, the loser's contact with winners falls and so does apoptosis.
+    if (truth.wt_contact) e = {Outcome::kEffect, -1};
+  } else if (experiment == "nuclear size") {
+    if (truth.small_nucleus_predicts_apoptosis) e = {Outcome::kEffect, +1};
+  } else if (experiment == "any effect") {
+    if (truth.compression || truth.wt_contact) e = {Outcome::kEffect, 0};
+  }
+  return e;
+}
+
+namespace {
+
+std::string describe(const Interval& iv, double margin, int digits = 3) {
+  std::ostringstream s;
+  if (std::isfinite(iv.estimate)) s << format_interval(iv, digits);
+  else s << "undefined";
+  s << " (margin ±" << std::fixed << std::setprecision(digits) << margin << ")";
+  return s.str();
+}
+
+/// Applies the skill gate to a decision of an experiment.
+void gate(Decision& d, SkillState skill) {
+  if (skill == SkillState::kAbsent) {
+    d.outcome = Outcome::kNoEffect;
+    d.direction = 0;
+    d.needed = -1;
+    d.reason = "the models do not predict fate (skill absent), so their responses carry no fate information";
+  } else if (skill == SkillState::kUncertain && d.outcome == Outcome::kEffect) {
+    d.outcome = Outcome::kInconclusive;
+    d.direction = 0;
+    d.reason = "a response, but the models' skill is not shown";
+  }
+}
+
+void score(Verdict& v, const WorldTruth& truth) {
+  v.has_truth = truth.known;
+  if (!truth.known) return;
+  v.expected = expected_outcome(v.experiment, truth);
+  v.correct = v.outcome == v.expected.outcome &&
+              (v.outcome != Outcome::kEffect || v.expected.direction == 0 || v.direction == v.expected.direction);
+  std::ostringstream s;
+  s << "; world = " << truth.world << ", expected " << to_string(v.expected.outcome);
+  if (v.expected.outcome == Outcome::kEffect && v.expected.direction != 0)
+    s << " (" << (v.expected.direction > 0 ? "+" : "-") << ")";
+  s << " → " << (v.outcome == Outcome::kInconclusive ? "inconclusive" : v.correct ? "correct" : "WRONG");
+  v.conclusion += s.str();
+}
+
+std::string outcome_text(const Verdict& v, const std::string& up, const std::string& down) {
+  if (v.outcome == Outcome::kEffect) return "effect: " + (v.direction > 0 ? up : down);
+  return to_string(v.outcome);
+}
+
+}  // namespace
+
+std::vector<Verdict> make_verdicts(const VerdictInputs& in, const VerdictConfig& cfg) {
+  std::vector<Verdict> out;
+  const SkillState skill = in.have_skill ? skill_state(in.skill, cfg.min_informedness) : SkillState::kShown;
+  const std::string skill_note = skill == SkillState::kAbsent      ? " [skill absent]"
+                                 : skill == SkillState::kUncertain ? " [skill not shown]"
+                                                                   : "";
+  Outcome neighbour = Outcome::kInconclusive;
+  if (in.have_switch) {
+    Verdict v;
+    v.experiment = "neighbour identity";
+    v.claim = "switching the neighbours' cell type (geometry fixed) changes predicted apoptosis; "
+              "statistic = class-balanced Δ P(apoptosis), switched − normalised, paired per trajectory; "
+              "direction = its sign";
+    v.statistic = in.delta_apoptosis;
+    v.margin = cfg.switch_margin;
+    v.trajectories = in.switch_trajectories;
+    Decision d = decide(v.statistic, v.margin, cfg.alpha, v.trajectories);
+    gate(d, skill);
+    v.outcome = d.outcome;
+    v.direction = d.direction;
+    v.trajectories_needed = d.needed;
+    neighbour = v.outcome;
+    std::ostringstream s;
+    s << "Δ P(apoptosis) " << describe(v.statistic, v.margin) << " → "
+      << outcome_text(v, "the switch raises apoptosis", "the switch lowers apoptosis") << " (" << d.reason << ")";
+    if (d.outcome == Outcome::kInconclusive && d.needed > 0)
+      s << "; ≈ " << d.needed << " switched trajectories would decide (now " << v.trajectories << ")";
+    s << skill_note;
+    v.conclusion = s.str();
+    score(v, in.truth);
+    out.push_back(v);
+  }
+  if (in.have_pc) {
+    const auto P = in.slope_apoptosis.size();
+    // Apoptosis change per PC sd, and which PCs can be assessed (enough realistic range).
+    std::vector<Interval> per_sd(P);
+    std::vector<bool> assessable(P, false);
+    for (std::size_t p = 0; p < P; ++p) {
+      const double sd = p < in.pc_sd.size() && std::isfinite(in.pc_sd[p]) ? in.pc_sd[p] : 1.0;
+      per_sd[p] = in.slope_apoptosis[p].scaled(sd);
+      assessable[p] = p < in.range_points.size() && in.range_points[p] >= in.min_range_points;
+    }
+    Verdict v;
+    v.experiment = "nuclear size";
+    v.claim = "the models' apoptosis prediction responds to the nuclear-size PC; statistic = change of the "
+              "class-balanced apoptosis fraction per sd of nuclear shrinkage; direction +1 = smaller nucleus, more "
+              "apoptosis";
+    v.margin = cfg.slope_margin;
+    v.trajectories = in.pc_trajectories;
+    std::ostringstream s;
+    const int np = in.nuclear_pc;
+    if (np < 0 || static_cast<std::size_t>(np) >= P || in.nuclear_rho == 0 || !std::isfinite(in.nuclear_rho)) {
+      v.outcome = Outcome::kInconclusive;
+      v.statistic = Interval{NAN, NAN, NAN, NAN, 1.0};
+      s << "nuclear-size PC unknown (no nuclear_area_um2 feature in the glimpses) → inconclusive";
+    } else {
+      const auto p = static_cast<std::size_t>(np);
+      // The nucleus shrinks along −sign(ρ): the shrinkage effect is the slope times −sign(ρ).
+      v.statistic = per_sd[p].scaled(in.nuclear_rho > 0 ? -1.0 : 1.0);
+      Decision d;
+      if (!assessable[p]) {
+        d.reason = "its realistic range holds fewer than " + std::to_string(in.min_range_points) + " grid points";
+      } else {
+        d = decide(v.statistic, v.margin, cfg.alpha, v.trajectories);
+      }
+      gate(d, skill);
+      v.outcome = d.outcome;
+      v.direction = d.direction;
+      v.trajectories_needed = d.needed;
+      s << "PC " << np << " (ρ nuclear area " << std::fixed << std::setprecision(2) << in.nuclear_rho
+        << "): apoptosis per sd of shrinkage " << describe(v.statistic, v.margin) << " → "
+        << outcome_text(v, "smaller nucleus, more apoptosis", "smaller nucleus, less apoptosis") << " (" << d.reason
+        << ")";
+      if (d.outcome == Outcome::kInconclusive && d.needed > 0)
+        s << "; ≈ " << d.needed << " trajectories would decide (now " << v.trajectories << ")";
+      s << skill_note;
+    }
+    v.conclusion = s.str();
+    score(v, in.truth);
+    out.push_back(v);
+  }
+  // "Any effect": needs the PC sweep to claim none (the switch alone cannot rule a cause out).
+  if (in.have_pc || neighbour == Outcome::kEffect) {
+    Verdict v;
+    v.experiment = "any effect";
+    v.claim = "some perturbation (neighbour switch or any PC within its realistic range) changes predicted apoptosis";
+    v.statistic = Interval{NAN, NAN, NAN, NAN, 1.0};
+    v.margin = cfg.slope_margin;
+    v.trajectories = in.pc_trajectories;
+    int effects = 0, equivalent = 0, assessed = 0;
+    std::vector<int> effect_pcs;
+    for (std::size_t p = 0; p < in.slope_apoptosis.size(); ++p) {
+      const double sd = p < in.pc_sd.size() && std::isfinite(in.pc_sd[p]) ? in.pc_sd[p] : 1.0;
+      const Interval iv = in.slope_apoptosis[p].scaled(sd);
+      if (p >= in.range_points.size() || in.range_points[p] < in.min_range_points) continue;
+      ++assessed;
+      const double padj = p < in.p_adjusted.size() ? in.p_adjusted[p] : 1.0;
+      if (!iv.degenerate() && padj < cfg.alpha && std::fabs(iv.estimate) >= v.margin) {
+        ++effects;
+        effect_pcs.push_back(static_cast<int>(p));
+      } else if (decide(iv, v.margin, cfg.alpha, 1).outcome == Outcome::kNoEffect) {
+        ++equivalent;
+      }
+    }
+    Decision d;
+    if (neighbour == Outcome::kEffect || effects > 0) {
+      d.outcome = Outcome::kEffect;
+      d.reason = "an effect was found";
+    } else if (in.have_pc && assessed > 0 && equivalent == assessed &&
+               (!in.have_switch || neighbour == Outcome::kNoEffect)) {
+      d.outcome = Outcome::kNoEffect;
+      d.reason = "every assessed perturbation is equivalent to none";
+    } else {
+      d.reason = "neither an effect nor equivalence everywhere";
+    }
+    gate(d, skill);
+    v.outcome = d.outcome;
+    v.direction = 0;
+    std::ostringstream s;
+    s << to_string(v.outcome) << " (" << d.reason << "): neighbour switch "
+      << (in.have_switch ? to_string(neighbour) : std::string("not run")) << "; PCs with an effect after "
+      << "correction: " << effects;
+    if (!effect_pcs.empty()) {
+      s << " (";
+      for (std::size_t k = 0; k < effect_pcs.size() && k < 6; ++k) s << (k ? ", " : "") << effect_pcs[k];
+      s << (effect_pcs.size() > 6 ? ", …" : "") << ")";
+    }
+    s << ", equivalent to none: " << equivalent << " of " << assessed << " assessed PCs" << skill_note;
+    v.conclusion = s.str();
+    score(v, in.truth);
+    out.push_back(v);
+  }
+  return out;
+}
+
+}  // namespace taupe::perturb
