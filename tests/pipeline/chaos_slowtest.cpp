@@ -63,6 +63,7 @@ std::set<std::string> done_stages(const fs::path& dir) {
 /// finished stages that do not verify.
 std::vector<std::string> partial_files(const fs::path& dir) {
   std::vector<std::string> bad;
+  if (!fs::exists(dir)) return bad;  // killed before it created the run directory
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
     const std::string name = e.path().filename().string();
     if (!e.is_regular_file() || is_temporary_name(name) || e.path().extension() != ".json") continue;
@@ -73,6 +74,7 @@ std::vector<std::string> partial_files(const fs::path& dir) {
       bad.push_back(e.path().string() + ": not valid JSON");
     }
   }
+  if (!fs::exists(dir / RunDir::kManifestName)) return bad;  // killed before it wrote the manifest
   try {
     for (const auto& [stage, problems] : verify_run_dir(dir))
       for (const auto& p : problems)
@@ -81,6 +83,11 @@ std::vector<std::string> partial_files(const fs::path& dir) {
     bad.push_back(std::string("manifest: ") + e.what());
   }
   return bad;
+}
+
+/// A launch's output; a process killed before it redirected its output has none.
+std::string launch_output(const fs::path& log) {
+  return fs::exists(log) ? read_text_file(log) : "(no output: killed before it started)";
 }
 
 std::vector<fs::path> temporaries(const fs::path& dir) {
@@ -126,7 +133,7 @@ TEST(Chaos, RandomSigkillAndSigtermNeverCorruptARunAndResumeToTheSameSummary) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
       if (status >= 0) {  // finished before the fault
-        ASSERT_EQ(status, 0) << read_text_file(log);
+        ASSERT_EQ(status, 0) << launch_output(log);
         break;
       }
       const bool term = rng.uniform() < 0.5;
@@ -138,7 +145,7 @@ TEST(Chaos, RandomSigkillAndSigtermNeverCorruptARunAndResumeToTheSameSummary) {
       ++(term ? sigterms : sigkills);
       ++by_stage[stage];
       ASSERT_EQ(status, term ? 143 : 137) << "fault " << faults << " (" << (term ? "SIGTERM" : "SIGKILL") << " in "
-                                          << stage << "):\n" << read_text_file(log);
+                                          << stage << "):\n" << launch_output(log);
       const auto bad = partial_files(dir);
       ASSERT_TRUE(bad.empty()) << "after fault " << faults << " in " << stage << ": " << bad.front();
       if (done_stages(dir) == before && ++stalled >= 2) {
