@@ -63,7 +63,7 @@ std::set<std::string> done_stages(const fs::path& dir) {
 /// finished stages that do not verify.
 std::vector<std::string> partial_files(const fs::path& dir) {
   std::vector<std::string> bad;
-  if (!fs::exists(dir)) return bad;  // killed before it created the run directory
+  if (!fs::exists(dir)) return bad;  // killed before it created its directory
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
     const std::string name = e.path().filename().string();
     if (!e.is_regular_file() || is_temporary_name(name) || e.path().extension() != ".json") continue;
@@ -92,6 +92,7 @@ std::string launch_output(const fs::path& log) {
 
 std::vector<fs::path> temporaries(const fs::path& dir) {
   std::vector<fs::path> out;
+  if (!fs::exists(dir)) return out;
   for (const auto& e : fs::recursive_directory_iterator(dir))
     if (is_temporary_name(e.path().filename().string())) out.push_back(e.path());
   return out;
