@@ -3,6 +3,7 @@
 //   tracks   tracks container -> napari tracks.csv + graph.json
 //   tiff     any glimpse container (e.g. perturbed) -> TIFF stacks with masks for napari/Fiji
 //   weights  model directory -> one HDF5 file of named float32 arrays (io/weights.h)
+//   napari   run directory -> movie, track-id labels and tracks with per-track results (pipeline/napari_export.h)
 #include <torch/serialize.h>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include "taupe/dataset/h5file.h"
 #include "taupe/io/export.h"
 #include "taupe/io/weights.h"
+#include "taupe/pipeline/napari_export.h"
 
 namespace taupe::cli {
 namespace {
@@ -88,7 +90,7 @@ io::IoSummary export_weights(const std::filesystem::path& model_dir, const std::
 }  // namespace
 
 void register_export(CLI::App& app) {
-  auto* exp = app.add_subcommand("export", "export glimpses (cellx-predict layout, TIFF stacks) or tracks (napari CSV)");
+  auto* exp = app.add_subcommand("export", "export glimpses (cellx-predict layout, TIFF stacks), tracks (napari CSV), model weights or a run's results for napari");
   exp->require_subcommand(1);
   struct Args {
     std::filesystem::path in, out;
@@ -131,6 +133,27 @@ void register_export(CLI::App& app) {
     sub->add_option("model", a->in, "model directory (encoder.pt, decoder.pt, pca.h5, temporal/)")->required();
     sub->add_option("-o,--out", a->out, "output .h5 file")->required();
     set_action(sub, [a] { std::cout << export_weights(a->in, a->out).brief() << '\n'; });
+  }
+  {
+    auto* sub = exp->add_subcommand(
+        "napari", "run directory -> napari layers: movie and track-id labels (OME-TIFF), tracks with per-track "
+                  "predictions and perturbation effects, predictions.csv, load_napari.py");
+    auto o = std::make_shared<NapariExportOptions>();
+    auto no_images = std::make_shared<bool>(false);
+    sub->add_option("run", o->run_dir, "run directory (after the encode, temporal and perturb stages)")->required();
+    sub->add_option("-o,--out", o->out_dir, "output folder (default: RUN/napari)");
+    sub->add_flag("--no-images", *no_images, "tracks and tables only (no image.ome.tif / labels.ome.tif)");
+    sub->add_option("--max-movie-mb", o->max_movie_mb, "largest movie converted in memory")
+        ->capture_default_str()
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 30));
+    sub->add_flag("--overwrite", o->overwrite, "replace an existing export");
+    set_action(sub, [o, no_images] {
+      NapariExportOptions opts = *o;
+      opts.images = !*no_images;
+      // The default output lies inside the run directory: one writer at a time.
+      const auto lock = lock_output(napari_out_dir(opts));
+      std::cout << export_napari(opts).brief() << '\n';
+    });
   }
 }
 

@@ -14,6 +14,7 @@
 #include "taupe/report/csv.h"
 #include "taupe/encoder/encode.h"
 #include "taupe/temporal/model_set.h"
+#include "taupe/temporal/predictions.h"
 #include "taupe/temporal/sequence.h"
 
 namespace taupe::cli {
@@ -66,41 +67,15 @@ void register_predict(CLI::App& app) {
     ModelSetOptions mo;
     mo.memory_budget_mb = a->memory_mb;
     const ModelSet ms = ModelSet::load(a->model_dir, mo);
-    if (set.latent_dims != ms.dims())
-      throw DataError("encodings have " + std::to_string(set.latent_dims) + " latent dims, the models take " +
-                      std::to_string(ms.dims()));
-    std::vector<int> all(set.trajectories.size());
-    for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
-    const SequenceBatch in = build_inputs(set, all, ms.max_len());
-    const int K = ms.num_models();
-    std::vector<std::vector<float>> probs(K);
-    for (int k = 0; k < K; ++k) probs[k] = ms.predict(k, in.x);
-
     // Tidy long table: one row per trajectory x model (m0.., mean) x class; (movie, track_id)
     // joins it back to the tracks.
-    report::CsvTable t({"movie", "track_id", "trajectory_id", "rotation", "fate", "held_out_by", "model", "class",
-                        "probability"});
-    for (int i = 0; i < in.n; ++i) {
-      const auto& tr = set.trajectories[static_cast<std::size_t>(i)];
-      double mean[3] = {0, 0, 0};
-      auto add = [&](const std::string& model, int c, double p) {
-        t.add_row({tr.movie, report::cell(static_cast<long long>(tr.track_id)), report::cell(static_cast<long long>(tr.id)),
-                   report::cell(tr.rotation), to_string(tr.fate), report::cell(ms.fold_of(tr.id)), model, kClassNames[c],
-                   report::cell(p)});
-      };
-      for (int k = 0; k < K; ++k)
-        for (int c = 0; c < 3; ++c) {
-          const float p = probs[k][static_cast<std::size_t>(i) * 3 + c];
-          add("m" + std::to_string(k), c, p);
-          mean[c] += double(p) / K;
-        }
-      for (int c = 0; c < 3; ++c) add("mean", c, mean[c]);
-    }
+    const Predictions p = predict_trajectories(set, ms);
+    const CsvTable t = prediction_table(set, ms, p);
     if (a->out.empty()) {
       std::cout << report::to_csv(t);
     } else {
       report::write_csv(a->out, t);
-      log_info("predictions of " + std::to_string(K) + " models for " + std::to_string(in.n) + " trajectories -> " +
+      log_info("predictions of " + std::to_string(p.num_models) + " models for " + std::to_string(p.n) + " trajectories -> " +
                a->out.string());
     }
   });

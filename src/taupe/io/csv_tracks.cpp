@@ -267,21 +267,32 @@ IoSummary import_csv(const CsvImportOptions& opts, const fs::path& out_dir) {
   return sum;
 }
 
-IoSummary export_tracks_csv(const fs::path& tracks, const fs::path& out_dir, bool overwrite) {
-  const TrackSet ts = read_tracks(tracks);
-  check_output(out_dir / "tracks.csv", overwrite);
+CsvTable napari_tracks_table(const TrackSet& ts) {
   std::map<std::int64_t, const Track*> by_id;
   for (const Track& t : ts.tracks) by_id[t.id] = &t;
   CsvTable csv({"ID", "t", "y", "x", "parent", "fate", "label"});
   for (const TrackPoint& p : ts.points) {
-    const Track* t = by_id.count(p.track_id) ? by_id[p.track_id] : nullptr;
+    const auto it = by_id.find(p.track_id);
+    const Track* t = it != by_id.end() ? it->second : nullptr;
     csv.add_row({cell(static_cast<long long>(p.track_id)), cell(p.t), cell(p.y), cell(p.x),
                  cell(static_cast<long long>(t ? t->parent : p.parent)), t ? to_string(t->fate) : std::string("censored"),
                  cell(static_cast<unsigned long>(p.label))});
   }
+  return csv;
+}
+
+nlohmann::json napari_graph(const TrackSet& ts) {
   nlohmann::json graph = nlohmann::json::object();
   for (const Track& t : ts.tracks)
     if (t.parent) graph[std::to_string(t.id)] = {t.parent};
+  return graph;
+}
+
+IoSummary export_tracks_csv(const fs::path& tracks, const fs::path& out_dir, bool overwrite) {
+  const TrackSet ts = read_tracks(tracks);
+  check_output(out_dir / "tracks.csv", overwrite);
+  const CsvTable csv = napari_tracks_table(ts);
+  const nlohmann::json graph = napari_graph(ts);
   write_csv(out_dir / "tracks.csv", csv);
   write_text_atomic(out_dir / "graph.json", graph.dump(2) + "\n");
   IoSummary s;

@@ -16,6 +16,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
+#include "taupe/dataset/csv.h"
 #include "taupe/io/movie_import.h"
 
 namespace taupe::io {
@@ -52,6 +55,12 @@ struct CsvImportOptions {
 };
 
 IoSummary import_csv(const CsvImportOptions& opts, const std::filesystem::path& out_dir);
+
+/// napari's tracks table of a track set: one row per point, columns ID, t, y, x, parent, fate,
+/// label (point order of the set).
+CsvTable napari_tracks_table(const TrackSet& ts);
+/// napari's tracks graph {"child": [parent]} (roots left out).
+nlohmann::json napari_graph(const TrackSet& ts);
 
 /// taupe tracks container -> `<out>/tracks.csv` (ID,t,y,x,parent,fate,label) + `<out>/graph.json`.
 IoSummary export_tracks_csv(const std::filesystem::path& tracks, const std::filesystem::path& out_dir,

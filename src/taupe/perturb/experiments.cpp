@@ -261,6 +261,22 @@ ImageRun run_images(PerturbContext& ctx, const PerturbConfig& cfg, const std::ve
   return run;
 }
 
+/// The join key and identity of a perturbed trajectory, the first columns of the per-trajectory
+/// tables (movie, track_id) join them to the tracks and to `taupe predict`.
+const std::vector<std::string> kTrajectoryKey = {"movie", "track_id", "trajectory_id", "rotation", "model", "fate"};
+
+std::vector<std::string> trajectory_key(const PerturbContext& ctx, const PerturbItem& it) {
+  const auto& t = ctx.encodings().trajectories[static_cast<std::size_t>(it.enc_index)];
+  return {t.movie, cell(static_cast<long long>(t.track_id)), cell(static_cast<long long>(t.id)), cell(t.rotation),
+          cell(it.model), to_string(t.fate)};
+}
+
+std::vector<std::string> with_key(std::vector<std::string> more) {
+  std::vector<std::string> h = kTrajectoryKey;
+  h.insert(h.end(), more.begin(), more.end());
+  return h;
+}
+
 SwitchResult switch_result_from(PerturbContext& ctx, const PerturbConfig& cfg, Switch kind, const ImageRun& run,
                                 int cond_norm, int cond_switch, const std::vector<int>& base_all,
                                 const std::vector<int>& syn_pred) {
@@ -336,6 +352,19 @@ SwitchResult switch_result_from(PerturbContext& ctx, const PerturbConfig& cfg, S
                         run.p_apoptosis_raw[static_cast<std::size_t>(cond_switch)], cfg.bootstrap_reps, seed + 50,
                         cfg.ci_level());
   r.frames_per_second = run.encode_seconds > 0 ? static_cast<double>(run.frames) * 2.0 / run.encode_seconds : 0.0;
+  if (kind == Switch::kNeighbours) {
+    const auto n = static_cast<std::size_t>(cond_norm), w = static_cast<std::size_t>(cond_switch);
+    r.per_trajectory = report::CsvTable(with_key({"p_apoptosis_normalised", "p_apoptosis_switched",
+                                                  "delta_p_apoptosis", "p_apoptosis_normalised_raw",
+                                                  "p_apoptosis_switched_raw", "delta_p_apoptosis_raw"}));
+    for (std::size_t k = 0; k < items.size(); ++k) {
+      auto row = trajectory_key(ctx, items[k]);
+      const double a = run.p_apoptosis[n][k], b = run.p_apoptosis[w][k];
+      const double ar = run.p_apoptosis_raw[n][k], br = run.p_apoptosis_raw[w][k];
+      for (double v : {a, b, b - a, ar, br, br - ar}) row.push_back(cell(v));
+      r.per_trajectory.add_row(std::move(row));
+    }
+  }
   return r;
 }
 
@@ -381,6 +410,41 @@ std::pair<SwitchResult, SwitchResult> run_both_switches(PerturbContext& ctx, con
   a.frames_per_second = b.frames_per_second =
       run.encode_seconds > 0 ? static_cast<double>(run.frames) * 3.0 / run.encode_seconds : 0.0;
   return {std::move(a), std::move(b)};
+}
+}  // namespace
+
+namespace {
+/// Each trajectory's apoptosis response to the nuclear-size PC: OLS slope of its predicted
+/// apoptosis indicator over the shifts of the PC's realistic range, per sd of nuclear shrinkage
+/// (the shift in sd, times −sign ρ). Per model and class, the mean of these slopes is that class
+/// fraction's slope (OLS is linear in y): the table decomposes the nuclear-size verdict's statistic.
+report::CsvTable nuclear_response_table(const PerturbContext& ctx, const PcShiftResult& r, const Sweep& sw) {
+  const int p = r.nuclear.pc;
+  if (p < 0 || static_cast<std::size_t>(p) >= r.slopes.size()) return {};
+  const auto range = r.slopes[static_cast<std::size_t>(p)].range;
+  const double rho = r.nuclear.rho[static_cast<std::size_t>(p)];
+  if (range.first < 0 || range.second <= range.first || !std::isfinite(rho) || rho == 0) return {};
+  // Shift of each grid point in PC sds of nuclear shrinkage.
+  const double to_sd = r.pc_scale[static_cast<std::size_t>(p)] / r.pc_sd[static_cast<std::size_t>(p)];
+  std::vector<double> x;
+  for (int s = range.first; s <= range.second; ++s)
+    x.push_back(r.shifts[static_cast<std::size_t>(s)] * to_sd * (rho > 0 ? -1.0 : 1.0));
+  const double xm = stats::mean(x);
+  double sxx = 0;
+  for (double v : x) sxx += (v - xm) * (v - xm);
+  report::CsvTable t(with_key({"pc", "shifts_in_range", "slope_apoptosis_per_sd_shrinkage"}));
+  const auto& items = ctx.items();
+  for (std::int64_t i = 0; i < sw.n; ++i) {
+    double sxy = 0;
+    for (int s = range.first; s <= range.second; ++s)
+      sxy += (x[static_cast<std::size_t>(s - range.first)] - xm) * (sw.at(p, s, i) == 1 ? 1.0 : 0.0);
+    auto row = trajectory_key(ctx, items[static_cast<std::size_t>(i)]);
+    row.push_back(cell(p));
+    row.push_back(cell(static_cast<int>(x.size())));
+    row.push_back(cell(sxy / sxx));
+    t.add_row(std::move(row));
+  }
+  return t;
 }
 }  // namespace
 
@@ -444,6 +508,7 @@ PcShiftResult run_pc_shift(PerturbContext& ctx, const PerturbConfig& cfg, const 
                           derive_seed(static_cast<std::uint64_t>(cfg.seed), 21), cfg.ci_level(), cfg.correction);
   r.top_pc = top_slope_pc(r.slopes, cfg.min_range_points);
   r.nuclear = ctx.nuclear_pc();
+  r.nuclear_per_trajectory = nuclear_response_table(ctx, r, sw);
   // Confusion at both ends of each PC's realistic range (synthetic inputs shifted alike).
   const auto& syn = ctx.synthetic_items(cfg.synthetic_per_model, static_cast<std::uint64_t>(cfg.seed));
   std::vector<std::uint8_t> syn_real(syn.size() * static_cast<std::size_t>(L), 1);

@@ -136,6 +136,9 @@ struct SwitchResult {
   /// "the typicality gate", "both the TCN and the typicality gate" or "neither".
   std::string recognised_by() const;
   std::vector<std::string> example_files;                    ///< PNG panels written (Fig 3)
+  /// One row per switched trajectory (neighbour switch only): movie, track_id, trajectory_id,
+  /// rotation, model, fate, P(apoptosis) normalised and switched, gated and of the TCN alone.
+  report::CsvTable per_trajectory;
 
   report::CsvTable table() const;  ///< model × condition × true class
   std::string brief() const;
@@ -165,6 +168,11 @@ struct PcShiftResult {
   /// Mean over models of the fraction of true class c predicted as j at (pc, shift index).
   double mean_fraction(int pc, int s, int c, int j) const;
   double sd_fraction(int pc, int s, int c, int j) const;
+  /// One row per trajectory: its own apoptosis response to the nuclear-size PC — the OLS slope of
+  /// its predicted apoptosis (0/1) over the PC's realistic range, per sd of nuclear shrinkage.
+  /// Empty without a nuclear-size PC or a range of at least two points.
+  report::CsvTable nuclear_per_trajectory;
+
   report::CsvTable table() const;        ///< model × PC × shift × true class
   report::CsvTable slopes_table() const; ///< one row per PC
   std::string brief() const;

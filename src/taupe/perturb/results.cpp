@@ -634,6 +634,7 @@ void write_results(PerturbAllResult& r, const std::filesystem::path& out_dir) {
   };
   if (r.switch_neighbours) {
     csv(perturb_artifacts::kSwitchNeighboursCsv, r.switch_neighbours->table());
+    csv(perturb_artifacts::kSwitchNeighboursTrajectoriesCsv, r.switch_neighbours->per_trajectory);
     for (const auto& f : r.switch_neighbours->example_files) r.files.push_back(f);
   }
   if (r.skill) csv(perturb_artifacts::kModelSkillCsv, r.skill->table());
@@ -641,6 +642,8 @@ void write_results(PerturbAllResult& r, const std::filesystem::path& out_dir) {
   if (r.pc_shift) {
     csv(perturb_artifacts::kPcShiftCsv, r.pc_shift->table());
     csv(perturb_artifacts::kPcShiftSlopesCsv, r.pc_shift->slopes_table());
+    if (r.pc_shift->nuclear_per_trajectory.columns() > 0)
+      csv(perturb_artifacts::kPcShiftNuclearTrajectoriesCsv, r.pc_shift->nuclear_per_trajectory);
     for (const auto& f : r.pc_shift->decoded_files) r.files.push_back(f);
   }
   if (r.pc_ablate) csv(perturb_artifacts::kPcAblateCsv, r.pc_ablate->table());
