@@ -150,8 +150,9 @@ void register_export(CLI::App& app) {
     set_action(sub, [o, no_images] {
       NapariExportOptions opts = *o;
       opts.images = !*no_images;
-      // The default output lies inside the run directory: one writer at a time.
-      const auto lock = lock_output(napari_out_dir(opts));
+      // The run directory's lock: the export reads the run (and by default writes inside it) while
+      // no other taupe changes it. The output itself is replaced in one rename.
+      const auto lock = lock_output(opts.run_dir);
       std::cout << export_napari(opts).brief() << '\n';
     });
   }

@@ -83,8 +83,9 @@ class NapariExport(unittest.TestCase):
         ids = set(int(i) for i in t.tracks["id"])
         self.assertTrue(set(np.unique(labels).tolist()) <= ids | {0})
         inside = pts["label"] > 0
-        yy = np.rint(pts["y"][inside]).astype(int)
-        xx = np.rint(pts["x"][inside]).astype(int)
+        # The simulated field is periodic: a centroid within half a pixel of the far edge wraps.
+        yy = np.rint(pts["y"][inside]).astype(int) % labels.shape[1]
+        xx = np.rint(pts["x"][inside]).astype(int) % labels.shape[2]
         at = labels[pts["t"][inside].astype(int), yy, xx]
         # The centroid of a (convex) simulated nucleus lies inside its own mask.
         self.assertGreaterEqual(np.mean(at == pts["track_id"][inside]), 0.98)
@@ -110,7 +111,12 @@ class NapariExport(unittest.TestCase):
                                        "delta_p_apoptosis_switch"),
                                       ("pc_shift_nuclear_trajectories.csv", "slope_apoptosis_per_sd_shrinkage",
                                        "nuclear_pc_response")):
-            t = taupe.read_csv(os.path.join(self.run_dir, "perturb", name))
+            path = os.path.join(self.run_dir, "perturb", name)
+            if name.startswith("pc_shift") and not os.path.exists(path):
+                # No nuclear-size PC with a realistic range of two points: nothing was measured.
+                self.assertTrue(all(np.isnan(v[feature]) for v in per_track.values()), name)
+                continue
+            t = taupe.read_csv(path)
             rows = np.flatnonzero((t["rotation"] == 0) & (t["movie"] == movie))
             self.assertGreater(len(rows), 0, name)
             sums = {}
