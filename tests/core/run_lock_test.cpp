@@ -143,5 +143,15 @@ TEST(RunLock, StageSubcommandsLockTheEnclosingRunDirectory) {
   EXPECT_EQ(lock_root_for(tmp / "elsewhere" / "x"), fs::weakly_canonical(tmp / "elsewhere" / "x"));
 }
 
+TEST(RunLock, BareFileNameLocksTheWorkingDirectory) {
+  test::TempDir tmp;
+  const fs::path before = fs::current_path();
+  fs::current_path(tmp.path());
+  fs::path root;
+  EXPECT_NO_THROW(root = lock_root_for("pred.csv", /*output_is_file=*/true));
+  fs::current_path(before);
+  EXPECT_EQ(root, fs::canonical(tmp.path()));
+}
+
 }  // namespace
 }  // namespace taupe

@@ -87,7 +87,9 @@ std::string LockHolder::describe() const {
 }
 
 fs::path lock_root_for(const fs::path& output, bool output_is_file) {
-  const fs::path own = fs::weakly_canonical(fs::absolute(output_is_file ? output.parent_path() : output));
+  // A bare file name ("pred.csv") lies in the working directory.
+  const fs::path dir = !output_is_file ? output : output.has_parent_path() ? output.parent_path() : fs::path(".");
+  const fs::path own = fs::weakly_canonical(fs::absolute(dir));
   for (fs::path d = own; !d.empty(); d = d.parent_path()) {
     std::error_code ec;
     if (fs::is_regular_file(d / RunDir::kManifestName, ec)) {
