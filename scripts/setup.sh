@@ -15,7 +15,7 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # Python access (python/, docs/python.md) and its tests
-  python3-h5py python3-numpy python3-tifffile
+  python3-h5py python3-numpy python3-tifffile python3-torch
   # report: plots and the HTML rendering check
   gnuplot-nox chromium
 )

@@ -30,5 +30,19 @@ TEST(Weights, RoundTripNamesShapesValues) {
   EXPECT_FALSE(std::filesystem::exists(dir / "bad.h5"));
 }
 
+TEST(Weights, GroupRecordsRoundTripAndNeedTheirGroup) {
+  testing::TempDir dir("weights_meta");
+  const std::vector<NamedArray> in{{"temporal/fold_00", "head_b2", {3}, {1, 2, 3}, "float32"},
+                                   {"pca", "mean", {1}, {0.5f}, "float64"}};
+  write_weights_h5(dir / "w.h5", in, {{"temporal/fold_00", R"({"max_len":128})"}});
+  const auto meta = read_weights_meta(dir / "w.h5");
+  ASSERT_EQ(meta.size(), 1u);
+  EXPECT_EQ(meta[0].group, "temporal/fold_00");
+  EXPECT_EQ(meta[0].json, R"({"max_len":128})");
+  testing::expect_error<DataError>([&] { write_weights_h5(dir / "bad.h5", in, {{"temporal/fold_01", "{}"}}); },
+                                   (dir / "bad.h5").string() + ": record for group 'temporal/fold_01': the group holds no tensor");
+  EXPECT_FALSE(std::filesystem::exists(dir / "bad.h5"));
+}
+
 }  // namespace
 }  // namespace taupe::io

@@ -25,19 +25,23 @@ H5::Group nested(H5::Group& g, const std::string& path) {
 
 }  // namespace
 
-void write_weights_h5(const fs::path& path, const std::vector<NamedArray>& arrays) {
-  std::set<std::string> seen;
+void write_weights_h5(const fs::path& path, const std::vector<NamedArray>& arrays, const std::vector<GroupMeta>& meta) {
+  std::set<std::string> seen, groups;
   for (const auto& a : arrays) {
     const std::string full = a.group + "/" + a.name;
     if (a.name.empty() || a.name.find('/') != std::string::npos)
       throw DataError(path.string() + ": tensor '" + full + "': names must be non-empty and contain no '/'");
     if (!seen.insert(full).second) throw DataError(path.string() + ": tensor '" + full + "': duplicate name");
+    groups.insert(a.group);
     std::size_t n = 1;
     for (auto d : a.shape) n *= static_cast<std::size_t>(d);
     if (n != a.values.size())
       throw DataError(path.string() + ": tensor '" + full + "': " + std::to_string(a.values.size()) +
                       " values do not fill its shape");
   }
+  for (const auto& m : meta)
+    if (m.group.empty() || !groups.count(m.group))
+      throw DataError(path.string() + ": record for group '" + m.group + "': the group holds no tensor");
   write_atomic(path, [&](const fs::path& tmp) {
     H5::H5File f = h5::create(tmp, kTag);
     for (const auto& a : arrays) {
@@ -50,6 +54,10 @@ void write_weights_h5(const fs::path& path, const std::vector<NamedArray>& array
       H5::DataSet ds = g.openDataSet(a.name);
       h5::write_attr(ds, "dtype", a.dtype);
       h5::write_attr(ds, "scalar", std::int64_t{scalar ? 1 : 0});
+    }
+    for (const auto& m : meta) {
+      H5::Group g = f.openGroup("/" + m.group);
+      h5::write_attr(g, "meta", m.json);
     }
   });
 }
@@ -83,6 +91,20 @@ std::vector<NamedArray> read_weights_h5(const fs::path& path) {
   }
   std::sort(out.begin(), out.end(),
             [](const NamedArray& a, const NamedArray& b) { return a.group != b.group ? a.group < b.group : a.name < b.name; });
+  return out;
+}
+
+std::vector<GroupMeta> read_weights_meta(const fs::path& path) {
+  H5::H5File f = h5::open(path, kTag);
+  std::set<std::string> groups;  // every group holding an array, and the groups above it
+  for (const auto& a : read_weights_h5(path))
+    for (std::string g = a.group; !g.empty(); g = g.find('/') == std::string::npos ? "" : g.substr(0, g.rfind('/')))
+      groups.insert(g);
+  std::vector<GroupMeta> out;
+  for (const auto& g : groups) {
+    H5::Group grp = f.openGroup("/" + g);
+    if (grp.attrExists("meta")) out.push_back({g, h5::read_attr_string(grp, "meta")});
+  }
   return out;
 }
 

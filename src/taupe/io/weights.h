@@ -4,7 +4,9 @@
 // `/temporal/fold_00/<name>`, ...). Tensor names keep LibTorch's dotted form
 // ("blocks.0.conv.weight"); shapes are the tensors' shapes (0-d tensors are stored as (1,) with
 // attribute `scalar` = 1). Each dataset has attribute `dtype` = the tensor's original dtype.
-// Reading needs only h5py + numpy (see docs/import-export.md for a PyTorch snippet).
+// A group may carry a JSON record as its string attribute `meta` (a fold's TCN architecture,
+// max_len and typicality gate: what a reader needs besides the tensors to reproduce predictions).
+// Reading needs only h5py + numpy (python/taupe/model.py loads a model set into PyTorch).
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -20,10 +22,20 @@ struct NamedArray {
   std::string dtype = "float32";     ///< original dtype
 };
 
-/// Writes all arrays atomically; DataError if a name is duplicated, contains '/', or its
-/// value count does not match its shape.
-void write_weights_h5(const std::filesystem::path& path, const std::vector<NamedArray>& arrays);
+/// JSON text stored as the string attribute `meta` of `group`.
+struct GroupMeta {
+  std::string group;
+  std::string json;
+};
+
+/// Writes all arrays (and the group records) atomically; DataError if a name is duplicated,
+/// contains '/', or its value count does not match its shape, or a record names a group that
+/// holds no array.
+void write_weights_h5(const std::filesystem::path& path, const std::vector<NamedArray>& arrays,
+                      const std::vector<GroupMeta>& meta = {});
 /// Reads a file written by write_weights_h5 (sorted by group, then name).
 std::vector<NamedArray> read_weights_h5(const std::filesystem::path& path);
+/// The group records of such a file, sorted by group.
+std::vector<GroupMeta> read_weights_meta(const std::filesystem::path& path);
 
 }  // namespace taupe::io
