@@ -4,6 +4,7 @@
 //   ctc     Cell Tracking Challenge tracks + masks + raw     -> <out>/<name>/{movie,tracks}.h5
 //   csv     napari/btrack/TrackMate/any CSV tracks (+ movie)  -> <out>/<name>/{movie,tracks}.h5
 //   trackmate TrackMate XML (+ movie)                         -> <out>/<name>/{movie,tracks}.h5
+//   keras-weights  the reference implementation's weights     -> a taupe model directory
 #include <iostream>
 #include <memory>
 
@@ -15,6 +16,7 @@
 #include "taupe/io/ctc.h"
 #include "taupe/io/movie_import.h"
 #include "taupe/io/trackmate.h"
+#include "taupe/pipeline/keras_import.h"
 
 namespace taupe::cli {
 namespace {
@@ -43,7 +45,7 @@ void report(const io::IoSummary& s) { std::cout << s.brief() << '\n'; }
 }  // namespace
 
 void register_import(CLI::App& app) {
-  auto* imp = app.add_subcommand("import", "import cellx-predict glimpses, btrack HDF5, Cell Tracking Challenge or CSV tracks");
+  auto* imp = app.add_subcommand("import", "import cellx-predict glimpses, btrack HDF5, Cell Tracking Challenge, CSV or TrackMate tracks, or the reference's Keras weights");
   imp->require_subcommand(1);
 
   {  // cellx
@@ -138,6 +140,23 @@ void register_import(CLI::App& app) {
     sub->add_option("--out", a->out, "output dataset folder")->required();
     add_movie_options(sub, a->opts.movie_opts);
     set_action(sub, [a] { report(io::import_trackmate(a->opts, a->out)); });
+  }
+  {  // keras-weights
+    auto* sub = imp->add_subcommand(
+        "keras-weights", "the reference implementation's Keras weights (encoder_weights.h5, decoder_weights.h5, "
+                         "temporal_weights.h5, projector_components.npz) -> a taupe model directory");
+    auto o = std::make_shared<KerasImportOptions>();
+    sub->add_option("dir", o->dir, "folder holding the four reference files")->required()->check(CLI::ExistingDirectory);
+    sub->add_option("-m,--model-dir", o->model_dir, "model directory to write")->required();
+    sub->add_option("--class-order", o->class_order,
+                    "class of each output of the reference's last layer, in order (its data folders' os.listdir order)")
+        ->delimiter(',')
+        ->expected(3)
+        ->capture_default_str();
+    sub->add_option("--patches", o->patches,
+                    "patch container to measure the PCs' variance on (needed for shifts in sd units)");
+    sub->add_flag("--overwrite", o->overwrite, "replace an existing model directory");
+    set_action(sub, [o] { report(import_keras_weights(*o)); });
   }
 }
 

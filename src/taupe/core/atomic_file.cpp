@@ -92,6 +92,26 @@ void write_atomic(const fs::path& final_path, const std::function<void(const fs:
   fsync_path(parent, true);
 }
 
+void write_directory_atomic(const fs::path& final_dir, const std::function<void(const fs::path& stage)>& write) {
+  if (final_dir.empty()) throw IoError("cannot write a directory with an empty name");
+  fs::path dir = final_dir.lexically_normal();
+  if (!dir.has_filename()) dir = dir.parent_path();  // "out/" names "out"
+  const fs::path stage = temp_path_for(dir);
+  std::error_code ec;
+  fs::remove_all(stage, ec);
+  try {
+    fs::create_directories(stage);
+    write(stage);
+    if (fs::exists(dir)) fs::remove_all(dir);
+    if (::rename(stage.c_str(), dir.c_str()) != 0)
+      throw IoError("cannot rename " + stage.string() + " to " + dir.string() + ": " + errno_text());
+  } catch (...) {
+    fs::remove_all(stage, ec);
+    throw;
+  }
+  fsync_path(dir.has_parent_path() ? dir.parent_path() : fs::path("."), true);
+}
+
 void write_text_atomic(const fs::path& final_path, const std::string& content) {
   write_atomic(final_path, [&](const fs::path& tmp) {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);

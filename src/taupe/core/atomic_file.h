@@ -17,6 +17,13 @@ std::filesystem::path temp_path_for(const std::filesystem::path& final_path);
 void write_atomic(const std::filesystem::path& final_path,
                   const std::function<void(const std::filesystem::path& tmp)>& write);
 
+/// A directory written whole: `write(stage)` fills a temporary sibling `<name>.tmp.<pid>`, which
+/// then replaces `final_dir` (an existing one is removed first, so callers decide beforehand
+/// whether replacing is allowed). If `write` throws, the stage is removed and the exception
+/// rethrown: an interrupted writer leaves no half-written directory under the final name.
+void write_directory_atomic(const std::filesystem::path& final_dir,
+                            const std::function<void(const std::filesystem::path& stage)>& write);
+
 /// Atomically writes a text/binary string to `final_path`.
 void write_text_atomic(const std::filesystem::path& final_path, const std::string& content);
 

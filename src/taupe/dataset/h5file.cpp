@@ -447,6 +447,33 @@ bool has_attr(const H5::H5Object& o, const std::string& name) {
 }
 
 namespace {
+
+/// `n` strings of type `st` (fixed- or variable-length) read by `read(memory_type, buffer)`
+/// from a dataset or an attribute whose dataspace is `space`.
+template <class Read>
+std::vector<std::string> read_string_values(const H5::StrType& st, std::size_t n, const H5::DataSpace& space, Read read) {
+  std::vector<std::string> out;
+  out.reserve(n);
+  if (n == 0) return out;
+  if (st.isVariableStr()) {
+    H5::StrType mt(H5::PredType::C_S1, H5T_VARIABLE);
+    mt.setCset(st.getCset());
+    std::vector<char*> ptrs(n, nullptr);
+    read(mt, static_cast<void*>(ptrs.data()));
+    for (char* p : ptrs) out.emplace_back(p ? p : "");
+    H5Dvlen_reclaim(mt.getId(), space.getId(), H5P_DEFAULT, ptrs.data());
+  } else {
+    const std::size_t len = st.getSize();
+    H5::StrType mt(H5::PredType::C_S1, len);
+    mt.setCset(st.getCset());
+    mt.setStrpad(H5T_STR_NULLPAD);
+    std::vector<char> buf(n * len);
+    read(mt, static_cast<void*>(buf.data()));
+    for (std::size_t i = 0; i < n; ++i) out.emplace_back(buf.data() + i * len, strnlen(buf.data() + i * len, len));
+  }
+  return out;
+}
+
 H5::Attribute fresh_attr(H5::H5Object& o, const std::string& name, const H5::DataType& t) {
   if (has_attr(o, name)) o.removeAttr(name);
   return o.createAttribute(name, t, H5::DataSpace(H5S_SCALAR));
@@ -501,6 +528,21 @@ std::string read_attr_string(const H5::H5Object& o, const std::string& name) {
     a.read(a.getStrType(), v);
     while (!v.empty() && v.back() == '\0') v.pop_back();
     return v;
+  } catch (const H5::Exception& e) {
+    throw IoError(attr_where(o, name) + ": read failed: " + describe(e));
+  }
+}
+
+std::vector<std::string> read_attr_strings(const H5::H5Object& o, const std::string& name) {
+  quiet();
+  const H5::Attribute a = open_attr(o, name);
+  try {
+    const H5::DataType t = a.getDataType();
+    if (t.getClass() != H5T_STRING)
+      throw DataError(attr_where(o, name) + ": expected strings, found " + dtype_str(t));
+    const auto n = static_cast<std::size_t>(a.getSpace().getSimpleExtentNpoints());
+    return read_string_values(a.getStrType(), n, a.getSpace(),
+                              [&](const H5::DataType& mt, void* buf) { a.read(mt, buf); });
   } catch (const H5::Exception& e) {
     throw IoError(attr_where(o, name) + ": read failed: " + describe(e));
   }
@@ -565,30 +607,8 @@ std::vector<std::string> read_strings(const H5::Group& g, const std::string& nam
     if (t.getClass() != H5T_STRING) throw DataError(where(g, name) + ": expected dtype string, found " + dtype_str(t));
     const std::vector<hsize_t> dims = dims_of(ds);
     if (dims.size() != 1) throw DataError(where(g, name) + ": expected shape (*,), found " + shape_str(dims));
-    const hsize_t n = dims[0];
-    out.reserve(n);
-    if (n == 0) return out;
-    const H5::StrType st(ds);
-    if (st.isVariableStr()) {
-      H5::StrType mt(H5::PredType::C_S1, H5T_VARIABLE);
-      mt.setCset(st.getCset());
-      std::vector<char*> ptrs(n, nullptr);
-      ds.read(ptrs.data(), mt);
-      for (char* p : ptrs) out.emplace_back(p ? p : "");
-      H5::DataSpace space = ds.getSpace();
-      H5Dvlen_reclaim(mt.getId(), space.getId(), H5P_DEFAULT, ptrs.data());
-    } else {
-      const std::size_t len = st.getSize();
-      H5::StrType mt(H5::PredType::C_S1, len);
-      mt.setCset(st.getCset());
-      mt.setStrpad(H5T_STR_NULLPAD);
-      std::vector<char> buf(n * len);
-      ds.read(buf.data(), mt);
-      for (hsize_t i = 0; i < n; ++i) {
-        const char* b = buf.data() + i * len;
-        out.emplace_back(b, strnlen(b, len));
-      }
-    }
+    out = read_string_values(H5::StrType(ds), static_cast<std::size_t>(dims[0]), ds.getSpace(),
+                             [&](const H5::DataType& mt, void* buf) { ds.read(buf, mt); });
   } catch (const H5::Exception& e) {
     throw IoError(where(g, name) + ": read failed: " + describe(e));
   }

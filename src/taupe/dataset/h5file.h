@@ -87,6 +87,9 @@ std::string read_attr_string(const H5::H5Object& o, const std::string& name);
 double read_attr_double(const H5::H5Object& o, const std::string& name);
 std::int64_t read_attr_int(const H5::H5Object& o, const std::string& name);
 bool has_attr(const H5::H5Object& o, const std::string& name);
+/// A string-array attribute (fixed- or variable-length strings, any rank, flattened), as
+/// h5py writes a numpy array of bytes (Keras' `layer_names`, `weight_names`).
+std::vector<std::string> read_attr_strings(const H5::H5Object& o, const std::string& name);
 
 /// Variable-length UTF-8 string arrays.
 void write_strings(H5::Group& g, const std::string& name, const std::vector<std::string>& v);

@@ -364,21 +364,11 @@ void save_encoder_model(TrainingState& st, const EncoderConfig& cfg, const Encod
                         const EncoderTrainResult& res, const CheckpointMeta& meta, std::int64_t max_it) {
   st.enc->eval();
   st.dec->eval();
-  save_module_weights(*st.enc, encoder_artifacts::encoder_weights(opts.model_dir).string());
-  save_module_weights(*st.dec, encoder_artifacts::decoder_weights(opts.model_dir).string());
-  nlohmann::json sec;
-  sec["config"] = detail::encoder_config_to_json(cfg);
-  sec["files"] = {{"encoder", encoder_artifacts::encoder_weights({}).string()},
-                  {"decoder", encoder_artifacts::decoder_weights({}).string()}};
-  sec["input_shape"] = {2, 64, 64};
-  sec["latent_dims"] = cfg.latent_dims;
-  const ParamCount pe = count_parameters(*st.enc), pd = count_parameters(*st.dec);
-  sec["parameters"] = {{"encoder", pe.total}, {"encoder_trainable", pe.trainable}, {"decoder", pd.total}};
-  sec["training"] = {{"patches_file", opts.patches.string()}, {"patches", meta.patches}, {"steps", st.step},
-                     {"batches_per_epoch", meta.batches_per_epoch}, {"max_iterations", max_it},
-                     {"final_loss", res.final_loss}, {"final_reconstruction", res.final_reconstruction},
-                     {"final_kl", res.final_kl}, {"torch_version", TORCH_VERSION}};
-  update_model_manifest(opts.model_dir, "encoder", sec);
+  const nlohmann::json training{{"patches_file", opts.patches.string()}, {"patches", meta.patches}, {"steps", st.step},
+                                {"batches_per_epoch", meta.batches_per_epoch}, {"max_iterations", max_it},
+                                {"final_loss", res.final_loss}, {"final_reconstruction", res.final_reconstruction},
+                                {"final_kl", res.final_kl}, {"torch_version", TORCH_VERSION}};
+  save_vae_model_files(*st.enc, *st.dec, cfg, opts.model_dir, training);
 }
 
 /// Sets LibTorch's intra-op threads for the training loop and restores them when destroyed.

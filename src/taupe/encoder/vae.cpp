@@ -8,6 +8,9 @@
 
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
+#include "taupe/encoder/artifacts.h"
+#include "taupe/encoder/config_json.h"
+#include "taupe/projector/model_dir.h"
 
 namespace taupe {
 namespace F = torch::nn::functional;
@@ -188,6 +191,22 @@ void load_module_weights(torch::nn::Module& m, const std::string& path) {
                        shape_text(kv.second.sizes()));
     kv.second.copy_(t);
   }
+}
+
+void save_vae_model_files(const EncoderImpl& enc, const DecoderImpl& dec, const EncoderConfig& cfg,
+                          const std::filesystem::path& model_dir, const nlohmann::json& training) {
+  save_module_weights(enc, encoder_artifacts::encoder_weights(model_dir).string());
+  save_module_weights(dec, encoder_artifacts::decoder_weights(model_dir).string());
+  nlohmann::json sec;
+  sec["config"] = detail::encoder_config_to_json(cfg);
+  sec["files"] = {{"encoder", encoder_artifacts::encoder_weights({}).string()},
+                  {"decoder", encoder_artifacts::decoder_weights({}).string()}};
+  sec["input_shape"] = {2, 64, 64};
+  sec["latent_dims"] = cfg.latent_dims;
+  const ParamCount pe = count_parameters(enc), pd = count_parameters(dec);
+  sec["parameters"] = {{"encoder", pe.total}, {"encoder_trainable", pe.trainable}, {"decoder", pd.total}};
+  sec["training"] = training;
+  update_model_manifest(model_dir, "encoder", sec);
 }
 
 }  // namespace taupe

@@ -18,7 +18,10 @@
 #include <ATen/core/Generator.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "taupe/encoder/encoder_config.h"
 
@@ -100,5 +103,11 @@ std::vector<std::pair<std::string, torch::Tensor>> named_state(const torch::nn::
 /// naming the file, the tensor and both shapes.
 void save_module_weights(const torch::nn::Module& m, const std::string& path);
 void load_module_weights(torch::nn::Module& m, const std::string& path);
+
+/// Writes <model_dir>/encoder.pt, decoder.pt and the model manifest's "encoder" section (config,
+/// file names, input shape, latent dims, Keras-style parameter counts, and `training`: how the
+/// weights came about: a training run's record, or the files they were imported from).
+void save_vae_model_files(const EncoderImpl& enc, const DecoderImpl& dec, const EncoderConfig& cfg,
+                          const std::filesystem::path& model_dir, const nlohmann::json& training);
 
 }  // namespace taupe

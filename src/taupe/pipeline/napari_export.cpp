@@ -1,7 +1,5 @@
 #include "taupe/pipeline/napari_export.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -169,14 +167,12 @@ io::IoSummary export_napari(const NapariExportOptions& o) {
   const fs::path glimpses = set.glimpse_file.empty() ? run.glimpses() : fs::path(set.glimpse_file);
   const fs::path dataset = glimpses.parent_path();
 
-  // Everything is written into a staging directory that replaces `out` at the end: an
-  // interrupted export leaves no half-written directory under the final name.
-  const fs::path stage = out.parent_path() / (out.filename().string() + ".tmp." + std::to_string(::getpid()));
-  fs::remove_all(stage);
-  fs::create_directories(stage);
+  // Everything is written into a staging directory that replaces `out` at the end.
   io::IoSummary s;
   s.what = "export napari";
-  try {
+  fs::path staged;
+  write_directory_atomic(out, [&](const fs::path& stage) {
+    staged = stage;
     write_csv(stage / "predictions.csv", prediction_table(set, ms, p));
     write_text_atomic(stage / "load_napari.py", napari_loader_script());
     std::set<std::string> names;
@@ -207,16 +203,10 @@ io::IoSummary export_napari(const NapariExportOptions& o) {
     if (matched < results.size())
       s.notes.push_back(std::to_string(results.size() - matched) +
                         " predicted tracks have no track in the exported tracks files");
-    if (fs::exists(out)) fs::remove_all(out);
-    fs::rename(stage, out);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove_all(stage, ec);
-    throw;
-  }
+  });
   s.outputs.insert(s.outputs.begin(), out);
   for (auto& f : s.outputs)
-    if (f != out) f = out / fs::relative(f, stage);
+    if (f != out) f = out / fs::relative(f, staged);
   return s;
 }
 

@@ -21,16 +21,22 @@ Pca fit_projector(const std::vector<float>& z_mean, int dims, const std::filesys
                   const ProjectorConfig& cfg) {
   cfg.validate();
   const Pca pca = pca_fit(z_mean, dims);
+  save_projector(pca, model_dir, {{"max_patches", cfg.max_patches}, {"batch_size", cfg.batch_size}},
+                 "sklearn>=1.5 svd_flip(u_based_decision=False): largest-|.| entry of each component > 0");
+  return pca;
+}
+
+void save_projector(const Pca& pca, const std::filesystem::path& model_dir, const nlohmann::json& config,
+                    const std::string& sign_convention) {
   write_pca(model_files::pca(model_dir), pca);
   nlohmann::json sec;
   sec["file"] = model_files::pca({}).string();
-  sec["dims"] = dims;
+  sec["dims"] = pca.dims;
   sec["samples"] = pca.samples;
   sec["explained_variance_ratio"] = pca.explained_variance_ratio;
-  sec["config"] = {{"max_patches", cfg.max_patches}, {"batch_size", cfg.batch_size}};
-  sec["sign_convention"] = "sklearn>=1.5 svd_flip(u_based_decision=False): largest-|.| entry of each component > 0";
+  sec["config"] = config;
+  sec["sign_convention"] = sign_convention;
   update_model_manifest(model_dir, "projector", sec);
-  return pca;
 }
 
 Pca load_projector(const std::filesystem::path& model_dir) {

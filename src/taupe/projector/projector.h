@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "taupe/dataset/types.h"
 #include "taupe/projector/pca.h"
 #include "taupe/projector/projector_config.h"
@@ -19,6 +21,11 @@ namespace taupe {
 /// Fits the PCA on z_mean (n, D), writes pca.h5 and the manifest section; returns it.
 Pca fit_projector(const std::vector<float>& z_mean, int dims, const std::filesystem::path& model_dir,
                   const ProjectorConfig& cfg = {});
+/// Writes pca.h5 and the manifest's "projector" section (`config`: how the PCA was obtained, a
+/// fit's settings or the file it was imported from; `sign_convention`: how component signs were
+/// fixed). fit_projector calls it; importers of PCAs fitted elsewhere too.
+void save_projector(const Pca& pca, const std::filesystem::path& model_dir, const nlohmann::json& config,
+                    const std::string& sign_convention);
 /// Loads <model_dir>/pca.h5 and checks its dims against the manifest; ModelError if not.
 Pca load_projector(const std::filesystem::path& model_dir);
 

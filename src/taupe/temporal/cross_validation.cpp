@@ -889,4 +889,24 @@ CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const Temp
   return result;
 }
 
+void write_single_model_set(const fs::path& model_dir, TcnImpl& tcn, const Pca& pca, const TemporalConfig& cfg,
+                            const nlohmann::json& provenance) {
+  std::filesystem::create_directories(temporal_artifacts::dir(model_dir));
+  nlohmann::json meta{{"fold", 0}, {"max_len", cfg.max_len}, {"provenance", provenance}};
+  save_tcn_file(temporal_artifacts::fold_weights(model_dir, 0), tcn, PcaTransform(pca), meta);
+  write_csv(temporal_artifacts::folds_csv(model_dir), CsvTable({"trajectory_id", "fold", "fate"}));
+  const CvConfig cv;  // not used to train this model; recorded because the section's schema holds it
+  nlohmann::json section{{"format_version", kTemporalFormatVersion},
+                         {"folds", 1},
+                         {"dims", pca.dims},
+                         {"max_len", cfg.max_len},
+                         {"classes", {kClassNames[0], kClassNames[1], kClassNames[2]}},
+                         {"config_toml", config_toml(cfg, cv)},
+                         {"trained_folds", 1},
+                         {"complete", true},
+                         {"trajectories", 0},
+                         {"provenance", provenance}};
+  update_model_manifest(model_dir, "temporal", section);
+}
+
 }  // namespace taupe

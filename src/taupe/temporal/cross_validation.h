@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "taupe/dataset/encodings.h"
 #include "taupe/projector/pca.h"
 #include "taupe/temporal/temporal_config.h"
@@ -97,5 +99,13 @@ struct CvOptions {
 CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const TemporalConfig& cfg,
                               const CvConfig& cv, const std::filesystem::path& model_dir,
                               const CvProgress& progress = {}, const CvOptions& options = {});
+
+class TcnImpl;
+/// Writes a model set of one TCN trained elsewhere (imported weights), loadable by ModelSet:
+/// temporal/fold_00.pt (with `pca` and `provenance` in its record, no typicality gate), a
+/// folds.csv without rows (no trajectory was held out by it) and the manifest's "temporal"
+/// section (1 fold, complete, `cfg` as the configuration).
+void write_single_model_set(const std::filesystem::path& model_dir, TcnImpl& tcn, const Pca& pca,
+                            const TemporalConfig& cfg, const nlohmann::json& provenance);
 
 }  // namespace taupe
