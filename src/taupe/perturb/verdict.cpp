@@ -157,17 +157,25 @@ void note_needed(std::ostringstream& s, const Decision& d, const Verdict& v, con
     s << "; ≈ " << d.needed << " " << what << " would decide (now " << v.trajectories << ")";
 }
 
+/// A verdict of `experiment` before its decision.
+Verdict new_verdict(const char* experiment, const char* claim, double margin, std::int64_t trajectories) {
+  Verdict v;
+  v.experiment = experiment;
+  v.claim = claim;
+  v.margin = margin;
+  v.trajectories = trajectories;
+  return v;
+}
+
 /// The neighbour-identity verdict: Δ P(apoptosis) of the neighbour switch.
 Verdict neighbour_verdict(const VerdictInputs& in, const VerdictConfig& cfg, SkillState skill,
                           const std::string& skill_note) {
-  Verdict v;
-  v.experiment = "neighbour identity";
-  v.claim = "switching the neighbours' cell type (geometry fixed) changes predicted apoptosis; "
-            "statistic = class-balanced Δ P(apoptosis), switched − normalised, paired per trajectory; "
-            "direction = its sign";
+  Verdict v = new_verdict("neighbour identity",
+                          "switching the neighbours' cell type (geometry fixed) changes predicted apoptosis; "
+                          "statistic = class-balanced Δ P(apoptosis), switched − normalised, paired per trajectory; "
+                          "direction = its sign",
+                          cfg.switch_margin, in.switch_trajectories);
   v.statistic = in.delta_apoptosis;
-  v.margin = cfg.switch_margin;
-  v.trajectories = in.switch_trajectories;
   Decision d = decide(v.statistic, v.margin, cfg.alpha, v.trajectories);
   settle(v, d, skill);
   std::ostringstream s;
@@ -184,13 +192,11 @@ Verdict neighbour_verdict(const VerdictInputs& in, const VerdictConfig& cfg, Ski
 Verdict nuclear_size_verdict(const VerdictInputs& in, const VerdictConfig& cfg, SkillState skill,
                              const std::string& skill_note) {
   const auto P = in.slope_apoptosis.size();
-  Verdict v;
-  v.experiment = "nuclear size";
-  v.claim = "the models' apoptosis prediction responds to the nuclear-size PC; statistic = change of the "
-            "class-balanced apoptosis fraction per sd of nuclear shrinkage; direction +1 = smaller nucleus, more "
-            "apoptosis";
-  v.margin = cfg.slope_margin;
-  v.trajectories = in.pc_trajectories;
+  Verdict v = new_verdict("nuclear size",
+                          "the models' apoptosis prediction responds to the nuclear-size PC; statistic = change of "
+                          "the class-balanced apoptosis fraction per sd of nuclear shrinkage; direction +1 = smaller "
+                          "nucleus, more apoptosis",
+                          cfg.slope_margin, in.pc_trajectories);
   std::ostringstream s;
   const int np = in.nuclear_pc;
   if (np < 0 || static_cast<std::size_t>(np) >= P || in.nuclear_rho == 0 || !std::isfinite(in.nuclear_rho)) {
@@ -247,12 +253,11 @@ PcTally tally_pcs(const VerdictInputs& in, const VerdictConfig& cfg, double marg
 /// assessed perturbation is equivalent to none.
 Verdict any_effect_verdict(const VerdictInputs& in, const VerdictConfig& cfg, SkillState skill,
                            const std::string& skill_note, Outcome neighbour) {
-  Verdict v;
-  v.experiment = "any effect";
-  v.claim = "some perturbation (neighbour switch or any PC within its realistic range) changes predicted apoptosis";
+  Verdict v = new_verdict(
+      "any effect",
+      "some perturbation (neighbour switch or any PC within its realistic range) changes predicted apoptosis",
+      cfg.slope_margin, in.pc_trajectories);
   v.statistic = Interval{NAN, NAN, NAN, NAN, 1.0};
-  v.margin = cfg.slope_margin;
-  v.trajectories = in.pc_trajectories;
   const PcTally t = tally_pcs(in, cfg, v.margin);
   Decision d;
   if (neighbour == Outcome::kEffect || t.effects > 0) {
