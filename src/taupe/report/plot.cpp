@@ -666,18 +666,11 @@ std::string render(const Heatmap& h) {
 }
 
 // ---- histogram ------------------------------------------------------------------------------
-std::string render(const Histogram& h) {
-  if (h.bins < 1) throw DataError("histogram '" + h.title + "': bins = " + std::to_string(h.bins) + ": must be >= 1");
-  Range dr;
-  for (const auto& se : h.series)
-    for (double v : se.values) dr.add(v);
-  double lo = std::isfinite(h.lo) ? h.lo : (dr.valid() ? dr.lo : 0.0);
-  double hi = std::isfinite(h.hi) ? h.hi : (dr.valid() ? dr.hi : 1.0);
-  if (hi <= lo) hi = lo + 1.0;
-  const double bw = (hi - lo) / h.bins;
+namespace {
+/// Per series, the count (or density) of each of the h.bins bins of width bw from lo to hi;
+/// `yr` takes in every bin's height.
+std::vector<std::vector<double>> histogram_counts(const Histogram& h, double lo, double hi, double bw, Range& yr) {
   std::vector<std::vector<double>> counts(h.series.size(), std::vector<double>(h.bins, 0.0));
-  Range yr;
-  yr.add(0.0);
   for (std::size_t k = 0; k < h.series.size(); ++k) {
     std::size_t n = 0;
     for (double v : h.series[k].values) {
@@ -691,6 +684,22 @@ std::string render(const Histogram& h) {
       yr.add(c);
     }
   }
+  return counts;
+}
+}  // namespace
+
+std::string render(const Histogram& h) {
+  if (h.bins < 1) throw DataError("histogram '" + h.title + "': bins = " + std::to_string(h.bins) + ": must be >= 1");
+  Range dr;
+  for (const auto& se : h.series)
+    for (double v : se.values) dr.add(v);
+  double lo = std::isfinite(h.lo) ? h.lo : (dr.valid() ? dr.lo : 0.0);
+  double hi = std::isfinite(h.hi) ? h.hi : (dr.valid() ? dr.hi : 1.0);
+  if (hi <= lo) hi = lo + 1.0;
+  const double bw = (hi - lo) / h.bins;
+  Range yr;
+  yr.add(0.0);
+  const auto counts = histogram_counts(h, lo, hi, bw, yr);
   std::vector<LegendEntry> legend;
   for (std::size_t k = 0; k < h.series.size(); ++k) {
     if (h.series[k].name.empty()) continue;
