@@ -112,6 +112,99 @@ bool read_lock_holder(const fs::path& dir, LockHolder& out) {
   return ok;
 }
 
+namespace {
+RunLockedError in_use_error(const fs::path& dir, const LockHolder& h) {
+  return RunLockedError("run directory " + dir.string() + " is in use by another taupe (" + h.describe() + ")",
+                        "wait for it to finish or stop it, or write to another directory (--out)");
+}
+
+/// Opens the lock file, creating it when absent (`created`); -1 when it vanished between the
+/// attempts (the caller tries again).
+int open_lock_file(const fs::path& file, bool& created) {
+  created = true;
+  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd >= 0) return fd;
+  if (errno != EEXIST) throw IoError("cannot create the lock file " + file.string() + ": " + errno_text(errno));
+  created = false;
+  fd = ::open(file.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return -1;  // released between our two opens
+    throw IoError("cannot open the lock file " + file.string() + ": " + errno_text(errno));
+  }
+  return fd;
+}
+
+/// Takes the OFD fcntl lock of an open lock file; false on a file system without fcntl locks.
+/// Closes fd and throws when another process holds the lock or locking fails.
+bool lock_fd(int fd, const fs::path& file, const fs::path& dir) {
+  struct flock fl;
+  std::memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  if (::fcntl(fd, F_OFD_SETLK, &fl) == 0) return true;
+  const int e = errno;
+  if (e == EAGAIN || e == EACCES) {
+    ::close(fd);
+    throw in_use_error(dir, wait_for_holder(file));
+  }
+  if (e != ENOLCK && e != EINVAL && e != EOPNOTSUPP && e != ENOSYS) {
+    ::close(fd);
+    throw IoError("cannot lock " + file.string() + ": " + errno_text(e));
+  }
+  return false;
+}
+
+/// Whether the open file is still the one at `file` (its holder may have just released it).
+bool still_at_path(int fd, const fs::path& file) {
+  struct stat a, b;
+  return ::fstat(fd, &a) == 0 && ::stat(file.c_str(), &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+/// What taking an existing lock file takes over ("" when nothing): a stale lock of this host, a
+/// lock of another host (only with force_unlock) or an incomplete file. Closes fd and throws when
+/// the holder may still run: a live process of this host without fcntl locks (have_fcntl false),
+/// or another host's without force_unlock.
+std::string take_over(int fd, const fs::path& dir, const std::string& me, long my_pid, bool have_fcntl,
+                      bool force_unlock) {
+  LockHolder h;
+  const bool known = read_holder_fd(fd, h);
+  if (known && h.host == me && h.pid != my_pid) {
+    const bool alive = ::kill(static_cast<pid_t>(h.pid), 0) == 0 || errno == EPERM;
+    if (alive && !have_fcntl) {
+      ::close(fd);
+      throw in_use_error(dir, h);
+    }
+    return "the stale lock of " + h.describe() + " (that process is no longer running)";
+  }
+  if (known && h.host != me) {
+    if (!force_unlock) {
+      ::close(fd);
+      throw RunLockedError("run directory " + dir.string() + " is locked by a taupe on another host (" + h.describe() +
+                               "); its heartbeat was last seen " + age_text(h.heartbeat_age_s) + " ago",
+                           "if that process is gone (a live holder touches the lock every " +
+                               std::to_string(kLockHeartbeatSeconds) + " s), rerun with --force-unlock");
+    }
+    return "the lock of " + h.describe() + ", forced (--force-unlock; heartbeat " + age_text(h.heartbeat_age_s) +
+           " old)";
+  }
+  if (!known) return "an incomplete lock file (a writer stopped while taking the lock)";
+  return "";
+}
+
+/// Writes this process as the holder into the locked file; closes fd and removes the file on failure.
+void write_holder(int fd, const fs::path& file, const std::string& me, long my_pid, const std::string& command) {
+  const json holder = {{"host", me}, {"pid", my_pid}, {"command", command}, {"started", utc_timestamp()}};
+  const std::string text = holder.dump() + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+    const int e = errno;
+    ::close(fd);
+    ::unlink(file.c_str());
+    throw IoError("cannot write the lock file " + file.string() + ": " + errno_text(e));
+  }
+  ::fsync(fd);
+}
+}  // namespace
+
 RunLock::RunLock(const fs::path& dir, const std::string& command, bool force_unlock) {
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -125,76 +218,19 @@ RunLock::RunLock(const fs::path& dir, const std::string& command, bool force_unl
 
   for (int attempt = 0; attempt < 20 && fd_ < 0; ++attempt) {
     bool created = true;
-    int fd = ::open(file_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      if (errno != EEXIST) throw IoError("cannot create the lock file " + file_.string() + ": " + errno_text(errno));
-      created = false;
-      fd = ::open(file_.c_str(), O_RDWR | O_CLOEXEC);
-      if (fd < 0) {
-        if (errno == ENOENT) continue;  // released between our two opens
-        throw IoError("cannot open the lock file " + file_.string() + ": " + errno_text(errno));
-      }
-    }
-    struct flock fl;
-    std::memset(&fl, 0, sizeof fl);
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    bool have_fcntl = true;
-    if (::fcntl(fd, F_OFD_SETLK, &fl) != 0) {
-      const int e = errno;
-      if (e == EAGAIN || e == EACCES) {
-        ::close(fd);
-        const LockHolder h = wait_for_holder(file_);
-        throw RunLockedError("run directory " + dir_.string() + " is in use by another taupe (" + h.describe() + ")",
-                             "wait for it to finish or stop it, or write to another directory (--out)");
-      }
-      if (e != ENOLCK && e != EINVAL && e != EOPNOTSUPP && e != ENOSYS) {
-        ::close(fd);
-        throw IoError("cannot lock " + file_.string() + ": " + errno_text(e));
-      }
-      have_fcntl = false;  // a file system without fcntl locks: the pid check below decides
-    }
-    // The file we locked must still be the one at the path (its holder may have just released it).
-    struct stat a, b;
-    if (::fstat(fd, &a) != 0 || ::stat(file_.c_str(), &b) != 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev) {
+    const int fd = open_lock_file(file_, created);
+    if (fd < 0) continue;
+    // Without fcntl locks (some file systems) the pid check of take_over decides.
+    const bool have_fcntl = lock_fd(fd, file_, dir_);
+    if (!still_at_path(fd, file_)) {
       ::close(fd);
       continue;
     }
     if (!created) {
-      LockHolder h;
-      const bool known = read_holder_fd(fd, h);
-      if (known && h.host == me && h.pid != my_pid) {
-        const bool alive = ::kill(static_cast<pid_t>(h.pid), 0) == 0 || errno == EPERM;
-        if (alive && !have_fcntl) {
-          ::close(fd);
-          throw RunLockedError("run directory " + dir_.string() + " is in use by another taupe (" + h.describe() + ")",
-                               "wait for it to finish or stop it, or write to another directory (--out)");
-        }
-        taken_over_ = "the stale lock of " + h.describe() + " (that process is no longer running)";
-      } else if (known && h.host != me) {
-        if (!force_unlock) {
-          ::close(fd);
-          throw RunLockedError("run directory " + dir_.string() + " is locked by a taupe on another host (" +
-                                   h.describe() + "); its heartbeat was last seen " + age_text(h.heartbeat_age_s) +
-                                   " ago",
-                               "if that process is gone (a live holder touches the lock every " +
-                                   std::to_string(kLockHeartbeatSeconds) + " s), rerun with --force-unlock");
-        }
-        taken_over_ = "the lock of " + h.describe() + ", forced (--force-unlock; heartbeat " +
-                      age_text(h.heartbeat_age_s) + " old)";
-      } else if (!known) {
-        taken_over_ = "an incomplete lock file (a writer stopped while taking the lock)";
-      }
+      const std::string note = take_over(fd, dir_, me, my_pid, have_fcntl, force_unlock);
+      if (!note.empty()) taken_over_ = note;
     }
-    const json holder = {{"host", me}, {"pid", my_pid}, {"command", command}, {"started", utc_timestamp()}};
-    const std::string text = holder.dump() + "\n";
-    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
-      const int e = errno;
-      ::close(fd);
-      ::unlink(file_.c_str());
-      throw IoError("cannot write the lock file " + file_.string() + ": " + errno_text(e));
-    }
-    ::fsync(fd);
+    write_holder(fd, file_, me, my_pid, command);
     fd_ = fd;
   }
   if (fd_ < 0) throw RunLockedError("cannot take the lock of run directory " + dir_.string() + ": it keeps changing hands");

@@ -6,6 +6,7 @@
 #include <iomanip>
 #include <limits>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "taupe/core/errors.h"
@@ -90,6 +91,146 @@ void small_sample_interval(Interval& o, int models, double level) {
 }
 }  // namespace
 
+namespace {
+/// A resampling unit of bootstrap_ratio: a cluster within a model (kModelsThenClusters) or a
+/// trajectory within a (model, class) stratum (kTrajectories), with per-class counts and sums of x.
+struct RatioUnit {
+  std::array<double, 3> count{};
+  std::vector<double> sum;  // (3, K)
+};
+
+/// The units of bootstrap_ratio by group: per model (kModelsThenClusters) or per (model, class)
+/// stratum (kTrajectories).
+std::vector<std::vector<RatioUnit>> ratio_units(const Strata& strata, const std::vector<double>& x, std::size_t K) {
+  const std::size_t n = strata.model.size();
+  const int M = strata.num_models;
+  std::vector<std::vector<RatioUnit>> units(static_cast<std::size_t>(M) *
+                                            (strata.resampling == Resampling::kTrajectories ? 3 : 1));
+  std::map<std::pair<std::size_t, std::int64_t>, std::size_t> index;
+  for (std::size_t i = 0; i < n; ++i) {
+    const int m = strata.model[i], c = strata.truth[i];
+    if (m < 0 || m >= M || c < 0 || c > 2)
+      throw DataError("bootstrap_ratio: trajectory " + std::to_string(i) + " out of range");
+    std::size_t group;
+    std::int64_t key;
+    if (strata.resampling == Resampling::kTrajectories) {
+      group = static_cast<std::size_t>(m) * 3 + static_cast<std::size_t>(c);
+      key = static_cast<std::int64_t>(i);
+    } else {
+      group = static_cast<std::size_t>(m);
+      key = strata.cluster.empty() ? static_cast<std::int64_t>(i) : strata.cluster[i];
+    }
+    auto [it, fresh] = index.try_emplace({group, key}, units[group].size());
+    if (fresh) units[group].push_back(RatioUnit{{}, std::vector<double>(3 * K, 0.0)});
+    RatioUnit& u = units[group][it->second];
+    u.count[static_cast<std::size_t>(c)] += 1;
+    for (std::size_t j = 0; j < K; ++j) u.sum[static_cast<std::size_t>(c) * K + j] += x[i * K + j];
+  }
+  return units;
+}
+
+/// The statistics of one bootstrap_ratio replicate: model instances are built from the units they
+/// draw, and each statistic is Σ_c coef_c × (mean over instances of the instance's class mean).
+class RatioAccumulator {
+ public:
+  RatioAccumulator(std::size_t K, const std::vector<std::array<double, 3>>& coef)
+      : K_(K), coef_(coef), msum_(3 * K), csum_(3 * K) {}
+
+  /// Starts a replicate.
+  void reset() {
+    std::fill(csum_.begin(), csum_.end(), 0.0);
+    cinst_ = {};
+  }
+  /// Starts a model instance.
+  void clear_model() {
+    std::fill(msum_.begin(), msum_.end(), 0.0);
+    mcount_ = {};
+  }
+  /// Adds a unit to the current model instance.
+  void take(const RatioUnit& u) {
+    for (std::size_t c = 0; c < 3; ++c) {
+      if (u.count[c] <= 0) continue;
+      mcount_[c] += u.count[c];
+      for (std::size_t j = 0; j < K_; ++j) msum_[c * K_ + j] += u.sum[c * K_ + j];
+    }
+  }
+  /// Closes the current model instance: its class means join the replicate.
+  void add_instance() {
+    for (std::size_t c = 0; c < 3; ++c) {
+      if (mcount_[c] <= 0) continue;
+      cinst_[c] += 1;
+      for (std::size_t j = 0; j < K_; ++j) csum_[c * K_ + j] += msum_[c * K_ + j] / mcount_[c];
+    }
+  }
+  /// The statistics of the replicate; false (NaN entries) when a class they need has no instance.
+  bool stats(std::vector<double>& out) const {
+    bool ok = true;
+    for (std::size_t j = 0; j < K_; ++j) {
+      double v = 0;
+      for (std::size_t c = 0; c < 3; ++c) {
+        if (coef_[j][c] == 0) continue;
+        if (cinst_[c] <= 0) { ok = false; v = kNaN; break; }
+        v += coef_[j][c] * csum_[c * K_ + j] / cinst_[c];
+      }
+      out[j] = v;
+    }
+    return ok;
+  }
+
+ private:
+  std::size_t K_;
+  const std::vector<std::array<double, 3>>& coef_;
+  std::vector<double> msum_;       // one model instance's per-class sums
+  std::array<double, 3> mcount_{};  // and counts
+  std::vector<double> csum_;       // Σ over instances of the class means
+  std::array<double, 3> cinst_{};   // and the number of instances per class
+};
+
+/// Adds every unit of a group once, drawn with replacement, to the current model instance.
+void draw_units(const std::vector<RatioUnit>& g, Rng& rng, RatioAccumulator& acc) {
+  const auto sz = static_cast<std::int64_t>(g.size());
+  for (std::int64_t t = 0; t < sz; ++t) acc.take(g[static_cast<std::size_t>(rng.integer(0, sz - 1))]);
+}
+
+/// One bootstrap draw: trajectories resampled within each (model, class) stratum, or M models
+/// drawn with replacement and their clusters resampled.
+void draw_replicate(const std::vector<std::vector<RatioUnit>>& units, const Strata& strata, Rng& rng,
+                    RatioAccumulator& acc) {
+  const int M = strata.num_models;
+  acc.reset();
+  if (strata.resampling == Resampling::kTrajectories) {
+    for (int m = 0; m < M; ++m) {
+      acc.clear_model();
+      for (std::size_t c = 0; c < 3; ++c) draw_units(units[static_cast<std::size_t>(m) * 3 + c], rng, acc);
+      acc.add_instance();
+    }
+  } else {
+    for (int d = 0; d < M; ++d) {
+      const auto& g = units[static_cast<std::size_t>(rng.integer(0, M - 1))];
+      acc.clear_model();
+      draw_units(g, rng, acc);
+      acc.add_instance();
+    }
+  }
+}
+
+/// The point estimate: every unit once, every model once.
+std::vector<double> ratio_point(const std::vector<std::vector<RatioUnit>>& units, const Strata& strata,
+                                RatioAccumulator& acc, std::size_t K) {
+  std::vector<double> point(K);
+  acc.reset();
+  for (int m = 0; m < strata.num_models; ++m) {
+    acc.clear_model();
+    const std::size_t per = strata.resampling == Resampling::kTrajectories ? 3 : 1;
+    for (std::size_t g = 0; g < per; ++g)
+      for (const RatioUnit& u : units[static_cast<std::size_t>(m) * per + g]) acc.take(u);
+    acc.add_instance();
+  }
+  acc.stats(point);
+  return point;
+}
+}  // namespace
+
 std::vector<Interval> bootstrap_ratio(const Strata& strata, const std::vector<double>& x, int k,
                                       const std::vector<std::array<double, 3>>& coef, int reps, std::uint64_t seed,
                                       double level) {
@@ -99,86 +240,9 @@ std::vector<Interval> bootstrap_ratio(const Strata& strata, const std::vector<do
     throw DataError("bootstrap_ratio: x or coef has the wrong size");
   if (!strata.cluster.empty() && strata.cluster.size() != n) throw DataError("bootstrap_ratio: cluster has the wrong size");
   const std::size_t K = static_cast<std::size_t>(k);
-  // Units: clusters within models (kModelsThenClusters) or trajectories within (model, class)
-  // strata (kTrajectories). Each unit carries per-class sums of x and counts.
-  struct Unit {
-    std::array<double, 3> count{};
-    std::vector<double> sum;  // (3, K)
-  };
-  std::vector<std::vector<Unit>> units(static_cast<std::size_t>(M) * (strata.resampling == Resampling::kTrajectories ? 3 : 1));
-  {
-    std::map<std::pair<std::size_t, std::int64_t>, std::size_t> index;
-    for (std::size_t i = 0; i < n; ++i) {
-      const int m = strata.model[i], c = strata.truth[i];
-      if (m < 0 || m >= M || c < 0 || c > 2) throw DataError("bootstrap_ratio: trajectory " + std::to_string(i) + " out of range");
-      std::size_t group;
-      std::int64_t key;
-      if (strata.resampling == Resampling::kTrajectories) {
-        group = static_cast<std::size_t>(m) * 3 + static_cast<std::size_t>(c);
-        key = static_cast<std::int64_t>(i);
-      } else {
-        group = static_cast<std::size_t>(m);
-        key = strata.cluster.empty() ? static_cast<std::int64_t>(i) : strata.cluster[i];
-      }
-      auto [it, fresh] = index.try_emplace({group, key}, units[group].size());
-      if (fresh) units[group].push_back(Unit{{}, std::vector<double>(3 * K, 0.0)});
-      Unit& u = units[group][it->second];
-      u.count[static_cast<std::size_t>(c)] += 1;
-      for (std::size_t j = 0; j < K; ++j) u.sum[static_cast<std::size_t>(c) * K + j] += x[i * K + j];
-    }
-  }
-  // One model instance's per-class totals, accumulated from the units it draws.
-  std::vector<double> msum(3 * K);
-  std::array<double, 3> mcount{};
-  // Class means over model instances: Σ_instances sum/count and the number of instances.
-  std::vector<double> csum(3 * K);
-  std::array<double, 3> cinst{};
-  auto add_instance = [&]() {
-    for (std::size_t c = 0; c < 3; ++c) {
-      if (mcount[c] <= 0) continue;
-      cinst[c] += 1;
-      for (std::size_t j = 0; j < K; ++j) csum[c * K + j] += msum[c * K + j] / mcount[c];
-    }
-  };
-  auto stats_of = [&](std::vector<double>& out) {
-    bool ok = true;
-    for (std::size_t j = 0; j < K; ++j) {
-      double v = 0;
-      for (std::size_t c = 0; c < 3; ++c) {
-        if (coef[j][c] == 0) continue;
-        if (cinst[c] <= 0) { ok = false; v = kNaN; break; }
-        v += coef[j][c] * csum[c * K + j] / cinst[c];
-      }
-      out[j] = v;
-    }
-    return ok;
-  };
-  auto reset = [&]() {
-    std::fill(csum.begin(), csum.end(), 0.0);
-    cinst = {};
-  };
-  auto clear_model = [&]() {
-    std::fill(msum.begin(), msum.end(), 0.0);
-    mcount = {};
-  };
-  auto take = [&](const Unit& u, double w) {
-    for (std::size_t c = 0; c < 3; ++c) {
-      if (u.count[c] <= 0) continue;
-      mcount[c] += w * u.count[c];
-      for (std::size_t j = 0; j < K; ++j) msum[c * K + j] += w * u.sum[c * K + j];
-    }
-  };
-  // Point estimate: every unit once, every model once.
-  std::vector<double> point(K);
-  reset();
-  for (int m = 0; m < M; ++m) {
-    clear_model();
-    const std::size_t per = strata.resampling == Resampling::kTrajectories ? 3 : 1;
-    for (std::size_t g = 0; g < per; ++g)
-      for (const Unit& u : units[static_cast<std::size_t>(m) * per + g]) take(u, 1.0);
-    add_instance();
-  }
-  stats_of(point);
+  const auto units = ratio_units(strata, x, K);
+  RatioAccumulator acc(K, coef);
+  const std::vector<double> point = ratio_point(units, strata, acc, K);
   std::vector<Interval> out(K);
   for (std::size_t j = 0; j < K; ++j) out[j].estimate = point[j];
   Rng rng(seed);
@@ -187,27 +251,8 @@ std::vector<Interval> bootstrap_ratio(const Strata& strata, const std::vector<do
   for (int r = 0; r < reps; ++r) {
     bool ok = false;
     for (int attempt = 0; attempt < 100 && !ok; ++attempt) {
-      reset();
-      if (strata.resampling == Resampling::kTrajectories) {
-        for (int m = 0; m < M; ++m) {
-          clear_model();
-          for (std::size_t c = 0; c < 3; ++c) {
-            const auto& g = units[static_cast<std::size_t>(m) * 3 + c];
-            const auto sz = static_cast<std::int64_t>(g.size());
-            for (std::int64_t t = 0; t < sz; ++t) take(g[static_cast<std::size_t>(rng.integer(0, sz - 1))], 1.0);
-          }
-          add_instance();
-        }
-      } else {
-        for (int d = 0; d < M; ++d) {
-          const auto& g = units[static_cast<std::size_t>(rng.integer(0, M - 1))];
-          clear_model();
-          const auto sz = static_cast<std::int64_t>(g.size());
-          for (std::int64_t t = 0; t < sz; ++t) take(g[static_cast<std::size_t>(rng.integer(0, sz - 1))], 1.0);
-          add_instance();
-        }
-      }
-      ok = stats_of(cur);
+      draw_replicate(units, strata, rng, acc);
+      ok = acc.stats(cur);
     }
     if (!ok) continue;
     for (std::size_t j = 0; j < K; ++j) rep_values[j].push_back(cur[j]);
@@ -430,96 +475,105 @@ std::vector<double> sweep_fractions(const Sweep& sw, const Strata& strata) {
   return f;
 }
 
-std::vector<SlopeResult> sweep_slopes(const Sweep& sw, const Strata& strata, const std::vector<double>& shifts,
-                                      double realistic_threshold, int reps, std::uint64_t seed, double level,
-                                      const std::string& correction) {
-  if (static_cast<int>(shifts.size()) != sw.num_s) throw DataError("sweep_slopes: shift grid size mismatch");
-  const int M = strata.num_models, S = sw.num_s;
-  const auto frac = sweep_fractions(sw, strata);
-  std::vector<SlopeResult> out(static_cast<std::size_t>(sw.num_p));
-  const std::size_t n = static_cast<std::size_t>(sw.n);
-  // h columns: per p, [apoptosis slope, mitosis slope]
-  std::vector<double> h(n * static_cast<std::size_t>(sw.num_p) * 2, 0.0);
-  const int mc[2] = {strata.models_with(0), strata.models_with(1)};
-  std::vector<double> ind_a(static_cast<std::size_t>(S)), ind_m(static_cast<std::size_t>(S)), y(static_cast<std::size_t>(S));
-  for (int p = 0; p < sw.num_p; ++p) {
-    SlopeResult& r = out[static_cast<std::size_t>(p)];
-    r.p = p;
-    std::vector<std::vector<double>> mean_curve(2 * 3, std::vector<double>(static_cast<std::size_t>(S)));
-    for (int c = 0; c < 2; ++c) {
-      for (int s = 0; s < S; ++s)
-        for (int j = 0; j < 3; ++j) {
-          std::vector<double> v;
-          for (int m = 0; m < M; ++m) v.push_back(frac[frac_index(p, s, m, c, j, S, M)]);
-          mean_curve[static_cast<std::size_t>(c * 3 + j)][static_cast<std::size_t>(s)] = mean_sd_ignore_nan(v).first;
-        }
-      r.range_by_class[static_cast<std::size_t>(c)] =
-          realistic_range(shifts, mean_curve[static_cast<std::size_t>(c * 3 + 2)], realistic_threshold);
-    }
-    r.range = intersect_ranges(r.range_by_class[0], r.range_by_class[1]);
-    // Per-class slopes of the mean curves, each within its own class's range.
-    for (int c = 0; c < 2; ++c) {
-      const auto rg = r.range_by_class[static_cast<std::size_t>(c)];
-      const auto a = ols_slope_weights(shifts, rg);
-      const bool valid = rg.first >= 0 && rg.second > rg.first;
-      for (int j = 0; j < 2; ++j)
-        r.slope[static_cast<std::size_t>(c)][static_cast<std::size_t>(j)] =
-            valid ? ols_slope(a, mean_curve[static_cast<std::size_t>(c * 3 + j)], rg) : kNaN;
-    }
-    // Class-balanced curve y_j(s) = ½ Σ_c mean_m f[m][c][j], fitted within the intersection.
-    const auto a = ols_slope_weights(shifts, r.range);
-    const bool valid = r.range.first >= 0 && r.range.second > r.range.first && mc[0] > 0 && mc[1] > 0;
-    for (int j = 0; j < 2; ++j) {
-      for (int s = 0; s < S; ++s)
-        y[static_cast<std::size_t>(s)] = 0.5 * (mean_curve[static_cast<std::size_t>(j)][static_cast<std::size_t>(s)] +
-                                                mean_curve[static_cast<std::size_t>(3 + j)][static_cast<std::size_t>(s)]);
-      r.slope[2][static_cast<std::size_t>(j)] = valid ? ols_slope(a, y, r.range) : kNaN;
-    }
-    // Per-trajectory contributions: slope_j = Σ_i (½ / (M_c n_{m,c})) Σ_s a_s [pred_i(s) == j]
-    // (ols_slope form: a trajectory whose prediction does not change contributes exactly 0).
-    if (valid) {
-      for (std::size_t i = 0; i < n; ++i) {
-        const int c = strata.truth[i];
-        if (c > 1) continue;
-        for (int s = r.range.first; s <= r.range.second; ++s) {
-          const int pr = sw.at(p, s, static_cast<std::int64_t>(i));
-          ind_a[static_cast<std::size_t>(s)] = pr == 1 ? 1.0 : 0.0;
-          ind_m[static_cast<std::size_t>(s)] = pr == 0 ? 1.0 : 0.0;
-        }
-        h[i * sw.num_p * 2 + static_cast<std::size_t>(p) * 2 + 0] = ols_slope(a, ind_a, r.range);
-        h[i * sw.num_p * 2 + static_cast<std::size_t>(p) * 2 + 1] = ols_slope(a, ind_m, r.range);
+namespace {
+/// Mean over models of the class-c outcome-j fraction curves of PC p: entry c * 3 + j, per shift,
+/// for the mitosis and apoptosis classes.
+std::vector<std::vector<double>> class_mean_curves(const std::vector<double>& frac, int p, int S, int M) {
+  std::vector<std::vector<double>> mean_curve(2 * 3, std::vector<double>(static_cast<std::size_t>(S)));
+  for (int c = 0; c < 2; ++c)
+    for (int s = 0; s < S; ++s)
+      for (int j = 0; j < 3; ++j) {
+        std::vector<double> v;
+        for (int m = 0; m < M; ++m) v.push_back(frac[frac_index(p, s, m, c, j, S, M)]);
+        mean_curve[static_cast<std::size_t>(c * 3 + j)][static_cast<std::size_t>(s)] = mean_sd_ignore_nan(v).first;
       }
-      // Each model's own class-balanced apoptosis slope: sign agreement and the model-level test.
-      std::vector<double> per_model;
-      for (int m = 0; m < M; ++m) {
-        if (strata.count(m, 0) == 0 || strata.count(m, 1) == 0) continue;
-        for (int s = 0; s < S; ++s)
-          y[static_cast<std::size_t>(s)] = 0.5 * (frac[frac_index(p, s, m, 0, 1, S, M)] + frac[frac_index(p, s, m, 1, 1, S, M)]);
-        per_model.push_back(ols_slope(a, y, r.range));
-      }
-      const ModelAgreement ag = model_agreement(per_model);
-      r.models_tested = ag.models;
-      r.p_models = ag.p;
-      // Sign agreement relative to the mean-curve slope (equal to the mean of per_model when
-      // every model has both classes).
-      int agree = 0;
-      for (double sl : per_model) agree += sl != 0 && (sl > 0) == (r.slope[2][1] > 0);
-      r.sign_agreement = per_model.empty() ? kNaN : static_cast<double>(agree) / static_cast<double>(per_model.size());
-    } else {
-      r.sign_agreement = kNaN;
-    }
+  return mean_curve;
+}
+
+/// The realistic ranges of a PC (per class and their intersection) and the slopes of its mean
+/// curves: per class within the class's range, class-balanced within the intersection. Returns the
+/// OLS weights of the intersection when the class-balanced slope is defined.
+std::optional<std::vector<double>> fit_mean_curves(SlopeResult& r, const std::vector<std::vector<double>>& mean_curve,
+                     const std::vector<double>& shifts, double realistic_threshold, bool both_classes) {
+  for (int c = 0; c < 2; ++c)
+    r.range_by_class[static_cast<std::size_t>(c)] =
+        realistic_range(shifts, mean_curve[static_cast<std::size_t>(c * 3 + 2)], realistic_threshold);
+  r.range = intersect_ranges(r.range_by_class[0], r.range_by_class[1]);
+  for (int c = 0; c < 2; ++c) {
+    const auto rg = r.range_by_class[static_cast<std::size_t>(c)];
+    const auto a = ols_slope_weights(shifts, rg);
+    const bool valid = rg.first >= 0 && rg.second > rg.first;
+    for (int j = 0; j < 2; ++j)
+      r.slope[static_cast<std::size_t>(c)][static_cast<std::size_t>(j)] =
+          valid ? ols_slope(a, mean_curve[static_cast<std::size_t>(c * 3 + j)], rg) : kNaN;
   }
-  // Class-balanced slopes: ½ (mean over models of the mitosis-class slope + the same for apoptosis).
-  const std::vector<std::array<double, 3>> balanced(static_cast<std::size_t>(sw.num_p) * 2, {0.5, 0.5, 0.0});
-  const auto ci = bootstrap_ratio(strata, h, sw.num_p * 2, balanced, reps, seed, level);
+  // Class-balanced curve y_j(s) = ½ Σ_c mean_m f[m][c][j], fitted within the intersection.
+  const auto a = ols_slope_weights(shifts, r.range);
+  const bool valid = r.range.first >= 0 && r.range.second > r.range.first && both_classes;
+  const std::size_t S = shifts.size();
+  std::vector<double> y(S);
+  for (int j = 0; j < 2; ++j) {
+    for (std::size_t s = 0; s < S; ++s)
+      y[s] = 0.5 * (mean_curve[static_cast<std::size_t>(j)][s] + mean_curve[static_cast<std::size_t>(3 + j)][s]);
+    r.slope[2][static_cast<std::size_t>(j)] = valid ? ols_slope(a, y, r.range) : kNaN;
+  }
+  if (!valid) return std::nullopt;
+  return a;
+}
+
+/// Per-trajectory contributions of PC p to h (columns per p: apoptosis slope, mitosis slope):
+/// slope_j = Σ_i (½ / (M_c n_{m,c})) Σ_s a_s [pred_i(s) == j] (ols_slope form: a trajectory whose
+/// prediction does not change contributes exactly 0).
+void trajectory_slopes(std::vector<double>& h, const Sweep& sw, const Strata& strata, int p,
+                       const std::vector<double>& a, std::pair<int, int> range) {
+  std::vector<double> ind_a(static_cast<std::size_t>(sw.num_s)), ind_m(static_cast<std::size_t>(sw.num_s));
+  for (std::size_t i = 0; i < strata.model.size(); ++i) {
+    const int c = strata.truth[i];
+    if (c > 1) continue;
+    for (int s = range.first; s <= range.second; ++s) {
+      const int pr = sw.at(p, s, static_cast<std::int64_t>(i));
+      ind_a[static_cast<std::size_t>(s)] = pr == 1 ? 1.0 : 0.0;
+      ind_m[static_cast<std::size_t>(s)] = pr == 0 ? 1.0 : 0.0;
+    }
+    h[i * sw.num_p * 2 + static_cast<std::size_t>(p) * 2 + 0] = ols_slope(a, ind_a, range);
+    h[i * sw.num_p * 2 + static_cast<std::size_t>(p) * 2 + 1] = ols_slope(a, ind_m, range);
+  }
+}
+
+/// Each model's own class-balanced apoptosis slope of PC p: the model-level test and the sign
+/// agreement with the mean-curve slope.
+void model_level_slopes(SlopeResult& r, const std::vector<double>& frac, const Strata& strata, int p, int S,
+                        const std::vector<double>& a) {
+  const int M = strata.num_models;
+  std::vector<double> per_model, y(static_cast<std::size_t>(S));
+  for (int m = 0; m < M; ++m) {
+    if (strata.count(m, 0) == 0 || strata.count(m, 1) == 0) continue;
+    for (int s = 0; s < S; ++s)
+      y[static_cast<std::size_t>(s)] = 0.5 * (frac[frac_index(p, s, m, 0, 1, S, M)] + frac[frac_index(p, s, m, 1, 1, S, M)]);
+    per_model.push_back(ols_slope(a, y, r.range));
+  }
+  const ModelAgreement ag = model_agreement(per_model);
+  r.models_tested = ag.models;
+  r.p_models = ag.p;
+  // Sign agreement relative to the mean-curve slope (equal to the mean of per_model when
+  // every model has both classes).
+  int agree = 0;
+  for (double sl : per_model) agree += sl != 0 && (sl > 0) == (r.slope[2][1] > 0);
+  r.sign_agreement = per_model.empty() ? kNaN : static_cast<double>(agree) / static_cast<double>(per_model.size());
+}
+
+/// The bootstrap intervals of the class-balanced slopes, the joint p per PC and its correction
+/// over the PCs.
+void test_slopes(std::vector<SlopeResult>& out, const std::vector<Interval>& ci, const Strata& strata, double level,
+                 const std::string& correction) {
   // Resampling the models already carries the between-model variation; the separate model-level
   // test is kept (p_models) but decides only when the models are held fixed.
   const bool models_resampled = strata.resampling == Resampling::kModelsThenClusters;
   std::vector<double> pvals;
-  for (int p = 0; p < sw.num_p; ++p) {
-    SlopeResult& r = out[static_cast<std::size_t>(p)];
-    r.slope_apoptosis = ci[static_cast<std::size_t>(p) * 2];
-    r.slope_mitosis = ci[static_cast<std::size_t>(p) * 2 + 1];
+  for (std::size_t p = 0; p < out.size(); ++p) {
+    SlopeResult& r = out[p];
+    r.slope_apoptosis = ci[p * 2];
+    r.slope_mitosis = ci[p * 2 + 1];
     if (!std::isfinite(r.slope[2][1])) {
       for (Interval* iv : {&r.slope_apoptosis, &r.slope_mitosis}) *iv = Interval{kNaN, kNaN, kNaN, kNaN, 1.0};
       r.p_models = 1.0;
@@ -532,13 +586,74 @@ std::vector<SlopeResult> sweep_slopes(const Sweep& sw, const Strata& strata, con
     pvals.push_back(r.p_joint);
   }
   const auto adj = correction == "bh" ? stats::benjamini_hochberg(pvals) : stats::holm(pvals);
-  for (int p = 0; p < sw.num_p; ++p) {
-    SlopeResult& r = out[static_cast<std::size_t>(p)];
-    r.p_adjusted = adj[static_cast<std::size_t>(p)];
+  for (std::size_t p = 0; p < out.size(); ++p) {
+    SlopeResult& r = out[p];
+    r.p_adjusted = adj[p];
     r.significant = std::isfinite(r.slope[2][1]) && r.p_adjusted < 1 - level;
   }
+}
+}  // namespace
+
+std::vector<SlopeResult> sweep_slopes(const Sweep& sw, const Strata& strata, const std::vector<double>& shifts,
+                                      double realistic_threshold, int reps, std::uint64_t seed, double level,
+                                      const std::string& correction) {
+  if (static_cast<int>(shifts.size()) != sw.num_s) throw DataError("sweep_slopes: shift grid size mismatch");
+  const int M = strata.num_models, S = sw.num_s;
+  const auto frac = sweep_fractions(sw, strata);
+  std::vector<SlopeResult> out(static_cast<std::size_t>(sw.num_p));
+  const std::size_t n = static_cast<std::size_t>(sw.n);
+  // h columns: per p, [apoptosis slope, mitosis slope]
+  std::vector<double> h(n * static_cast<std::size_t>(sw.num_p) * 2, 0.0);
+  const bool both_classes = strata.models_with(0) > 0 && strata.models_with(1) > 0;
+  for (int p = 0; p < sw.num_p; ++p) {
+    SlopeResult& r = out[static_cast<std::size_t>(p)];
+    r.p = p;
+    const auto a = fit_mean_curves(r, class_mean_curves(frac, p, S, M), shifts, realistic_threshold, both_classes);
+    if (a) {
+      trajectory_slopes(h, sw, strata, p, *a, r.range);
+      model_level_slopes(r, frac, strata, p, S, *a);
+    } else {
+      r.sign_agreement = kNaN;
+    }
+  }
+  // Class-balanced slopes: ½ (mean over models of the mitosis-class slope + the same for apoptosis).
+  const std::vector<std::array<double, 3>> balanced(static_cast<std::size_t>(sw.num_p) * 2, {0.5, 0.5, 0.0});
+  test_slopes(out, bootstrap_ratio(strata, h, sw.num_p * 2, balanced, reps, seed, level), strata, level, correction);
   return out;
 }
+
+namespace {
+/// Permutation p of the informedness: the true classes are shuffled among each model's real
+/// trajectories; `observed` = Σ h of the class-balanced hits (J + 1).
+double permutation_p(const Strata& strata, const std::vector<int>& pred, double observed, int reps,
+                     std::uint64_t seed) {
+  const std::size_t n = strata.model.size();
+  const int mc[2] = {strata.models_with(0), strata.models_with(1)};
+  std::vector<std::vector<std::size_t>> members(static_cast<std::size_t>(strata.num_models));
+  for (std::size_t i = 0; i < n; ++i)
+    if (strata.truth[i] < 2) members[static_cast<std::size_t>(strata.model[i])].push_back(i);
+  Rng rng(seed ^ 0x5ca1ab1eULL);
+  const double tol = 1e-12 * std::max(1.0, observed);
+  std::int64_t extreme = 0;
+  std::vector<int> labels;
+  for (int r = 0; r < reps; ++r) {
+    double stat = 0;
+    for (const auto& mem : members) {
+      labels.clear();
+      for (std::size_t i : mem) labels.push_back(strata.truth[i]);
+      for (std::size_t k = labels.size(); k > 1; --k)  // Fisher–Yates
+        std::swap(labels[k - 1], labels[static_cast<std::size_t>(rng.integer(0, static_cast<std::int64_t>(k) - 1))]);
+      for (std::size_t k = 0; k < mem.size(); ++k)
+        if (pred[mem[k]] == labels[k]) {
+          const int c = labels[k];
+          stat += 1.0 / (static_cast<double>(mc[c]) * static_cast<double>(strata.count(strata.model[mem[k]], c)));
+        }
+    }
+    extreme += stat >= observed - tol;
+  }
+  return (1.0 + static_cast<double>(extreme)) / (1.0 + static_cast<double>(reps));
+}
+}  // namespace
 
 Skill predictive_skill(const Strata& strata, const std::vector<int>& pred, int reps, std::uint64_t seed,
                        double level, double min_informedness) {
@@ -588,31 +703,7 @@ Skill predictive_skill(const Strata& strata, const std::vector<int>& pred, int r
     sk.recall.push_back(rc);
     sk.per_model.push_back(nc[0] > 0 && nc[1] > 0 ? rc[0] + rc[1] - 1 : kNaN);
   }
-  // Permutation null: shuffle the true classes among each model's real trajectories.
-  std::vector<std::vector<std::size_t>> members(static_cast<std::size_t>(M));
-  for (std::size_t i = 0; i < n; ++i)
-    if (strata.truth[i] < 2) members[static_cast<std::size_t>(strata.model[i])].push_back(i);
-  Rng rng(seed ^ 0x5ca1ab1eULL);
-  const double observed = sk.informedness.estimate + 1;  // Σ h, compared on the same scale
-  const double tol = 1e-12 * std::max(1.0, observed);
-  std::int64_t extreme = 0;
-  std::vector<int> labels;
-  for (int r = 0; r < reps; ++r) {
-    double stat = 0;
-    for (const auto& mem : members) {
-      labels.clear();
-      for (std::size_t i : mem) labels.push_back(strata.truth[i]);
-      for (std::size_t k = labels.size(); k > 1; --k)  // Fisher–Yates
-        std::swap(labels[k - 1], labels[static_cast<std::size_t>(rng.integer(0, static_cast<std::int64_t>(k) - 1))]);
-      for (std::size_t k = 0; k < mem.size(); ++k)
-        if (pred[mem[k]] == labels[k]) {
-          const int c = labels[k];
-          stat += 1.0 / (static_cast<double>(mc[c]) * static_cast<double>(strata.count(strata.model[mem[k]], c)));
-        }
-    }
-    extreme += stat >= observed - tol;
-  }
-  sk.informedness.p = (1.0 + static_cast<double>(extreme)) / (1.0 + static_cast<double>(reps));
+  sk.informedness.p = permutation_p(strata, pred, sk.informedness.estimate + 1, reps, seed);
   sk.passes = sk.informedness.p < sk.alpha && sk.informedness.estimate >= min_informedness;
   return sk;
 }

@@ -96,169 +96,249 @@ std::vector<int> choose_subset(const PerturbContext& ctx, const PerturbConfig& c
 
 report::Image render_std(const float* img) { return render_glimpse(img, kGlimpseSize, 0.f, 0.f); }
 
+/// Positions in `subset` of the example trajectories: apoptosis and mitosis alternately, the first
+/// of each class not yet taken, up to cfg.example_count.
+std::vector<int> choose_examples(const std::vector<PerturbItem>& items, const std::vector<int>& subset,
+                                 const PerturbConfig& cfg) {
+  std::vector<int> example_pos;
+  for (int want : {1, 0, 1, 0, 1, 0}) {
+    for (std::size_t k = 0; k < subset.size(); ++k) {
+      if (items[static_cast<std::size_t>(subset[k])].truth != want) continue;
+      if (std::find(example_pos.begin(), example_pos.end(), static_cast<int>(k)) != example_pos.end()) continue;
+      example_pos.push_back(static_cast<int>(k));
+      break;
+    }
+    if (static_cast<int>(example_pos.size()) >= cfg.example_count) break;
+  }
+  return example_pos;
+}
+
+/// The frames of one trajectory that the image-space experiments perturb: its glimpses and the
+/// window of up to L frames that ends at the cutoff.
+struct TrajectoryWindow {
+  GlimpseTrajectory g;
+  int start = 0, nf = 0;
+  std::vector<float> base_raw;  ///< (nf, D) stored encodings of the window's frames
+};
+
+constexpr std::size_t kGlimpsePixels = static_cast<std::size_t>(kGlimpseSize) * kGlimpseSize;
+constexpr std::size_t kGlimpseFloats = kGlimpsePixels * kGlimpseChannels;
+
+/// Where the image-space experiments write an example panel: a directory, the experiment's name
+/// (file prefix) and the condition shown (-1: none).
+struct ExampleSpec {
+  const std::filesystem::path& dir;
+  const std::string& name;
+  int cond = -1;
+};
+
+/// The image-space conditions over the chosen trajectories: per trajectory its glimpses are
+/// perturbed per condition and re-encoded; a model predicts its trajectories' sequences once all
+/// of them are collected (items are grouped by model).
+class ImageRunner {
+ public:
+  ImageRunner(PerturbContext& ctx, const PerturbConfig& cfg, const std::vector<Condition>& conds, int pc,
+              const ExampleSpec& example)
+      : ctx_(ctx), cfg_(cfg), conds_(conds), pc_(pc), example_(example), vae_(ctx.vae()), ms_(ctx.models()),
+        L_(ms_.max_len()), D_(ms_.dims()), np_(norm_params(cfg)), reader_(ctx.glimpses()) {
+    for (std::size_t k = 0; k < reader_.infos().size(); ++k) by_id_[reader_.infos()[k].id] = k;
+  }
+
+  ImageRun run() {
+    const auto& items = ctx_.items();
+    run_.subset = choose_subset(ctx_, cfg_);
+    const std::size_t C = conds_.size();
+    run_.pred.assign(C, std::vector<int>(run_.subset.size(), 0));
+    run_.pred_raw = run_.pred;
+    run_.p_apoptosis.assign(C, std::vector<double>(run_.subset.size(), 0.0));
+    run_.p_apoptosis_raw = run_.p_apoptosis;
+    run_.pc_change.assign(C, 0.0);
+    run_.area_ratio.assign(C, 0.0);
+    pc_frames_.assign(C, 0);
+    if (!example_.dir.empty() && example_.cond >= 0) example_pos_ = choose_examples(items, run_.subset, cfg_);
+    Progress prog("perturb " + example_.name, static_cast<std::int64_t>(run_.subset.size()), "trajectories");
+    raw_.assign(C, {});
+    for (std::size_t k = 0; k < run_.subset.size(); ++k) {
+      const PerturbItem& it = items[static_cast<std::size_t>(run_.subset[k])];
+      if (it.model != cur_model_) flush(cur_model_), cur_model_ = it.model;
+      run_trajectory(k, it);
+      prog.tick();
+    }
+    flush(cur_model_);
+    prog.finish();
+    const double nsub = std::max<double>(1.0, static_cast<double>(run_.subset.size()));
+    for (std::size_t c = 0; c < C; ++c) {
+      run_.area_ratio[c] /= nsub;
+      run_.pc_change[c] = pc_frames_[c] > 0 ? run_.pc_change[c] / static_cast<double>(pc_frames_[c]) : kNaN;
+    }
+    return std::move(run_);
+  }
+
+ private:
+  /// Predicts the pending trajectories of `model` under every condition.
+  void flush(int model) {
+    if (pending_.empty()) return;
+    for (std::size_t c = 0; c < conds_.size(); ++c) {
+      std::vector<float> ungated;
+      const auto probs = ms_.predict(model, raw_[c].data(), static_cast<std::int64_t>(pending_.size()), &ungated);
+      const auto am = argmax_rows(probs), am_raw = argmax_rows(ungated);
+      for (std::size_t k = 0; k < pending_.size(); ++k) {
+        run_.pred[c][pending_[k]] = am[k];
+        run_.pred_raw[c][pending_[k]] = am_raw[k];
+        run_.p_apoptosis[c][pending_[k]] = probs[k * 3 + 1];
+        run_.p_apoptosis_raw[c][pending_[k]] = ungated[k * 3 + 1];
+      }
+      raw_[c].clear();
+    }
+    pending_.clear();
+  }
+
+  TrajectoryWindow window_of(const PerturbItem& it) const {
+    auto f = by_id_.find(it.id);
+    if (f == by_id_.end())
+      throw DataError(ctx_.glimpses().string() + ": trajectory id " + std::to_string(it.id) +
+                      " of the encodings is not in the glimpse file");
+    TrajectoryWindow w;
+    w.g = reader_.read(f->second);
+    const auto& et = ctx_.encodings().trajectories[static_cast<std::size_t>(it.enc_index)];
+    const int T = std::min(w.g.num_frames(), et.num_frames(D_));
+    const int cutoff = std::min(static_cast<int>(et.cutoff), T - 1);
+    w.start = std::max(0, cutoff - L_ + 1);
+    w.nf = cutoff - w.start + 1;
+    w.base_raw.assign(et.z_mean.begin() + static_cast<std::ptrdiff_t>(w.start) * D_,
+                      et.z_mean.begin() + static_cast<std::ptrdiff_t>(cutoff + 1) * D_);
+    return w;
+  }
+
+  /// The window's frames normalised, (nf, 2, S, S).
+  std::vector<float> normalised_frames(const TrajectoryWindow& w) const {
+    std::vector<float> normed(static_cast<std::size_t>(w.nf) * kGlimpseFloats);
+    for (int fr = 0; fr < w.nf; ++fr) {
+      const auto n = normalize_image(w.g.images.data() + static_cast<std::size_t>(w.start + fr) * kGlimpseFloats,
+                                     kGlimpseChannels, kGlimpseSize, np_);
+      std::copy(n.begin(), n.end(), normed.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(fr) * kGlimpseFloats));
+    }
+    return normed;
+  }
+
+  void run_trajectory(std::size_t k, const PerturbItem& it) {
+    const TrajectoryWindow w = window_of(it);
+    const int nf = w.nf;
+    run_.frames += nf;
+    // Base PC coordinates of these frames (stored encodings), for pc_change.
+    std::vector<float> base_pcs;
+    if (pc_ >= 0) base_pcs = ms_.to_pc(w.base_raw);
+    std::vector<float> normed;  // shared by the switch conditions
+    if (std::any_of(conds_.begin(), conds_.end(), [](const Condition& c) { return c.kind != Condition::kShrink; }))
+      normed = normalised_frames(w);
+    const bool is_example = std::find(example_pos_.begin(), example_pos_.end(), static_cast<int>(k)) != example_pos_.end();
+    std::vector<float> example_perturbed;
+    EncodedBatch example_enc;
+    for (std::size_t c = 0; c < conds_.size(); ++c) {
+      const bool shown = is_example && static_cast<int>(c) == example_.cond;
+      const auto t0 = Clock::now();
+      std::vector<float> imgs;
+      const EncodedBatch enc = conds_[c].kind == Condition::kShrink ? encode_shrunk(w, c) : encode_switched(w, normed, c, imgs);
+      if (shown && conds_[c].kind != Condition::kShrink) example_perturbed = std::move(imgs);
+      run_.encode_seconds += since(t0);
+      if (shown) example_enc = enc;
+      const Sequence s = trim_sequence(enc.z_mean.data(), enc.z_log_var.data(), nf, D_, nf - 1, L_);
+      raw_[c].insert(raw_[c].end(), s.mean.begin(), s.mean.end());
+      if (pc_ >= 0) add_pc_change(c, enc, base_pcs, nf);
+    }
+    pending_.push_back(k);
+    if (is_example && !example_perturbed.empty()) write_example(it, w, normed, example_perturbed, example_enc);
+  }
+
+  /// Condition c shrinks the central nucleus of every frame; accumulates the central area ratio.
+  EncodedBatch encode_shrunk(const TrajectoryWindow& w, std::size_t c) {
+    const int nf = w.nf;
+    std::vector<std::uint16_t> imgs(static_cast<std::size_t>(nf) * kGlimpseFloats);
+    double ratio = 0;
+    for (int fr = 0; fr < nf; ++fr) {
+      const std::size_t o = static_cast<std::size_t>(w.start + fr);
+      const auto r = shrink_central(w.g.images.data() + o * kGlimpseFloats, w.g.masks.data() + o * kGlimpsePixels,
+                                    kGlimpseChannels, kGlimpseSize, conds_[c].factor);
+      std::copy(r.image.begin(), r.image.end(), imgs.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(fr) * kGlimpseFloats));
+      ratio += r.area_before > 0 ? static_cast<double>(r.area_after) / static_cast<double>(r.area_before) : 1.0;
+    }
+    run_.area_ratio[c] += ratio / nf;
+    return vae_.encode(imgs.data(), nf);
+  }
+
+  /// Condition c on the normalised frames: unchanged, or the neighbours' or the centre's channels
+  /// switched; the perturbed frames are left in `imgs`.
+  EncodedBatch encode_switched(const TrajectoryWindow& w, const std::vector<float>& normed, std::size_t c,
+                               std::vector<float>& imgs) const {
+    imgs = normed;
+    if (conds_[c].kind != Condition::kNormalised) {
+      const SwitchTarget target = conds_[c].kind == Condition::kNeighbours ? SwitchTarget::kNeighbours : SwitchTarget::kCentre;
+      for (int fr = 0; fr < w.nf; ++fr)
+        switch_channels(imgs.data() + static_cast<std::size_t>(fr) * kGlimpseFloats,
+                        w.g.masks.data() + static_cast<std::size_t>(w.start + fr) * kGlimpsePixels, kGlimpseSize, target);
+    }
+    return vae_.encode(imgs.data(), w.nf, /*normalized=*/false);
+  }
+
+  /// Accumulates the change of PC pc_ under condition c over the window's frames.
+  void add_pc_change(std::size_t c, const EncodedBatch& enc, const std::vector<float>& base_pcs, int nf) {
+    const auto pcs = ms_.to_pc(enc.z_mean);
+    double d = 0;
+    for (int fr = 0; fr < nf; ++fr)
+      d += pcs[static_cast<std::size_t>(fr) * D_ + static_cast<std::size_t>(pc_)] -
+           base_pcs[static_cast<std::size_t>(fr) * D_ + static_cast<std::size_t>(pc_)];
+    run_.pc_change[c] += d;
+    pc_frames_[c] += nf;
+  }
+
+  /// The example panel of a trajectory's last frames: rows original, reconstruction, mask,
+  /// perturbed, perturbed reconstruction.
+  void write_example(const PerturbItem& it, const TrajectoryWindow& w, const std::vector<float>& normed,
+                     const std::vector<float>& perturbed, const EncodedBatch& enc) {
+    const int nf = w.nf;
+    const int ef = std::min(cfg_.example_frames, nf);
+    const int f0 = nf - ef;
+    std::vector<report::Image> r_orig, r_rec, r_mask, r_pert, r_prec;
+    const auto rec = vae_.decode(w.base_raw.data() + static_cast<std::size_t>(f0) * D_, ef);
+    const auto prec = vae_.decode(enc.z_mean.data() + static_cast<std::size_t>(f0) * D_, ef);
+    for (int fr = f0; fr < nf; ++fr) {
+      const std::size_t o = static_cast<std::size_t>(fr) * kGlimpseFloats;
+      r_orig.push_back(render_glimpse(normed.data() + o, kGlimpseSize));
+      r_rec.push_back(render_std(rec.data() + static_cast<std::size_t>(fr - f0) * kGlimpseFloats));
+      r_mask.push_back(render_mask(w.g.masks.data() + static_cast<std::size_t>(w.start + fr) * kGlimpsePixels, kGlimpseSize));
+      r_pert.push_back(render_glimpse(perturbed.data() + o, kGlimpseSize));
+      r_prec.push_back(render_std(prec.data() + static_cast<std::size_t>(fr - f0) * kGlimpseFloats));
+    }
+    const auto panel = tile_images({r_orig, r_rec, r_mask, r_pert, r_prec});
+    const auto file = example_.dir / (example_.name + "_example_" + std::to_string(it.id) + ".png");
+    perturb::detail::write_png(file, panel);
+    run_.examples.push_back(file.filename().string());
+  }
+
+  PerturbContext& ctx_;
+  const PerturbConfig& cfg_;
+  const std::vector<Condition>& conds_;
+  const int pc_;
+  const ExampleSpec example_;
+  const VaeModel& vae_;
+  const ModelSet& ms_;
+  const int L_, D_;
+  const NormParams np_;
+  GlimpseReader reader_;
+  std::map<std::int64_t, std::size_t> by_id_;
+  ImageRun run_;
+  std::vector<std::int64_t> pc_frames_;
+  std::vector<int> example_pos_;
+  std::vector<std::vector<float>> raw_;  // per condition: sequences of the pending trajectories
+  std::vector<std::size_t> pending_;     // positions in run_.subset of the current model's trajectories
+  int cur_model_ = -1;
+};
+
 ImageRun run_images(PerturbContext& ctx, const PerturbConfig& cfg, const std::vector<Condition>& conds, int pc,
                     const std::filesystem::path& example_dir, const std::string& example_name, int example_cond) {
   if (ctx.glimpses().empty())
     throw DataError("image-space perturbation needs the glimpse file (none was given to the perturbation context)");
-  const VaeModel& vae = ctx.vae();
-  const ModelSet& ms = ctx.models();
-  const int L = ms.max_len(), D = ms.dims();
-  const auto& items = ctx.items();
-  const NormParams np = norm_params(cfg);
-  GlimpseReader reader(ctx.glimpses());
-  std::map<std::int64_t, std::size_t> by_id;
-  for (std::size_t k = 0; k < reader.infos().size(); ++k) by_id[reader.infos()[k].id] = k;
-
-  ImageRun run;
-  run.subset = choose_subset(ctx, cfg);
-  const std::size_t C = conds.size();
-  run.pred.assign(C, std::vector<int>(run.subset.size(), 0));
-  run.pred_raw = run.pred;
-  run.p_apoptosis.assign(C, std::vector<double>(run.subset.size(), 0.0));
-  run.p_apoptosis_raw = run.p_apoptosis;
-  run.pc_change.assign(C, 0.0);
-  run.area_ratio.assign(C, 0.0);
-  std::vector<std::int64_t> pc_frames(C, 0);
-  // Examples: alternate apoptosis / mitosis among the first items.
-  std::vector<int> example_pos;
-  if (!example_dir.empty() && example_cond >= 0) {
-    for (int want : {1, 0, 1, 0, 1, 0}) {
-      for (std::size_t k = 0; k < run.subset.size(); ++k) {
-        if (items[static_cast<std::size_t>(run.subset[k])].truth != want) continue;
-        if (std::find(example_pos.begin(), example_pos.end(), static_cast<int>(k)) != example_pos.end()) continue;
-        example_pos.push_back(static_cast<int>(k));
-        break;
-      }
-      if (static_cast<int>(example_pos.size()) >= cfg.example_count) break;
-    }
-  }
-
-  const std::size_t px = static_cast<std::size_t>(kGlimpseSize) * kGlimpseSize;
-  const std::size_t img_sz = px * kGlimpseChannels;
-  Progress prog("perturb " + example_name, static_cast<std::int64_t>(run.subset.size()), "trajectories");
-  // Per model: raw sequences per condition, predicted when the model's items are done.
-  std::vector<std::vector<float>> raw(C);
-  std::vector<std::size_t> pending;
-  auto flush = [&](int model) {
-    if (pending.empty()) return;
-    for (std::size_t c = 0; c < C; ++c) {
-      std::vector<float> ungated;
-      const auto probs = ms.predict(model, raw[c].data(), static_cast<std::int64_t>(pending.size()), &ungated);
-      const auto am = argmax_rows(probs), am_raw = argmax_rows(ungated);
-      for (std::size_t k = 0; k < pending.size(); ++k) {
-        run.pred[c][pending[k]] = am[k];
-        run.pred_raw[c][pending[k]] = am_raw[k];
-        run.p_apoptosis[c][pending[k]] = probs[k * 3 + 1];
-        run.p_apoptosis_raw[c][pending[k]] = ungated[k * 3 + 1];
-      }
-      raw[c].clear();
-    }
-    pending.clear();
-  };
-  int cur_model = -1;
-  for (std::size_t k = 0; k < run.subset.size(); ++k) {
-    const PerturbItem& it = items[static_cast<std::size_t>(run.subset[k])];
-    if (it.model != cur_model) flush(cur_model), cur_model = it.model;
-    auto f = by_id.find(it.id);
-    if (f == by_id.end())
-      throw DataError(ctx.glimpses().string() + ": trajectory id " + std::to_string(it.id) +
-                      " of the encodings is not in the glimpse file");
-    const GlimpseTrajectory g = reader.read(f->second);
-    const auto& et = ctx.encodings().trajectories[static_cast<std::size_t>(it.enc_index)];
-    const int T = std::min(g.num_frames(), et.num_frames(D));
-    const int cutoff = std::min(static_cast<int>(et.cutoff), T - 1);
-    const int start = std::max(0, cutoff - L + 1);
-    const int nf = cutoff - start + 1;
-    run.frames += nf;
-    // Base PC coordinates of these frames (stored encodings), for pc_change.
-    std::vector<float> base_raw(et.z_mean.begin() + static_cast<std::ptrdiff_t>(start) * D,
-                                et.z_mean.begin() + static_cast<std::ptrdiff_t>(cutoff + 1) * D);
-    std::vector<float> base_pcs;
-    if (pc >= 0) base_pcs = ms.to_pc(base_raw);
-    std::vector<float> normed;  // (nf, 2, S, S) normalised, shared by the switch conditions
-    auto need_norm = std::any_of(conds.begin(), conds.end(), [](const Condition& c) { return c.kind != Condition::kShrink; });
-    if (need_norm) {
-      normed.resize(static_cast<std::size_t>(nf) * img_sz);
-      for (int fr = 0; fr < nf; ++fr) {
-        const auto n = normalize_image(g.images.data() + static_cast<std::size_t>(start + fr) * img_sz, kGlimpseChannels,
-                                       kGlimpseSize, np);
-        std::copy(n.begin(), n.end(), normed.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(fr) * img_sz));
-      }
-    }
-    const bool is_example = std::find(example_pos.begin(), example_pos.end(), static_cast<int>(k)) != example_pos.end();
-    std::vector<float> example_perturbed;
-    EncodedBatch example_enc;
-    for (std::size_t c = 0; c < C; ++c) {
-      EncodedBatch enc;
-      const auto t0 = Clock::now();
-      if (conds[c].kind == Condition::kShrink) {
-        std::vector<std::uint16_t> imgs(static_cast<std::size_t>(nf) * img_sz);
-        double ratio = 0;
-        for (int fr = 0; fr < nf; ++fr) {
-          const std::size_t o = static_cast<std::size_t>(start + fr);
-          const auto r = shrink_central(g.images.data() + o * img_sz, g.masks.data() + o * px, kGlimpseChannels,
-                                        kGlimpseSize, conds[c].factor);
-          std::copy(r.image.begin(), r.image.end(), imgs.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(fr) * img_sz));
-          ratio += r.area_before > 0 ? static_cast<double>(r.area_after) / static_cast<double>(r.area_before) : 1.0;
-        }
-        run.area_ratio[c] += ratio / nf;
-        enc = vae.encode(imgs.data(), nf);
-      } else {
-        std::vector<float> imgs = normed;
-        if (conds[c].kind != Condition::kNormalised) {
-          const SwitchTarget target =
-              conds[c].kind == Condition::kNeighbours ? SwitchTarget::kNeighbours : SwitchTarget::kCentre;
-          for (int fr = 0; fr < nf; ++fr)
-            switch_channels(imgs.data() + static_cast<std::size_t>(fr) * img_sz,
-                            g.masks.data() + static_cast<std::size_t>(start + fr) * px, kGlimpseSize, target);
-        }
-        enc = vae.encode(imgs.data(), nf, /*normalized=*/false);
-        if (is_example && static_cast<int>(c) == example_cond) example_perturbed = imgs;
-      }
-      run.encode_seconds += since(t0);
-      if (is_example && static_cast<int>(c) == example_cond) example_enc = enc;
-      const Sequence s = trim_sequence(enc.z_mean.data(), enc.z_log_var.data(), nf, D, nf - 1, L);
-      raw[c].insert(raw[c].end(), s.mean.begin(), s.mean.end());
-      if (pc >= 0) {
-        const auto pcs = ms.to_pc(enc.z_mean);
-        double d = 0;
-        for (int fr = 0; fr < nf; ++fr)
-          d += pcs[static_cast<std::size_t>(fr) * D + static_cast<std::size_t>(pc)] -
-               base_pcs[static_cast<std::size_t>(fr) * D + static_cast<std::size_t>(pc)];
-        run.pc_change[c] += d;
-        pc_frames[c] += nf;
-      }
-    }
-    pending.push_back(k);
-    if (is_example && !example_perturbed.empty()) {
-      const int ef = std::min(cfg.example_frames, nf);
-      const int f0 = nf - ef;
-      std::vector<report::Image> r_orig, r_rec, r_mask, r_pert, r_prec;
-      const auto rec = vae.decode(base_raw.data() + static_cast<std::size_t>(f0) * D, ef);
-      const auto prec = vae.decode(example_enc.z_mean.data() + static_cast<std::size_t>(f0) * D, ef);
-      for (int fr = f0; fr < nf; ++fr) {
-        const std::size_t o = static_cast<std::size_t>(fr) * img_sz;
-        r_orig.push_back(render_glimpse(normed.data() + o, kGlimpseSize));
-        r_rec.push_back(render_std(rec.data() + static_cast<std::size_t>(fr - f0) * img_sz));
-        r_mask.push_back(render_mask(g.masks.data() + static_cast<std::size_t>(start + fr) * px, kGlimpseSize));
-        r_pert.push_back(render_glimpse(example_perturbed.data() + o, kGlimpseSize));
-        r_prec.push_back(render_std(prec.data() + static_cast<std::size_t>(fr - f0) * img_sz));
-      }
-      const auto panel = tile_images({r_orig, r_rec, r_mask, r_pert, r_prec});
-      const auto file = example_dir / (example_name + "_example_" + std::to_string(it.id) + ".png");
-      perturb::detail::write_png(file, panel);
-      run.examples.push_back(file.filename().string());
-    }
-    prog.tick();
-  }
-  flush(cur_model);
-  prog.finish();
-  const double nsub = std::max<double>(1.0, static_cast<double>(run.subset.size()));
-  for (std::size_t c = 0; c < C; ++c) {
-    run.area_ratio[c] /= nsub;
-    run.pc_change[c] = pc_frames[c] > 0 ? run.pc_change[c] / static_cast<double>(pc_frames[c]) : kNaN;
-  }
-  return run;
+  return ImageRunner(ctx, cfg, conds, pc, ExampleSpec{example_dir, example_name, example_cond}).run();
 }
 
 /// The join key and identity of a perturbed trajectory, the first columns of the per-trajectory
@@ -275,6 +355,52 @@ std::vector<std::string> with_key(std::vector<std::string> more) {
   std::vector<std::string> h = kTrajectoryKey;
   h.insert(h.end(), more.begin(), more.end());
   return h;
+}
+
+/// Per model, the fraction of its items predicted synthetic (class 2).
+std::vector<double> synthetic_fraction_per_model(const std::vector<PerturbItem>& items, const std::vector<int>& pred,
+                                                 int M) {
+  std::vector<double> per_model;
+  for (int m = 0; m < M; ++m) {
+    double n = 0, s = 0;
+    for (std::size_t k = 0; k < items.size(); ++k)
+      if (items[k].model == m) n += 1, s += pred[k] == 2;
+    per_model.push_back(n > 0 ? s / n : kNaN);
+  }
+  return per_model;
+}
+
+/// The neighbour switch's per-trajectory table: P(apoptosis) normalised and switched, gated and
+/// from the TCN alone, and their changes.
+report::CsvTable switch_trajectory_table(const PerturbContext& ctx, const std::vector<PerturbItem>& items,
+                                         const ImageRun& run, int cond_norm, int cond_switch) {
+  const auto n = static_cast<std::size_t>(cond_norm), w = static_cast<std::size_t>(cond_switch);
+  report::CsvTable t(with_key({"p_apoptosis_normalised", "p_apoptosis_switched", "delta_p_apoptosis",
+                               "p_apoptosis_normalised_raw", "p_apoptosis_switched_raw", "delta_p_apoptosis_raw"}));
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    auto row = trajectory_key(ctx, items[k]);
+    const double a = run.p_apoptosis[n][k], b = run.p_apoptosis[w][k];
+    const double ar = run.p_apoptosis_raw[n][k], br = run.p_apoptosis_raw[w][k];
+    for (double v : {a, b, b - a, ar, br, br - ar}) row.push_back(cell(v));
+    t.add_row(std::move(row));
+  }
+  return t;
+}
+
+/// Confusion matrices of the unperturbed, normalised and switched predictions, each with the
+/// (unperturbed) synthetic rows appended.
+void switch_confusions(SwitchResult& r, PerturbContext& ctx, const PerturbConfig& cfg,
+                       const std::vector<PerturbItem>& items, const std::vector<int>& syn_pred,
+                       const std::array<const std::vector<int>*, 3>& preds) {
+  const auto& syn = ctx.synthetic_items(cfg.synthetic_per_model, static_cast<std::uint64_t>(cfg.seed));
+  std::vector<int> model, truth;
+  for (const auto& it : items) model.push_back(it.model), truth.push_back(it.truth);
+  for (const auto& it : syn) model.push_back(it.model), truth.push_back(it.truth);
+  for (std::size_t q = 0; q < 3; ++q) {
+    std::vector<int> p = *preds[q];
+    p.insert(p.end(), syn_pred.begin(), syn_pred.end());
+    r.confusion[q] = confusion_stats(r.num_models, model, truth, p);
+  }
 }
 
 SwitchResult switch_result_from(PerturbContext& ctx, const PerturbConfig& cfg, Switch kind, const ImageRun& run,
@@ -295,22 +421,10 @@ SwitchResult switch_result_from(PerturbContext& ctx, const PerturbConfig& cfg, S
     base.push_back(base_all[static_cast<std::size_t>(i)]);
   }
   for (const auto& it : items) r.counts_by_class[static_cast<std::size_t>(it.truth)] += 1;
-  // Confusion with the (unperturbed) synthetic row appended.
-  const auto& syn = ctx.synthetic_items(cfg.synthetic_per_model, static_cast<std::uint64_t>(cfg.seed));
-  std::vector<int> model, truth;
-  for (const auto& it : items) model.push_back(it.model), truth.push_back(it.truth);
-  for (const auto& it : syn) model.push_back(it.model), truth.push_back(it.truth);
-  auto with_syn = [&](const std::vector<int>& p) {
-    std::vector<int> out = p;
-    out.insert(out.end(), syn_pred.begin(), syn_pred.end());
-    return out;
-  };
-  r.confusion[0] = confusion_stats(M, model, truth, with_syn(base));
-  r.confusion[1] = confusion_stats(M, model, truth, with_syn(run.pred[static_cast<std::size_t>(cond_norm)]));
-  r.confusion[2] = confusion_stats(M, model, truth, with_syn(run.pred[static_cast<std::size_t>(cond_switch)]));
-  const Strata st = make_strata(items, M, cfg);
   const auto& pn = run.pred[static_cast<std::size_t>(cond_norm)];
   const auto& ps = run.pred[static_cast<std::size_t>(cond_switch)];
+  switch_confusions(r, ctx, cfg, items, syn_pred, {&base, &pn, &ps});
+  const Strata st = make_strata(items, M, cfg);
   const auto seed = derive_seed(static_cast<std::uint64_t>(cfg.seed), kind == Switch::kNeighbours ? 11 : 12);
   for (int c = 0; c < 2; ++c) {
     r.delta_recall[static_cast<std::size_t>(c)] = delta_recall(st, pn, ps, c, cfg.bootstrap_reps, seed + c, cfg.ci_level());
@@ -320,26 +434,12 @@ SwitchResult switch_result_from(PerturbContext& ctx, const PerturbConfig& cfg, S
         delta_recall(st, base, pn, c, cfg.bootstrap_reps, seed + 20 + c, cfg.ci_level());
   }
   // Real trajectories predicted synthetic after the switch: per model, then mean ± sd.
-  std::vector<double> per_model;
-  for (int m = 0; m < M; ++m) {
-    double n = 0, s = 0;
-    for (std::size_t k = 0; k < items.size(); ++k)
-      if (items[k].model == m) n += 1, s += ps[k] == 2;
-    per_model.push_back(n > 0 ? s / n : kNaN);
-  }
-  const auto ms = mean_sd_ignore_nan(per_model);
+  const auto ms = mean_sd_ignore_nan(synthetic_fraction_per_model(items, ps, M));
   r.synthetic_fraction = ms.first;
   r.synthetic_fraction_sd = ms.second;
   // The same without the typicality gate, and how many switched inputs the gate rejected.
   const auto& ps_raw = run.pred_raw[static_cast<std::size_t>(cond_switch)];
-  std::vector<double> raw_model;
-  for (int m = 0; m < M; ++m) {
-    double n = 0, s = 0;
-    for (std::size_t k = 0; k < items.size(); ++k)
-      if (items[k].model == m) n += 1, s += ps_raw[k] == 2;
-    raw_model.push_back(n > 0 ? s / n : kNaN);
-  }
-  r.synthetic_fraction_raw = mean_sd_ignore_nan(raw_model).first;
+  r.synthetic_fraction_raw = mean_sd_ignore_nan(synthetic_fraction_per_model(items, ps_raw, M)).first;
   for (std::size_t k = 0; k < items.size(); ++k) r.gate_rejected += ps[k] == 2 && ps_raw[k] != 2;
   r.delta_recall_raw[1] = delta_recall(st, run.pred_raw[static_cast<std::size_t>(cond_norm)], ps_raw, 1,
                                        cfg.bootstrap_reps, seed + 30, cfg.ci_level());
@@ -352,19 +452,7 @@ SwitchResult switch_result_from(PerturbContext& ctx, const PerturbConfig& cfg, S
                         run.p_apoptosis_raw[static_cast<std::size_t>(cond_switch)], cfg.bootstrap_reps, seed + 50,
                         cfg.ci_level());
   r.frames_per_second = run.encode_seconds > 0 ? static_cast<double>(run.frames) * 2.0 / run.encode_seconds : 0.0;
-  if (kind == Switch::kNeighbours) {
-    const auto n = static_cast<std::size_t>(cond_norm), w = static_cast<std::size_t>(cond_switch);
-    r.per_trajectory = report::CsvTable(with_key({"p_apoptosis_normalised", "p_apoptosis_switched",
-                                                  "delta_p_apoptosis", "p_apoptosis_normalised_raw",
-                                                  "p_apoptosis_switched_raw", "delta_p_apoptosis_raw"}));
-    for (std::size_t k = 0; k < items.size(); ++k) {
-      auto row = trajectory_key(ctx, items[k]);
-      const double a = run.p_apoptosis[n][k], b = run.p_apoptosis[w][k];
-      const double ar = run.p_apoptosis_raw[n][k], br = run.p_apoptosis_raw[w][k];
-      for (double v : {a, b, b - a, ar, br, br - ar}) row.push_back(cell(v));
-      r.per_trajectory.add_row(std::move(row));
-    }
-  }
+  if (kind == Switch::kNeighbours) r.per_trajectory = switch_trajectory_table(ctx, items, run, cond_norm, cond_switch);
   return r;
 }
 
@@ -448,10 +536,174 @@ report::CsvTable nuclear_response_table(const PerturbContext& ctx, const PcShift
 }
 }  // namespace
 
+namespace {
+/// Eq. 8 as a single-PC edit for the fast engine (same float add as apply_pc_shift): variant
+/// p · S + s shifts PC p by shifts[s] × scale[p] on the real frames.
+struct ShiftEdit {
+  std::vector<double> shifts, scale;
+  int L = 0;
+  int operator()(int v, const std::uint8_t* real, float* delta) const {
+    const int S = static_cast<int>(shifts.size());
+    const int p = v / S, s = v % S;
+    const float add = static_cast<float>(shifts[static_cast<std::size_t>(s)] * scale[static_cast<std::size_t>(p)]);
+    for (int t = 0; t < L; ++t)
+      if (real[t]) delta[t] = add;
+    return p;
+  }
+};
+
+/// Per PC, the realistic range of the TCN alone: the same rule as the gated one, on the ungated
+/// predictions of the sweep.
+std::vector<std::pair<int, int>> raw_realistic_ranges(const Sweep& sw_raw, const Strata& st,
+                                                      const std::vector<double>& shifts, double threshold) {
+  const int D = sw_raw.num_p, S = sw_raw.num_s, M = st.num_models;
+  const auto fr = sweep_fractions(sw_raw, st);
+  std::vector<std::pair<int, int>> ranges;
+  for (int p = 0; p < D; ++p) {
+    std::array<std::pair<int, int>, 2> by_class;
+    for (int c = 0; c < 2; ++c) {
+      std::vector<double> syn(static_cast<std::size_t>(S));
+      for (int s = 0; s < S; ++s) {
+        std::vector<double> v;
+        for (int m = 0; m < M; ++m) v.push_back(fr[frac_index(p, s, m, c, 2, S, M)]);
+        syn[static_cast<std::size_t>(s)] = mean_sd_ignore_nan(v).first;
+      }
+      by_class[static_cast<std::size_t>(c)] = realistic_range(shifts, syn, threshold);
+    }
+    ranges.push_back(intersect_ranges(by_class[0], by_class[1]));
+  }
+  return ranges;
+}
+
+/// Grid index of the low (e = 0) or high (e = 1) end of PC p's realistic range; without a range,
+/// the shift closest to 0.
+int range_end_index(const PcShiftResult& r, int p, int e) {
+  const auto& rg = r.slopes[static_cast<std::size_t>(p)].range;
+  if (rg.first < 0) {
+    int z = 0;
+    for (int s = 1; s < static_cast<int>(r.shifts.size()); ++s)
+      if (std::fabs(r.shifts[static_cast<std::size_t>(s)]) < std::fabs(r.shifts[static_cast<std::size_t>(z)])) z = s;
+    return z;
+  }
+  return e == 0 ? rg.first : rg.second;
+}
+
+/// Confusion at both ends of each PC's realistic range (synthetic inputs shifted alike).
+std::vector<std::array<ConfusionStats, 2>> range_confusions(PerturbContext& ctx, const PerturbConfig& cfg,
+                                                            const PcShiftResult& r, const Sweep& sw,
+                                                            const ShiftEdit& edit) {
+  const ModelSet& ms = ctx.models();
+  const int D = ms.dims(), M = ms.num_models(), S = static_cast<int>(r.shifts.size());
+  const auto& syn = ctx.synthetic_items(cfg.synthetic_per_model, static_cast<std::uint64_t>(cfg.seed));
+  std::vector<std::uint8_t> syn_real(syn.size() * static_cast<std::size_t>(ms.max_len()), 1);
+  std::vector<std::uint8_t> syn_pred;
+  if (!syn.empty()) {
+    auto delta_end = [&](int v, const float*, const std::uint8_t* real, float* d) {
+      const int p = v / 2;
+      return edit(p * S + range_end_index(r, p, v % 2), real, d);
+    };
+    syn_pred = predict_pc_deltas(ms, syn, ctx.synthetic_pc(), syn_real, D * 2, delta_end, cfg.memory_budget_mb);
+  }
+  std::vector<int> model, truth;
+  for (const auto& it : ctx.items()) model.push_back(it.model), truth.push_back(it.truth);
+  for (const auto& it : syn) model.push_back(it.model), truth.push_back(it.truth);
+  std::vector<std::array<ConfusionStats, 2>> out;
+  for (int p = 0; p < D; ++p) {
+    std::array<ConfusionStats, 2> cs;
+    for (int e = 0; e < 2; ++e) {
+      const int s = range_end_index(r, p, e);
+      std::vector<int> pred;
+      for (std::int64_t i = 0; i < sw.n; ++i) pred.push_back(sw.at(p, s, i));
+      for (std::size_t i = 0; i < syn.size(); ++i) pred.push_back(syn_pred[static_cast<std::size_t>(p * 2 + e) * syn.size() + i]);
+      cs[static_cast<std::size_t>(e)] = confusion_stats(M, model, truth, pred);
+    }
+    out.push_back(cs);
+  }
+  return out;
+}
+
+/// The PCs of the decoded rows (Fig 5a,b): the nuclear-size (or top) PC and, among PCs 0–7, the
+/// one with the smallest |slope|.
+std::pair<int, int> decoded_pcs(const PcShiftResult& r) {
+  int first = r.nuclear.pc >= 0 ? r.nuclear.pc : std::max(0, r.top_pc);
+  int other = -1;
+  double least = std::numeric_limits<double>::infinity();
+  for (const auto& s : r.slopes)
+    if (s.p != first && std::isfinite(s.slope[2][1]) && std::fabs(s.slope[2][1]) < least && s.p < 8)
+      least = std::fabs(s.slope[2][1]), other = s.p;
+  if (other < 0) other = first == 0 ? 1 : 0;
+  return {first, other};
+}
+
+/// One decoded panel: the `frames` of trajectory `base` (L, D) with PC p shifted by each of
+/// cfg.decode_shifts (rows), decoded and shown on a common display range. Returns the file name
+/// ("" when there is nothing to show).
+std::string write_decoded_row(const ModelSet& ms, const VaeModel& vae, const PerturbConfig& cfg, int p, double scale,
+                              const float* base, const std::vector<int>& frames, const std::filesystem::path& out_dir) {
+  const int D = ms.dims();
+  std::vector<float> pcs;
+  for (double v : cfg.decode_shifts)
+    for (int t : frames) {
+      std::vector<float> row(base + static_cast<std::size_t>(t) * D, base + static_cast<std::size_t>(t + 1) * D);
+      row[static_cast<std::size_t>(p)] += static_cast<float>(v * scale);
+      pcs.insert(pcs.end(), row.begin(), row.end());
+    }
+  if (pcs.empty()) return "";
+  const auto lat = ms.pca().inverse(pcs);
+  const auto imgs = vae.decode(lat.data(), static_cast<std::int64_t>(lat.size() / D));
+  const std::size_t isz = static_cast<std::size_t>(kGlimpseSize) * kGlimpseSize * kGlimpseChannels;
+  // Common display range: percentiles of the decoded images at shift 0 (else all).
+  std::vector<double> v0, v1;
+  for (std::size_t k = 0; k < imgs.size() / isz; ++k)
+    for (std::size_t q = 0; q < isz / 2; ++q) v0.push_back(imgs[k * isz + q]), v1.push_back(imgs[k * isz + isz / 2 + q]);
+  const float lo = static_cast<float>(std::min(percentile(v0, 1), percentile(v1, 1)));
+  const float hi = static_cast<float>(std::max(percentile(v0, 99.5), percentile(v1, 99.5)));
+  std::vector<std::vector<report::Image>> rows;
+  std::size_t k = 0;
+  for (std::size_t si = 0; si < cfg.decode_shifts.size(); ++si) {
+    std::vector<report::Image> row;
+    for (std::size_t f = 0; f < frames.size(); ++f, ++k) row.push_back(render_glimpse(imgs.data() + k * isz, kGlimpseSize, lo, hi));
+    rows.push_back(row);
+  }
+  const auto file = out_dir / ("pc_shift_decoded_pc" + std::to_string(p) + ".png");
+  perturb::detail::write_png(file, tile_images(rows));
+  return file.filename().string();
+}
+
+/// Decoded rows (Fig 5a,b) of the last real frames of the first apoptotic trajectory (else the
+/// first one); a failure to decode is logged and skips them.
+void write_decoded_rows(PerturbContext& ctx, const PerturbConfig& cfg, PcShiftResult& r,
+                        const std::filesystem::path& out_dir) {
+  try {
+    const VaeModel& vae = ctx.vae();
+    const ModelSet& ms = ctx.models();
+    const int D = ms.dims(), L = ms.max_len();
+    const auto [first, other] = decoded_pcs(r);
+    const auto& items = ctx.items();
+    std::size_t ti = 0;
+    for (std::size_t i = 0; i < items.size(); ++i)
+      if (items[i].truth == 1) { ti = i; break; }
+    const std::size_t seq = static_cast<std::size_t>(L) * D;
+    const float* base = ctx.base_pc().data() + ti * seq;
+    const std::uint8_t* real = ctx.base_real().data() + ti * static_cast<std::size_t>(L);
+    std::vector<int> frames;
+    for (int t = L - 1; t >= 0 && static_cast<int>(frames.size()) < cfg.example_frames; --t)
+      if (real[t]) frames.insert(frames.begin(), t);
+    for (int p : {first, other}) {
+      if (p < 0 || p >= D) continue;
+      const auto file = write_decoded_row(ms, vae, cfg, p, r.pc_scale[static_cast<std::size_t>(p)], base, frames, out_dir);
+      if (!file.empty()) r.decoded_files.push_back(file);
+    }
+  } catch (const Error& e) {
+    log_warn(std::string("pc-shift: decoded rows skipped: ") + e.what());
+  }
+}
+}  // namespace
+
 PcShiftResult run_pc_shift(PerturbContext& ctx, const PerturbConfig& cfg, const std::filesystem::path& out_dir) {
   const auto t0 = Clock::now();
   const ModelSet& ms = ctx.models();
-  const int D = ms.dims(), M = ms.num_models(), L = ms.max_len();
+  const int D = ms.dims(), M = ms.num_models();
   PcShiftResult r;
   r.shifts = cfg.shifts();
   r.units = cfg.shift_units;
@@ -463,17 +715,8 @@ PcShiftResult run_pc_shift(PerturbContext& ctx, const PerturbConfig& cfg, const 
     r.pc_sd.push_back(ms.pca().pc_sd(p));
   }
   const auto& items = ctx.items();
-  const auto shifts = r.shifts;
-  const auto scale = r.pc_scale;
-  // Eq. 8 as a single-PC edit for the fast engine (same float add as apply_pc_shift).
-  auto shift_delta = [&](int v, const std::uint8_t* real, float* delta) {
-    const int p = v / S, s = v % S;
-    const float add = static_cast<float>(shifts[static_cast<std::size_t>(s)] * scale[static_cast<std::size_t>(p)]);
-    for (int t = 0; t < L; ++t)
-      if (real[t]) delta[t] = add;
-    return p;
-  };
-  auto delta = [&](int v, const float*, const std::uint8_t* real, float* d) { return shift_delta(v, real, d); };
+  const ShiftEdit edit{r.shifts, r.pc_scale, ms.max_len()};
+  auto delta = [&](int v, const float*, const std::uint8_t* real, float* d) { return edit(v, real, d); };
   Sweep sw;
   sw.num_p = D;
   sw.num_s = S;
@@ -487,118 +730,14 @@ PcShiftResult run_pc_shift(PerturbContext& ctx, const PerturbConfig& cfg, const 
   for (std::size_t k = 0; k < sw.pred.size(); ++k) r.gate_rejected += sw.pred[k] == 2 && sw_raw.pred[k] != 2;
   const Strata st = make_strata(items, M, cfg);
   r.fractions = sweep_fractions(sw, st);
-  {
-    // The realistic range of the TCN alone (same rule as the gated one, on ungated predictions).
-    const auto fr = sweep_fractions(sw_raw, st);
-    for (int p = 0; p < D; ++p) {
-      std::array<std::pair<int, int>, 2> by_class;
-      for (int c = 0; c < 2; ++c) {
-        std::vector<double> syn(static_cast<std::size_t>(S));
-        for (int s = 0; s < S; ++s) {
-          std::vector<double> v;
-          for (int m = 0; m < M; ++m) v.push_back(fr[frac_index(p, s, m, c, 2, S, M)]);
-          syn[static_cast<std::size_t>(s)] = mean_sd_ignore_nan(v).first;
-        }
-        by_class[static_cast<std::size_t>(c)] = realistic_range(r.shifts, syn, cfg.realistic_threshold);
-      }
-      r.range_raw.push_back(intersect_ranges(by_class[0], by_class[1]));
-    }
-  }
+  r.range_raw = raw_realistic_ranges(sw_raw, st, r.shifts, cfg.realistic_threshold);
   r.slopes = sweep_slopes(sw, st, r.shifts, cfg.realistic_threshold, cfg.bootstrap_reps,
                           derive_seed(static_cast<std::uint64_t>(cfg.seed), 21), cfg.ci_level(), cfg.correction);
   r.top_pc = top_slope_pc(r.slopes, cfg.min_range_points);
   r.nuclear = ctx.nuclear_pc();
   r.nuclear_per_trajectory = nuclear_response_table(ctx, r, sw);
-  // Confusion at both ends of each PC's realistic range (synthetic inputs shifted alike).
-  const auto& syn = ctx.synthetic_items(cfg.synthetic_per_model, static_cast<std::uint64_t>(cfg.seed));
-  std::vector<std::uint8_t> syn_real(syn.size() * static_cast<std::size_t>(L), 1);
-  std::vector<std::uint8_t> syn_pred;
-  auto end_index = [&](int p, int e) {
-    const auto& rg = r.slopes[static_cast<std::size_t>(p)].range;
-    if (rg.first < 0) {
-      int z = 0;
-      for (int s = 1; s < S; ++s)
-        if (std::fabs(shifts[static_cast<std::size_t>(s)]) < std::fabs(shifts[static_cast<std::size_t>(z)])) z = s;
-      return z;
-    }
-    return e == 0 ? rg.first : rg.second;
-  };
-  if (!syn.empty()) {
-    auto delta_end = [&](int v, const float*, const std::uint8_t* real, float* d) {
-      const int p = v / 2;
-      return shift_delta(p * S + end_index(p, v % 2), real, d);
-    };
-    syn_pred = predict_pc_deltas(ms, syn, ctx.synthetic_pc(), syn_real, D * 2, delta_end, cfg.memory_budget_mb);
-  }
-  std::vector<int> model, truth;
-  for (const auto& it : items) model.push_back(it.model), truth.push_back(it.truth);
-  for (const auto& it : syn) model.push_back(it.model), truth.push_back(it.truth);
-  for (int p = 0; p < D; ++p) {
-    std::array<ConfusionStats, 2> cs;
-    for (int e = 0; e < 2; ++e) {
-      const int s = end_index(p, e);
-      std::vector<int> pred;
-      for (std::int64_t i = 0; i < sw.n; ++i) pred.push_back(sw.at(p, s, i));
-      for (std::size_t i = 0; i < syn.size(); ++i) pred.push_back(syn_pred[static_cast<std::size_t>(p * 2 + e) * syn.size() + i]);
-      cs[static_cast<std::size_t>(e)] = confusion_stats(M, model, truth, pred);
-    }
-    r.range_confusion.push_back(cs);
-  }
-  // Decoded rows (Fig 5a,b): the nuclear-size (or top) PC and the PC with the smallest |slope|.
-  if (!out_dir.empty() && ctx.has_vae()) {
-    try {
-      const VaeModel& vae = ctx.vae();
-      int first = r.nuclear.pc >= 0 ? r.nuclear.pc : std::max(0, r.top_pc);
-      int other = -1;
-      double least = std::numeric_limits<double>::infinity();
-      for (const auto& s : r.slopes)
-        if (s.p != first && std::isfinite(s.slope[2][1]) && std::fabs(s.slope[2][1]) < least && s.p < 8)
-          least = std::fabs(s.slope[2][1]), other = s.p;
-      if (other < 0) other = first == 0 ? 1 : 0;
-      // The first apoptotic trajectory (else the first one).
-      std::size_t ti = 0;
-      for (std::size_t i = 0; i < items.size(); ++i)
-        if (items[i].truth == 1) { ti = i; break; }
-      const std::size_t seq = static_cast<std::size_t>(L) * D;
-      const float* base = ctx.base_pc().data() + ti * seq;
-      const std::uint8_t* real = ctx.base_real().data() + ti * static_cast<std::size_t>(L);
-      std::vector<int> frames;
-      for (int t = L - 1; t >= 0 && static_cast<int>(frames.size()) < cfg.example_frames; --t)
-        if (real[t]) frames.insert(frames.begin(), t);
-      for (int p : {first, other}) {
-        if (p < 0 || p >= D) continue;
-        std::vector<float> pcs;
-        for (double v : cfg.decode_shifts)
-          for (int t : frames) {
-            std::vector<float> row(base + static_cast<std::size_t>(t) * D, base + static_cast<std::size_t>(t + 1) * D);
-            row[static_cast<std::size_t>(p)] += static_cast<float>(v * scale[static_cast<std::size_t>(p)]);
-            pcs.insert(pcs.end(), row.begin(), row.end());
-          }
-        if (pcs.empty()) continue;
-        const auto lat = ms.pca().inverse(pcs);
-        const auto imgs = vae.decode(lat.data(), static_cast<std::int64_t>(lat.size() / D));
-        const std::size_t isz = static_cast<std::size_t>(kGlimpseSize) * kGlimpseSize * kGlimpseChannels;
-        // Common display range: percentiles of the decoded images at shift 0 (else all).
-        std::vector<double> v0, v1;
-        for (std::size_t k = 0; k < imgs.size() / isz; ++k)
-          for (std::size_t q = 0; q < isz / 2; ++q) v0.push_back(imgs[k * isz + q]), v1.push_back(imgs[k * isz + isz / 2 + q]);
-        const float lo = static_cast<float>(std::min(percentile(v0, 1), percentile(v1, 1)));
-        const float hi = static_cast<float>(std::max(percentile(v0, 99.5), percentile(v1, 99.5)));
-        std::vector<std::vector<report::Image>> rows;
-        std::size_t k = 0;
-        for (std::size_t si = 0; si < cfg.decode_shifts.size(); ++si) {
-          std::vector<report::Image> row;
-          for (std::size_t f = 0; f < frames.size(); ++f, ++k) row.push_back(render_glimpse(imgs.data() + k * isz, kGlimpseSize, lo, hi));
-          rows.push_back(row);
-        }
-        const auto file = out_dir / ("pc_shift_decoded_pc" + std::to_string(p) + ".png");
-        perturb::detail::write_png(file, tile_images(rows));
-        r.decoded_files.push_back(file.filename().string());
-      }
-    } catch (const Error& e) {
-      log_warn(std::string("pc-shift: decoded rows skipped: ") + e.what());
-    }
-  }
+  r.range_confusion = range_confusions(ctx, cfg, r, sw, edit);
+  if (!out_dir.empty() && ctx.has_vae()) write_decoded_rows(ctx, cfg, r, out_dir);
   r.seconds = since(t0);
   return r;
 }

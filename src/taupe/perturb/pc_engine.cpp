@@ -380,107 +380,25 @@ class ModelEngine {
   /// logits (B, 3) into `logits`. a0_init: (B, n_mid0 from s, F) block-0 conv0 pre-activations
   /// including the bias (edited); x2_init: (B, n_out0 from s, F) block-0 residual input (edited).
   void forward_fused(int s, std::int64_t B, const float* a0_init, const float* x2_init, float* logits) {
-    const auto& g = geo_;
     const Plan& pl = plan_for(s);
-    const Plan& full = plan0();
-    const std::size_t Fz = static_cast<std::size_t>(F_);
-    if (B > buf_rows_) {
-      buf_rows_ = B;
-      g0_.assign(static_cast<std::size_t>(g.nb), {});
-      g1_.assign(static_cast<std::size_t>(g.nb), {});
-      x2_.assign(static_cast<std::size_t>(g.nb), {});
-      std::size_t pmax = 0;
-      for (int b = 0; b < g.nb; ++b) {
-        const auto bs = static_cast<std::size_t>(b);
-        if (b > 0) g0_[bs].resize(static_cast<std::size_t>(B) * full.g0[bs].rows * full.g0[bs].width);
-        g1_[bs].resize(static_cast<std::size_t>(B) * full.g1[bs].rows * full.g1[bs].width);
-        if (b > 0) x2_[bs].resize(static_cast<std::size_t>(B) * full.conv1[bs].n_out * Fz);
-        pmax = std::max({pmax, static_cast<std::size_t>(full.conv0[bs].n_out), static_cast<std::size_t>(full.conv1[bs].n_out)});
-      }
-      p_.resize(static_cast<std::size_t>(B) * pmax * Fz);
-      skip_.resize(static_cast<std::size_t>(B) * Fz);
-      x1_.resize(Fz);
-    }
+    reserve_rows(B);
     std::fill(skip_.begin(), skip_.begin() + static_cast<std::ptrdiff_t>(B * F_), 0.0f);
-    auto fill_fixed = [&](const FusedGather& fg, float* G, const torch::Tensor& table, int C) {
-      const float* tb = table.defined() ? table.data_ptr<float>() : nullptr;
-      const std::size_t per = static_cast<std::size_t>(fg.rows) * fg.width;
-      for (std::int64_t e = 0; e < B; ++e) {
-        float* base = G + static_cast<std::size_t>(e) * per;
-        for (const auto& pr : fg.pad)
-          std::copy(tb + static_cast<std::size_t>(pr.second) * C, tb + static_cast<std::size_t>(pr.second + 1) * C, base + pr.first);
-        for (int off : fg.zero) std::fill(base + off, base + off + C, 0.0f);
-      }
-    };
-    auto mm = [&](const float* a, std::int64_t rows, std::int64_t width, const torch::Tensor& wt, float* out) {
-      auto at = torch::from_blob(const_cast<float*>(a), {rows, width}, torch::kFloat32);
-      auto ot = torch::from_blob(out, {rows, F_}, torch::kFloat32);
-      at::mm_out(ot, at, wt);
-    };
-    for (int b = 0; b < g.nb; ++b) {
+    for (int b = 0; b < geo_.nb; ++b) {
       const auto bs = static_cast<std::size_t>(b);
-      const FusedGather& fg1 = pl.g1[bs];
-      const int n_mid = pl.conv0[bs].n_out, n_out = pl.conv1[bs].n_out;
       // conv0 pre-activation (B, n_mid, F).
       const float* pre = a0_init;
       const float* bias0 = nullptr;
       if (b > 0) {
         const FusedGather& fg0 = pl.g0[bs];
-        fill_fixed(fg0, g0_[bs].data(), hpad_[bs], F_);
-        mm(g0_[bs].data(), B * n_mid, fg0.width, w0t_[bs], p_.data());
+        fill_fixed(fg0, g0_[bs].data(), hpad_[bs], F_, B);
+        mm(g0_[bs].data(), B * pl.conv0[bs].n_out, fg0.width, w0t_[bs], p_.data());
         pre = p_.data();
         bias0 = b0_[bs].data_ptr<float>();
       }
-      // a0 = silu(pre + bias), scattered into conv1's gather.
-      float* G1 = g1_[bs].data();
-      fill_fixed(fg1, G1, a0pad_[bs], F_);
-      const std::size_t per1 = static_cast<std::size_t>(fg1.rows) * fg1.width;
-      for (std::int64_t e = 0; e < B; ++e)
-        for (int r = 0; r < n_mid; ++r) {
-          const auto& dst = fg1.dst[static_cast<std::size_t>(r)];
-          if (dst.empty()) continue;
-          float* first = G1 + static_cast<std::size_t>(e) * per1 + dst[0];
-          silu_bias(pre + (static_cast<std::size_t>(e) * n_mid + r) * Fz, bias0, first, F_);
-          for (std::size_t q = 1; q < dst.size(); ++q) std::copy(first, first + F_, G1 + static_cast<std::size_t>(e) * per1 + dst[q]);
-        }
-      // conv1, then x1 (skip) and the next block's input, scattered into its conv0 gather and residual.
-      mm(G1, B * n_out, fg1.width, w1t_[bs], p_.data());
-      const float* bias1 = b1_[bs].data_ptr<float>();
-      const float* res = b == 0 ? x2_init : x2_[bs].data();
-      const bool next = b + 1 < g.nb;
-      const FusedGather* fgn = next ? &pl.g0[bs + 1] : nullptr;
-      const std::vector<int>* resn = next ? &pl.res[bs + 1] : nullptr;
-      const std::size_t pern = next ? static_cast<std::size_t>(fgn->rows) * fgn->width : 0;
-      for (std::int64_t e = 0; e < B; ++e)
-        for (int r = 0; r < n_out; ++r) {
-          const float* in = p_.data() + (static_cast<std::size_t>(e) * n_out + r) * Fz;
-          const float* rr = res + (static_cast<std::size_t>(e) * n_out + r) * Fz;
-          if (!next) {
-            if (r == n_out - 1) {
-              block_out(in, bias1, rr, x1_.data(), nullptr, F_);
-              float* sk = skip_.data() + static_cast<std::size_t>(e) * Fz;
-              for (int f = 0; f < F_; ++f) sk[f] += x1_[static_cast<std::size_t>(f)];
-            }
-            continue;
-          }
-          const auto& dst = fgn->dst[static_cast<std::size_t>(r)];
-          const int rres = (*resn)[static_cast<std::size_t>(r)];
-          float* first = !dst.empty() ? g0_[bs + 1].data() + static_cast<std::size_t>(e) * pern + dst[0]
-                         : rres >= 0  ? x2_[bs + 1].data() + (static_cast<std::size_t>(e) * pl.conv1[bs + 1].n_out + rres) * Fz
-                                      : nullptr;
-          if (!first && r != n_out - 1) continue;
-          block_out(in, bias1, rr, x1_.data(), first ? first : nullptr, F_);
-          if (first) {
-            for (std::size_t q = 1; q < dst.size(); ++q)
-              std::copy(first, first + F_, g0_[bs + 1].data() + static_cast<std::size_t>(e) * pern + dst[q]);
-            if (rres >= 0 && !dst.empty())
-              std::copy(first, first + F_, x2_[bs + 1].data() + (static_cast<std::size_t>(e) * pl.conv1[bs + 1].n_out + rres) * Fz);
-          }
-          if (r == n_out - 1) {
-            float* sk = skip_.data() + static_cast<std::size_t>(e) * Fz;
-            for (int f = 0; f < F_; ++f) sk[f] += x1_[static_cast<std::size_t>(f)];
-          }
-        }
+      scatter_conv0(pl, b, B, pre, bias0);
+      // conv1, then x1 (skip) and the next block's input.
+      mm(g1_[bs].data(), B * pl.conv1[bs].n_out, pl.g1[bs].width, w1t_[bs], p_.data());
+      block_outputs(pl, b, B, b == 0 ? x2_init : x2_[bs].data());
     }
     auto sk = torch::from_blob(skip_.data(), {B, F_}, torch::kFloat32);
     auto z = silu_inplace(torch::addmm(hb1_, sk, hw1t_));
@@ -493,6 +411,113 @@ class ModelEngine {
   bool identity_shortcut() const { return !ws_t_.defined(); }
 
  private:
+  /// Sizes the fused-engine buffers for batches of up to B rows from plan start 0.
+  void reserve_rows(std::int64_t B) {
+    if (B <= buf_rows_) return;
+    const auto& g = geo_;
+    const Plan& full = plan0();
+    const std::size_t Fz = static_cast<std::size_t>(F_);
+    buf_rows_ = B;
+    g0_.assign(static_cast<std::size_t>(g.nb), {});
+    g1_.assign(static_cast<std::size_t>(g.nb), {});
+    x2_.assign(static_cast<std::size_t>(g.nb), {});
+    std::size_t pmax = 0;
+    for (int b = 0; b < g.nb; ++b) {
+      const auto bs = static_cast<std::size_t>(b);
+      if (b > 0) g0_[bs].resize(static_cast<std::size_t>(B) * full.g0[bs].rows * full.g0[bs].width);
+      g1_[bs].resize(static_cast<std::size_t>(B) * full.g1[bs].rows * full.g1[bs].width);
+      if (b > 0) x2_[bs].resize(static_cast<std::size_t>(B) * full.conv1[bs].n_out * Fz);
+      pmax = std::max({pmax, static_cast<std::size_t>(full.conv0[bs].n_out), static_cast<std::size_t>(full.conv1[bs].n_out)});
+    }
+    p_.resize(static_cast<std::size_t>(B) * pmax * Fz);
+    skip_.resize(static_cast<std::size_t>(B) * Fz);
+    x1_.resize(Fz);
+  }
+
+  /// Writes the rows of a gather that do not depend on the batch: padding taps (rows of `table`,
+  /// C wide) and zero taps, for each of the B batch elements.
+  static void fill_fixed(const FusedGather& fg, float* G, const torch::Tensor& table, int C, std::int64_t B) {
+    const float* tb = table.defined() ? table.data_ptr<float>() : nullptr;
+    const std::size_t per = static_cast<std::size_t>(fg.rows) * fg.width;
+    for (std::int64_t e = 0; e < B; ++e) {
+      float* base = G + static_cast<std::size_t>(e) * per;
+      for (const auto& pr : fg.pad)
+        std::copy(tb + static_cast<std::size_t>(pr.second) * C, tb + static_cast<std::size_t>(pr.second + 1) * C, base + pr.first);
+      for (int off : fg.zero) std::fill(base + off, base + off + C, 0.0f);
+    }
+  }
+
+  /// out (rows, F) = a (rows, width) · wt (width, F).
+  void mm(const float* a, std::int64_t rows, std::int64_t width, const torch::Tensor& wt, float* out) const {
+    auto at = torch::from_blob(const_cast<float*>(a), {rows, width}, torch::kFloat32);
+    auto ot = torch::from_blob(out, {rows, F_}, torch::kFloat32);
+    at::mm_out(ot, at, wt);
+  }
+
+  /// Block b's conv0 activations a0 = silu(pre + bias), scattered into conv1's gather.
+  void scatter_conv0(const Plan& pl, int b, std::int64_t B, const float* pre, const float* bias0) {
+    const auto bs = static_cast<std::size_t>(b);
+    const FusedGather& fg1 = pl.g1[bs];
+    const int n_mid = pl.conv0[bs].n_out;
+    const std::size_t Fz = static_cast<std::size_t>(F_);
+    float* G1 = g1_[bs].data();
+    fill_fixed(fg1, G1, a0pad_[bs], F_, B);
+    const std::size_t per1 = static_cast<std::size_t>(fg1.rows) * fg1.width;
+    for (std::int64_t e = 0; e < B; ++e)
+      for (int r = 0; r < n_mid; ++r) {
+        const auto& dst = fg1.dst[static_cast<std::size_t>(r)];
+        if (dst.empty()) continue;
+        float* first = G1 + static_cast<std::size_t>(e) * per1 + dst[0];
+        silu_bias(pre + (static_cast<std::size_t>(e) * n_mid + r) * Fz, bias0, first, F_);
+        for (std::size_t q = 1; q < dst.size(); ++q) std::copy(first, first + F_, G1 + static_cast<std::size_t>(e) * per1 + dst[q]);
+      }
+  }
+
+  /// Adds x1 (the skip output of a block's last row) to batch element e's skip sum.
+  void add_skip(std::int64_t e) {
+    float* sk = skip_.data() + static_cast<std::size_t>(e) * static_cast<std::size_t>(F_);
+    for (int f = 0; f < F_; ++f) sk[f] += x1_[static_cast<std::size_t>(f)];
+  }
+
+  /// The end of block b from its conv1 output in p_ and residual input `res`: the skip output of
+  /// the last row and the next block's input, scattered into its conv0 gather and residual.
+  void block_outputs(const Plan& pl, int b, std::int64_t B, const float* res) {
+    const auto bs = static_cast<std::size_t>(b);
+    const int n_out = pl.conv1[bs].n_out;
+    const std::size_t Fz = static_cast<std::size_t>(F_);
+    const float* bias1 = b1_[bs].data_ptr<float>();
+    const bool next = b + 1 < geo_.nb;
+    const FusedGather* fgn = next ? &pl.g0[bs + 1] : nullptr;
+    const std::vector<int>* resn = next ? &pl.res[bs + 1] : nullptr;
+    const std::size_t pern = next ? static_cast<std::size_t>(fgn->rows) * fgn->width : 0;
+    for (std::int64_t e = 0; e < B; ++e)
+      for (int r = 0; r < n_out; ++r) {
+        const float* in = p_.data() + (static_cast<std::size_t>(e) * n_out + r) * Fz;
+        const float* rr = res + (static_cast<std::size_t>(e) * n_out + r) * Fz;
+        if (!next) {
+          if (r == n_out - 1) {
+            block_out(in, bias1, rr, x1_.data(), nullptr, F_);
+            add_skip(e);
+          }
+          continue;
+        }
+        const auto& dst = fgn->dst[static_cast<std::size_t>(r)];
+        const int rres = (*resn)[static_cast<std::size_t>(r)];
+        float* first = !dst.empty() ? g0_[bs + 1].data() + static_cast<std::size_t>(e) * pern + dst[0]
+                       : rres >= 0  ? x2_[bs + 1].data() + (static_cast<std::size_t>(e) * pl.conv1[bs + 1].n_out + rres) * Fz
+                                    : nullptr;
+        if (!first && r != n_out - 1) continue;
+        block_out(in, bias1, rr, x1_.data(), first ? first : nullptr, F_);
+        if (first) {
+          for (std::size_t q = 1; q < dst.size(); ++q)
+            std::copy(first, first + F_, g0_[bs + 1].data() + static_cast<std::size_t>(e) * pern + dst[q]);
+          if (rres >= 0 && !dst.empty())
+            std::copy(first, first + F_, x2_[bs + 1].data() + (static_cast<std::size_t>(e) * pl.conv1[bs + 1].n_out + rres) * Fz);
+        }
+        if (r == n_out - 1) add_skip(e);
+      }
+  }
+
   const Geometry& geo_;
   int F_ = 0, D_ = 0, k_ = 0;
   std::vector<torch::Tensor> w0t_, w1t_, b0_, b1_;
@@ -519,31 +544,30 @@ Geometry geometry_of(const TcnImpl& tcn, int T) {
   return g;
 }
 
-}  // namespace
-
-std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::vector<PerturbItem>& items,
-                                            const std::vector<float>& pcs, const std::vector<std::uint8_t>& real,
-                                            int num_variants, const PcDeltaFn& delta_fn, std::int64_t memory_budget_mb,
-                                            std::vector<float>* probs, std::int64_t batch_rows,
-                                            std::vector<std::uint8_t>* raw_pred) {
-  const std::int64_t n = static_cast<std::int64_t>(items.size());
-  const int L = models.max_len(), D = models.dims();
-  const std::size_t seq = static_cast<std::size_t>(L) * D;
-  std::vector<std::uint8_t> pred =
-      perturb::detail::variant_prediction_buffer("predict_pc_deltas", models, items, pcs, real, num_variants, probs);
-  if (raw_pred) raw_pred->assign(pred.size(), 0);
-  if (n == 0 || num_variants == 0) return pred;
-  c10::InferenceMode guard;
-  const std::int64_t B = batch_rows > 0 ? batch_rows : kDefaultRows;
-
-  // Items per model; the first real frame of each (0 when its padding differs from the reference
-  // padding row, so it is simply computed in full).
+/// Items of each model of the set.
+std::vector<std::vector<std::int64_t>> items_by_model(const ModelSet& models, const std::vector<PerturbItem>& items) {
   std::vector<std::vector<std::int64_t>> by_model(static_cast<std::size_t>(models.num_models()));
-  for (std::int64_t i = 0; i < n; ++i) by_model[static_cast<std::size_t>(items[static_cast<std::size_t>(i)].model)].push_back(i);
+  for (std::size_t i = 0; i < items.size(); ++i)
+    by_model[static_cast<std::size_t>(items[i].model)].push_back(static_cast<std::int64_t>(i));
+  return by_model;
+}
+
+/// The padding row (D) of the first item with a padding frame; empty when no item has one.
+std::vector<float> reference_padding(const std::vector<float>& pcs, const std::vector<std::uint8_t>& real,
+                                     std::int64_t n, int L, int D) {
+  const std::size_t seq = static_cast<std::size_t>(L) * D;
   std::vector<float> pad;
   for (std::int64_t i = 0; i < n && pad.empty(); ++i)
     if (!real[static_cast<std::size_t>(i) * L]) pad.assign(pcs.begin() + static_cast<std::ptrdiff_t>(i * seq),
                                                            pcs.begin() + static_cast<std::ptrdiff_t>(i * seq + D));
+  return pad;
+}
+
+/// Per item the first real frame, or 0 when its padding differs from the reference padding row
+/// `pad` (the item is then computed in full).
+std::vector<int> first_real_frames(const std::vector<float>& pcs, const std::vector<std::uint8_t>& real,
+                                   const std::vector<float>& pad, std::int64_t n, int L, int D) {
+  const std::size_t seq = static_cast<std::size_t>(L) * D;
   std::vector<int> start(static_cast<std::size_t>(n), 0);
   for (std::int64_t i = 0; i < n; ++i) {
     const std::uint8_t* r = real.data() + static_cast<std::size_t>(i) * L;
@@ -554,158 +578,263 @@ std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::v
       same = std::memcmp(pcs.data() + i * seq + static_cast<std::size_t>(t) * D, pad.data(), sizeof(float) * D) == 0;
     start[static_cast<std::size_t>(i)] = same ? std::min(f, L - 1) : 0;
   }
+  return start;
+}
 
-  const Geometry geo = geometry_of(models.tcn(0), L);
-  const std::int64_t nm0 = static_cast<std::int64_t>(geo.mid[0].size()), no0 = static_cast<std::int64_t>(geo.in[1].size());
+/// What predict_pc_deltas shares with its model workers: the inputs, the per-item plan starts
+/// and the outputs (rows of different models write disjoint entries).
+struct PcDeltaJob {
+  const ModelSet& models;
+  const std::vector<PerturbItem>& items;
+  const std::vector<float>& pcs;
+  const std::vector<std::uint8_t>& real;
+  int num_variants;
+  const PcDeltaFn& delta_fn;
+  std::int64_t memory_budget_mb;
+  std::int64_t B;  // rows per forward batch
+  std::int64_t n;
+  int L, D;
+  std::size_t seq;
+  std::vector<std::vector<std::int64_t>> by_model;
+  std::vector<float> pad;   // reference padding row (empty: none)
+  std::vector<int> start;   // per item: first real frame (0: computed in full)
+  Geometry geo;
+  std::int64_t nm0, no0;    // block-0 conv0 and block outputs at plan start 0
+  std::vector<std::uint8_t>& pred;
+  std::vector<float>* probs;
+  std::vector<std::uint8_t>* raw_pred;
+};
+
+/// One model's share of predict_pc_deltas: its items in groups whose block-0 bases fit in half the
+/// memory budget, each group in batches of up to B rows (variant, item), item-major; a row's
+/// block-0 bases are edited incrementally and the batch runs through the fused forward.
+class ModelPcRun {
+ public:
+  ModelPcRun(const PcDeltaJob& job, std::vector<std::int64_t> mine, ModelEngine& eng, const TypicalityGate& gate)
+      : job_(job), mine_(std::move(mine)), eng_(eng), gate_(gate), F_(eng.F()) {}
+
+  void run() {
+    const std::int64_t B = job_.B;
+    delta_.assign(static_cast<std::size_t>(job_.L), 0.f);
+    row_score_.assign(static_cast<std::size_t>(B), 0.0);
+    if (gate_.enabled()) typicality_bases();
+    if (!job_.pad.empty()) eng_.padding_tables(job_.pad);
+    const std::int64_t per_item = (job_.nm0 + job_.no0) * F_ * static_cast<std::int64_t>(sizeof(float));
+    const std::int64_t group = std::max<std::int64_t>(1, (job_.memory_budget_mb << 20) / 2 / per_item);
+    a0_buf_.resize(static_cast<std::size_t>(B * job_.nm0 * F_));
+    x2_buf_.resize(static_cast<std::size_t>(B * job_.no0 * F_));
+    logit_buf_.resize(static_cast<std::size_t>(B) * 3);
+    for (std::size_t g0 = 0; g0 < mine_.size(); g0 += static_cast<std::size_t>(group))
+      run_group(g0, std::min(mine_.size(), g0 + static_cast<std::size_t>(group)));
+  }
+
+ private:
+  /// Typicality gate: per item Σ_t Σ_d x² / var_d over real frames and the frame count; a variant
+  /// adds inv_var_p Σ_t (2 x_tp δ_t + δ_t²) (typicality.h).
+  void typicality_bases() {
+    gate_sum_.resize(mine_.size());
+    gate_frames_.resize(mine_.size());
+    for (std::size_t q = 0; q < mine_.size(); ++q) {
+      const std::int64_t i = mine_[q];
+      const std::uint8_t* re = job_.real.data() + static_cast<std::size_t>(i) * job_.L;
+      int nf = 0;
+      for (int t = 0; t < job_.L; ++t) nf += re[t] != 0;
+      gate_frames_[q] = nf;
+      gate_sum_[q] = gate_.score(job_.pcs.data() + static_cast<std::size_t>(i) * job_.seq, re, job_.L) * nf;
+    }
+  }
+
+  /// Items [g0, g1) of mine_: their block-0 bases, then their rows in batches.
+  void run_group(std::size_t g0, std::size_t g1) {
+    const std::size_t seq = job_.seq;
+    const std::int64_t ng = static_cast<std::int64_t>(g1 - g0);
+    gx_.resize(static_cast<std::size_t>(ng) * seq);
+    for (std::size_t q = g0; q < g1; ++q)
+      std::copy(job_.pcs.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(mine_[q]) * seq),
+                job_.pcs.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(mine_[q] + 1) * seq),
+                gx_.begin() + static_cast<std::ptrdiff_t>((q - g0) * seq));
+    eng_.bases(gx_.data(), ng, p0_, x2_);
+    // Rows item-major (all variants of an item together: the same start).
+    const std::int64_t total = ng * job_.num_variants;
+    for (std::int64_t r0 = 0; r0 < total; r0 += job_.B) run_batch(g0, r0, std::min(job_.B, total - r0));
+  }
+
+  /// The plan start of rows [r0, r0 + cnt) of the group from g0: the earliest start of their
+  /// items, rounded down to a multiple of kStartQuantum (0 without padding).
+  int batch_start(std::size_t g0, std::int64_t r0, std::int64_t cnt) const {
+    int s = job_.L;
+    for (std::int64_t r = r0; r < r0 + cnt; ++r)
+      s = std::min(s, job_.start[static_cast<std::size_t>(mine_[g0 + static_cast<std::size_t>(r / job_.num_variants)])]);
+    return job_.pad.empty() ? 0 : s / kStartQuantum * kStartQuantum;
+  }
+
+  void run_batch(std::size_t g0, std::int64_t r0, std::int64_t cnt) {
+    const int s = batch_start(g0, r0, cnt);
+    const int cm = first_at_least(job_.geo.mid[0], s), co = first_at_least(job_.geo.in[1], s);
+    rows_.clear();
+    for (std::int64_t r = 0; r < cnt; ++r) edit_row(g0, r0, r, cm, co);
+    eng_.forward_fused(s, cnt, a0_buf_.data(), x2_buf_.data(), logit_buf_.data());
+    store_batch(cnt);
+  }
+
+  /// Row r of the batch from r0: the block-0 bases of its item from the plan start on (conv0 from
+  /// index cm, residual from co), then its variant's edit.
+  void edit_row(std::size_t g0, std::int64_t r0, std::int64_t r, int cm, int co) {
+    const int L = job_.L, D = job_.D;
+    const std::int64_t nm = job_.nm0 - cm, no = job_.no0 - co;
+    const std::int64_t li = (r0 + r) / job_.num_variants;
+    const int v = static_cast<int>((r0 + r) % job_.num_variants);
+    const std::int64_t i = mine_[g0 + static_cast<std::size_t>(li)];
+    rows_.emplace_back(v, i);
+    float* a0 = a0_buf_.data() + static_cast<std::size_t>(r * nm * F_);
+    float* xr = x2_buf_.data() + static_cast<std::size_t>(r * no * F_);
+    std::copy(p0_.begin() + static_cast<std::ptrdiff_t>((li * job_.nm0 + cm) * F_),
+              p0_.begin() + static_cast<std::ptrdiff_t>((li + 1) * job_.nm0 * F_), a0);
+    std::copy(x2_.begin() + static_cast<std::ptrdiff_t>((li * job_.no0 + co) * F_),
+              x2_.begin() + static_cast<std::ptrdiff_t>((li + 1) * job_.no0 * F_), xr);
+    std::fill(delta_.begin(), delta_.end(), 0.f);
+    const float* sq = job_.pcs.data() + static_cast<std::size_t>(i) * job_.seq;
+    const std::uint8_t* re = job_.real.data() + static_cast<std::size_t>(i) * L;
+    const int p = job_.delta_fn(v, sq, re, delta_.data());
+    if (gate_.enabled()) row_score_[static_cast<std::size_t>(r)] = gate_score(g0 + static_cast<std::size_t>(li), p, sq);
+    if (p < 0) return;
+    if (p >= D) throw DataError("predict_pc_deltas: variant " + std::to_string(v) + " edits PC " + std::to_string(p) +
+                                " of " + std::to_string(D));
+    for (int t = 0; t < L; ++t)
+      if (!re[t] && delta_[static_cast<std::size_t>(t)] != 0.f)
+        throw DataError("predict_pc_deltas: variant " + std::to_string(v) + " edits padding frame " +
+                        std::to_string(t) + " of trajectory " + std::to_string(job_.items[static_cast<std::size_t>(i)].id) +
+                        " (edits touch real frames only)");
+    add_edit(p, a0, cm, nm, xr, co, no);
+  }
+
+  /// The typicality score of item gq of mine_ (sequence sq) with the edit in delta_ on PC p.
+  double gate_score(std::size_t gq, int p, const float* sq) const {
+    const int L = job_.L, D = job_.D;
+    double add = 0;
+    if (p >= 0 && p < D)
+      for (int t = 0; t < L; ++t) {
+        const double dv = delta_[static_cast<std::size_t>(t)];
+        if (dv != 0) add += dv * (2.0 * sq[static_cast<std::size_t>(t) * D + p] + dv);
+      }
+    const int nf = gate_frames_[gq];
+    return nf > 0 ? (gate_sum_[gq] + (p >= 0 && p < D ? gate_.inv_var[static_cast<std::size_t>(p)] * add : 0.0)) / nf : 0.0;
+  }
+
+  /// Adds the edit delta_ of PC p to a row's block-0 conv0 pre-activations a0 (nm rows from
+  /// index cm) and residual input xr (no rows from index co): Σ_j δ(q − (k−1−j) d) W0[:, p, j]
+  /// and δ(q) Ws[:, p].
+  void add_edit(int p, float* a0, int cm, std::int64_t nm, float* xr, int co, std::int64_t no) const {
+    const Geometry& geo = job_.geo;
+    const int k = geo.k, d0 = geo.dil[0], F = F_;
+    for (std::int64_t q = 0; q < nm; ++q) {
+      const int pos = geo.mid[0][static_cast<std::size_t>(cm + q)];
+      float* dst = a0 + q * F;
+      for (int j = 0; j < k; ++j) {
+        const int t = pos - (k - 1 - j) * d0;
+        if (t < 0) continue;
+        const float dv = delta_[static_cast<std::size_t>(t)];
+        if (dv == 0.f) continue;
+        const float* w = eng_.w0_col().data() + (static_cast<std::size_t>(p) * k + j) * F;
+        for (int f = 0; f < F; ++f) dst[f] += dv * w[f];
+      }
+    }
+    for (std::int64_t q = 0; q < no; ++q) {
+      const float dv = delta_[static_cast<std::size_t>(geo.in[1][static_cast<std::size_t>(co + q)])];
+      if (dv == 0.f) continue;
+      float* dst = xr + q * F;
+      if (eng_.identity_shortcut()) {
+        dst[p] += dv;
+      } else {
+        const float* w = eng_.ws_col().data() + static_cast<std::size_t>(p) * F;
+        for (int f = 0; f < F; ++f) dst[f] += dv * w[f];
+      }
+    }
+  }
+
+  /// Classes (and probabilities) of the batch's rows from its logits, after the typicality gate.
+  void store_batch(std::int64_t cnt) {
+    const std::size_t n = static_cast<std::size_t>(job_.n);
+    auto pr = torch::softmax(torch::from_blob(logit_buf_.data(), {cnt, 3}, torch::kFloat32), 1).contiguous();
+    const float* pp = pr.data_ptr<float>();
+    for (std::int64_t r = 0; r < cnt; ++r) {
+      static const float kRejected[3] = {0.f, 0.f, 1.f};
+      const bool rejected = gate_.rejects(row_score_[static_cast<std::size_t>(r)]);
+      const float* q = rejected ? kRejected : pp + r * 3;
+      const int best = stats::argmax(q, 3);
+      const auto& row = rows_[static_cast<std::size_t>(r)];
+      const std::size_t o = static_cast<std::size_t>(row.first) * n + static_cast<std::size_t>(row.second);
+      job_.pred[o] = static_cast<std::uint8_t>(best);
+      if (job_.raw_pred)
+        (*job_.raw_pred)[o] = static_cast<std::uint8_t>(std::max_element(pp + r * 3, pp + r * 3 + 3) - (pp + r * 3));
+      if (job_.probs) std::copy(q, q + 3, job_.probs->begin() + static_cast<std::ptrdiff_t>(o * 3));
+    }
+  }
+
+  const PcDeltaJob& job_;
+  const std::vector<std::int64_t> mine_;  // the model's items, latest plan start first
+  ModelEngine& eng_;
+  const TypicalityGate& gate_;
+  const int F_;
+  std::vector<float> delta_;                       // (L) the current row's edit
+  std::vector<double> gate_sum_, row_score_;
+  std::vector<int> gate_frames_;
+  std::vector<float> p0_, x2_, gx_;                // block-0 bases of the group
+  std::vector<float> a0_buf_, x2_buf_, logit_buf_;  // the batch
+  std::vector<std::pair<int, std::int64_t>> rows_;  // (variant, item) of each batch row
+};
+
+/// Model m's predictions of predict_pc_deltas (on a worker with its own engine and buffers).
+void predict_model_pc_deltas(const PcDeltaJob& job, int m) {
+  c10::InferenceMode worker_guard;
+  auto mine = job.by_model[static_cast<std::size_t>(m)];
+  if (mine.empty()) return;
+  std::stable_sort(mine.begin(), mine.end(), [&](std::int64_t a, std::int64_t b) {
+    return job.start[static_cast<std::size_t>(a)] > job.start[static_cast<std::size_t>(b)];
+  });
+  const TcnImpl& tcn = job.models.tcn(m);
+  if (tcn.options().kernel_size != job.geo.k || tcn.options().dilations != job.geo.dil)
+    throw ModelError("predict_pc_deltas: the models of the set have different TCN geometries");
+  ModelEngine eng(tcn, job.geo);
+  ModelPcRun(job, std::move(mine), eng, job.models.gate(m)).run();
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::vector<PerturbItem>& items,
+                                            const std::vector<float>& pcs, const std::vector<std::uint8_t>& real,
+                                            int num_variants, const PcDeltaFn& delta_fn, std::int64_t memory_budget_mb,
+                                            std::vector<float>* probs, std::int64_t batch_rows,
+                                            std::vector<std::uint8_t>* raw_pred) {
+  const std::int64_t n = static_cast<std::int64_t>(items.size());
+  const int L = models.max_len(), D = models.dims();
+  std::vector<std::uint8_t> pred =
+      perturb::detail::variant_prediction_buffer("predict_pc_deltas", models, items, pcs, real, num_variants, probs);
+  if (raw_pred) raw_pred->assign(pred.size(), 0);
+  if (n == 0 || num_variants == 0) return pred;
+  c10::InferenceMode guard;
+  std::vector<float> pad = reference_padding(pcs, real, n, L, D);
+  std::vector<int> start = first_real_frames(pcs, real, pad, n, L, D);
+  Geometry geo = geometry_of(models.tcn(0), L);
+  const auto nm0 = static_cast<std::int64_t>(geo.mid[0].size()), no0 = static_cast<std::int64_t>(geo.in[1].size());
+  const PcDeltaJob job{models, items, pcs, real, num_variants, delta_fn, memory_budget_mb,
+                       batch_rows > 0 ? batch_rows : kDefaultRows, n, L, D, static_cast<std::size_t>(L) * D,
+                       items_by_model(models, items), std::move(pad), std::move(start), std::move(geo), nm0, no0,
+                       pred, probs, raw_pred};
   // One model per worker (each with its own engine and buffers; rows of different models write
   // disjoint outputs). Workers run single-threaded kernels, so use as many as LibTorch threads.
-  auto run_model = [&](int m) {
-    c10::InferenceMode worker_guard;
-    std::vector<float> delta(static_cast<std::size_t>(L));
-    auto mine = by_model[static_cast<std::size_t>(m)];
-    if (mine.empty()) return;
-    std::stable_sort(mine.begin(), mine.end(), [&](std::int64_t a, std::int64_t b) {
-      return start[static_cast<std::size_t>(a)] > start[static_cast<std::size_t>(b)];
-    });
-    const TcnImpl& tcn = models.tcn(m);
-    if (tcn.options().kernel_size != geo.k || tcn.options().dilations != geo.dil)
-      throw ModelError("predict_pc_deltas: the models of the set have different TCN geometries");
-    ModelEngine eng(tcn, geo);
-    const int F = eng.F(), k = geo.k, d0 = geo.dil[0];
-    // Typicality gate: per item Σ_t Σ_d x² / var_d over real frames and the frame count; a
-    // variant adds inv_var_p Σ_t (2 x_tp δ_t + δ_t²) (typicality.h).
-    const TypicalityGate& gate = models.gate(m);
-    std::vector<double> gate_sum, row_score(static_cast<std::size_t>(B), 0.0);
-    std::vector<int> gate_frames;
-    if (gate.enabled()) {
-      gate_sum.resize(mine.size());
-      gate_frames.resize(mine.size());
-      for (std::size_t q = 0; q < mine.size(); ++q) {
-        const std::int64_t i = mine[q];
-        const std::uint8_t* re = real.data() + static_cast<std::size_t>(i) * L;
-        int nf = 0;
-        for (int t = 0; t < L; ++t) nf += re[t] != 0;
-        gate_frames[q] = nf;
-        gate_sum[q] = gate.score(pcs.data() + static_cast<std::size_t>(i) * seq, re, L) * nf;
-      }
-    }
-    if (!pad.empty()) eng.padding_tables(pad);
-    // Items in groups whose block-0 bases fit in half the budget.
-    const std::int64_t per_item = (nm0 + no0) * F * static_cast<std::int64_t>(sizeof(float));
-    const std::int64_t group = std::max<std::int64_t>(1, (memory_budget_mb << 20) / 2 / per_item);
-    std::vector<float> p0, x2, gx;
-    std::vector<float> a0_buf(static_cast<std::size_t>(B * nm0 * F)), x2_buf(static_cast<std::size_t>(B * no0 * F));
-    std::vector<float> logit_buf(static_cast<std::size_t>(B) * 3);
-    std::vector<std::pair<int, std::int64_t>> rows;  // (variant, item)
-    std::vector<int> row_local;                      // item index within the group
-    for (std::size_t g0 = 0; g0 < mine.size(); g0 += static_cast<std::size_t>(group)) {
-      const std::size_t g1 = std::min(mine.size(), g0 + static_cast<std::size_t>(group));
-      const std::int64_t ng = static_cast<std::int64_t>(g1 - g0);
-      gx.resize(static_cast<std::size_t>(ng) * seq);
-      for (std::size_t q = g0; q < g1; ++q)
-        std::copy(pcs.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(mine[q]) * seq),
-                  pcs.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(mine[q] + 1) * seq),
-                  gx.begin() + static_cast<std::ptrdiff_t>((q - g0) * seq));
-      eng.bases(gx.data(), ng, p0, x2);
-      // Rows item-major (all variants of an item together: the same start).
-      const std::int64_t total = ng * num_variants;
-      for (std::int64_t r0 = 0; r0 < total; r0 += B) {
-        const std::int64_t cnt = std::min(B, total - r0);
-        int s = L;
-        for (std::int64_t r = r0; r < r0 + cnt; ++r)
-          s = std::min(s, start[static_cast<std::size_t>(mine[g0 + static_cast<std::size_t>(r / num_variants)])]);
-        s = pad.empty() ? 0 : s / kStartQuantum * kStartQuantum;
-        const int cm = first_at_least(geo.mid[0], s), co = first_at_least(geo.in[1], s);
-        const std::int64_t nm = nm0 - cm, no = no0 - co;
-        rows.clear();
-        for (std::int64_t r = 0; r < cnt; ++r) {
-          const std::int64_t li = (r0 + r) / num_variants;
-          const int v = static_cast<int>((r0 + r) % num_variants);
-          const std::int64_t i = mine[g0 + static_cast<std::size_t>(li)];
-          rows.emplace_back(v, i);
-          // Block-0 bases of the item from position s on, then the edit.
-          float* a0 = a0_buf.data() + static_cast<std::size_t>(r * nm * F);
-          float* xr = x2_buf.data() + static_cast<std::size_t>(r * no * F);
-          std::copy(p0.begin() + static_cast<std::ptrdiff_t>((li * nm0 + cm) * F),
-                    p0.begin() + static_cast<std::ptrdiff_t>((li + 1) * nm0 * F), a0);
-          std::copy(x2.begin() + static_cast<std::ptrdiff_t>((li * no0 + co) * F),
-                    x2.begin() + static_cast<std::ptrdiff_t>((li + 1) * no0 * F), xr);
-          std::fill(delta.begin(), delta.end(), 0.f);
-          const float* sq = pcs.data() + static_cast<std::size_t>(i) * seq;
-          const std::uint8_t* re = real.data() + static_cast<std::size_t>(i) * L;
-          const int p = delta_fn(v, sq, re, delta.data());
-          const std::size_t gq = g0 + static_cast<std::size_t>(li);
-          if (gate.enabled()) {
-            double add = 0;
-            if (p >= 0 && p < D)
-              for (int t = 0; t < L; ++t) {
-                const double dv = delta[static_cast<std::size_t>(t)];
-                if (dv != 0) add += dv * (2.0 * sq[static_cast<std::size_t>(t) * D + p] + dv);
-              }
-            const int nf = gate_frames[gq];
-            row_score[static_cast<std::size_t>(r)] =
-                nf > 0 ? (gate_sum[gq] + (p >= 0 && p < D ? gate.inv_var[static_cast<std::size_t>(p)] * add : 0.0)) / nf : 0.0;
-          }
-          if (p < 0) continue;
-          if (p >= D) throw DataError("predict_pc_deltas: variant " + std::to_string(v) + " edits PC " + std::to_string(p) +
-                                      " of " + std::to_string(D));
-          for (int t = 0; t < L; ++t)
-            if (!re[t] && delta[static_cast<std::size_t>(t)] != 0.f)
-              throw DataError("predict_pc_deltas: variant " + std::to_string(v) + " edits padding frame " +
-                              std::to_string(t) + " of trajectory " + std::to_string(items[static_cast<std::size_t>(i)].id) +
-                              " (edits touch real frames only)");
-          for (std::int64_t q = 0; q < nm; ++q) {
-            const int pos = geo.mid[0][static_cast<std::size_t>(cm + q)];
-            float* dst = a0 + q * F;
-            for (int j = 0; j < k; ++j) {
-              const int t = pos - (k - 1 - j) * d0;
-              if (t < 0) continue;
-              const float dv = delta[static_cast<std::size_t>(t)];
-              if (dv == 0.f) continue;
-              const float* w = eng.w0_col().data() + (static_cast<std::size_t>(p) * k + j) * F;
-              for (int f = 0; f < F; ++f) dst[f] += dv * w[f];
-            }
-          }
-          for (std::int64_t q = 0; q < no; ++q) {
-            const float dv = delta[static_cast<std::size_t>(geo.in[1][static_cast<std::size_t>(co + q)])];
-            if (dv == 0.f) continue;
-            float* dst = xr + q * F;
-            if (eng.identity_shortcut()) {
-              dst[p] += dv;
-            } else {
-              const float* w = eng.ws_col().data() + static_cast<std::size_t>(p) * F;
-              for (int f = 0; f < F; ++f) dst[f] += dv * w[f];
-            }
-          }
-        }
-        eng.forward_fused(s, cnt, a0_buf.data(), x2_buf.data(), logit_buf.data());
-        auto pr = torch::softmax(torch::from_blob(logit_buf.data(), {cnt, 3}, torch::kFloat32), 1).contiguous();
-        const float* pp = pr.data_ptr<float>();
-        for (std::int64_t r = 0; r < cnt; ++r) {
-          static const float kRejected[3] = {0.f, 0.f, 1.f};
-          const bool rejected = gate.rejects(row_score[static_cast<std::size_t>(r)]);
-          const float* q = rejected ? kRejected : pp + r * 3;
-          const int best = stats::argmax(q, 3);
-          const std::size_t o = static_cast<std::size_t>(rows[static_cast<std::size_t>(r)].first) * static_cast<std::size_t>(n) +
-                                static_cast<std::size_t>(rows[static_cast<std::size_t>(r)].second);
-          pred[o] = static_cast<std::uint8_t>(best);
-          if (raw_pred) (*raw_pred)[o] = static_cast<std::uint8_t>(std::max_element(pp + r * 3, pp + r * 3 + 3) - (pp + r * 3));
-          if (probs) std::copy(q, q + 3, probs->begin() + static_cast<std::ptrdiff_t>(o * 3));
-        }
-      }
-    }
-  };
   std::vector<int> models_to_run;
   for (int m = 0; m < models.num_models(); ++m)
-    if (!by_model[static_cast<std::size_t>(m)].empty()) models_to_run.push_back(m);
+    if (!job.by_model[static_cast<std::size_t>(m)].empty()) models_to_run.push_back(m);
   const int workers = std::max(1, std::min<int>(at::get_num_threads(), static_cast<int>(models_to_run.size())));
   if (workers == 1) {
-    for (int m : models_to_run) run_model(m);
+    for (int m : models_to_run) predict_model_pc_deltas(job, m);
     return pred;
   }
   // Each worker runs single-threaded kernels: a std::thread starts with OpenMP's default team
   // size (all cores), and teams of 2 per worker on 2 cores spin in sched_yield for minutes.
-  parallel_for(static_cast<int>(models_to_run.size()), workers, [&](int k) { run_model(models_to_run[static_cast<std::size_t>(k)]); },
+  parallel_for(static_cast<int>(models_to_run.size()), workers,
+               [&](int k) { predict_model_pc_deltas(job, models_to_run[static_cast<std::size_t>(k)]); },
                [] { at::set_num_threads(1); });
   return pred;
 }

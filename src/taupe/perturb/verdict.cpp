@@ -132,6 +132,162 @@ std::string outcome_text(const Verdict& v, const std::string& up, const std::str
   return to_string(v.outcome);
 }
 
+/// The apoptosis slope of PC `p` per sd of the PC (an unknown sd counts as 1).
+Interval slope_per_sd(const VerdictInputs& in, std::size_t p) {
+  const double sd = p < in.pc_sd.size() && std::isfinite(in.pc_sd[p]) ? in.pc_sd[p] : 1.0;
+  return in.slope_apoptosis[p].scaled(sd);
+}
+
+/// Whether PC `p` can be assessed: its realistic range holds enough grid points.
+bool assessable(const VerdictInputs& in, std::size_t p) {
+  return p < in.range_points.size() && in.range_points[p] >= in.min_range_points;
+}
+
+/// Applies the skill gate to `d` and copies the decision into `v`.
+void settle(Verdict& v, Decision& d, SkillState skill) {
+  gate(d, skill);
+  v.outcome = d.outcome;
+  v.direction = d.direction;
+  v.trajectories_needed = d.needed;
+}
+
+/// Appends how many trajectories would decide an inconclusive decision.
+void note_needed(std::ostringstream& s, const Decision& d, const Verdict& v, const char* what) {
+  if (d.outcome == Outcome::kInconclusive && d.needed > 0)
+    s << "; ≈ " << d.needed << " " << what << " would decide (now " << v.trajectories << ")";
+}
+
+/// A verdict of `experiment` before its decision.
+Verdict new_verdict(const char* experiment, const char* claim, double margin, std::int64_t trajectories) {
+  Verdict v;
+  v.experiment = experiment;
+  v.claim = claim;
+  v.margin = margin;
+  v.trajectories = trajectories;
+  return v;
+}
+
+/// The neighbour-identity verdict: Δ P(apoptosis) of the neighbour switch.
+Verdict neighbour_verdict(const VerdictInputs& in, const VerdictConfig& cfg, SkillState skill,
+                          const std::string& skill_note) {
+  Verdict v = new_verdict("neighbour identity",
+                          "switching the neighbours' cell type (geometry fixed) changes predicted apoptosis; "
+                          "statistic = class-balanced Δ P(apoptosis), switched − normalised, paired per trajectory; "
+                          "direction = its sign",
+                          cfg.switch_margin, in.switch_trajectories);
+  v.statistic = in.delta_apoptosis;
+  Decision d = decide(v.statistic, v.margin, cfg.alpha, v.trajectories);
+  settle(v, d, skill);
+  std::ostringstream s;
+  s << "Δ P(apoptosis) " << describe(v.statistic, v.margin) << " → "
+    << outcome_text(v, "the switch raises apoptosis", "the switch lowers apoptosis") << " (" << d.reason << ")";
+  note_needed(s, d, v, "switched trajectories");
+  s << skill_note;
+  v.conclusion = s.str();
+  score(v, in.truth);
+  return v;
+}
+
+/// The nuclear-size verdict: apoptosis change per sd of nuclear shrinkage along the nuclear-size PC.
+Verdict nuclear_size_verdict(const VerdictInputs& in, const VerdictConfig& cfg, SkillState skill,
+                             const std::string& skill_note) {
+  const auto P = in.slope_apoptosis.size();
+  Verdict v = new_verdict("nuclear size",
+                          "the models' apoptosis prediction responds to the nuclear-size PC; statistic = change of "
+                          "the class-balanced apoptosis fraction per sd of nuclear shrinkage; direction +1 = smaller "
+                          "nucleus, more apoptosis",
+                          cfg.slope_margin, in.pc_trajectories);
+  std::ostringstream s;
+  const int np = in.nuclear_pc;
+  if (np < 0 || static_cast<std::size_t>(np) >= P || in.nuclear_rho == 0 || !std::isfinite(in.nuclear_rho)) {
+    v.outcome = Outcome::kInconclusive;
+    v.statistic = Interval{NAN, NAN, NAN, NAN, 1.0};
+    s << "nuclear-size PC unknown (no nuclear_area_um2 feature in the glimpses) → inconclusive";
+  } else {
+    const auto p = static_cast<std::size_t>(np);
+    // The nucleus shrinks along −sign(ρ): the shrinkage effect is the slope times −sign(ρ).
+    v.statistic = slope_per_sd(in, p).scaled(in.nuclear_rho > 0 ? -1.0 : 1.0);
+    Decision d;
+    if (!assessable(in, p)) {
+      d.reason = "its realistic range holds fewer than " + std::to_string(in.min_range_points) + " grid points";
+    } else {
+      d = decide(v.statistic, v.margin, cfg.alpha, v.trajectories);
+    }
+    settle(v, d, skill);
+    s << "PC " << np << " (ρ nuclear area " << std::fixed << std::setprecision(2) << in.nuclear_rho
+      << "): apoptosis per sd of shrinkage " << describe(v.statistic, v.margin) << " → "
+      << outcome_text(v, "smaller nucleus, more apoptosis", "smaller nucleus, less apoptosis") << " (" << d.reason
+      << ")";
+    note_needed(s, d, v, "trajectories");
+    s << skill_note;
+  }
+  v.conclusion = s.str();
+  score(v, in.truth);
+  return v;
+}
+
+/// Per-PC tally of the PC sweep: PCs with an effect after correction, equivalent to none, assessed.
+struct PcTally {
+  int effects = 0, equivalent = 0, assessed = 0;
+  std::vector<int> effect_pcs;
+};
+
+PcTally tally_pcs(const VerdictInputs& in, const VerdictConfig& cfg, double margin) {
+  PcTally t;
+  for (std::size_t p = 0; p < in.slope_apoptosis.size(); ++p) {
+    const Interval iv = slope_per_sd(in, p);
+    if (!assessable(in, p)) continue;
+    ++t.assessed;
+    const double padj = p < in.p_adjusted.size() ? in.p_adjusted[p] : 1.0;
+    if (!iv.degenerate() && padj < cfg.alpha && std::fabs(iv.estimate) >= margin) {
+      ++t.effects;
+      t.effect_pcs.push_back(static_cast<int>(p));
+    } else if (decide(iv, margin, cfg.alpha, 1).outcome == Outcome::kNoEffect) {
+      ++t.equivalent;
+    }
+  }
+  return t;
+}
+
+/// The "any effect" verdict: an effect of the neighbour switch or of any PC; none only when every
+/// assessed perturbation is equivalent to none.
+Verdict any_effect_verdict(const VerdictInputs& in, const VerdictConfig& cfg, SkillState skill,
+                           const std::string& skill_note, Outcome neighbour) {
+  Verdict v = new_verdict(
+      "any effect",
+      "some perturbation (neighbour switch or any PC within its realistic range) changes predicted apoptosis",
+      cfg.slope_margin, in.pc_trajectories);
+  v.statistic = Interval{NAN, NAN, NAN, NAN, 1.0};
+  const PcTally t = tally_pcs(in, cfg, v.margin);
+  Decision d;
+  if (neighbour == Outcome::kEffect || t.effects > 0) {
+    d.outcome = Outcome::kEffect;
+    d.reason = "an effect was found";
+  } else if (in.have_pc && t.assessed > 0 && t.equivalent == t.assessed &&
+             (!in.have_switch || neighbour == Outcome::kNoEffect)) {
+    d.outcome = Outcome::kNoEffect;
+    d.reason = "every assessed perturbation is equivalent to none";
+  } else {
+    d.reason = "neither an effect nor equivalence everywhere";
+  }
+  gate(d, skill);
+  v.outcome = d.outcome;
+  v.direction = 0;
+  std::ostringstream s;
+  s << to_string(v.outcome) << " (" << d.reason << "): neighbour switch "
+    << (in.have_switch ? to_string(neighbour) : std::string("not run")) << "; PCs with an effect after "
+    << "correction: " << t.effects;
+  if (!t.effect_pcs.empty()) {
+    s << " (";
+    for (std::size_t k = 0; k < t.effect_pcs.size() && k < 6; ++k) s << (k ? ", " : "") << t.effect_pcs[k];
+    s << (t.effect_pcs.size() > 6 ? ", …" : "") << ")";
+  }
+  s << ", equivalent to none: " << t.equivalent << " of " << t.assessed << " assessed PCs" << skill_note;
+  v.conclusion = s.str();
+  score(v, in.truth);
+  return v;
+}
+
 }  // namespace
 
 std::vector<Verdict> make_verdicts(const VerdictInputs& in, const VerdictConfig& cfg) {
@@ -142,130 +298,13 @@ std::vector<Verdict> make_verdicts(const VerdictInputs& in, const VerdictConfig&
                                                                    : "";
   Outcome neighbour = Outcome::kInconclusive;
   if (in.have_switch) {
-    Verdict v;
-    v.experiment = "neighbour identity";
-    v.claim = "switching the neighbours' cell type (geometry fixed) changes predicted apoptosis; "
-              "statistic = class-balanced Δ P(apoptosis), switched − normalised, paired per trajectory; "
-              "direction = its sign";
-    v.statistic = in.delta_apoptosis;
-    v.margin = cfg.switch_margin;
-    v.trajectories = in.switch_trajectories;
-    Decision d = decide(v.statistic, v.margin, cfg.alpha, v.trajectories);
-    gate(d, skill);
-    v.outcome = d.outcome;
-    v.direction = d.direction;
-    v.trajectories_needed = d.needed;
-    neighbour = v.outcome;
-    std::ostringstream s;
-    s << "Δ P(apoptosis) " << describe(v.statistic, v.margin) << " → "
-      << outcome_text(v, "the switch raises apoptosis", "the switch lowers apoptosis") << " (" << d.reason << ")";
-    if (d.outcome == Outcome::kInconclusive && d.needed > 0)
-      s << "; ≈ " << d.needed << " switched trajectories would decide (now " << v.trajectories << ")";
-    s << skill_note;
-    v.conclusion = s.str();
-    score(v, in.truth);
-    out.push_back(v);
+    out.push_back(neighbour_verdict(in, cfg, skill, skill_note));
+    neighbour = out.back().outcome;
   }
-  if (in.have_pc) {
-    const auto P = in.slope_apoptosis.size();
-    // Apoptosis change per PC sd, and which PCs can be assessed (enough realistic range).
-    std::vector<Interval> per_sd(P);
-    std::vector<bool> assessable(P, false);
-    for (std::size_t p = 0; p < P; ++p) {
-      const double sd = p < in.pc_sd.size() && std::isfinite(in.pc_sd[p]) ? in.pc_sd[p] : 1.0;
-      per_sd[p] = in.slope_apoptosis[p].scaled(sd);
-      assessable[p] = p < in.range_points.size() && in.range_points[p] >= in.min_range_points;
-    }
-    Verdict v;
-    v.experiment = "nuclear size";
-    v.claim = "the models' apoptosis prediction responds to the nuclear-size PC; statistic = change of the "
-              "class-balanced apoptosis fraction per sd of nuclear shrinkage; direction +1 = smaller nucleus, more "
-              "apoptosis";
-    v.margin = cfg.slope_margin;
-    v.trajectories = in.pc_trajectories;
-    std::ostringstream s;
-    const int np = in.nuclear_pc;
-    if (np < 0 || static_cast<std::size_t>(np) >= P || in.nuclear_rho == 0 || !std::isfinite(in.nuclear_rho)) {
-      v.outcome = Outcome::kInconclusive;
-      v.statistic = Interval{NAN, NAN, NAN, NAN, 1.0};
-      s << "nuclear-size PC unknown (no nuclear_area_um2 feature in the glimpses) → inconclusive";
-    } else {
-      const auto p = static_cast<std::size_t>(np);
-      // The nucleus shrinks along −sign(ρ): the shrinkage effect is the slope times −sign(ρ).
-      v.statistic = per_sd[p].scaled(in.nuclear_rho > 0 ? -1.0 : 1.0);
-      Decision d;
-      if (!assessable[p]) {
-        d.reason = "its realistic range holds fewer than " + std::to_string(in.min_range_points) + " grid points";
-      } else {
-        d = decide(v.statistic, v.margin, cfg.alpha, v.trajectories);
-      }
-      gate(d, skill);
-      v.outcome = d.outcome;
-      v.direction = d.direction;
-      v.trajectories_needed = d.needed;
-      s << "PC " << np << " (ρ nuclear area " << std::fixed << std::setprecision(2) << in.nuclear_rho
-        << "): apoptosis per sd of shrinkage " << describe(v.statistic, v.margin) << " → "
-        << outcome_text(v, "smaller nucleus, more apoptosis", "smaller nucleus, less apoptosis") << " (" << d.reason
-        << ")";
-      if (d.outcome == Outcome::kInconclusive && d.needed > 0)
-        s << "; ≈ " << d.needed << " trajectories would decide (now " << v.trajectories << ")";
-      s << skill_note;
-    }
-    v.conclusion = s.str();
-    score(v, in.truth);
-    out.push_back(v);
-  }
+  if (in.have_pc) out.push_back(nuclear_size_verdict(in, cfg, skill, skill_note));
   // "Any effect": needs the PC sweep to claim none (the switch alone cannot rule a cause out).
-  if (in.have_pc || neighbour == Outcome::kEffect) {
-    Verdict v;
-    v.experiment = "any effect";
-    v.claim = "some perturbation (neighbour switch or any PC within its realistic range) changes predicted apoptosis";
-    v.statistic = Interval{NAN, NAN, NAN, NAN, 1.0};
-    v.margin = cfg.slope_margin;
-    v.trajectories = in.pc_trajectories;
-    int effects = 0, equivalent = 0, assessed = 0;
-    std::vector<int> effect_pcs;
-    for (std::size_t p = 0; p < in.slope_apoptosis.size(); ++p) {
-      const double sd = p < in.pc_sd.size() && std::isfinite(in.pc_sd[p]) ? in.pc_sd[p] : 1.0;
-      const Interval iv = in.slope_apoptosis[p].scaled(sd);
-      if (p >= in.range_points.size() || in.range_points[p] < in.min_range_points) continue;
-      ++assessed;
-      const double padj = p < in.p_adjusted.size() ? in.p_adjusted[p] : 1.0;
-      if (!iv.degenerate() && padj < cfg.alpha && std::fabs(iv.estimate) >= v.margin) {
-        ++effects;
-        effect_pcs.push_back(static_cast<int>(p));
-      } else if (decide(iv, v.margin, cfg.alpha, 1).outcome == Outcome::kNoEffect) {
-        ++equivalent;
-      }
-    }
-    Decision d;
-    if (neighbour == Outcome::kEffect || effects > 0) {
-      d.outcome = Outcome::kEffect;
-      d.reason = "an effect was found";
-    } else if (in.have_pc && assessed > 0 && equivalent == assessed &&
-               (!in.have_switch || neighbour == Outcome::kNoEffect)) {
-      d.outcome = Outcome::kNoEffect;
-      d.reason = "every assessed perturbation is equivalent to none";
-    } else {
-      d.reason = "neither an effect nor equivalence everywhere";
-    }
-    gate(d, skill);
-    v.outcome = d.outcome;
-    v.direction = 0;
-    std::ostringstream s;
-    s << to_string(v.outcome) << " (" << d.reason << "): neighbour switch "
-      << (in.have_switch ? to_string(neighbour) : std::string("not run")) << "; PCs with an effect after "
-      << "correction: " << effects;
-    if (!effect_pcs.empty()) {
-      s << " (";
-      for (std::size_t k = 0; k < effect_pcs.size() && k < 6; ++k) s << (k ? ", " : "") << effect_pcs[k];
-      s << (effect_pcs.size() > 6 ? ", …" : "") << ")";
-    }
-    s << ", equivalent to none: " << equivalent << " of " << assessed << " assessed PCs" << skill_note;
-    v.conclusion = s.str();
-    score(v, in.truth);
-    out.push_back(v);
-  }
+  if (in.have_pc || neighbour == Outcome::kEffect)
+    out.push_back(any_effect_verdict(in, cfg, skill, skill_note, neighbour));
   return out;
 }
 

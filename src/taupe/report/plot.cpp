@@ -152,6 +152,16 @@ struct LegendEntry {
   double opacity = 1.0;
 };
 
+/// A filled-box legend entry.
+LegendEntry box_entry(std::string label, std::string colour, double opacity) {
+  LegendEntry e;
+  e.kind = LegendEntry::Box;
+  e.label = std::move(label);
+  e.colour = std::move(colour);
+  e.opacity = opacity;
+  return e;
+}
+
 constexpr double kSwatch = 26.0;
 
 void legend_swatch(Svg& s, const LegendEntry& e, double x, double y) {
@@ -254,12 +264,7 @@ std::vector<LegendEntry> line_legend(const LinePlot& p) {
   for (const auto& r : p.shaded) {
     if (r.label.empty()) continue;
     if (std::any_of(es.begin(), es.end(), [&](const LegendEntry& e) { return e.label == r.label; })) continue;
-    LegendEntry e;
-    e.kind = LegendEntry::Box;
-    e.label = r.label;
-    e.colour = r.color;
-    e.opacity = r.opacity;
-    es.push_back(e);
+    es.push_back(box_entry(r.label, r.color, r.opacity));
   }
   for (const auto& r : p.ref_lines) {
     if (r.label.empty()) continue;
@@ -357,14 +362,7 @@ std::string render(const SmallMultiples& m) {
     for (const auto& e : line_legend(p))
       if (std::none_of(legend.begin(), legend.end(), [&](const LegendEntry& o) { return o.label == e.label; }))
         legend.push_back(e);
-  if (!m.highlight.empty() && !m.highlight_note.empty()) {
-    LegendEntry e;
-    e.kind = LegendEntry::Box;
-    e.label = m.highlight_note;
-    e.colour = kHighlightColour;
-    e.opacity = 0.35;
-    legend.push_back(e);
-  }
+  if (!m.highlight.empty() && !m.highlight_note.empty()) legend.push_back(box_entry(m.highlight_note, kHighlightColour, 0.35));
 
   const double left = 66, hgap = 18, vgap = 40, right = 16, bottom = 54;
   const double title_h = m.title.empty() ? 8 : 34;
@@ -396,9 +394,10 @@ std::string render(const SmallMultiples& m) {
 }
 
 // ---- bar chart ------------------------------------------------------------------------------
-std::string render(const BarChart& b) {
+namespace {
+/// The value range of a bar chart (with 0, values and CIs), after checking the series' lengths.
+Range bar_value_range(const BarChart& b) {
   const std::size_t ncat = b.categories.size();
-  if (ncat == 0) throw DataError("bar chart '" + b.title + "': no categories");
   Range yr;
   yr.add(0.0);
   for (const auto& se : b.series) {
@@ -413,34 +412,84 @@ std::string render(const BarChart& b) {
       if (!se.ci_hi.empty()) yr.add(se.ci_hi[i]);
     }
   }
+  return yr;
+}
+
+/// Legend of a bar chart: the named series, the CI whisker (when any series has CIs) and the
+/// highlight note.
+std::vector<LegendEntry> bar_legend(const BarChart& b) {
   std::vector<LegendEntry> legend;
-  if (b.legend) {
-    for (std::size_t i = 0; i < b.series.size(); ++i) {
-      if (b.series[i].name.empty()) continue;
-      LegendEntry e;
-      e.kind = LegendEntry::Box;
-      e.label = b.series[i].name;
-      e.colour = b.series[i].color.empty() ? class_color(b.series[i].name, i) : b.series[i].color;
-      e.opacity = 0.85;
-      legend.push_back(e);
-    }
-    const bool any_ci = std::any_of(b.series.begin(), b.series.end(), [](const BarSeries& se) { return !se.ci_lo.empty(); });
-    if (any_ci) {
-      LegendEntry e;
-      e.kind = LegendEntry::RefLine;
-      e.label = "95% CI";
-      e.colour = "#222222";
-      legend.push_back(e);
-    }
-    if (!b.highlight.empty() && !b.highlight_note.empty()) {
-      LegendEntry e;
-      e.kind = LegendEntry::Box;
-      e.label = b.highlight_note;
-      e.colour = kHighlightColour;
-      e.opacity = 0.35;
-      legend.push_back(e);
+  if (!b.legend) return legend;
+  for (std::size_t i = 0; i < b.series.size(); ++i) {
+    if (b.series[i].name.empty()) continue;
+    legend.push_back(box_entry(b.series[i].name,
+                               b.series[i].color.empty() ? class_color(b.series[i].name, i) : b.series[i].color, 0.85));
+  }
+  const bool any_ci = std::any_of(b.series.begin(), b.series.end(), [](const BarSeries& se) { return !se.ci_lo.empty(); });
+  if (any_ci) {
+    LegendEntry e;
+    e.kind = LegendEntry::RefLine;
+    e.label = "95% CI";
+    e.colour = "#222222";
+    legend.push_back(e);
+  }
+  if (!b.highlight.empty() && !b.highlight_note.empty()) legend.push_back(box_entry(b.highlight_note, kHighlightColour, 0.35));
+  return legend;
+}
+
+/// Widths in a bar chart: a category, its group of bars and one bar.
+struct BarWidths {
+  double cat_w, group_w, bar_w;
+};
+
+/// The bars (from y0) and their CI whiskers, clipped to the plot area.
+void draw_bars(Svg& s, const BarChart& b, const Area& a, const Scale& Y, double y0, const BarWidths& bw) {
+  s.begin_clip(a.x, a.y, a.w, a.h);
+  for (std::size_t k = 0; k < b.series.size(); ++k) {
+    const auto& se = b.series[k];
+    const std::string c = se.color.empty() ? class_color(se.name, k) : se.color;
+    for (std::size_t i = 0; i < b.categories.size(); ++i) {
+      const double x = a.x + i * bw.cat_w + (bw.cat_w - bw.group_w) / 2 + k * bw.bar_w;
+      if (std::isfinite(se.values[i])) {
+        Paint p = Paint::filled(c, 0.85);
+        s.rect(x + bw.bar_w * 0.06, y0, bw.bar_w * 0.88, Y(se.values[i]) - y0, p);
+      }
+      const double lo = se.ci_lo.empty() ? kAuto : se.ci_lo[i];
+      const double hi = se.ci_hi.empty() ? kAuto : se.ci_hi[i];
+      if (std::isfinite(lo) && std::isfinite(hi)) {
+        const double xc = x + bw.bar_w / 2, cap = std::max(2.0, bw.bar_w * 0.22);
+        const Paint wp = Paint::stroked("#222222", 1.3);
+        s.line(xc, Y(lo), xc, Y(hi), wp);
+        s.line(xc - cap, Y(lo), xc + cap, Y(lo), wp);
+        s.line(xc - cap, Y(hi), xc + cap, Y(hi), wp);
+      }
     }
   }
+  s.end_clip();
+}
+
+/// Category ticks and labels under the plot area (rotated by 45° when they do not fit).
+void draw_bar_categories(Svg& s, const BarChart& b, const Area& a, double cat_w, bool rotate) {
+  for (std::size_t i = 0; i < b.categories.size(); ++i) {
+    const bool hl = std::find(b.highlight.begin(), b.highlight.end(), static_cast<int>(i)) != b.highlight.end();
+    const double xc = a.x + (i + 0.5) * cat_w;
+    s.line(xc, a.bottom(), xc, a.bottom() + 4, Paint::stroked(kAxisColour, 1.2));
+    Font f = font(kTickFont, rotate ? "end" : "middle", hl);
+    if (rotate) {
+      f.rotate = -45;
+      s.text(xc + 3, a.bottom() + 12, b.categories[i], f);
+    } else {
+      s.text(xc, a.bottom() + 5 + kTickFont, b.categories[i], f);
+    }
+  }
+}
+}  // namespace
+
+std::string render(const BarChart& b) {
+  const std::size_t ncat = b.categories.size();
+  if (ncat == 0) throw DataError("bar chart '" + b.title + "': no categories");
+  const Range yr = bar_value_range(b);
+  const std::vector<LegendEntry> legend = bar_legend(b);
   const double title_h = b.title.empty() ? 12 : 36;
   const double legend_h = legend.empty() ? 0 : 24;
   const double left = 74, right = 16;
@@ -470,42 +519,10 @@ std::string render(const BarChart& b) {
   xt_none.hi = 1;
   xt_none.values.clear();
   draw_frame(s, a, xt_none, yt, false, true);
-  s.begin_clip(a.x, a.y, a.w, a.h);
   const double y0 = Y(std::clamp(0.0, yt.lo, yt.hi));
-  for (std::size_t k = 0; k < b.series.size(); ++k) {
-    const auto& se = b.series[k];
-    const std::string c = se.color.empty() ? class_color(se.name, k) : se.color;
-    for (std::size_t i = 0; i < ncat; ++i) {
-      const double x = a.x + i * cat_w + (cat_w - group_w) / 2 + k * bar_w;
-      if (std::isfinite(se.values[i])) {
-        Paint p = Paint::filled(c, 0.85);
-        s.rect(x + bar_w * 0.06, y0, bar_w * 0.88, Y(se.values[i]) - y0, p);
-      }
-      const double lo = se.ci_lo.empty() ? kAuto : se.ci_lo[i];
-      const double hi = se.ci_hi.empty() ? kAuto : se.ci_hi[i];
-      if (std::isfinite(lo) && std::isfinite(hi)) {
-        const double xc = x + bar_w / 2, cap = std::max(2.0, bar_w * 0.22);
-        const Paint wp = Paint::stroked("#222222", 1.3);
-        s.line(xc, Y(lo), xc, Y(hi), wp);
-        s.line(xc - cap, Y(lo), xc + cap, Y(lo), wp);
-        s.line(xc - cap, Y(hi), xc + cap, Y(hi), wp);
-      }
-    }
-  }
-  s.end_clip();
+  draw_bars(s, b, a, Y, y0, BarWidths{cat_w, group_w, bar_w});
   if (yt.lo < 0 && yt.hi > 0) s.line(a.x, y0, a.right(), y0, Paint::stroked(kAxisColour, 1.2));
-  for (std::size_t i = 0; i < ncat; ++i) {
-    const bool hl = std::find(b.highlight.begin(), b.highlight.end(), static_cast<int>(i)) != b.highlight.end();
-    const double xc = a.x + (i + 0.5) * cat_w;
-    s.line(xc, a.bottom(), xc, a.bottom() + 4, Paint::stroked(kAxisColour, 1.2));
-    Font f = font(kTickFont, rotate ? "end" : "middle", hl);
-    if (rotate) {
-      f.rotate = -45;
-      s.text(xc + 3, a.bottom() + 12, b.categories[i], f);
-    } else {
-      s.text(xc, a.bottom() + 5 + kTickFont, b.categories[i], f);
-    }
-  }
+  draw_bar_categories(s, b, a, cat_w, rotate);
   x_title(s, a, b.height - 12, b.x_label);
   y_title(s, 18, a.y + a.h / 2, b.y.title());
   return s.str();
@@ -523,14 +540,15 @@ Heatmap confusion_heatmap(const std::vector<std::vector<double>>& mean, const st
   return h;
 }
 
-std::string render(const Heatmap& h) {
+namespace {
+/// Checks that a heatmap's values, sd and labels agree in shape.
+void check_heatmap_shape(const Heatmap& h) {
   const std::size_t nr = h.values.size();
   const std::size_t nc = nr ? h.values[0].size() : 0;
   if (nr == 0 || nc == 0) throw DataError("heatmap '" + h.title + "': empty matrix");
   for (const auto& row : h.values)
     if (row.size() != nc) throw DataError("heatmap '" + h.title + "': rows of different lengths");
-  const bool with_sd = !h.sd.empty();
-  if (with_sd) {
+  if (!h.sd.empty()) {
     if (h.sd.size() != nr) throw DataError("heatmap '" + h.title + "': sd has a different shape from values");
     for (const auto& row : h.sd)
       if (row.size() != nc) throw DataError("heatmap '" + h.title + "': sd has a different shape from values");
@@ -541,20 +559,14 @@ std::string render(const Heatmap& h) {
   if (!h.col_labels.empty() && h.col_labels.size() != nc)
     throw DataError("heatmap '" + h.title + "': " + std::to_string(h.col_labels.size()) + " column labels for " +
                     std::to_string(nc) + " columns");
-  const double c = h.cell;
-  double rl_w = 0;
-  for (const auto& l : h.row_labels) rl_w = std::max(rl_w, text_width(l, kTickFont));
-  const double left = 30 + rl_w + 10;
-  const double top = h.title.empty() ? 12 : 38;
-  const double grid_w = nc * c, grid_h = nr * c;
-  const double cb_x = left + grid_w + 20;
-  const double W = std::max(cb_x + 14 + 48 + 22, left + text_width(h.title, kTitleFont) / 2 + grid_w / 2 + 10);
-  const double H = top + grid_h + 58;
-  const bool square = h.row_labels == h.col_labels && nr == nc;
+}
 
-  Svg s(W, H, h.title);
-  background(s);
-  title_text(s, left + grid_w / 2, 24, h.title);
+/// The cells from (left, top): coloured by value, labelled with the value (± sd); the diagonal of
+/// a square matrix with the same row and column labels in bold.
+void draw_heatmap_cells(Svg& s, const Heatmap& h, double left, double top) {
+  const double c = h.cell;
+  const std::size_t nr = h.values.size(), nc = h.values[0].size();
+  const bool square = h.row_labels == h.col_labels && nr == nc;
   for (std::size_t i = 0; i < nr; ++i) {
     for (std::size_t j = 0; j < nc; ++j) {
       const double v = h.values[i][j];
@@ -573,7 +585,7 @@ std::string render(const Heatmap& h) {
       p.stroke_width = 1.5;
       s.rect(x, y, c, c, p);
       std::string label = std::isfinite(v) ? fmt_label(v, h.decimals) : "n/a";
-      if (with_sd && std::isfinite(v) && std::isfinite(h.sd[i][j])) label += " \u00b1 " + fmt_fixed(h.sd[i][j], h.decimals);
+      if (!h.sd.empty() && std::isfinite(v) && std::isfinite(h.sd[i][j])) label += " \u00b1 " + fmt_fixed(h.sd[i][j], h.decimals);
       double fs = 13;
       while (fs > 8 && text_width(label, fs) > c - 8) fs -= 0.5;
       Font f = font(fs, "middle", square && i == j, luminance(fill) < 0.3 ? "#ffffff" : kTextColour);
@@ -581,6 +593,12 @@ std::string render(const Heatmap& h) {
       s.text(x + c / 2, y + c / 2, label, f);
     }
   }
+}
+
+/// Row and column labels and titles around the grid at (left, top).
+void draw_heatmap_labels(Svg& s, const Heatmap& h, double left, double top) {
+  const double c = h.cell;
+  const double grid_w = h.values[0].size() * c, grid_h = h.values.size() * c;
   for (std::size_t i = 0; i < h.row_labels.size(); ++i) {
     Font f = font(kTickFont, "end");
     f.baseline = "middle";
@@ -589,12 +607,13 @@ std::string render(const Heatmap& h) {
   for (std::size_t j = 0; j < h.col_labels.size(); ++j)
     s.text(left + (j + 0.5) * c, top + grid_h + 18, h.col_labels[j], font(kTickFont, "middle"));
   s.text(left + grid_w / 2, top + grid_h + 42, h.col_title, font(kLabelFont, "middle"));
-  {
-    Font f = font(kLabelFont, "middle");
-    f.rotate = -90;
-    s.text(16, top + grid_h / 2, h.row_title, f);
-  }
-  // colour bar
+  Font f = font(kLabelFont, "middle");
+  f.rotate = -90;
+  s.text(16, top + grid_h / 2, h.row_title, f);
+}
+
+/// The colour bar at x = cb_x, as tall as the grid (top, grid_h), with its ticks and label.
+void draw_colour_bar(Svg& s, const Heatmap& h, double cb_x, double top, double grid_h) {
   const int steps = 32;
   for (int k = 0; k < steps; ++k) {
     const double t0 = static_cast<double>(k) / steps;
@@ -622,22 +641,36 @@ std::string render(const Heatmap& h) {
     f.rotate = 90;
     s.text(cb_x + 58, top + grid_h / 2, h.colorbar_label, f);
   }
+}
+}  // namespace
+
+std::string render(const Heatmap& h) {
+  check_heatmap_shape(h);
+  const double c = h.cell;
+  double rl_w = 0;
+  for (const auto& l : h.row_labels) rl_w = std::max(rl_w, text_width(l, kTickFont));
+  const double left = 30 + rl_w + 10;
+  const double top = h.title.empty() ? 12 : 38;
+  const double grid_w = h.values[0].size() * c, grid_h = h.values.size() * c;
+  const double cb_x = left + grid_w + 20;
+  const double W = std::max(cb_x + 14 + 48 + 22, left + text_width(h.title, kTitleFont) / 2 + grid_w / 2 + 10);
+  const double H = top + grid_h + 58;
+
+  Svg s(W, H, h.title);
+  background(s);
+  title_text(s, left + grid_w / 2, 24, h.title);
+  draw_heatmap_cells(s, h, left, top);
+  draw_heatmap_labels(s, h, left, top);
+  draw_colour_bar(s, h, cb_x, top, grid_h);
   return s.str();
 }
 
 // ---- histogram ------------------------------------------------------------------------------
-std::string render(const Histogram& h) {
-  if (h.bins < 1) throw DataError("histogram '" + h.title + "': bins = " + std::to_string(h.bins) + ": must be >= 1");
-  Range dr;
-  for (const auto& se : h.series)
-    for (double v : se.values) dr.add(v);
-  double lo = std::isfinite(h.lo) ? h.lo : (dr.valid() ? dr.lo : 0.0);
-  double hi = std::isfinite(h.hi) ? h.hi : (dr.valid() ? dr.hi : 1.0);
-  if (hi <= lo) hi = lo + 1.0;
-  const double bw = (hi - lo) / h.bins;
+namespace {
+/// Per series, the count (or density) of each of the h.bins bins of width bw from lo to hi;
+/// `yr` takes in every bin's height.
+std::vector<std::vector<double>> histogram_counts(const Histogram& h, double lo, double hi, double bw, Range& yr) {
   std::vector<std::vector<double>> counts(h.series.size(), std::vector<double>(h.bins, 0.0));
-  Range yr;
-  yr.add(0.0);
   for (std::size_t k = 0; k < h.series.size(); ++k) {
     std::size_t n = 0;
     for (double v : h.series[k].values) {
@@ -651,15 +684,27 @@ std::string render(const Histogram& h) {
       yr.add(c);
     }
   }
+  return counts;
+}
+}  // namespace
+
+std::string render(const Histogram& h) {
+  if (h.bins < 1) throw DataError("histogram '" + h.title + "': bins = " + std::to_string(h.bins) + ": must be >= 1");
+  Range dr;
+  for (const auto& se : h.series)
+    for (double v : se.values) dr.add(v);
+  double lo = std::isfinite(h.lo) ? h.lo : (dr.valid() ? dr.lo : 0.0);
+  double hi = std::isfinite(h.hi) ? h.hi : (dr.valid() ? dr.hi : 1.0);
+  if (hi <= lo) hi = lo + 1.0;
+  const double bw = (hi - lo) / h.bins;
+  Range yr;
+  yr.add(0.0);
+  const auto counts = histogram_counts(h, lo, hi, bw, yr);
   std::vector<LegendEntry> legend;
   for (std::size_t k = 0; k < h.series.size(); ++k) {
     if (h.series[k].name.empty()) continue;
-    LegendEntry e;
-    e.kind = LegendEntry::Box;
-    e.label = h.series[k].name;
-    e.colour = h.series[k].color.empty() ? class_color(h.series[k].name, k) : h.series[k].color;
-    e.opacity = h.series.size() > 1 ? 0.45 : 0.75;
-    legend.push_back(e);
+    legend.push_back(box_entry(h.series[k].name, h.series[k].color.empty() ? class_color(h.series[k].name, k) : h.series[k].color,
+                               h.series.size() > 1 ? 0.45 : 0.75));
   }
   const double legend_w = legend.empty() ? 0 : legend_width(legend) + 16;
   const double top = h.title.empty() ? 16 : 40;

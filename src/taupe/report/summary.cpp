@@ -391,6 +391,170 @@ class Validator {
 };
 }  // namespace
 
+namespace {
+void validate_data(Validator& v, const json& j) {
+  if (const json* d = v.object(j, "", "data")) {
+    if (const json* t = v.object(*d, "data", "trajectories")) {
+      v.count(*t, "data.trajectories", "mitosis");
+      v.count(*t, "data.trajectories", "apoptosis");
+    }
+    v.count(*d, "data", "patches");
+  }
+}
+
+void validate_cv(Validator& v, const json& j) {
+  if (const json* cv = v.object(j, "", "cv")) {
+    v.count(*cv, "cv", "folds", 1);
+    if (const json* cn = v.key(*cv, "cv", "class_names")) {
+      if (!cn->is_array() || *cn != json(summary_class_names()))
+        v.add("cv.class_names", "must be [\"mitosis\",\"apoptosis\",\"synthetic\"], got " + cn->dump());
+    }
+    v.matrix(v.key(*cv, "cv", "confusion_mean"), "cv.confusion_mean", true);
+    v.matrix(v.key(*cv, "cv", "confusion_std"), "cv.confusion_std", false);
+  }
+}
+
+/// switch_neighbours.<name>: class → [mean, ci_lo, ci_hi] of a change in [−1, 1]; `required`
+/// classes must be present.
+void validate_changes(Validator& v, const json* dr, const std::string& name, std::initializer_list<const char*> required) {
+  if (!dr) return;
+  for (const char* r : required)
+    if (!dr->contains(r)) v.add("switch_neighbours." + name + "." + r, "missing");
+  for (const auto& [k, e] : dr->items()) {
+    const std::string p = "switch_neighbours." + name + "." + k;
+    const auto& names = summary_class_names();
+    if (std::find(names.begin(), names.end(), k) == names.end()) v.add(p, "not a class name");
+    if (!e.is_array() || e.size() != 3) {
+      v.add(p, "expected [mean, ci_lo, ci_hi], got " + e.dump());
+      continue;
+    }
+    v.number(&e[0], p + "[0] (mean)", false, -1.0, 1.0);
+    v.number(&e[1], p + "[1] (ci_lo)", false, -1.0, 1.0);
+    v.number(&e[2], p + "[2] (ci_hi)", false, -1.0, 1.0);
+    if (e[1].is_number() && e[2].is_number() && e[1].get<double>() > e[2].get<double>())
+      v.add(p, "ci_lo " + e[1].dump() + " > ci_hi " + e[2].dump());
+  }
+}
+
+void validate_switches(Validator& v, const json& j) {
+  if (const json* sn = v.object(j, "", "switch_neighbours")) {
+    v.matrix(v.key(*sn, "switch_neighbours", "confusion_mean"), "switch_neighbours.confusion_mean", true);
+    v.matrix(v.key(*sn, "switch_neighbours", "confusion_std"), "switch_neighbours.confusion_std", false);
+    validate_changes(v, v.object(*sn, "switch_neighbours", "delta_recall"), "delta_recall", {"mitosis", "apoptosis"});
+    // Optional (empty in summaries of runs that predate them); when present, entries are checked.
+    for (const char* opt : {"delta_recall_raw", "delta_probability", "delta_probability_raw"})
+      if (sn->contains(opt)) validate_changes(v, v.object(*sn, "switch_neighbours", opt), opt, {});
+  }
+  if (const json* sc = v.object(j, "", "switch_centre"))
+    v.number(v.key(*sc, "switch_centre", "synthetic_fraction"), "switch_centre.synthetic_fraction", false, 0.0, 1.0);
+}
+
+/// pc_shift.shifts: a non-empty, strictly ascending array of numbers.
+void validate_shift_grid(Validator& v, const json* sh) {
+  if (!sh) return;
+  if (!sh->is_array() || sh->empty()) {
+    v.add("pc_shift.shifts", "expected a non-empty array of numbers");
+    return;
+  }
+  for (std::size_t i = 0; i < sh->size(); ++i) {
+    v.number(&(*sh)[i], "pc_shift.shifts[" + std::to_string(i) + "]", false);
+    if (i > 0 && (*sh)[i].is_number() && (*sh)[i - 1].is_number() && !((*sh)[i].get<double>() > (*sh)[i - 1].get<double>()))
+      v.add("pc_shift.shifts", "not strictly ascending at index " + std::to_string(i));
+  }
+}
+
+/// pc_shift.per_pc: a non-empty array of per-PC objects with distinct PCs; returns the PCs.
+std::set<long long> validate_per_pc(Validator& v, const json* pp) {
+  std::set<long long> pcs;
+  if (!pp) return pcs;
+  if (!pp->is_array() || pp->empty()) {
+    v.add("pc_shift.per_pc", "expected a non-empty array");
+    return pcs;
+  }
+  for (std::size_t i = 0; i < pp->size(); ++i) {
+    const json& e = (*pp)[i];
+    const std::string p = "pc_shift.per_pc[" + std::to_string(i) + "]";
+    if (!e.is_object()) {
+      v.add(p, "expected an object");
+      continue;
+    }
+    v.count(e, p, "pc");
+    if (e.contains("pc") && e["pc"].is_number_integer() && !pcs.insert(e["pc"].get<long long>()).second)
+      v.add(p + ".pc", "duplicate pc " + e["pc"].dump());
+    v.number(v.key(e, p, "slope_mitosis"), p + ".slope_mitosis", true);
+    v.number(v.key(e, p, "slope_apoptosis"), p + ".slope_apoptosis", true);
+    v.interval(v.key(e, p, "slope_ci_apoptosis"), p + ".slope_ci_apoptosis", true);
+    v.interval(v.key(e, p, "realistic_range"), p + ".realistic_range", true);
+    v.number(v.key(e, p, "rho_nuclear_area"), p + ".rho_nuclear_area", true, -1.0, 1.0);
+  }
+  return pcs;
+}
+
+void validate_pc_shift(Validator& v, const json& j) {
+  const json* ps = v.object(j, "", "pc_shift");
+  if (!ps) return;
+  validate_shift_grid(v, v.key(*ps, "pc_shift", "shifts"));
+  const std::set<long long> pcs = validate_per_pc(v, v.key(*ps, "pc_shift", "per_pc"));
+  if (const json* tp = v.key(*ps, "pc_shift", "top_pc")) {
+    if (!tp->is_number_integer()) v.add("pc_shift.top_pc", "expected an integer");
+    else if (!pcs.empty() && !pcs.count(tp->get<long long>()))
+      v.add("pc_shift.top_pc", "= " + tp->dump() + ": not one of the per_pc entries");
+  }
+}
+
+/// One entry of ground_truth.verdicts, at path p.
+void validate_verdict(Validator& v, const json& e, const std::string& p) {
+  if (!e.is_object()) {
+    v.add(p, "expected an object");
+    return;
+  }
+  v.string(e, p, "experiment");
+  v.string(e, p, "conclusion");
+  if (const json* c = v.key(e, p, "correct"); c && !c->is_boolean()) v.add(p + ".correct", "expected a boolean");
+  for (const char* k : {"outcome", "expected_outcome"})
+    if (const json* o = v.key(e, p, k)) {
+      // outcome: effect | no effect | inconclusive; expected_outcome: effect | no effect |
+      // "" (a world whose planted causes are unknown).
+      const bool is_outcome = std::string(k) == "outcome";
+      const bool ok = o->is_string() && (*o == "effect" || *o == "no effect" ||
+                                         (is_outcome ? *o == "inconclusive" : *o == ""));
+      if (!ok) v.add(p + "." + k, std::string("expected \"effect\", \"no effect\" or ") +
+                                      (is_outcome ? "\"inconclusive\"" : "\"\"") + ", found " + o->dump());
+    }
+  for (const char* k : {"direction", "expected_direction"})
+    if (const json* d = v.key(e, p, k); d && !(d->is_number_integer() && std::abs(d->get<int>()) <= 1))
+      v.add(p + "." + k, "expected -1, 0 or +1, found " + d->dump());
+  if (const json* c = v.key(e, p, "ci"); c && !(c->is_array() && c->size() == 2)) v.add(p + ".ci", "expected [lo, hi]");
+}
+
+/// ground_truth: required for simulated data (world a string), absent for real data; its world
+/// and verdicts.
+void validate_ground_truth(Validator& v, const json& j, const json* world) {
+  const bool simulated = world && world->is_string();
+  const auto gt_it = j.find("ground_truth");
+  const bool has_gt = gt_it != j.end() && !gt_it->is_null();
+  if (simulated && !has_gt) v.add("ground_truth", "missing (required for simulated data, world = " + world->dump() + ")");
+  if (!simulated && world && has_gt) v.add("ground_truth", "present for real data (world is null)");
+  if (!has_gt) return;
+  const json& gt = *gt_it;
+  if (!gt.is_object()) {
+    v.add("ground_truth", "expected an object");
+    return;
+  }
+  v.string(gt, "ground_truth", "world");
+  if (simulated && gt.contains("world") && gt["world"] != *world)
+    v.add("ground_truth.world", gt["world"].dump() + " differs from world " + world->dump());
+  if (const json* vs = v.key(gt, "ground_truth", "verdicts")) {
+    if (!vs->is_array()) {
+      v.add("ground_truth.verdicts", "expected an array");
+    } else {
+      for (std::size_t i = 0; i < vs->size(); ++i)
+        validate_verdict(v, (*vs)[i], "ground_truth.verdicts[" + std::to_string(i) + "]");
+    }
+  }
+}
+}  // namespace
+
 std::vector<std::string> validate_summary_json(const json& j, const SummaryValidationOptions& opts) {
   Validator v(opts);
   if (!j.is_object()) {
@@ -402,148 +566,11 @@ std::vector<std::string> validate_summary_json(const json& j, const SummaryValid
   const json* world = v.key(j, "", "world");
   if (world && !world->is_null() && !world->is_string()) v.add("world", "expected a string or null");
   v.count(j, "", "seed");
-
-  if (const json* d = v.object(j, "", "data")) {
-    if (const json* t = v.object(*d, "data", "trajectories")) {
-      v.count(*t, "data.trajectories", "mitosis");
-      v.count(*t, "data.trajectories", "apoptosis");
-    }
-    v.count(*d, "data", "patches");
-  }
-
-  if (const json* cv = v.object(j, "", "cv")) {
-    v.count(*cv, "cv", "folds", 1);
-    if (const json* cn = v.key(*cv, "cv", "class_names")) {
-      if (!cn->is_array() || *cn != json(summary_class_names()))
-        v.add("cv.class_names", "must be [\"mitosis\",\"apoptosis\",\"synthetic\"], got " + cn->dump());
-    }
-    v.matrix(v.key(*cv, "cv", "confusion_mean"), "cv.confusion_mean", true);
-    v.matrix(v.key(*cv, "cv", "confusion_std"), "cv.confusion_std", false);
-  }
-
-  if (const json* sn = v.object(j, "", "switch_neighbours")) {
-    v.matrix(v.key(*sn, "switch_neighbours", "confusion_mean"), "switch_neighbours.confusion_mean", true);
-    v.matrix(v.key(*sn, "switch_neighbours", "confusion_std"), "switch_neighbours.confusion_std", false);
-    // Class → [mean, ci_lo, ci_hi] of a change in [−1, 1]; `required` classes must be present.
-    auto changes = [&](const json* dr, const std::string& name, std::initializer_list<const char*> required) {
-      if (!dr) return;
-      for (const char* r : required)
-        if (!dr->contains(r)) v.add("switch_neighbours." + name + "." + r, "missing");
-      for (const auto& [k, e] : dr->items()) {
-        const std::string p = "switch_neighbours." + name + "." + k;
-        const auto& names = summary_class_names();
-        if (std::find(names.begin(), names.end(), k) == names.end()) v.add(p, "not a class name");
-        if (!e.is_array() || e.size() != 3) {
-          v.add(p, "expected [mean, ci_lo, ci_hi], got " + e.dump());
-          continue;
-        }
-        v.number(&e[0], p + "[0] (mean)", false, -1.0, 1.0);
-        v.number(&e[1], p + "[1] (ci_lo)", false, -1.0, 1.0);
-        v.number(&e[2], p + "[2] (ci_hi)", false, -1.0, 1.0);
-        if (e[1].is_number() && e[2].is_number() && e[1].get<double>() > e[2].get<double>())
-          v.add(p, "ci_lo " + e[1].dump() + " > ci_hi " + e[2].dump());
-      }
-    };
-    changes(v.object(*sn, "switch_neighbours", "delta_recall"), "delta_recall", {"mitosis", "apoptosis"});
-    // Optional (empty in summaries of runs that predate them); when present, entries are checked.
-    for (const char* opt : {"delta_recall_raw", "delta_probability", "delta_probability_raw"})
-      if (sn->contains(opt)) changes(v.object(*sn, "switch_neighbours", opt), opt, {});
-  }
-
-  if (const json* sc = v.object(j, "", "switch_centre"))
-    v.number(v.key(*sc, "switch_centre", "synthetic_fraction"), "switch_centre.synthetic_fraction", false, 0.0, 1.0);
-
-  if (const json* ps = v.object(j, "", "pc_shift")) {
-    if (const json* sh = v.key(*ps, "pc_shift", "shifts")) {
-      if (!sh->is_array() || sh->empty()) {
-        v.add("pc_shift.shifts", "expected a non-empty array of numbers");
-      } else {
-        for (std::size_t i = 0; i < sh->size(); ++i) {
-          v.number(&(*sh)[i], "pc_shift.shifts[" + std::to_string(i) + "]", false);
-          if (i > 0 && (*sh)[i].is_number() && (*sh)[i - 1].is_number() &&
-              !((*sh)[i].get<double>() > (*sh)[i - 1].get<double>()))
-            v.add("pc_shift.shifts", "not strictly ascending at index " + std::to_string(i));
-        }
-      }
-    }
-    std::set<long long> pcs;
-    if (const json* pp = v.key(*ps, "pc_shift", "per_pc")) {
-      if (!pp->is_array() || pp->empty()) {
-        v.add("pc_shift.per_pc", "expected a non-empty array");
-      } else {
-        for (std::size_t i = 0; i < pp->size(); ++i) {
-          const json& e = (*pp)[i];
-          const std::string p = "pc_shift.per_pc[" + std::to_string(i) + "]";
-          if (!e.is_object()) {
-            v.add(p, "expected an object");
-            continue;
-          }
-          v.count(e, p, "pc");
-          if (e.contains("pc") && e["pc"].is_number_integer() && !pcs.insert(e["pc"].get<long long>()).second)
-            v.add(p + ".pc", "duplicate pc " + e["pc"].dump());
-          v.number(v.key(e, p, "slope_mitosis"), p + ".slope_mitosis", true);
-          v.number(v.key(e, p, "slope_apoptosis"), p + ".slope_apoptosis", true);
-          v.interval(v.key(e, p, "slope_ci_apoptosis"), p + ".slope_ci_apoptosis", true);
-          v.interval(v.key(e, p, "realistic_range"), p + ".realistic_range", true);
-          v.number(v.key(e, p, "rho_nuclear_area"), p + ".rho_nuclear_area", true, -1.0, 1.0);
-        }
-      }
-    }
-    if (const json* tp = v.key(*ps, "pc_shift", "top_pc")) {
-      if (!tp->is_number_integer()) v.add("pc_shift.top_pc", "expected an integer");
-      else if (!pcs.empty() && !pcs.count(tp->get<long long>()))
-        v.add("pc_shift.top_pc", "= " + tp->dump() + ": not one of the per_pc entries");
-    }
-  }
-
-  const bool simulated = world && world->is_string();
-  const auto gt_it = j.find("ground_truth");
-  const bool has_gt = gt_it != j.end() && !gt_it->is_null();
-  if (simulated && !has_gt) v.add("ground_truth", "missing (required for simulated data, world = " + world->dump() + ")");
-  if (!simulated && world && has_gt) v.add("ground_truth", "present for real data (world is null)");
-  if (has_gt) {
-    const json& gt = *gt_it;
-    if (!gt.is_object()) {
-      v.add("ground_truth", "expected an object");
-    } else {
-      v.string(gt, "ground_truth", "world");
-      if (simulated && gt.contains("world") && gt["world"] != *world)
-        v.add("ground_truth.world", gt["world"].dump() + " differs from world " + world->dump());
-      if (const json* vs = v.key(gt, "ground_truth", "verdicts")) {
-        if (!vs->is_array()) {
-          v.add("ground_truth.verdicts", "expected an array");
-        } else {
-          for (std::size_t i = 0; i < vs->size(); ++i) {
-            const json& e = (*vs)[i];
-            const std::string p = "ground_truth.verdicts[" + std::to_string(i) + "]";
-            if (!e.is_object()) {
-              v.add(p, "expected an object");
-              continue;
-            }
-            v.string(e, p, "experiment");
-            v.string(e, p, "conclusion");
-            if (const json* c = v.key(e, p, "correct"); c && !c->is_boolean()) v.add(p + ".correct", "expected a boolean");
-            for (const char* k : {"outcome", "expected_outcome"})
-              if (const json* o = v.key(e, p, k)) {
-                // outcome: effect | no effect | inconclusive; expected_outcome: effect | no effect |
-                // "" (a world whose planted causes are unknown).
-                const bool is_outcome = std::string(k) == "outcome";
-                const bool ok = o->is_string() && (*o == "effect" || *o == "no effect" ||
-                                                   (is_outcome ? *o == "inconclusive" : *o == ""));
-                if (!ok) v.add(p + "." + k, std::string("expected \"effect\", \"no effect\" or ") +
-                                                (is_outcome ? "\"inconclusive\"" : "\"\"") + ", found " + o->dump());
-              }
-            for (const char* k : {"direction", "expected_direction"})
-              if (const json* d = v.key(e, p, k); d && !(d->is_number_integer() && std::abs(d->get<int>()) <= 1))
-                v.add(p + "." + k, "expected -1, 0 or +1, found " + d->dump());
-            if (const json* c = v.key(e, p, "ci"); c && !(c->is_array() && c->size() == 2))
-              v.add(p + ".ci", "expected [lo, hi]");
-          }
-        }
-      }
-    }
-  }
-
+  validate_data(v, j);
+  validate_cv(v, j);
+  validate_switches(v, j);
+  validate_pc_shift(v, j);
+  validate_ground_truth(v, j, world);
   if (const json* t = v.object(j, "", "timings_s"))
     for (const auto& [k, s] : t->items()) v.number(&s, "timings_s." + k, false, 0.0);
   return v.problems;

@@ -188,13 +188,9 @@ ModelSet::ModelSet(ModelSet&&) noexcept = default;
 ModelSet& ModelSet::operator=(ModelSet&&) noexcept = default;
 ModelSet::~ModelSet() = default;
 
-ModelSet ModelSet::load(const std::filesystem::path& model_dir, const ModelSetOptions& opts) {
-  ensure_torch_thread_hook();
-  if (opts.threads > 0) torch::set_num_threads(opts.threads);
-  auto impl = std::make_unique<Impl>();
-  impl->budget_bytes = opts.memory_budget_mb << 20;
-  const auto manifest_path = model_files::manifest(model_dir).string();
-  const nlohmann::json sec = model_manifest_section(model_dir, "temporal");
+namespace {
+/// Checks the temporal section of the manifest: this format version and a finished cross-validation.
+void check_temporal_section(const nlohmann::json& sec, const std::string& manifest_path) {
   const int version = sec.value("format_version", -1);
   if (version != kTemporalFormatVersion)
     throw ModelError(manifest_path + ": temporal.format_version " + std::to_string(version) +
@@ -202,16 +198,85 @@ ModelSet ModelSet::load(const std::filesystem::path& model_dir, const ModelSetOp
   if (!sec.value("complete", false))
     throw ModelError(manifest_path + ": the temporal cross-validation did not finish",
                      "rerun `taupe train temporal` with the same arguments to resume it");
-  // Configuration the models were trained with.
+}
+
+/// The configuration the models were trained with (temporal.config_toml of the manifest).
+void read_training_config(const nlohmann::json& sec, const std::string& manifest_path, TemporalConfig& cfg) {
   CvConfig cv;
   try {
-    ConfigSections sections{make_section("temporal", impl->cfg), make_section("cv", cv)};
+    ConfigSections sections{make_section("temporal", cfg), make_section("cv", cv)};
     apply_toml(sections, sec.at("config_toml").get<std::string>(), manifest_path + " [temporal.config_toml]");
   } catch (const ConfigError& e) {
     throw ModelError(manifest_path + ": temporal training configuration unreadable: " + e.what());
   } catch (const nlohmann::json::exception& e) {
     throw ModelError(manifest_path + ": temporal section lacks config_toml: " + e.what());
   }
+}
+
+/// Checks a fold's model: `dims`-d input, three classes, trained with the projector's PCA, initialised.
+void check_fold_model(const LoadedTcn& l, const std::filesystem::path& path, int dims, const PcaTransform& transform,
+                      const std::filesystem::path& model_dir) {
+  const auto& o = l.tcn->options();
+  if (o.input_dims != dims || o.num_classes != 3)
+    throw ModelError(path.string() + ": TCN takes " + std::to_string(o.input_dims) + "-d input with " +
+                     std::to_string(o.num_classes) + " classes; expected " + std::to_string(dims) + " and 3");
+  const double dm = (l.pca.mean - transform.mean).abs().max().item<double>();
+  const double dc = (l.pca.components - transform.components).abs().max().item<double>();
+  if (dm > 1e-5 || dc > 1e-5)
+    throw ModelError(path.string() + ": was trained with a different PCA than " + model_files::pca(model_dir).string() +
+                         " (max difference " + std::to_string(std::max(dm, dc)) + ")",
+                     "the projector was refitted after temporal training: rerun `taupe train temporal`");
+  if (!l.tcn->initialized()) throw ModelError(path.string() + ": weights were never initialised (untrained model)");
+}
+
+/// The typicality gate recorded with a fold's model (disabled when it has none).
+TypicalityGate typicality_gate_of(const nlohmann::json& meta, const std::filesystem::path& path, int dims) {
+  TypicalityGate gate;
+  if (!meta.contains("typicality")) return gate;
+  try {
+    const auto& g = meta.at("typicality");
+    gate.quantile = g.at("quantile").get<double>();
+    gate.threshold = g.at("threshold").get<double>();
+    gate.inv_var = g.at("inv_var").get<std::vector<double>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw ModelError(path.string() + ": malformed 'typicality' record: " + e.what());
+  }
+  if (static_cast<int>(gate.inv_var.size()) != dims || !std::isfinite(gate.threshold))
+    throw ModelError(path.string() + ": 'typicality' record has " + std::to_string(gate.inv_var.size()) +
+                     " variances for " + std::to_string(dims) + " dims or a non-finite threshold");
+  return gate;
+}
+
+/// The fold record: trajectory id → the fold that held it out (-1: none).
+std::unordered_map<std::int64_t, int> read_fold_record(const std::filesystem::path& model_dir, int folds) {
+  std::unordered_map<std::int64_t, int> out;
+  const auto csv = temporal_artifacts::folds_csv(model_dir);
+  const CsvTable table = read_csv(csv);
+  if (!table.has_column("trajectory_id") || !table.has_column("fold"))
+    throw ModelError(csv.string() + ": header lacks 'trajectory_id' or 'fold' (expected 'trajectory_id,fold,...')");
+  for (std::size_t r = 0; r < table.size(); ++r) {
+    try {
+      const std::int64_t f = table.integer(r, "fold");
+      if (f < -1 || f >= folds) throw std::out_of_range("fold");
+      out[table.integer(r, "trajectory_id")] = static_cast<int>(f);
+    } catch (const std::exception&) {
+      throw ModelError(csv.string() + ": line " + std::to_string(table.line_of(r)) + ": '" + table.at(r, "trajectory_id") +
+                       "," + table.at(r, "fold") + "' is not 'id,fold' with fold in [-1, " + std::to_string(folds - 1) + "]");
+    }
+  }
+  return out;
+}
+}  // namespace
+
+ModelSet ModelSet::load(const std::filesystem::path& model_dir, const ModelSetOptions& opts) {
+  ensure_torch_thread_hook();
+  if (opts.threads > 0) torch::set_num_threads(opts.threads);
+  auto impl = std::make_unique<Impl>();
+  impl->budget_bytes = opts.memory_budget_mb << 20;
+  const auto manifest_path = model_files::manifest(model_dir).string();
+  const nlohmann::json sec = model_manifest_section(model_dir, "temporal");
+  check_temporal_section(sec, manifest_path);
+  read_training_config(sec, manifest_path, impl->cfg);
   const int folds = sec.value("folds", 0);
   if (folds <= 0) throw ModelError(manifest_path + ": temporal.folds missing or not positive");
   impl->pca = load_projector(model_dir);
@@ -225,53 +290,13 @@ ModelSet ModelSet::load(const std::filesystem::path& model_dir, const ModelSetOp
     if (!std::filesystem::exists(path))
       throw ModelError(path.string() + ": missing (the manifest lists " + std::to_string(folds) + " folds)");
     LoadedTcn l = load_tcn_file(path);
-    const auto& o = l.tcn->options();
-    if (o.input_dims != dims || o.num_classes != 3)
-      throw ModelError(path.string() + ": TCN takes " + std::to_string(o.input_dims) + "-d input with " +
-                       std::to_string(o.num_classes) + " classes; expected " + std::to_string(dims) + " and 3");
-    const double dm = (l.pca.mean - impl->transform.mean).abs().max().item<double>();
-    const double dc = (l.pca.components - impl->transform.components).abs().max().item<double>();
-    if (dm > 1e-5 || dc > 1e-5)
-      throw ModelError(path.string() + ": was trained with a different PCA than " + model_files::pca(model_dir).string() +
-                           " (max difference " + std::to_string(std::max(dm, dc)) + ")",
-                       "the projector was refitted after temporal training: rerun `taupe train temporal`");
-    if (!l.tcn->initialized()) throw ModelError(path.string() + ": weights were never initialised (untrained model)");
+    check_fold_model(l, path, dims, impl->transform, model_dir);
     impl->models.push_back(l.tcn);
-    TypicalityGate gate;
-    if (l.meta.contains("typicality")) {
-      try {
-        const auto& g = l.meta.at("typicality");
-        gate.quantile = g.at("quantile").get<double>();
-        gate.threshold = g.at("threshold").get<double>();
-        gate.inv_var = g.at("inv_var").get<std::vector<double>>();
-      } catch (const nlohmann::json::exception& e) {
-        throw ModelError(path.string() + ": malformed 'typicality' record: " + e.what());
-      }
-      if (static_cast<int>(gate.inv_var.size()) != dims || !std::isfinite(gate.threshold))
-        throw ModelError(path.string() + ": 'typicality' record has " + std::to_string(gate.inv_var.size()) +
-                         " variances for " + std::to_string(dims) + " dims or a non-finite threshold");
-    }
-    impl->gates.push_back(gate);
+    impl->gates.push_back(typicality_gate_of(l.meta, path, dims));
   }
-  {
-    auto pad = impl->transform.padding_pc().contiguous();
-    impl->padding.assign(pad.data_ptr<float>(), pad.data_ptr<float>() + pad.numel());
-  }
-  // Fold record.
-  const auto csv = temporal_artifacts::folds_csv(model_dir);
-  const CsvTable table = read_csv(csv);
-  if (!table.has_column("trajectory_id") || !table.has_column("fold"))
-    throw ModelError(csv.string() + ": header lacks 'trajectory_id' or 'fold' (expected 'trajectory_id,fold,...')");
-  for (std::size_t r = 0; r < table.size(); ++r) {
-    try {
-      const std::int64_t f = table.integer(r, "fold");
-      if (f < -1 || f >= folds) throw std::out_of_range("fold");
-      impl->folds[table.integer(r, "trajectory_id")] = static_cast<int>(f);
-    } catch (const std::exception&) {
-      throw ModelError(csv.string() + ": line " + std::to_string(table.line_of(r)) + ": '" + table.at(r, "trajectory_id") +
-                       "," + table.at(r, "fold") + "' is not 'id,fold' with fold in [-1, " + std::to_string(folds - 1) + "]");
-    }
-  }
+  auto pad = impl->transform.padding_pc().contiguous();
+  impl->padding.assign(pad.data_ptr<float>(), pad.data_ptr<float>() + pad.numel());
+  impl->folds = read_fold_record(model_dir, folds);
   return ModelSet(std::move(impl));
 }
 

@@ -54,8 +54,8 @@ Font font(double size, const char* anchor = "start", bool bold = false, const ch
 
 std::string direction_text(int d) { return d > 0 ? "+" : d < 0 ? "\u2212" : ""; }
 
-std::string panel(const Validation& v, const std::string& experiment) {
-  // x range: every finite estimate, interval end and margin, and zero.
+/// Ticks of a panel's x axis: over every finite estimate, interval end and margin, and zero.
+report::Ticks panel_ticks(const Validation& v, const std::string& experiment) {
   double lo = 0, hi = 0;
   for (const auto& r : v.runs)
     if (const VerdictRecord* vr = find_verdict(r, experiment))
@@ -64,7 +64,23 @@ std::string panel(const Validation& v, const std::string& experiment) {
           lo = std::min(lo, x);
           hi = std::max(hi, x);
         }
-  const report::Ticks t = report::nice_ticks(lo, hi, 4);
+  return report::nice_ticks(lo, hi, 4);
+}
+
+/// The legend of a panel from (4, ly): the outcome colours and the margin's dash.
+void panel_legend(Svg& s, double ly) {
+  double lx = 4;
+  for (const char* o : {kEffect, kNoEffect, kInconclusive}) {
+    s.circle(lx + 4, ly - 4, 3.5, Paint::filled(outcome_color(o)));
+    s.text(lx + 11, ly, o, font(11));
+    lx += 16 + report::text_width(o, 11);
+  }
+  s.line(lx, ly - 4, lx + 14, ly - 4, Paint::stroked("#777777", 1, "4 3"));
+  s.text(lx + 18, ly, "\u00b1margin", font(11));
+}
+
+std::string panel(const Validation& v, const std::string& experiment) {
+  const report::Ticks t = panel_ticks(v, experiment);
   const double row_h = 15, label_w = 96, plot_w = 260, right_w = 22, top = 30, axis_h = 44;
   std::size_t rows = 0;
   for (const auto& w : v.spec.worlds) {
@@ -113,16 +129,7 @@ std::string panel(const Validation& v, const std::string& experiment) {
       for (double m : {-margin, margin})
         s.line(X(m), group_top + row_h, X(m), y, Paint::stroked("#777777", 1, "4 3"));
   }
-  // legend
-  double lx = 4;
-  const double ly = top + plot_h + axis_h + 10;
-  for (const char* o : {kEffect, kNoEffect, kInconclusive}) {
-    s.circle(lx + 4, ly - 4, 3.5, Paint::filled(outcome_color(o)));
-    s.text(lx + 11, ly, o, font(11));
-    lx += 16 + report::text_width(o, 11);
-  }
-  s.line(lx, ly - 4, lx + 14, ly - 4, Paint::stroked("#777777", 1, "4 3"));
-  s.text(lx + 18, ly, "\u00b1margin", font(11));
+  panel_legend(s, top + plot_h + axis_h + 10);
   return s.str();
 }
 
@@ -134,12 +141,11 @@ std::vector<std::string> effect_size_panels(const Validation& v) {
   return out;
 }
 
-void write_validation_html(const Validation& v, const std::filesystem::path& path) {
+namespace {
+/// Headline: runs read, verdicts correct, run times.
+void add_headline(report::HtmlReport& h, const Validation& v) {
   std::size_t done = 0;
   for (const auto& r : v.runs) done += r.status == "done";
-  report::HtmlReport h("taupe validation study", "preset " + v.spec.preset + " \u00b7 " +
-                                                     std::to_string(v.spec.worlds.size()) + " worlds \u00d7 " +
-                                                     std::to_string(v.spec.seeds.size()) + " seeds");
   std::int64_t correct = 0, total = 0;
   for (const auto& c : v.cells) {
     correct += c.correct;
@@ -154,8 +160,10 @@ void write_validation_html(const Validation& v, const std::filesystem::path& pat
   if (v.elapsed_s) head.push_back({"study wall time", report::fmt_fixed(*v.elapsed_s / 60, 1) + " min"});
   h.headline(head, "Accuracy = correct / K seeds with a Wilson 95 % interval; inconclusive and missing verdicts are "
                    "never correct.");
+}
 
-  h.section("Verdicts by world");
+/// One row per world × verdict: outcome counts, accuracy and the false-effect rate or power.
+report::Table verdict_table(const Validation& v) {
   report::Table t;
   t.caption = "Each world \u00d7 verdict over the study's seeds: outcome counts, accuracy, and the false-effect rate "
               "(no effect planted) or the power (effect found with the planted direction).";
@@ -177,14 +185,11 @@ void write_validation_html(const Validation& v, const std::filesystem::path& pat
                TableCell(std::to_string(c.wrong_direction), c.wrong_direction ? Status::Bad : Status::Neutral, true),
                TableCell(proportion_text(c.accuracy), all_right ? Status::Good : Status::Warn), rate});
   }
-  h.table(t);
+  return t;
+}
 
-  h.section("Effect sizes across seeds");
-  h.figure_row(effect_size_panels(v),
-               "Each verdict's effect size with its interval, one row per seed, grouped by world; colour = outcome, "
-               "solid line = 0, dashed = \u00b1margin; \u2713/\u2717 = scored correct or not against the planted truth.");
-
-  h.section("Runs");
+/// One row per run: status, CV recalls, each verdict's outcome and the wall time.
+report::Table runs_table(const Validation& v) {
   report::Table rt;
   rt.caption = "Per run: status, CV recall (gated; raw when the run reports it), outcomes and wall time (sum of stage timings).";
   rt.header = {"world", "seed", "status", "recall mitosis", "recall apoptosis", "raw mitosis", "raw apoptosis"};
@@ -212,7 +217,23 @@ void write_validation_html(const Validation& v, const std::filesystem::path& pat
     row.push_back(report::num_cell(r.seconds(), 0));
     rt.add_row(row);
   }
-  h.table(rt);
+  return rt;
+}
+}  // namespace
+
+void write_validation_html(const Validation& v, const std::filesystem::path& path) {
+  report::HtmlReport h("taupe validation study", "preset " + v.spec.preset + " \u00b7 " +
+                                                     std::to_string(v.spec.worlds.size()) + " worlds \u00d7 " +
+                                                     std::to_string(v.spec.seeds.size()) + " seeds");
+  add_headline(h, v);
+  h.section("Verdicts by world");
+  h.table(verdict_table(v));
+  h.section("Effect sizes across seeds");
+  h.figure_row(effect_size_panels(v),
+               "Each verdict's effect size with its interval, one row per seed, grouped by world; colour = outcome, "
+               "solid line = 0, dashed = \u00b1margin; \u2713/\u2717 = scored correct or not against the planted truth.");
+  h.section("Runs");
+  h.table(runs_table(v));
   h.write(path);
 }
 
