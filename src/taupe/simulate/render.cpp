@@ -34,17 +34,43 @@ inline float lattice(std::uint32_t seed, int i, int j) {
   return static_cast<float>(h >> 40) * (2.0f / 16777216.0f) - 1.0f;
 }
 
-/// Smooth value noise in [-1, 1] with a 2.5 px lattice (chromatin texture).
-inline float texture(std::uint32_t seed, float u, float v) {
-  const float s = 1.0f / 2.5f;
-  const float x = u * s + 1000.f, y = v * s + 1000.f;
-  const int i = static_cast<int>(std::floor(x)), j = static_cast<int>(std::floor(y));
-  float fx = x - i, fy = y - j;
-  fx = fx * fx * (3 - 2 * fx);
-  fy = fy * fy * (3 - 2 * fy);
-  const float a = lattice(seed, i, j), b = lattice(seed, i + 1, j), c = lattice(seed, i, j + 1), d = lattice(seed, i + 1, j + 1);
-  return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy;
-}
+/// Chromatin texture of one blob: smooth value noise in [-1, 1] on a 2.5 px lattice, its lattice
+/// values over the blob's support computed once (exactly lattice()); lattice points outside that
+/// block are computed on demand.
+struct TextureLattice {
+  static constexpr float kScale = 1.0f / 2.5f;
+  std::uint32_t seed = 0;
+  int i0 = 0, j0 = 0, ni = 0, nj = 0;
+  const float* grid = nullptr;
+
+  /// Caches the lattice over |u| <= ur, |v| <= vr (the blob's own axes) in `buf`.
+  void cache(std::uint32_t s, float ur, float vr, std::vector<float>& buf) {
+    seed = s;
+    i0 = static_cast<int>(std::floor(-ur * kScale + 1000.f));
+    j0 = static_cast<int>(std::floor(-vr * kScale + 1000.f));
+    ni = static_cast<int>(std::floor(ur * kScale + 1000.f)) + 2 - i0;
+    nj = static_cast<int>(std::floor(vr * kScale + 1000.f)) + 2 - j0;
+    buf.resize(static_cast<std::size_t>(ni * nj));
+    for (int j = 0; j < nj; ++j)
+      for (int i = 0; i < ni; ++i) buf[static_cast<std::size_t>(j * ni + i)] = lattice(seed, i0 + i, j0 + j);
+    grid = buf.data();
+  }
+  float at(int i, int j) const {
+    const int li = i - i0, lj = j - j0;
+    if (li >= 0 && li < ni && lj >= 0 && lj < nj) return grid[static_cast<std::size_t>(lj * ni + li)];
+    return lattice(seed, i, j);
+  }
+  /// The noise at (u, v) (the blob's own axes, px): smoothstep interpolation of the lattice.
+  float value(float u, float v) const {
+    const float x = u * kScale + 1000.f, y = v * kScale + 1000.f;
+    const int i = static_cast<int>(std::floor(x)), j = static_cast<int>(std::floor(y));
+    float fx = x - static_cast<float>(i), fy = y - static_cast<float>(j);
+    fx = fx * fx * (3 - 2 * fx);
+    fy = fy * fy * (3 - 2 * fy);
+    const float va = at(i, j), vb = at(i + 1, j), vc = at(i, j + 1), vd = at(i + 1, j + 1);
+    return (va * (1 - fx) + vb * fx) * (1 - fy) + (vc * (1 - fx) + vd * fx) * fy;
+  }
+};
 
 }  // namespace
 
@@ -168,25 +194,9 @@ struct SceneRenderer::Impl {
     const int Y0 = std::max(ry0, static_cast<int>(std::floor(b.cy - hy)) - 1);
     const int Y1 = std::min(ry0 + rh - 1, static_cast<int>(std::ceil(b.cy + hy)) + 1);
     if (Y0 > Y1) return;
-    // Texture lattice values over the support, computed once per blob (exactly lattice()).
     const bool textured = b.tex_amp > 0;
-    constexpr float ts = 1.0f / 2.5f;
-    int gi0 = 0, gj0 = 0, gni = 0, gnj = 0;
-    if (textured) {
-      const float ur = A + 3.f, vr = B + 3.f;
-      gi0 = static_cast<int>(std::floor(-ur * ts + 1000.f));
-      gj0 = static_cast<int>(std::floor(-vr * ts + 1000.f));
-      gni = static_cast<int>(std::floor(ur * ts + 1000.f)) + 2 - gi0;
-      gnj = static_cast<int>(std::floor(vr * ts + 1000.f)) + 2 - gj0;
-      grid.resize(static_cast<std::size_t>(gni * gnj));
-      for (int j = 0; j < gnj; ++j)
-        for (int i = 0; i < gni; ++i) grid[static_cast<std::size_t>(j * gni + i)] = lattice(b.tex_seed, gi0 + i, gj0 + j);
-    }
-    auto lat = [&](int i, int j) {
-      const int li = i - gi0, lj = j - gj0;
-      if (li >= 0 && li < gni && lj >= 0 && lj < gnj) return grid[static_cast<std::size_t>(lj * gni + li)];
-      return lattice(b.tex_seed, i, j);
-    };
+    TextureLattice tex_lattice;
+    if (textured) tex_lattice.cache(b.tex_seed, A + 3.f, B + 3.f, grid);
     // Row span of the support ellipse: P dx^2 + 2 Q dx + R < 0.
     const float P = cs * cs * ia2 + sn * sn * ib2;
     const float Qk = cs * sn * (ia2 - ib2);
@@ -214,16 +224,7 @@ struct SceneRenderer::Impl {
         }
         const std::size_t pi = row + static_cast<std::size_t>(X - rx0);
         const float dome = 0.8f + 0.2f * (1.f - std::min(r2, 1.f));
-        float tex = 1.f;
-        if (textured) {
-          const float x = u * ts + 1000.f, y = v * ts + 1000.f;
-          const int i = static_cast<int>(std::floor(x)), j = static_cast<int>(std::floor(y));
-          float fx = x - static_cast<float>(i), fy = y - static_cast<float>(j);
-          fx = fx * fx * (3 - 2 * fx);
-          fy = fy * fy * (3 - 2 * fy);
-          const float va = lat(i, j), vb = lat(i + 1, j), vc = lat(i, j + 1), vd = lat(i + 1, j + 1);
-          tex = 1.f + b.tex_amp * ((va * (1 - fx) + vb * fx) * (1 - fy) + (vc * (1 - fx) + vd * fx) * fy);
-        }
+        const float tex = textured ? 1.f + b.tex_amp * tex_lattice.value(u, v) : 1.f;
         sc[pi] += b.peak * cov * dome * tex;
         if (masked && cov >= 0.5f && cov > best[pi]) {
           best[pi] = cov;
