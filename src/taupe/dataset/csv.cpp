@@ -123,12 +123,68 @@ std::string to_csv(const CsvTable& t) {
   return out;
 }
 
-CsvTable parse_csv(const std::string& text, const std::string& source, const CsvFormat& format) {
-  std::vector<std::vector<std::string>> records;
-  std::vector<std::size_t> record_lines;
+namespace {
+
+/// Records of a CSV text and the line each starts on.
+struct CsvRecords {
+  std::vector<std::vector<std::string>> fields;
+  std::vector<std::size_t> lines;
+};
+
+/// Runs of spaces/tabs separate fields; no quoting. Blank lines are skipped.
+void split_whitespace_records(const std::string& text, std::size_t i, CsvRecords& out) {
+  const std::size_t n = text.size();
+  std::size_t line = 1;
+  while (i < n) {
+    const std::size_t eol = std::min(text.find('\n', i), n);
+    std::vector<std::string> r;
+    std::size_t p = i;
+    for (;;) {
+      while (p < eol && (text[p] == ' ' || text[p] == '\t' || text[p] == '\r')) ++p;
+      if (p >= eol) break;
+      const std::size_t q = std::min(text.find_first_of(" \t\r", p), eol);
+      r.push_back(text.substr(p, q - p));
+      p = q;
+    }
+    if (!r.empty()) {
+      out.fields.push_back(std::move(r));
+      out.lines.push_back(line);
+    }
+    ++line;
+    i = eol + 1;
+  }
+}
+
+/// Reads the quoted field whose opening quote is text[i] into `field` (doubled quotes read as
+/// one); leaves `i` after the closing quote and counts the line breaks inside into `line`.
+void read_quoted_field(const std::string& text, std::size_t& i, std::size_t& line, std::string& field,
+                       const std::string& source) {
+  const std::size_t n = text.size();
+  const std::size_t start_line = line;
+  ++i;
+  for (;;) {
+    if (i >= n) throw DataError(source + ": line " + std::to_string(start_line) + ": unterminated quoted CSV field");
+    if (text[i] == '"') {
+      if (i + 1 < n && text[i + 1] == '"') {
+        field += '"';
+        i += 2;
+        continue;
+      }
+      ++i;
+      return;
+    }
+    if (text[i] == '\n') ++line;
+    field += text[i++];
+  }
+}
+
+/// RFC 4180 records separated by `delim`: CR, LF or CRLF end a record; a line holding nothing
+/// (not even `""`) is skipped.
+void split_delimited_records(const std::string& text, std::size_t i, char delim, const std::string& source,
+                             CsvRecords& out) {
   std::vector<std::string> rec;
   std::string field;
-  std::size_t line = 1, i = 0;
+  std::size_t line = 1, record_line = 1;
   const std::size_t n = text.size();
   bool any = false;     // current field has content (or was quoted)
   bool quoted = false;  // current record had a quoted field (so `""` alone is not a blank line)
@@ -136,63 +192,22 @@ CsvTable parse_csv(const std::string& text, const std::string& source, const Csv
     rec.push_back(std::move(field));
     field.clear();
   };
-  std::size_t record_line = 1;
   auto end_record = [&] {
     end_field();
     const bool blank = rec.size() == 1 && rec[0].empty() && !quoted;
     if (!blank) {
-      records.push_back(std::move(rec));
-      record_lines.push_back(record_line);
+      out.fields.push_back(std::move(rec));
+      out.lines.push_back(record_line);
     }
     rec.clear();
     any = false;
     quoted = false;
   };
-  if (n >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3;  // UTF-8 BOM
-  if (format.whitespace) {
-    // Runs of spaces/tabs separate fields; no quoting.
-    while (i < n) {
-      const std::size_t eol = std::min(text.find('\n', i), n);
-      std::vector<std::string> r;
-      std::size_t p = i;
-      for (;;) {
-        while (p < eol && (text[p] == ' ' || text[p] == '\t' || text[p] == '\r')) ++p;
-        if (p >= eol) break;
-        const std::size_t q = std::min(text.find_first_of(" \t\r", p), eol);
-        r.push_back(text.substr(p, q - p));
-        p = q;
-      }
-      if (!r.empty()) {
-        records.push_back(std::move(r));
-        record_lines.push_back(line);
-      }
-      ++line;
-      i = eol + 1;
-    }
-  }
-  const char delim = format.delimiter;
-  while (!format.whitespace && i < n) {
+  while (i < n) {
     if (!any && field.empty() && rec.empty()) record_line = line;
     const char c = text[i];
     if (c == '"' && field.empty() && !any) {
-      // quoted field
-      const std::size_t start_line = line;
-      ++i;
-      for (;;) {
-        if (i >= n)
-          throw DataError(source + ": line " + std::to_string(start_line) + ": unterminated quoted CSV field");
-        if (text[i] == '"') {
-          if (i + 1 < n && text[i + 1] == '"') {
-            field += '"';
-            i += 2;
-            continue;
-          }
-          ++i;
-          break;
-        }
-        if (text[i] == '\n') ++line;
-        field += text[i++];
-      }
+      read_quoted_field(text, i, line, field, source);
       any = true;
       quoted = true;
       if (i < n && text[i] != delim && text[i] != '\n' && text[i] != '\r')
@@ -218,21 +233,36 @@ CsvTable parse_csv(const std::string& text, const std::string& source, const Csv
     ++i;
   }
   if (any || !field.empty() || !rec.empty()) end_record();
-  if (records.empty()) throw DataError(source + ": empty CSV (no header)");
+}
+
+/// The first record is the header; every other record must have as many fields.
+CsvTable table_of(CsvRecords& records, const std::string& source) {
+  if (records.fields.empty()) throw DataError(source + ": empty CSV (no header)");
   CsvTable t;
   try {
-    t = CsvTable(records[0]);
+    t = CsvTable(records.fields[0]);
   } catch (const DataError& e) {
     throw DataError(source + ": CSV header: " + e.what());
   }
   t.set_source(source);
-  for (std::size_t r = 1; r < records.size(); ++r) {
-    if (records[r].size() != t.columns())
-      throw DataError(source + ": line " + std::to_string(record_lines[r]) + ": " + std::to_string(records[r].size()) +
-                      " fields, the header has " + std::to_string(t.columns()));
-    t.add_row(std::move(records[r]), record_lines[r]);
+  for (std::size_t r = 1; r < records.fields.size(); ++r) {
+    if (records.fields[r].size() != t.columns())
+      throw DataError(source + ": line " + std::to_string(records.lines[r]) + ": " +
+                      std::to_string(records.fields[r].size()) + " fields, the header has " + std::to_string(t.columns()));
+    t.add_row(std::move(records.fields[r]), records.lines[r]);
   }
   return t;
+}
+
+}  // namespace
+
+CsvTable parse_csv(const std::string& text, const std::string& source, const CsvFormat& format) {
+  std::size_t i = 0;
+  if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3;  // UTF-8 BOM
+  CsvRecords records;
+  if (format.whitespace) split_whitespace_records(text, i, records);
+  else split_delimited_records(text, i, format.delimiter, source, records);
+  return table_of(records, source);
 }
 
 void write_csv(const std::filesystem::path& path, const CsvTable& t) { write_text_atomic(path, to_csv(t)); }

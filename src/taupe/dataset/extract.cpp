@@ -76,62 +76,97 @@ int reflect101(int i, int n) {
   while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
   return i;
 }
-}  // namespace
 
-GlimpseCrop crop_glimpse(WindowSource& src, int t, double cx, double cy, std::uint32_t central_label) {
+/// The field pixels a glimpse centred at (cx, cy) covers: output pixel (i, j) interpolates
+/// between columns xa + j, xa + j + 1 and rows ya + i, ya + i + 1 (reflected at the field's
+/// edges); the window read is that span clamped to the field.
+struct CropSpan {
+  double half = 0.5 * (kGlimpseSize - 1);  // 31.5
+  int xa = 0, xb = 0, ya = 0, yb = 0;      ///< first and last field columns / rows (unclamped)
+  int wx0 = 0, wx1 = 0, wy0 = 0, wy1 = 0;  ///< the window: the span clamped to the field
+};
+
+CropSpan crop_span(double cx, double cy, int W, int H) {
+  CropSpan c;
+  c.xa = static_cast<int>(std::floor(cx - c.half));
+  c.xb = static_cast<int>(std::floor(cx + c.half)) + 1;
+  c.ya = static_cast<int>(std::floor(cy - c.half));
+  c.yb = static_cast<int>(std::floor(cy + c.half)) + 1;
+  c.wx0 = std::clamp(c.xa, 0, W - 1);
+  c.wx1 = std::clamp(c.xb, 0, W - 1);
+  c.wy0 = std::clamp(c.ya, 0, H - 1);
+  c.wy1 = std::clamp(c.yb, 0, H - 1);
+  return c;
+}
+
+/// Window columns / rows of every output pixel's four neighbours and the bilinear weights (the
+/// same for every pixel, in float).
+struct BilinearSamples {
+  std::vector<int> ix0, ix1, iy0, iy1;
+  float w00 = 0, w01 = 0, w10 = 0, w11 = 0;
+  bool contiguous = true;   ///< ix0[j] == ix0[0] + j and ix1[j] == ix0[j] + 1 for every j
+};
+
+BilinearSamples bilinear_samples(const CropSpan& sp, const ImageWindow& win, double cx, double cy, int W, int H) {
   constexpr int S = kGlimpseSize;
-  const int W = src.width(), H = src.height();
-  const double half = 0.5 * (S - 1);  // 31.5
-  const int xa = static_cast<int>(std::floor(cx - half)), xb = static_cast<int>(std::floor(cx + half)) + 1;
-  const int ya = static_cast<int>(std::floor(cy - half)), yb = static_cast<int>(std::floor(cy + half)) + 1;
-  const int wx0 = std::clamp(xa, 0, W - 1), wx1 = std::clamp(xb, 0, W - 1);
-  const int wy0 = std::clamp(ya, 0, H - 1), wy1 = std::clamp(yb, 0, H - 1);
-  ImageWindow win;
-  src.window(t, wx0, wy0, wx1 - wx0 + 1, wy1 - wy0 + 1, win);
   auto widx = [&](int X, int n, int lo, int len) { return std::clamp(reflect101(X, n) - lo, 0, len - 1); };
-  const double fx = (cx - half) - xa, fy = (cy - half) - ya;
-  GlimpseCrop out;
-  out.images.resize(static_cast<std::size_t>(2 * S * S));
-  out.masks.assign(static_cast<std::size_t>(S * S), kMaskBackground);
-  std::vector<int> ix0(S), ix1(S), iy0(S), iy1(S);
+  BilinearSamples b;
+  b.ix0.resize(S);
+  b.ix1.resize(S);
+  b.iy0.resize(S);
+  b.iy1.resize(S);
   for (int j = 0; j < S; ++j) {
-    ix0[j] = widx(xa + j, W, wx0, win.w);
-    ix1[j] = widx(xa + j + 1, W, wx0, win.w);
+    b.ix0[j] = widx(sp.xa + j, W, sp.wx0, win.w);
+    b.ix1[j] = widx(sp.xa + j + 1, W, sp.wx0, win.w);
   }
   for (int i = 0; i < S; ++i) {
-    iy0[i] = widx(ya + i, H, wy0, win.h);
-    iy1[i] = widx(ya + i + 1, H, wy0, win.h);
+    b.iy0[i] = widx(sp.ya + i, H, sp.wy0, win.h);
+    b.iy1[i] = widx(sp.ya + i + 1, H, sp.wy0, win.h);
   }
-  // Bilinear weights in float (value = floor(v + 0.5), v >= 0); the interior, where the source
-  // columns are contiguous, runs as a plain vectorisable loop.
-  const float w00 = static_cast<float>((1 - fx) * (1 - fy)), w01 = static_cast<float>(fx * (1 - fy));
-  const float w10 = static_cast<float>((1 - fx) * fy), w11 = static_cast<float>(fx * fy);
-  bool contiguous = true;
-  for (int j = 0; j < S && contiguous; ++j) contiguous = ix0[j] == ix0[0] + j && ix1[j] == ix0[j] + 1;
+  const double fx = (cx - sp.half) - sp.xa, fy = (cy - sp.half) - sp.ya;
+  b.w00 = static_cast<float>((1 - fx) * (1 - fy));
+  b.w01 = static_cast<float>(fx * (1 - fy));
+  b.w10 = static_cast<float>((1 - fx) * fy);
+  b.w11 = static_cast<float>(fx * fy);
+  for (int j = 0; j < S && b.contiguous; ++j) b.contiguous = b.ix0[j] == b.ix0[0] + j && b.ix1[j] == b.ix0[j] + 1;
+  return b;
+}
+
+/// Bilinear resampling of both channels (value = floor(v + 0.5), v >= 0); the interior, where
+/// the source columns are contiguous, runs as a plain vectorisable loop.
+void interpolate_images(const ImageWindow& win, const BilinearSamples& b, std::vector<std::uint16_t>& images) {
+  constexpr int S = kGlimpseSize;
+  const float w00 = b.w00, w01 = b.w01, w10 = b.w10, w11 = b.w11;
   for (int c = 0; c < 2; ++c) {
     const std::uint16_t* im = win.images.data() + static_cast<std::size_t>(c) * win.w * win.h;
     for (int i = 0; i < S; ++i) {
-      const std::uint16_t* r0 = im + static_cast<std::size_t>(iy0[i]) * win.w;
-      const std::uint16_t* r1 = im + static_cast<std::size_t>(iy1[i]) * win.w;
-      std::uint16_t* o = out.images.data() + (static_cast<std::size_t>(c) * S + i) * S;
-      if (contiguous) {
-        const std::uint16_t* a = r0 + ix0[0];
-        const std::uint16_t* b = r1 + ix0[0];
+      const std::uint16_t* r0 = im + static_cast<std::size_t>(b.iy0[i]) * win.w;
+      const std::uint16_t* r1 = im + static_cast<std::size_t>(b.iy1[i]) * win.w;
+      std::uint16_t* o = images.data() + (static_cast<std::size_t>(c) * S + i) * S;
+      if (b.contiguous) {
+        const std::uint16_t* a = r0 + b.ix0[0];
+        const std::uint16_t* bb = r1 + b.ix0[0];
         for (int j = 0; j < S; ++j) {
           const float v = w00 * static_cast<float>(a[j]) + w01 * static_cast<float>(a[j + 1]) +
-                          w10 * static_cast<float>(b[j]) + w11 * static_cast<float>(b[j + 1]);
+                          w10 * static_cast<float>(bb[j]) + w11 * static_cast<float>(bb[j + 1]);
           o[j] = static_cast<std::uint16_t>(std::min(65535, static_cast<int>(v + 0.5f)));
         }
       } else {
         for (int j = 0; j < S; ++j) {
-          const float v = w00 * static_cast<float>(r0[ix0[j]]) + w01 * static_cast<float>(r0[ix1[j]]) +
-                          w10 * static_cast<float>(r1[ix0[j]]) + w11 * static_cast<float>(r1[ix1[j]]);
+          const float v = w00 * static_cast<float>(r0[b.ix0[j]]) + w01 * static_cast<float>(r0[b.ix1[j]]) +
+                          w10 * static_cast<float>(r1[b.ix0[j]]) + w11 * static_cast<float>(r1[b.ix1[j]]);
           o[j] = static_cast<std::uint16_t>(std::min(65535, static_cast<int>(v + 0.5f)));
         }
       }
     }
   }
-  // Masks: nearest pixel, zero outside the image.
+}
+
+/// Masks: nearest pixel, zero outside the image; returns the central cell's pixel count.
+int crop_masks(const ImageWindow& win, const CropSpan& sp, double cx, double cy, int W, int H,
+               std::uint32_t central_label, std::vector<std::uint8_t>& masks) {
+  constexpr int S = kGlimpseSize;
+  const double half = sp.half;
   int central = 0;
   std::uint32_t last_label = 0;
   CellType last_type = CellType::kUnknown;
@@ -140,11 +175,11 @@ GlimpseCrop crop_glimpse(WindowSource& src, int t, double cx, double cy, std::ui
   for (int i = 0; i < S; ++i) {
     const int Y = static_cast<int>(std::floor(cy - half + i + 0.5));
     if (Y < 0 || Y >= H) continue;
-    const std::uint32_t* lrow = win.labels.data() + static_cast<std::size_t>(Y - wy0) * win.w;
+    const std::uint32_t* lrow = win.labels.data() + static_cast<std::size_t>(Y - sp.wy0) * win.w;
     for (int j = 0; j < S; ++j) {
       const int X = mx[j];
       if (X < 0 || X >= W) continue;
-      const std::uint32_t l = lrow[X - wx0];
+      const std::uint32_t l = lrow[X - sp.wx0];
       if (!l) continue;
       if (l != last_label) {
         auto it = win.label_types.find(l);
@@ -154,9 +189,24 @@ GlimpseCrop crop_glimpse(WindowSource& src, int t, double cx, double cy, std::ui
       const CellType ty = last_type;
       const bool is_c = central_label != 0 && l == central_label;
       central += is_c;
-      out.masks[static_cast<std::size_t>(i) * S + j] = mask_code(ty, is_c);
+      masks[static_cast<std::size_t>(i) * S + j] = mask_code(ty, is_c);
     }
   }
+  return central;
+}
+}  // namespace
+
+GlimpseCrop crop_glimpse(WindowSource& src, int t, double cx, double cy, std::uint32_t central_label) {
+  constexpr int S = kGlimpseSize;
+  const int W = src.width(), H = src.height();
+  const CropSpan sp = crop_span(cx, cy, W, H);
+  ImageWindow win;
+  src.window(t, sp.wx0, sp.wy0, sp.wx1 - sp.wx0 + 1, sp.wy1 - sp.wy0 + 1, win);
+  GlimpseCrop out;
+  out.images.resize(static_cast<std::size_t>(2 * S * S));
+  out.masks.assign(static_cast<std::size_t>(S * S), kMaskBackground);
+  interpolate_images(win, bilinear_samples(sp, win, cx, cy, W, H), out.images);
+  const int central = crop_masks(win, sp, cx, cy, W, H, central_label, out.masks);
   out.central_area_um2 = central * src.pixel_size_um() * src.pixel_size_um();
   return out;
 }

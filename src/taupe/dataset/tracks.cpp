@@ -38,10 +38,15 @@ void TrackSet::sort_points() {
   });
 }
 
-void TrackSet::validate(const std::string& where) const {
-  std::unordered_map<std::int64_t, std::size_t> index;
+namespace {
+
+using TrackIndex = std::unordered_map<std::int64_t, std::size_t>;
+
+/// Per-record rules (ids positive and unique, frames, fate and type codes, event onset);
+/// returns the index of every track id.
+TrackIndex check_track_records(const std::vector<Track>& tracks, const std::string& where) {
+  TrackIndex index;
   index.reserve(tracks.size());
-  // 1. Per-record rules.
   for (std::size_t i = 0; i < tracks.size(); ++i) {
     const Track& t = tracks[i];
     if (t.id <= 0) throw DataError(where + ": " + track_str(t) + ": track ids must be > 0");
@@ -55,7 +60,11 @@ void TrackSet::validate(const std::string& where) const {
       throw DataError(where + ": " + track_str(t) + ": event_onset " + std::to_string(t.event_onset) +
                       " must be -1 (unknown) or within [start, end]");
   }
-  // 2. Parents exist.
+  return index;
+}
+
+/// Every parent exists and no track is its own parent.
+void check_parents_exist(const std::vector<Track>& tracks, const TrackIndex& index, const std::string& where) {
   for (const Track& t : tracks) {
     if (t.parent == 0) continue;
     if (t.parent == t.id)
@@ -64,30 +73,34 @@ void TrackSet::validate(const std::string& where) const {
       throw DataError(where + ": " + track_str(t) + ": parent " + std::to_string(t.parent) +
                       " does not exist (0 = root)");
   }
-  // 3. No cycles: follow parents; a chain longer than the number of tracks loops.
-  {
-    std::vector<int> state(tracks.size(), 0);  // 0 unvisited, 1 on current path, 2 done
-    for (std::size_t i = 0; i < tracks.size(); ++i) {
-      std::vector<std::size_t> path;
-      std::size_t k = i;
-      while (true) {
-        if (state[k] == 2) break;
-        if (state[k] == 1) {
-          std::string chain;
-          for (std::size_t j = 0; j < path.size(); ++j) chain += std::to_string(tracks[path[j]].id) + " -> ";
-          chain += std::to_string(tracks[k].id);
-          throw DataError(where + ": track " + std::to_string(tracks[k].id) + ": lineage cycle (" + chain +
-                          "): parent links must form a forest");
-        }
-        state[k] = 1;
-        path.push_back(k);
-        if (tracks[k].parent == 0) break;
-        k = index.at(tracks[k].parent);
+}
+
+/// No cycles: follow parents; a chain longer than the number of tracks loops.
+void check_no_cycles(const std::vector<Track>& tracks, const TrackIndex& index, const std::string& where) {
+  std::vector<int> state(tracks.size(), 0);  // 0 unvisited, 1 on current path, 2 done
+  for (std::size_t i = 0; i < tracks.size(); ++i) {
+    std::vector<std::size_t> path;
+    std::size_t k = i;
+    while (true) {
+      if (state[k] == 2) break;
+      if (state[k] == 1) {
+        std::string chain;
+        for (std::size_t j = 0; j < path.size(); ++j) chain += std::to_string(tracks[path[j]].id) + " -> ";
+        chain += std::to_string(tracks[k].id);
+        throw DataError(where + ": track " + std::to_string(tracks[k].id) + ": lineage cycle (" + chain +
+                        "): parent links must form a forest");
       }
-      for (std::size_t j : path) state[j] = 2;
+      state[k] = 1;
+      path.push_back(k);
+      if (tracks[k].parent == 0) break;
+      k = index.at(tracks[k].parent);
     }
+    for (std::size_t j : path) state[j] = 2;
   }
-  // 4. Children start after their parent ends.
+}
+
+/// Children start after their parent ends.
+void check_children_follow_parents(const std::vector<Track>& tracks, const TrackIndex& index, const std::string& where) {
   for (const Track& t : tracks) {
     if (t.parent == 0) continue;
     const Track& p = tracks[index.at(t.parent)];
@@ -95,7 +108,12 @@ void TrackSet::validate(const std::string& where) const {
       throw DataError(where + ": " + track_str(t) + ": starts at frame " + std::to_string(t.start) +
                       ", not after its parent " + std::to_string(p.id) + " ends (frame " + std::to_string(p.end) + ")");
   }
-  // 5. Points.
+}
+
+/// Points: of an existing track, within its frames, with its parent, finite, sorted by
+/// (track_id, t) and one per track and frame.
+void check_points(const std::vector<TrackPoint>& points, const std::vector<Track>& tracks, const TrackIndex& index,
+                  const std::string& where) {
   for (std::size_t r = 0; r < points.size(); ++r) {
     const TrackPoint& pt = points[r];
     const auto it = index.find(pt.track_id);
@@ -118,6 +136,16 @@ void TrackSet::validate(const std::string& where) const {
         throw DataError(where + ": " + point_str(pt, r) + ": duplicate point (one point per track and frame)");
     }
   }
+}
+
+}  // namespace
+
+void TrackSet::validate(const std::string& where) const {
+  const TrackIndex index = check_track_records(tracks, where);
+  check_parents_exist(tracks, index, where);
+  check_no_cycles(tracks, index, where);
+  check_children_follow_parents(tracks, index, where);
+  check_points(points, tracks, index, where);
 }
 
 void write_tracks(const fs::path& path, const TrackSet& ts) {

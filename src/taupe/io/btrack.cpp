@@ -243,6 +243,183 @@ void check_dummies(const std::vector<TrackPoint>& pts, const std::vector<bool>& 
   }
 }
 
+/// The object type to read: --object-type, else the only obj_type_* group under /tracks.
+std::string pick_object_type(const H5::Group& tracks_root, const BtrackReadOptions& opts, const std::string& where) {
+  if (!opts.object_type.empty()) return opts.object_type;
+  std::vector<std::string> found;
+  for (hsize_t i = 0; i < std::min<hsize_t>(tracks_root.getNumObjs(), 1000); ++i) {
+    const std::string n = tracks_root.getObjnameByIdx(i);
+    if (n.rfind("obj_type_", 0) == 0) found.push_back(n);
+  }
+  if (found.size() != 1)
+    throw DataError(where + ": /tracks: found " + std::to_string(found.size()) +
+                    " obj_type_* groups; pick one with --object-type");
+  return found[0];
+}
+
+/// The objects table and the rows of it the tracker saw.
+struct Objects {
+  Loaded coords;
+  std::size_t rows = 0, width = 0;   ///< rows and columns of coords
+  std::string f_expr;                ///< the tracker's object filter (empty = none)
+  std::vector<std::size_t> visible;  ///< coords rows left by f_expr: what track references index
+};
+
+/// Objects: rows [t, x, y, z, type] (the stored map is never read), then the rows visible to
+/// the tracker (after f_expr).
+Objects read_objects(const H5::Group& objects, const H5::Group& tracks, const std::string& ow, const std::string& tw,
+                     std::size_t max_elements) {
+  Objects o;
+  o.coords = load(objects, "coords", ow, false, max_elements);
+  const Loaded& coords = o.coords;
+  if (coords.shape.size() != 2 || coords.shape[1] < 3)
+    throw DataError(ow + "/coords: expected (I, 5) [t, x, y, z, type], found " + shape_str(coords.shape));
+  const std::size_t I = coords.shape[0], cw = coords.shape[1];
+  o.rows = I;
+  o.width = cw;
+  for (std::size_t i = 0; i < I; ++i) {
+    const double t = coords.v[i * cw], x = coords.v[i * cw + 1], y = coords.v[i * cw + 2];
+    if (!std::isfinite(t) || t < 0 || t > 1e7 || std::floor(t) != t)
+      throw DataError(ow + "/coords: row " + std::to_string(i) + ": t = " + std::to_string(t) +
+                      " is not a frame number (integer >= 0)");
+    if (!std::isfinite(x) || !std::isfinite(y))
+      throw DataError(ow + "/coords: row " + std::to_string(i) + ": NaN/Inf coordinate");
+  }
+  o.f_expr = read_string_attr(tracks, "f_expr", tw);
+  if (o.f_expr.empty()) {
+    o.visible.resize(I);
+    for (std::size_t i = 0; i < I; ++i) o.visible[i] = i;
+  } else {
+    const auto keep = apply_filter(o.f_expr, objects, I, tw, max_elements);
+    for (std::size_t i = 0; i < I; ++i)
+      if (keep[i]) o.visible.push_back(i);
+  }
+  return o;
+}
+
+/// The track tables of one object type: references, slices, LBEPR, fates and dummies.
+struct TrackTables {
+  Loaded refs, map, lbepr, dummies;
+  std::size_t tracks = 0, lbepr_width = 0;   ///< K, and LBEPR's columns
+  std::vector<double> fates;                 ///< one btrack fate code per track (2 when absent)
+  std::size_t dummy_rows = 0, dummy_width = 0;
+};
+
+/// Reads and shape-checks tracks, map, LBEPR and the optional fates and dummies.
+TrackTables read_track_tables(const H5::Group& tracks, const std::string& tw, std::size_t max_elements) {
+  TrackTables tt;
+  tt.refs = load(tracks, "tracks", tw, true, max_elements);
+  tt.map = load(tracks, "map", tw, true, max_elements);
+  tt.lbepr = load(tracks, "LBEPR", tw, true, max_elements);
+  const Loaded &refs = tt.refs, &map = tt.map, &lbepr = tt.lbepr;
+  if (refs.shape.size() != 1 && !(refs.shape.size() == 2 && refs.shape[1] == 1))
+    throw DataError(tw + "/tracks: expected (N,) object references, found " + shape_str(refs.shape));
+  if (map.shape.size() != 2 || map.shape[1] != 2)
+    throw DataError(tw + "/map: expected (K, 2) [start, end), found " + shape_str(map.shape));
+  const std::size_t K = map.shape[0];
+  if (lbepr.shape.size() != 2 || lbepr.shape[0] != K || lbepr.shape[1] < 4)
+    throw DataError(tw + "/LBEPR: expected (" + std::to_string(K) + ", 6) [L, B, E, P, R, G], found " +
+                    shape_str(lbepr.shape));
+  tt.tracks = K;
+  tt.lbepr_width = lbepr.shape[1];
+  if (K == 0) throw DataError(tw + ": no tracks");
+  tt.fates.assign(K, 2);
+  if (tracks.nameExists("fates")) {
+    const Loaded f = load(tracks, "fates", tw, true, max_elements);
+    if (f.shape.empty() || f.shape[0] != K || f.v.size() < K)
+      throw DataError(tw + "/fates: expected (" + std::to_string(K) + ",), found " + shape_str(f.shape));
+    const std::size_t fw = f.v.size() / K;
+    for (std::size_t k = 0; k < K; ++k) tt.fates[k] = f.v[k * fw];
+  }
+  if (tracks.nameExists("dummies")) {
+    tt.dummies = load(tracks, "dummies", tw, false, max_elements);
+    if (!tt.dummies.v.empty() && (tt.dummies.shape.size() != 2 || tt.dummies.shape[1] < 3))
+      throw DataError(tw + "/dummies: expected (M, 5) [t, x, y, z, type], found " + shape_str(tt.dummies.shape));
+  }
+  // An empty table of any shape, e.g. (M, 0), holds no dummies.
+  tt.dummy_rows = tt.dummies.v.empty() ? 0 : tt.dummies.shape[0];
+  tt.dummy_width = tt.dummy_rows ? tt.dummies.shape[1] : 0;
+  return tt;
+}
+
+/// Track `k` from its LBEPR row and fate code (no points yet).
+Track read_track_row(const TrackTables& tt, std::size_t k, const std::string& tw) {
+  const double* row = &tt.lbepr.v[k * tt.lbepr_width];
+  const std::string rec = tw + "/LBEPR: row " + std::to_string(k) + " (track " + int_str(row[0]) + ")";
+  if (std::fabs(row[0]) > kMaxId || std::fabs(row[3]) > kMaxId)
+    throw DataError(rec + ": id " + int_str(row[0]) + " or parent " + int_str(row[3]) + " beyond +-2^53");
+  Track t;
+  t.id = std::int64_t(row[0]);
+  t.start = std::int32_t(std::clamp(row[1], -1.0, 1e7));
+  t.end = std::int32_t(std::clamp(row[2], -1.0, 1e7));
+  t.parent = std::int64_t(row[3]);
+  if (t.parent == t.id) t.parent = 0;   // btrack roots: parent == own id
+  if (t.parent < 0) throw DataError(rec + ": parent " + std::to_string(t.parent) + " must be >= 0");
+  const double fate = tt.fates[k];
+  const int code = fate >= -1 && fate <= 1000 ? int(fate) : -1;
+  if (!kKnownFates.count(code) || double(code) != fate)
+    throw DataError(tw + "/fates: row " + std::to_string(k) + " (track " + std::to_string(t.id) + "): fate code " +
+                    std::to_string(fate) + " is not a btrack Fates value");
+  t.fate = fate_of(code);
+  return t;
+}
+
+/// The row a track reference points at: object `ref` (>= 0) of the visible objects, or dummy
+/// -ref-1 (then `*dummy` is set and counted).
+const double* observation(double ref, const Objects& o, const TrackTables& tt, const Track& t, const std::string& tw,
+                          bool* dummy, BtrackData& out) {
+  if (ref >= 0) {
+    if (ref >= double(o.visible.size()))
+      throw DataError(tw + "/tracks: reference " + int_str(ref) + " of track " + std::to_string(t.id) + " exceeds the " +
+                      std::to_string(o.visible.size()) + " objects" + (o.f_expr.empty() ? "" : " left by f_expr"));
+    return &o.coords.v[o.visible[std::size_t(ref)] * o.width];
+  }
+  const double d = -ref - 1;
+  if (d >= double(tt.dummy_rows))
+    throw DataError(tw + "/tracks: dummy reference " + int_str(ref) + " of track " + std::to_string(t.id) +
+                    " exceeds the " + std::to_string(tt.dummy_rows) + " dummies");
+  const double* obs = &tt.dummies.v[std::size_t(d) * tt.dummy_width];
+  if (!std::isfinite(obs[0]) || !std::isfinite(obs[1]) || !std::isfinite(obs[2]) || obs[0] < 0 ||
+      std::floor(obs[0]) != obs[0] || obs[0] > 1e7)
+    throw DataError(tw + "/dummies: row " + int_str(d) + ": invalid t or NaN/Inf coordinate");
+  ++out.dummies;
+  *dummy = true;
+  return obs;
+}
+
+/// Appends the observations of track `k` (its map slice of references) to `out.tracks.points`,
+/// each within the track's frames and at most one per frame; `is_dummy` grows alongside.
+void read_track_points(const Track& t, std::size_t k, const Objects& o, const TrackTables& tt, const std::string& tw,
+                       std::vector<bool>& is_dummy, BtrackData& out) {
+  const double s = tt.map.v[2 * k], e = tt.map.v[2 * k + 1];
+  if (s < 0 || e < s || e > double(tt.refs.v.size()))
+    throw DataError(tw + "/map: row " + std::to_string(k) + " (track " + std::to_string(t.id) + "): slice [" +
+                    int_str(s) + ", " + int_str(e) + ") outside tracks (" + std::to_string(tt.refs.v.size()) +
+                    " references)");
+  if (e == s)
+    throw DataError(tw + "/map: row " + std::to_string(k) + " (track " + std::to_string(t.id) + "): track has no observations");
+  std::set<std::int32_t> seen_t;
+  for (std::size_t r = std::size_t(s); r < std::size_t(e); ++r) {
+    bool dummy = false;
+    const double* obs = observation(tt.refs.v[r], o, tt, t, tw, &dummy, out);
+    TrackPoint p;
+    p.track_id = t.id;
+    p.t = std::int32_t(obs[0]);
+    // Objects follow the version (+ --swap-xy); dummies are always [t, x, y, ...].
+    const bool y_first = !dummy && out.column1_is_y;
+    p.x = y_first ? obs[2] : obs[1];
+    p.y = y_first ? obs[1] : obs[2];
+    p.parent = t.parent;
+    if (p.t < t.start || p.t > t.end)
+      throw DataError(tw + "/tracks: track " + std::to_string(t.id) + ": observation at frame " + std::to_string(p.t) +
+                      " outside its LBEPR frames [" + std::to_string(t.start) + ", " + std::to_string(t.end) + "]");
+    if (!seen_t.insert(p.t).second)
+      throw DataError(tw + "/tracks: track " + std::to_string(t.id) + ": two observations at frame " + std::to_string(p.t));
+    out.tracks.points.push_back(p);
+    is_dummy.push_back(dummy);
+  }
+}
+
 }  // namespace
 
 BtrackData read_btrack_file(H5::H5File& file, const std::string& where, const BtrackReadOptions& opts,
@@ -253,18 +430,7 @@ BtrackData read_btrack_file(H5::H5File& file, const std::string& where, const Bt
     if (!file.nameExists("tracks")) throw DataError(where + ": /tracks: group missing (the file holds no tracks)");
     const H5::Group objects_root = file.openGroup("objects");
     const H5::Group tracks_root = file.openGroup("tracks");
-    std::string type = opts.object_type;
-    if (type.empty()) {
-      std::vector<std::string> found;
-      for (hsize_t i = 0; i < std::min<hsize_t>(tracks_root.getNumObjs(), 1000); ++i) {
-        const std::string n = tracks_root.getObjnameByIdx(i);
-        if (n.rfind("obj_type_", 0) == 0) found.push_back(n);
-      }
-      if (found.size() != 1)
-        throw DataError(where + ": /tracks: found " + std::to_string(found.size()) +
-                        " obj_type_* groups; pick one with --object-type");
-      type = found[0];
-    }
+    const std::string type = pick_object_type(tracks_root, opts, where);
     if (!objects_root.nameExists(type)) throw DataError(where + ": /objects/" + type + ": group missing");
     if (!tracks_root.nameExists(type)) throw DataError(where + ": /tracks/" + type + ": group missing");
     const H5::Group objects = objects_root.openGroup(type);
@@ -274,131 +440,16 @@ BtrackData read_btrack_file(H5::H5File& file, const std::string& where, const Bt
     out.version = read_string_attr(tracks, "version", tw);
     out.column1_is_y = version_stores_y_first(out.version) != opts.swap_xy;
     out.has_segmentation = file.nameExists("segmentation") && file.openGroup("segmentation").nameExists("images");
-
-    // Objects: rows [t, x, y, z, type]; grouped by t (the stored map is never read).
-    const Loaded coords = load(objects, "coords", ow, false, max_elements);
-    if (coords.shape.size() != 2 || coords.shape[1] < 3)
-      throw DataError(ow + "/coords: expected (I, 5) [t, x, y, z, type], found " + shape_str(coords.shape));
-    const std::size_t I = coords.shape[0], cw = coords.shape[1];
-    std::map<std::int64_t, std::size_t> per_frame;
-    for (std::size_t i = 0; i < I; ++i) {
-      const double t = coords.v[i * cw], x = coords.v[i * cw + 1], y = coords.v[i * cw + 2];
-      if (!std::isfinite(t) || t < 0 || t > 1e7 || std::floor(t) != t)
-        throw DataError(ow + "/coords: row " + std::to_string(i) + ": t = " + std::to_string(t) +
-                        " is not a frame number (integer >= 0)");
-      if (!std::isfinite(x) || !std::isfinite(y))
-        throw DataError(ow + "/coords: row " + std::to_string(i) + ": NaN/Inf coordinate");
-      ++per_frame[std::int64_t(t)];
-    }
-    // Rows visible to the tracker (after f_expr).
-    std::vector<std::size_t> visible;
-    const std::string f_expr = read_string_attr(tracks, "f_expr", tw);
-    if (f_expr.empty()) {
-      visible.resize(I);
-      for (std::size_t i = 0; i < I; ++i) visible[i] = i;
-    } else {
-      const auto keep = apply_filter(f_expr, objects, I, tw, max_elements);
-      for (std::size_t i = 0; i < I; ++i)
-        if (keep[i]) visible.push_back(i);
-    }
-
-    const Loaded refs = load(tracks, "tracks", tw, true, max_elements);
-    const Loaded map = load(tracks, "map", tw, true, max_elements);
-    const Loaded lbepr = load(tracks, "LBEPR", tw, true, max_elements);
-    if (refs.shape.size() != 1 && !(refs.shape.size() == 2 && refs.shape[1] == 1))
-      throw DataError(tw + "/tracks: expected (N,) object references, found " + shape_str(refs.shape));
-    if (map.shape.size() != 2 || map.shape[1] != 2)
-      throw DataError(tw + "/map: expected (K, 2) [start, end), found " + shape_str(map.shape));
-    const std::size_t K = map.shape[0];
-    if (lbepr.shape.size() != 2 || lbepr.shape[0] != K || lbepr.shape[1] < 4)
-      throw DataError(tw + "/LBEPR: expected (" + std::to_string(K) + ", 6) [L, B, E, P, R, G], found " +
-                      shape_str(lbepr.shape));
-    const std::size_t lw = lbepr.shape[1];
-    if (K == 0) throw DataError(tw + ": no tracks");
-    std::vector<double> fates(K, 2);
-    if (tracks.nameExists("fates")) {
-      const Loaded f = load(tracks, "fates", tw, true, max_elements);
-      if (f.shape.empty() || f.shape[0] != K || f.v.size() < K)
-        throw DataError(tw + "/fates: expected (" + std::to_string(K) + ",), found " + shape_str(f.shape));
-      const std::size_t fw = f.v.size() / K;
-      for (std::size_t k = 0; k < K; ++k) fates[k] = f.v[k * fw];
-    }
-    Loaded dummies;
-    if (tracks.nameExists("dummies")) {
-      dummies = load(tracks, "dummies", tw, false, max_elements);
-      if (!dummies.v.empty() && (dummies.shape.size() != 2 || dummies.shape[1] < 3))
-        throw DataError(tw + "/dummies: expected (M, 5) [t, x, y, z, type], found " + shape_str(dummies.shape));
-    }
-    // An empty table of any shape, e.g. (M, 0), holds no dummies.
-    const std::size_t M = dummies.v.empty() ? 0 : dummies.shape[0], dw = M ? dummies.shape[1] : 0;
+    const Objects o = read_objects(objects, tracks, ow, tw, max_elements);
+    const TrackTables tt = read_track_tables(tracks, tw, max_elements);
 
     TrackSet& ts = out.tracks;
     ts.source = where;
     std::vector<bool> is_dummy;   // parallel to ts.points while tracks are read
-    for (std::size_t k = 0; k < K; ++k) {
-      const double* row = &lbepr.v[k * lw];
-      const std::string rec = tw + "/LBEPR: row " + std::to_string(k) + " (track " + int_str(row[0]) + ")";
-      if (std::fabs(row[0]) > kMaxId || std::fabs(row[3]) > kMaxId)
-        throw DataError(rec + ": id " + int_str(row[0]) + " or parent " + int_str(row[3]) + " beyond +-2^53");
-      Track t;
-      t.id = std::int64_t(row[0]);
-      t.start = std::int32_t(std::clamp(row[1], -1.0, 1e7));
-      t.end = std::int32_t(std::clamp(row[2], -1.0, 1e7));
-      t.parent = std::int64_t(row[3]);
-      if (t.parent == t.id) t.parent = 0;   // btrack roots: parent == own id
-      if (t.parent < 0) throw DataError(rec + ": parent " + std::to_string(t.parent) + " must be >= 0");
-      const int code = fates[k] >= -1 && fates[k] <= 1000 ? int(fates[k]) : -1;
-      if (!kKnownFates.count(code) || double(code) != fates[k])
-        throw DataError(tw + "/fates: row " + std::to_string(k) + " (track " + std::to_string(t.id) + "): fate code " +
-                        std::to_string(fates[k]) + " is not a btrack Fates value");
-      t.fate = fate_of(code);
-      const double s = map.v[2 * k], e = map.v[2 * k + 1];
-      if (s < 0 || e < s || e > double(refs.v.size()))
-        throw DataError(tw + "/map: row " + std::to_string(k) + " (track " + std::to_string(t.id) + "): slice [" +
-                        int_str(s) + ", " + int_str(e) + ") outside tracks (" +
-                        std::to_string(refs.v.size()) + " references)");
-      if (e == s)
-        throw DataError(tw + "/map: row " + std::to_string(k) + " (track " + std::to_string(t.id) + "): track has no observations");
-      std::set<std::int32_t> seen_t;
+    for (std::size_t k = 0; k < tt.tracks; ++k) {
+      const Track t = read_track_row(tt, k, tw);
       const std::size_t first_point = ts.points.size();
-      for (std::size_t r = std::size_t(s); r < std::size_t(e); ++r) {
-        const double ref = refs.v[r];
-        const double* obs = nullptr;
-        bool dummy = false;
-        if (ref >= 0) {
-          if (ref >= double(visible.size()))
-            throw DataError(tw + "/tracks: reference " + int_str(ref) + " of track " +
-                            std::to_string(t.id) + " exceeds the " + std::to_string(visible.size()) + " objects" +
-                            (f_expr.empty() ? "" : " left by f_expr"));
-          obs = &coords.v[visible[std::size_t(ref)] * cw];
-        } else {
-          const double d = -ref - 1;
-          if (d >= double(M))
-            throw DataError(tw + "/tracks: dummy reference " + int_str(ref) + " of track " +
-                            std::to_string(t.id) + " exceeds the " + std::to_string(M) + " dummies");
-          obs = &dummies.v[std::size_t(d) * dw];
-          if (!std::isfinite(obs[0]) || !std::isfinite(obs[1]) || !std::isfinite(obs[2]) || obs[0] < 0 ||
-              std::floor(obs[0]) != obs[0] || obs[0] > 1e7)
-            throw DataError(tw + "/dummies: row " + int_str(d) + ": invalid t or NaN/Inf coordinate");
-          ++out.dummies;
-          dummy = true;
-        }
-        TrackPoint p;
-        p.track_id = t.id;
-        p.t = std::int32_t(obs[0]);
-        // Objects follow the version (+ --swap-xy); dummies are always [t, x, y, ...].
-        const bool y_first = !dummy && out.column1_is_y;
-        p.x = y_first ? obs[2] : obs[1];
-        p.y = y_first ? obs[1] : obs[2];
-        p.parent = t.parent;
-        if (p.t < t.start || p.t > t.end)
-          throw DataError(tw + "/tracks: track " + std::to_string(t.id) + ": observation at frame " + std::to_string(p.t) +
-                          " outside its LBEPR frames [" + std::to_string(t.start) + ", " + std::to_string(t.end) + "]");
-        if (!seen_t.insert(p.t).second)
-          throw DataError(tw + "/tracks: track " + std::to_string(t.id) + ": two observations at frame " + std::to_string(p.t));
-        ts.points.push_back(p);
-        is_dummy.push_back(dummy);
-      }
+      read_track_points(t, k, o, tt, tw, is_dummy, out);
       check_dummies(ts.points, is_dummy, first_point, t.id, tw, opts, out);
       ts.tracks.push_back(t);
     }

@@ -157,173 +157,240 @@ std::string sanitise(const std::string& s) {
   return out.empty() ? "glimpse" : out;
 }
 
-}  // namespace
+/// Where the import reads: data/ (pixels), metadata/ (npz) and masks/ under the base folder.
+struct CellxLayout {
+  fs::path base, data, meta, masks_root;
+};
 
-IoSummary import_cellx(const fs::path& root, const fs::path& out, const CellxImportOptions& opts) {
-  if (opts.masks != "auto" && opts.masks != "derive" && opts.masks != "none")
-    throw ConfigError("--masks " + opts.masks + ": expected auto, derive or none");
-  fs::path base = root;
-  if (!fs::is_directory(base / "data") && fs::is_directory(root / "training" / "glimpses" / "data"))
-    base = root / "training" / "glimpses";
-  const fs::path data = base / "data", meta = base / "metadata", masks_root = base / "masks";
-  if (!fs::is_directory(data))
+/// The base folder is `root`, or root/training/glimpses when only that holds data/.
+CellxLayout cellx_layout(const fs::path& root) {
+  CellxLayout l;
+  l.base = root;
+  if (!fs::is_directory(l.base / "data") && fs::is_directory(root / "training" / "glimpses" / "data"))
+    l.base = root / "training" / "glimpses";
+  l.data = l.base / "data";
+  l.meta = l.base / "metadata";
+  l.masks_root = l.base / "masks";
+  if (!fs::is_directory(l.data))
     throw IoError(root.string() + ": no data/ folder (expected data/<label>/<name>.tif and metadata/<label>/<name>.npz)");
-  check_output(out, opts.overwrite);
+  return l;
+}
 
-  // Pass 1: discover files and read every metadata file (small) -- all naming and cutoff
-  // rules are checked before any pixel is read.
-  const auto label_dirs = list_dirs(data);
+/// One glimpse file `f` of data/<label>/: its metadata and mask file, the cutoff and id read.
+Item read_item(const fs::path& f, const std::string& label, Fate fate, const CellxLayout& l, bool use_mask_files) {
+  Item it;
+  it.tif = f;
+  it.label = label;
+  it.fate = fate;
+  const std::string stem = f.stem().string();
+  it.npz = find_sibling(l.meta / label, stem, {".npz"});
+  if (it.npz.empty())
+    throw DataError(f.string() + ": metadata " + (l.meta / label / (stem + ".npz")).string() +
+                    " is missing (every glimpse needs a .npz with 'cutoff')");
+  if (use_mask_files) {
+    it.mask = find_sibling(l.masks_root / label, stem, {".tif", ".tiff"});
+    if (it.mask.empty())
+      throw DataError(f.string() + ": mask " + (l.masks_root / label / (stem + ".tif")).string() +
+                      " is missing (masks/ exists, so every glimpse needs one; or pass --masks derive)");
+  }
+  it.meta = read_npz(it.npz);
+  const std::string w = it.npz.string();
+  it.cutoff = npz_member(it.meta, "cutoff", w).scalar<std::int64_t>(w + ": field 'cutoff'");
+  if (it.cutoff < 0)
+    throw DataError(w + ": field 'cutoff' = " + std::to_string(it.cutoff) + ": must be >= 0 (index of the last frame to use)");
+  if (auto m = it.meta.find("id"); m != it.meta.end()) {
+    it.has_id = true;
+    it.id = m->second.scalar<std::int64_t>(w + ": field 'id'");
+  }
+  return it;
+}
+
+/// Pass 1: discovers the files and reads every metadata file (small) -- all naming and cutoff
+/// rules are checked before any pixel is read. Items come in id order when every glimpse has
+/// one (export wrote them: the container's order), else in sorted label / file order.
+std::vector<Item> discover_items(const CellxLayout& l, const CellxImportOptions& opts) {
+  const auto label_dirs = list_dirs(l.data);
   if (label_dirs.empty())
-    throw DataError(data.string() + ": empty folder: no label sub-folders (expected data/<label>/<name>.tif)");
-  const bool use_mask_files = opts.masks == "auto" && fs::is_directory(masks_root);
+    throw DataError(l.data.string() + ": empty folder: no label sub-folders (expected data/<label>/<name>.tif)");
+  const bool use_mask_files = opts.masks == "auto" && fs::is_directory(l.masks_root);
   std::vector<Item> items;
   for (const auto& dir : label_dirs) {
     const std::string label = dir.filename().string();
     const Fate fate = fate_from_label(label, opts.label_map, dir.string());
     const auto files = list_files(dir, {".tif", ".tiff"});
     if (files.empty()) throw DataError(dir.string() + ": empty folder: no .tif glimpses");
-    for (const auto& f : files) {
-      Item it;
-      it.tif = f;
-      it.label = label;
-      it.fate = fate;
-      const std::string stem = f.stem().string();
-      it.npz = find_sibling(meta / label, stem, {".npz"});
-      if (it.npz.empty())
-        throw DataError(f.string() + ": metadata " + (meta / label / (stem + ".npz")).string() +
-                        " is missing (every glimpse needs a .npz with 'cutoff')");
-      if (use_mask_files) {
-        it.mask = find_sibling(masks_root / label, stem, {".tif", ".tiff"});
-        if (it.mask.empty())
-          throw DataError(f.string() + ": mask " + (masks_root / label / (stem + ".tif")).string() +
-                          " is missing (masks/ exists, so every glimpse needs one; or pass --masks derive)");
-      }
-      it.meta = read_npz(it.npz);
-      const std::string w = it.npz.string();
-      it.cutoff = npz_member(it.meta, "cutoff", w).scalar<std::int64_t>(w + ": field 'cutoff'");
-      if (it.cutoff < 0)
-        throw DataError(w + ": field 'cutoff' = " + std::to_string(it.cutoff) + ": must be >= 0 (index of the last frame to use)");
-      if (auto m = it.meta.find("id"); m != it.meta.end()) {
-        it.has_id = true;
-        it.id = m->second.scalar<std::int64_t>(w + ": field 'id'");
-      }
-      items.push_back(std::move(it));
-    }
+    for (const auto& f : files) items.push_back(read_item(f, label, fate, l, use_mask_files));
   }
-  // Export wrote ids: restore the container's order. Otherwise sorted label / file order.
   const bool all_ids = std::all_of(items.begin(), items.end(), [](const Item& i) { return i.has_id; });
   if (all_ids) std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.id < b.id; });
+  return items;
+}
+
+/// The ids the metadata gives (each at most once).
+std::set<std::int64_t> explicit_ids_of(const std::vector<Item>& items) {
   std::set<std::int64_t> explicit_ids;
   for (const auto& it : items)
     if (it.has_id && !explicit_ids.insert(it.id).second)
       throw DataError(it.npz.string() + ": field 'id' = " + std::to_string(it.id) + ": duplicate trajectory id");
+  return explicit_ids;
+}
+
+/// What pass 2 counts for the summary's notes.
+struct ImportTally {
+  std::size_t rescaled = 0, derived = 0, no_centre = 0, default_type = 0;
+};
+
+/// Mask codes from a mask file: taupe codes as they are (mask_encoding 'taupe'), else instance
+/// labels converted with the documented rules.
+std::vector<std::uint8_t> masks_from_file(const Item& it, const std::string& enc, const std::vector<std::uint16_t>& images,
+                                          std::size_t T, double type_ratio, ImportTally& n) {
+  const StackHeader mh = tiff_header(it.mask);
+  const std::size_t mT = mh.shape.empty() ? 0 : mh.shape[0];
+  // (T, Y, X), or (T, 1, Y, X) as ImageJ stacks read back.
+  const bool ok = mh.shape.size() == 4 ? (mh.shape[1] == 1 && mh.shape[2] == kG && mh.shape[3] == kG)
+                                       : (mh.shape.size() == 3 && mh.shape[1] == kG && mh.shape[2] == kG);
+  if (!ok || mT != T)
+    throw DataError(it.mask.string() + ": axes: expected (T, 64, 64) with T = " + std::to_string(T) + ", found " +
+                    shape_text(mh.shape));
+  const auto labels = to_labels(tiff_read_rows(it.mask, mh, 0, T), it.mask.string());
+  if (enc != kMaskEncodingTaupe) return labels_to_codes(images, labels, T, type_ratio, &n.no_centre);
+  std::vector<std::uint8_t> masks(labels.size());
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const std::uint32_t c = labels[i];
+    if (c > 0xFF || (c & ~std::uint32_t{kMaskTypeBits | kMaskCentral}) || (c & kMaskTypeBits) == kMaskTypeBits)
+      throw DataError(it.mask.string() + ": frame " + std::to_string(i / kMaskValues) + ": mask value " +
+                      std::to_string(c) + " is not a taupe mask code (bits 0-1 type 0..2, bit 2 central)");
+    masks[i] = static_cast<std::uint8_t>(c);
+  }
+  return masks;
+}
+
+/// Mask codes derived from the pixels (Otsu + watershed, channel-ratio types).
+std::vector<std::uint8_t> derive_masks(const std::vector<std::uint16_t>& images, std::size_t T,
+                                       const SegmentOptions& segment, ImportTally& n) {
+  std::vector<std::uint32_t> labels(T * kMaskValues);
+  for (std::size_t t = 0; t < T; ++t) {
+    const auto lab = segment_frame(images.data() + t * kFrameValues, kGlimpseChannels, kGlimpseSize, kGlimpseSize, segment);
+    std::copy(lab.begin(), lab.end(), labels.begin() + static_cast<std::ptrdiff_t>(t * kMaskValues));
+  }
+  std::vector<std::uint8_t> codes = labels_to_codes(images, labels, T, segment.type_ratio, &n.no_centre);
+  ++n.derived;
+  return codes;
+}
+
+/// Masks: file (labels or taupe codes), derived, or empty.
+std::vector<std::uint8_t> glimpse_masks(const Item& it, const std::vector<std::uint16_t>& images, std::size_t T,
+                                        const CellxImportOptions& opts, ImportTally& n) {
+  const std::string w = it.npz.string();
+  const std::string enc = optional_string(it.meta, "mask_encoding", w);
+  if (!enc.empty() && enc != kMaskEncodingTaupe)
+    throw DataError(w + ": field 'mask_encoding' = '" + enc + "': unknown (expected 'taupe')");
+  if (!it.mask.empty()) return masks_from_file(it, enc, images, T, opts.segment.type_ratio, n);
+  if (opts.masks == "none") return std::vector<std::uint8_t>(T * kMaskValues, kMaskBackground);
+  return derive_masks(images, T, opts.segment, n);
+}
+
+/// The central cell's type: npz field 'central_type' > the name's channel token > majority type
+/// of the central cell in the masks > scrib.
+CellType central_type(const Item& it, CellType from_name, const std::vector<std::uint8_t>& masks, ImportTally& n) {
+  const std::string w = it.npz.string();
+  CellType type = from_name;
+  if (const std::string ct = optional_string(it.meta, "central_type", w); !ct.empty()) {
+    try {
+      type = cell_type_from_string(ct);
+    } catch (const DataError& e) {
+      throw DataError(w + ": field 'central_type': " + e.what());
+    }
+  }
+  if (type == CellType::kUnknown) {   // majority type of the central cell in the masks
+    std::size_t votes[3] = {0, 0, 0};
+    for (std::uint8_t c : masks)
+      if (mask_is_central(c)) ++votes[c & kMaskTypeBits];
+    type = votes[1] > votes[2] ? CellType::kWildType : votes[2] > votes[1] ? CellType::kScrib : CellType::kUnknown;
+  }
+  if (type == CellType::kUnknown) {
+    type = CellType::kScrib;
+    ++n.default_type;
+  }
+  return type;
+}
+
+/// Per-frame feature_* fields into `tr.features`; returns their names.
+std::set<std::string> read_features(const Item& it, std::size_t T, GlimpseTrajectory& tr) {
+  const std::string w = it.npz.string();
+  std::set<std::string> names;
+  for (const auto& [key, arr] : it.meta) {
+    if (key.rfind("feature_", 0) != 0) continue;
+    tr.features[key.substr(8)] = optional_values<float>(it.meta, key, w, T);
+    names.insert(key.substr(8));
+  }
+  return names;
+}
+
+/// Pass 2 for one glimpse: pixels, masks, identity and features (their names into
+/// `feature_names`). Identity and provenance: npz fields (taupe export) > cellx file name >
+/// defaults; glimpses without an id get the next id that no glimpse gives.
+GlimpseTrajectory read_glimpse(const Item& it, const CellxImportOptions& opts, const std::set<std::int64_t>& explicit_ids,
+                               std::int64_t& next_id, std::set<std::string>& feature_names, ImportTally& n) {
+  const StackHeader h = tiff_header(it.tif);
+  const std::size_t T = check_glimpse_shape(h, it.tif);
+  if (static_cast<std::size_t>(it.cutoff) >= T)
+    throw DataError(it.npz.string() + ": field 'cutoff' = " + std::to_string(it.cutoff) + ": beyond the last frame " +
+                    std::to_string(T - 1) + " of " + it.tif.string());
+  GlimpseTrajectory tr;
+  bool r = false;
+  tr.images = to_uint16(tiff_read_rows(it.tif, h, 0, T), &r);
+  n.rescaled += r;
+  tr.cutoff = static_cast<std::int32_t>(it.cutoff);
+  tr.fate = it.fate;
+  const std::string w = it.npz.string();
+  tr.masks = glimpse_masks(it, tr.images, T, opts, n);
+
+  const std::string stem = it.tif.stem().string();
+  std::string movie = stem;
+  std::int64_t track = 0;
+  tr.central_type = central_type(it, parse_cellx_name(stem, &movie, &track), tr.masks, n);
+  if (it.has_id) {
+    tr.id = it.id;
+  } else {
+    while (explicit_ids.count(next_id)) ++next_id;
+    tr.id = next_id++;
+  }
+  if (const std::string m = optional_string(it.meta, "movie", w); it.meta.count("movie")) movie = m;
+  if (auto m = it.meta.find("track_id"); m != it.meta.end()) track = m->second.scalar<std::int64_t>(w + ": field 'track_id'");
+  tr.movie = movie;
+  tr.track_id = track;
+  tr.frames = optional_values<std::int32_t>(it.meta, "frames", w, T);
+  if (tr.frames.empty())
+    for (std::size_t t = 0; t < T; ++t) tr.frames.push_back(static_cast<std::int32_t>(t));
+  feature_names = read_features(it, T, tr);
+  return tr;
+}
+
+}  // namespace
+
+IoSummary import_cellx(const fs::path& root, const fs::path& out, const CellxImportOptions& opts) {
+  if (opts.masks != "auto" && opts.masks != "derive" && opts.masks != "none")
+    throw ConfigError("--masks " + opts.masks + ": expected auto, derive or none");
+  const CellxLayout layout = cellx_layout(root);
+  check_output(out, opts.overwrite);
+  const std::vector<Item> items = discover_items(layout, opts);
+  const std::set<std::int64_t> explicit_ids = explicit_ids_of(items);
 
   // Pass 2: pixels. The container appears only at close(), so any error leaves nothing.
-  GlimpseWriter writer(out, read_side_info(base, opts.frame_interval_min));
+  GlimpseWriter writer(out, read_side_info(layout.base, opts.frame_interval_min));
   IoSummary sum;
   sum.what = "import cellx";
-  std::size_t rescaled = 0, derived = 0, no_centre = 0, default_type = 0;
+  ImportTally n;
   std::int64_t next_id = 1;
   std::set<std::string> feature_set;
   bool first = true;
   for (const auto& it : items) {
-    const StackHeader h = tiff_header(it.tif);
-    const std::size_t T = check_glimpse_shape(h, it.tif);
-    if (static_cast<std::size_t>(it.cutoff) >= T)
-      throw DataError(it.npz.string() + ": field 'cutoff' = " + std::to_string(it.cutoff) + ": beyond the last frame " +
-                      std::to_string(T - 1) + " of " + it.tif.string());
-    GlimpseTrajectory tr;
-    bool r = false;
-    tr.images = to_uint16(tiff_read_rows(it.tif, h, 0, T), &r);
-    rescaled += r;
-    tr.cutoff = static_cast<std::int32_t>(it.cutoff);
-    tr.fate = it.fate;
-    const std::string w = it.npz.string();
-
-    // Masks: file (labels or taupe codes), derived, or empty.
-    const std::string enc = optional_string(it.meta, "mask_encoding", w);
-    if (!enc.empty() && enc != kMaskEncodingTaupe)
-      throw DataError(w + ": field 'mask_encoding' = '" + enc + "': unknown (expected 'taupe')");
-    if (!it.mask.empty()) {
-      const StackHeader mh = tiff_header(it.mask);
-      const std::size_t mT = mh.shape.empty() ? 0 : mh.shape[0];
-      // (T, Y, X), or (T, 1, Y, X) as ImageJ stacks read back.
-      const bool ok = mh.shape.size() == 4 ? (mh.shape[1] == 1 && mh.shape[2] == kG && mh.shape[3] == kG)
-                                           : (mh.shape.size() == 3 && mh.shape[1] == kG && mh.shape[2] == kG);
-      if (!ok || mT != T)
-        throw DataError(it.mask.string() + ": axes: expected (T, 64, 64) with T = " + std::to_string(T) + ", found " +
-                        shape_text(mh.shape));
-      const auto labels = to_labels(tiff_read_rows(it.mask, mh, 0, T), it.mask.string());
-      if (enc == kMaskEncodingTaupe) {
-        tr.masks.resize(labels.size());
-        for (std::size_t i = 0; i < labels.size(); ++i) {
-          const std::uint32_t c = labels[i];
-          if (c > 0xFF || (c & ~std::uint32_t{kMaskTypeBits | kMaskCentral}) || (c & kMaskTypeBits) == kMaskTypeBits)
-            throw DataError(it.mask.string() + ": frame " + std::to_string(i / kMaskValues) + ": mask value " +
-                            std::to_string(c) + " is not a taupe mask code (bits 0-1 type 0..2, bit 2 central)");
-          tr.masks[i] = static_cast<std::uint8_t>(c);
-        }
-      } else {
-        tr.masks = labels_to_codes(tr.images, labels, T, opts.segment.type_ratio, &no_centre);
-      }
-    } else if (opts.masks == "none") {
-      tr.masks.assign(T * kMaskValues, kMaskBackground);
-    } else {
-      std::vector<std::uint32_t> labels(T * kMaskValues);
-      for (std::size_t t = 0; t < T; ++t) {
-        const auto lab = segment_frame(tr.images.data() + t * kFrameValues, kGlimpseChannels, kGlimpseSize,
-                                       kGlimpseSize, opts.segment);
-        std::copy(lab.begin(), lab.end(), labels.begin() + static_cast<std::ptrdiff_t>(t * kMaskValues));
-      }
-      tr.masks = labels_to_codes(tr.images, labels, T, opts.segment.type_ratio, &no_centre);
-      ++derived;
-    }
-
-    // Identity and provenance: npz fields (taupe export) > cellx file name > defaults.
-    const std::string stem = it.tif.stem().string();
-    std::string movie = stem;
-    std::int64_t track = 0;
-    CellType type = parse_cellx_name(stem, &movie, &track);
-    if (const std::string ct = optional_string(it.meta, "central_type", w); !ct.empty()) {
-      try {
-        type = cell_type_from_string(ct);
-      } catch (const DataError& e) {
-        throw DataError(w + ": field 'central_type': " + e.what());
-      }
-    }
-    if (type == CellType::kUnknown) {   // majority type of the central cell in the masks
-      std::size_t votes[3] = {0, 0, 0};
-      for (std::uint8_t c : tr.masks)
-        if (mask_is_central(c)) ++votes[c & kMaskTypeBits];
-      type = votes[1] > votes[2] ? CellType::kWildType : votes[2] > votes[1] ? CellType::kScrib : CellType::kUnknown;
-    }
-    if (type == CellType::kUnknown) {
-      type = CellType::kScrib;
-      ++default_type;
-    }
-    tr.central_type = type;
-    if (it.has_id) {
-      tr.id = it.id;
-    } else {
-      while (explicit_ids.count(next_id)) ++next_id;
-      tr.id = next_id++;
-    }
-    if (const std::string m = optional_string(it.meta, "movie", w); it.meta.count("movie")) movie = m;
-    if (auto m = it.meta.find("track_id"); m != it.meta.end()) track = m->second.scalar<std::int64_t>(w + ": field 'track_id'");
-    tr.movie = movie;
-    tr.track_id = track;
-    tr.frames = optional_values<std::int32_t>(it.meta, "frames", w, T);
-    if (tr.frames.empty())
-      for (std::size_t t = 0; t < T; ++t) tr.frames.push_back(static_cast<std::int32_t>(t));
     std::set<std::string> names;
-    for (const auto& [key, arr] : it.meta) {
-      if (key.rfind("feature_", 0) != 0) continue;
-      tr.features[key.substr(8)] = optional_values<float>(it.meta, key, w, T);
-      names.insert(key.substr(8));
-    }
+    GlimpseTrajectory tr = read_glimpse(it, opts, explicit_ids, next_id, names, n);
     if (first) feature_set = names;
     else if (names != feature_set)
-      throw DataError(w + ": feature_* fields differ from those of the first glimpse (all glimpses must carry the same)");
+      throw DataError(it.npz.string() + ": feature_* fields differ from those of the first glimpse (all glimpses must carry the same)");
     first = false;
     writer.append(tr);
     ++sum.counts["trajectories"];
@@ -331,10 +398,10 @@ IoSummary import_cellx(const fs::path& root, const fs::path& out, const CellxImp
   }
   writer.close();
   sum.outputs.push_back(out);
-  if (rescaled) sum.notes.push_back(std::to_string(rescaled) + " glimpse(s) had non-uint16 values and were rescaled linearly to [0, 65535]");
-  if (derived) sum.notes.push_back(std::to_string(derived) + " glimpse(s) got derived masks (Otsu + watershed, channel-ratio types)");
-  if (no_centre) sum.notes.push_back(std::to_string(no_centre) + " frame(s) have no central cell in their mask");
-  if (default_type) sum.notes.push_back(std::to_string(default_type) + " glimpse(s) of unknown central type were taken as scrib");
+  if (n.rescaled) sum.notes.push_back(std::to_string(n.rescaled) + " glimpse(s) had non-uint16 values and were rescaled linearly to [0, 65535]");
+  if (n.derived) sum.notes.push_back(std::to_string(n.derived) + " glimpse(s) got derived masks (Otsu + watershed, channel-ratio types)");
+  if (n.no_centre) sum.notes.push_back(std::to_string(n.no_centre) + " frame(s) have no central cell in their mask");
+  if (n.default_type) sum.notes.push_back(std::to_string(n.default_type) + " glimpse(s) of unknown central type were taken as scrib");
   return sum;
 }
 

@@ -41,6 +41,153 @@ const std::map<std::string, std::vector<std::string>>& synonyms() {
   return s;
 }
 
+/// Comma-separated if the first non-blank line has a comma, else space/tab-separated.
+CsvFormat detect_format(const std::string& text, const std::string& where) {
+  CsvFormat fmt;
+  std::size_t p = 0;
+  while (p < text.size() && (text[p] == '\n' || text[p] == '\r' || text[p] == ' ' || text[p] == '\t')) ++p;
+  const std::string first = text.substr(p, text.find('\n', p) - p);
+  if (first.empty()) throw DataError(where + ": empty file (expected a header with ID, t, x, y)");
+  fmt.whitespace = first.find(',') == std::string::npos;
+  return fmt;
+}
+
+/// Index of the column called `name`: exact match first, else case-insensitive; -1 if none.
+int find_column(const std::vector<std::string>& header, const std::string& name) {
+  for (std::size_t i = 0; i < header.size(); ++i)
+    if (header[i] == name) return int(i);
+  for (std::size_t i = 0; i < header.size(); ++i)
+    if (lower(header[i]) == lower(name)) return int(i);
+  return -1;
+}
+
+/// Column index of each role (-1 = absent).
+struct RoleColumns {
+  int id = -1, t = -1, x = -1, y = -1, parent = -1, fate = -1;
+};
+
+/// The column of `role`: the one --columns names, else the one synonym the header has.
+int role_column(const std::vector<std::string>& header, const std::string& role, const std::vector<std::string>& names,
+                const CsvColumns& cols, const std::string& where) {
+  int c = -1;
+  if (auto m = cols.names.find(role); m != cols.names.end()) {
+    c = find_column(header, m->second);
+    if (c < 0) {
+      std::string all;
+      for (const auto& h : header) all += (all.empty() ? "" : ", ") + h;
+      throw DataError(where + ": line 1: --columns " + role + "=" + m->second + ": no such column (the header has " +
+                      all.substr(0, 300) + ")");
+    }
+    return c;
+  }
+  for (const auto& n : names) {
+    const int k = find_column(header, n);
+    if (k < 0) continue;
+    if (c >= 0) throw DataError(where + ": line 1: columns '" + header[std::size_t(c)] + "' and '" +
+                                header[std::size_t(k)] + "' both give '" + role + "'; pick one with --columns " + role + "=NAME");
+    c = k;
+  }
+  return c;
+}
+
+/// The columns of every role; ID, t, x and y are required.
+RoleColumns find_role_columns(const std::vector<std::string>& header, const CsvColumns& cols, const std::string& where) {
+  std::map<std::string, int> col;
+  for (const auto& [role, names] : synonyms()) col[role] = role_column(header, role, names, cols, where);
+  for (const char* role : {"id", "t", "x", "y"})
+    if (col[role] < 0)
+      throw DataError(where + ": line 1: header lacks column '" + std::string(role == std::string("id") ? "ID" : role) +
+                      "' (need ID, t, x, y; map other names with --columns " + role + "=NAME)");
+  return {col["id"], col["t"], col["x"], col["y"], col["parent"], col["fate"]};
+}
+
+/// One data row as a track point (id, frame, position in pixels, parent; a parent equal to the
+/// row's own id means none).
+TrackPoint parse_point(const std::vector<std::string>& f, const std::vector<std::string>& header, const RoleColumns& c,
+                       const std::string& rec, double units_per_pixel) {
+  const std::int64_t id = parse_id(f[std::size_t(c.id)], rec + ": column '" + header[std::size_t(c.id)] + "'");
+  double t = 0, x = 0, y = 0;
+  for (auto [k, out] : {std::pair{c.t, &t}, {c.x, &x}, {c.y, &y}})
+    if (!to_number(f[std::size_t(k)], out))
+      throw DataError(rec + ": column '" + header[std::size_t(k)] + "': '" + f[std::size_t(k)].substr(0, 20) +
+                      "' is not a finite number");
+  if (t < 0 || t > 1e7 || std::floor(t) != t)
+    throw DataError(rec + ": column '" + header[std::size_t(c.t)] + "': frame must be an integer >= 0");
+  std::int64_t parent = 0;
+  if (c.parent >= 0) {
+    double pv = 0;
+    if (!to_number(f[std::size_t(c.parent)], &pv) || pv < 0 || pv > 9e15 || std::floor(pv) != pv)
+      throw DataError(rec + ": column '" + header[std::size_t(c.parent)] + "': '" + f[std::size_t(c.parent)].substr(0, 20) +
+                      "' is not a track id");
+    parent = std::int64_t(pv);
+    if (parent == id) parent = 0;
+  }
+  TrackPoint p;
+  p.track_id = id;
+  p.t = std::int32_t(t);
+  p.x = x / units_per_pixel;
+  p.y = y / units_per_pixel;
+  p.parent = parent;
+  return p;
+}
+
+/// Tracks as the rows build them: one row per (track, frame); a track's rows agree on parent
+/// and fate.
+struct TrackRows {
+  TrackSet ts;
+  std::map<std::int64_t, std::size_t> index;          ///< track id -> index in ts.tracks
+  std::map<std::int64_t, std::string> fate_text;      ///< track id -> its fate column's text
+  std::set<std::pair<std::int64_t, std::int32_t>> seen;
+
+  /// Adds point `p` of a row with fate text `fate` (nullptr: no fate column).
+  void add(const TrackPoint& p, const std::string* fate, const std::string& rec) {
+    const std::int64_t id = p.track_id;
+    if (!seen.insert({id, p.t}).second)
+      throw DataError(rec + ": track " + std::to_string(id) + " has a second row at frame " + std::to_string(p.t) +
+                      " (a division inside one track id? a TrackMate spots table keeps both daughters under one "
+                      "TRACK_ID: import the TrackMate XML, which has the edges)");
+    auto [it, fresh] = index.emplace(id, ts.tracks.size());
+    if (fresh) {
+      Track tr;
+      tr.id = id;
+      tr.start = tr.end = p.t;
+      tr.parent = p.parent;
+      ts.tracks.push_back(tr);
+      if (fate) fate_text[id] = *fate;
+    } else {
+      Track& tr = ts.tracks[it->second];
+      if (tr.parent != p.parent)
+        throw DataError(rec + ": track " + std::to_string(id) + ": parent " + std::to_string(p.parent) +
+                        " differs from its earlier rows' parent " + std::to_string(tr.parent));
+      if (fate && fate_text[id] != *fate)
+        throw DataError(rec + ": track " + std::to_string(id) + ": fate '" + *fate +
+                        "' differs from its earlier rows' fate '" + fate_text[id] + "'");
+      tr.start = std::min(tr.start, p.t);
+      tr.end = std::max(tr.end, p.t);
+    }
+    ts.points.push_back(p);
+  }
+};
+
+/// Track id 0 (TrackMate counts from 0): every id moves up by one, unless parents refer to ids.
+/// Then the fates the fate column gives.
+void finish_tracks(TrackRows& rows, bool has_parent_column, const std::string& where, std::vector<std::string>* notes) {
+  TrackSet& ts = rows.ts;
+  const bool from_zero = rows.index.count(0) > 0;
+  if (from_zero) {
+    if (has_parent_column)
+      throw DataError(where + ": track id 0 with a parent column: 0 means 'no parent' there; number tracks from 1");
+    for (Track& tr : ts.tracks) ++tr.id;
+    for (TrackPoint& p : ts.points) ++p.track_id;
+    if (notes) notes->push_back("track ids start at 0: every id was increased by 1 (taupe ids start at 1)");
+  }
+  ts.sort_points();
+  for (Track& tr : ts.tracks) {
+    const std::string& ft = rows.fate_text[from_zero ? tr.id - 1 : tr.id];
+    if (!ft.empty()) tr.fate = fate_from_label(ft, {}, where + ": track " + std::to_string(tr.id));
+  }
+}
+
 }  // namespace
 
 CsvColumns parse_csv_columns(const std::vector<std::string>& items, double units_per_pixel) {
@@ -58,66 +205,21 @@ CsvColumns parse_csv_columns(const std::vector<std::string>& items, double units
 
 TrackSet parse_tracks_csv(const std::string& text, const std::string& where, const CsvColumns& cols,
                           std::vector<std::string>* notes) {
-  // Comma-separated if the first non-blank line has a comma, else space/tab-separated.
-  CsvFormat fmt;
-  {
-    std::size_t p = 0;
-    while (p < text.size() && (text[p] == '\n' || text[p] == '\r' || text[p] == ' ' || text[p] == '\t')) ++p;
-    const std::string first = text.substr(p, text.find('\n', p) - p);
-    if (first.empty()) throw DataError(where + ": empty file (expected a header with ID, t, x, y)");
-    fmt.whitespace = first.find(',') == std::string::npos;
-  }
-  const CsvTable table = parse_csv(text, where, fmt);
+  const CsvTable table = parse_csv(text, where, detect_format(text, where));
   const auto& header = table.header();
-  auto find = [&](const std::string& name) -> int {
-    for (std::size_t i = 0; i < header.size(); ++i)
-      if (header[i] == name) return int(i);
-    for (std::size_t i = 0; i < header.size(); ++i)
-      if (lower(header[i]) == lower(name)) return int(i);
-    return -1;
-  };
-  std::map<std::string, int> col;
-  for (const auto& [role, names] : synonyms()) {
-    int c = -1;
-    if (auto m = cols.names.find(role); m != cols.names.end()) {
-      c = find(m->second);
-      if (c < 0) {
-        std::string all;
-        for (const auto& h : header) all += (all.empty() ? "" : ", ") + h;
-        throw DataError(where + ": line 1: --columns " + role + "=" + m->second + ": no such column (the header has " +
-                        all.substr(0, 300) + ")");
-      }
-    } else {
-      for (const auto& n : names) {
-        const int k = find(n);
-        if (k < 0) continue;
-        if (c >= 0) throw DataError(where + ": line 1: columns '" + header[std::size_t(c)] + "' and '" +
-                                    header[std::size_t(k)] + "' both give '" + role + "'; pick one with --columns " + role + "=NAME");
-        c = k;
-      }
-    }
-    col[role] = c;
-  }
-  for (const char* role : {"id", "t", "x", "y"})
-    if (col[role] < 0)
-      throw DataError(where + ": line 1: header lacks column '" + std::string(role == std::string("id") ? "ID" : role) +
-                      "' (need ID, t, x, y; map other names with --columns " + role + "=NAME)");
-  const int c_id = col["id"], c_t = col["t"], c_x = col["x"], c_y = col["y"], c_parent = col["parent"], c_fate = col["fate"];
+  const RoleColumns c = find_role_columns(header, cols, where);
 
-  TrackSet ts;
-  ts.source = where;
-  std::map<std::int64_t, std::size_t> index;
-  std::map<std::int64_t, std::string> fate_text;
-  std::set<std::pair<std::int64_t, std::int32_t>> seen;
+  TrackRows rows;
+  rows.ts.source = where;
   std::size_t extra_header_rows = 0, no_id_rows = 0;
   bool data_seen = false;
   double dummy = 0;
   for (std::size_t r = 0; r < table.size(); ++r) {
     const auto& f = table.rows()[r];
     const std::string rec = where + ": line " + std::to_string(table.line_of(r));
-    const std::string& id_text = f[std::size_t(c_id)];
+    const std::string& id_text = f[std::size_t(c.id)];
     // TrackMate 7 writes three more header rows (names, short names, units) under the first.
-    if (!data_seen && !to_number(id_text, &dummy) && !to_number(f[std::size_t(c_t)], &dummy)) {
+    if (!data_seen && !to_number(id_text, &dummy) && !to_number(f[std::size_t(c.t)], &dummy)) {
       ++extra_header_rows;
       continue;
     }
@@ -126,74 +228,17 @@ TrackSet parse_tracks_csv(const std::string& text, const std::string& where, con
       ++no_id_rows;
       continue;
     }
-    const std::int64_t id = parse_id(id_text, rec + ": column '" + header[std::size_t(c_id)] + "'");
-    double t = 0, x = 0, y = 0;
-    for (auto [c, out] : {std::pair{c_t, &t}, {c_x, &x}, {c_y, &y}})
-      if (!to_number(f[std::size_t(c)], out))
-        throw DataError(rec + ": column '" + header[std::size_t(c)] + "': '" + f[std::size_t(c)].substr(0, 20) +
-                        "' is not a finite number");
-    if (t < 0 || t > 1e7 || std::floor(t) != t)
-      throw DataError(rec + ": column '" + header[std::size_t(c_t)] + "': frame must be an integer >= 0");
-    std::int64_t parent = 0;
-    if (c_parent >= 0) {
-      double pv = 0;
-      if (!to_number(f[std::size_t(c_parent)], &pv) || pv < 0 || pv > 9e15 || std::floor(pv) != pv)
-        throw DataError(rec + ": column '" + header[std::size_t(c_parent)] + "': '" + f[std::size_t(c_parent)].substr(0, 20) +
-                        "' is not a track id");
-      parent = std::int64_t(pv);
-      if (parent == id) parent = 0;
-    }
-    TrackPoint p;
-    p.track_id = id;
-    p.t = std::int32_t(t);
-    p.x = x / cols.units_per_pixel;
-    p.y = y / cols.units_per_pixel;
-    p.parent = parent;
-    if (!seen.insert({id, p.t}).second)
-      throw DataError(rec + ": track " + std::to_string(id) + " has a second row at frame " + std::to_string(p.t) +
-                      " (a division inside one track id? a TrackMate spots table keeps both daughters under one "
-                      "TRACK_ID: import the TrackMate XML, which has the edges)");
-    auto [it, fresh] = index.emplace(id, ts.tracks.size());
-    if (fresh) {
-      Track tr;
-      tr.id = id;
-      tr.start = tr.end = p.t;
-      tr.parent = parent;
-      ts.tracks.push_back(tr);
-      if (c_fate >= 0) fate_text[id] = f[std::size_t(c_fate)];
-    } else {
-      Track& tr = ts.tracks[it->second];
-      if (tr.parent != parent)
-        throw DataError(rec + ": track " + std::to_string(id) + ": parent " + std::to_string(parent) +
-                        " differs from its earlier rows' parent " + std::to_string(tr.parent));
-      if (c_fate >= 0 && fate_text[id] != f[std::size_t(c_fate)])
-        throw DataError(rec + ": track " + std::to_string(id) + ": fate '" + f[std::size_t(c_fate)] +
-                        "' differs from its earlier rows' fate '" + fate_text[id] + "'");
-      tr.start = std::min(tr.start, p.t);
-      tr.end = std::max(tr.end, p.t);
-    }
-    ts.points.push_back(p);
+    const TrackPoint p = parse_point(f, header, c, rec, cols.units_per_pixel);
+    rows.add(p, c.fate >= 0 ? &f[std::size_t(c.fate)] : nullptr, rec);
   }
-  if (ts.tracks.empty()) throw DataError(where + ": no rows after the header");
-  // Track id 0 (TrackMate counts from 0): every id moves up by one, unless parents refer to ids.
-  if (index.count(0)) {
-    if (c_parent >= 0)
-      throw DataError(where + ": track id 0 with a parent column: 0 means 'no parent' there; number tracks from 1");
-    for (Track& tr : ts.tracks) ++tr.id;
-    for (TrackPoint& p : ts.points) ++p.track_id;
-    if (notes) notes->push_back("track ids start at 0: every id was increased by 1 (taupe ids start at 1)");
-  }
-  ts.sort_points();
-  for (Track& tr : ts.tracks) {
-    const std::string& ft = fate_text[index.count(0) ? tr.id - 1 : tr.id];
-    if (!ft.empty()) tr.fate = fate_from_label(ft, {}, where + ": track " + std::to_string(tr.id));
-  }
+  if (rows.ts.tracks.empty()) throw DataError(where + ": no rows after the header");
+  finish_tracks(rows, c.parent >= 0, where, notes);
   if (notes && extra_header_rows)
     notes->push_back(std::to_string(extra_header_rows) + " further header row(s) under the first skipped");
   if (notes && no_id_rows) notes->push_back(std::to_string(no_id_rows) + " row(s) without a track id (spots in no track) skipped");
   if (notes && cols.units_per_pixel != 1)
     notes->push_back("x, y divided by " + csv_number(cols.units_per_pixel) + " units per pixel");
-  return ts;
+  return std::move(rows.ts);
 }
 
 std::map<std::int64_t, std::int64_t> parse_graph_json(const std::string& text, const std::string& where) {

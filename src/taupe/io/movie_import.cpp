@@ -199,9 +199,10 @@ std::unique_ptr<LabelSource> hdf5_labels(const fs::path& file, const std::string
   return std::make_unique<Hdf5Labels>(file, dataset);
 }
 
-IoSummary write_movie_dataset(FrameSource& frames, LabelSource* labels, TrackSet tracks, PointLabels mode,
-                              const MovieImportOptions& opts, const fs::path& out_dir, const std::string& what) {
-  // ---- geometry and channels ------------------------------------------------------------
+namespace {
+
+/// Channels, size and segmentation against the movie; returns which input channels are GFP and RFP.
+ChannelMap check_movie_geometry(const FrameSource& frames, const LabelSource* labels, const MovieImportOptions& opts) {
   ChannelMap ch;
   if (!opts.channels.empty()) {
     ch = parse_channel_map(opts.channels);
@@ -219,11 +220,15 @@ IoSummary write_movie_dataset(FrameSource& frames, LabelSource* labels, TrackSet
                     std::to_string(labels->height) + ", " + std::to_string(labels->width) + "), the movie " +
                     frames.where + " is (" + std::to_string(frames.frames) + ", " + std::to_string(frames.height) + ", " +
                     std::to_string(frames.width) + ") (T, Y, X must agree)");
+  return ch;
+}
 
-  // ---- tracks against the movie -----------------------------------------------------------
+/// Sorts and validates the tracks (ids, parents, parent ends before child, cycles); every track
+/// must lie inside the movie's frames and every point inside its field.
+void check_tracks_in_movie(TrackSet& tracks, const FrameSource& frames, const MovieImportOptions& opts) {
   tracks.sort_points();
   const std::string twhere = tracks.source;
-  tracks.validate(twhere);   // ids, parents, parent ends before child, cycles
+  tracks.validate(twhere);
   for (const Track& t : tracks.tracks)
     if (t.end >= frames.frames)
       throw DataError(twhere + ": track " + std::to_string(t.id) + ": frames [" + std::to_string(t.start) + ", " +
@@ -236,28 +241,34 @@ IoSummary write_movie_dataset(FrameSource& frames, LabelSource* labels, TrackSet
                       std::to_string(frames.width) + " x " + std::to_string(frames.height) +
                       " movie (x = column, y = row)",
                       opts.outside_hint);
+}
 
-  // ---- rescale pass for non-uint16 movies -------------------------------------------------
+/// How input values map to uint16: as they are, or [lo, hi] linearly to [0, 65535].
+struct ValueRange {
   double lo = 0, hi = 65535;
   bool rescale = false;
-  if (frames.needs_rescale_pass) {
-    lo = std::numeric_limits<double>::infinity();
-    hi = -lo;
-    bool exact = true;
-    for (int t = 0; t < frames.frames; ++t)
-      for (double v : frames.read(t)) {
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-        if (v < 0 || v > 65535 || std::floor(v) != v) exact = false;
-      }
-    rescale = !exact;
-  }
+};
 
-  // ---- stream frames: labels, types, point labels ----------------------------------------
-  const fs::path dir = out_dir / (opts.name.empty() ? std::string("movie") : opts.name);
-  const fs::path movie_path = dir / "movie.h5", tracks_path = dir / "tracks.h5";
-  check_output(movie_path, opts.overwrite);
-  check_output(tracks_path, opts.overwrite);
+/// Rescale pass for non-uint16 movies: values not all integers in [0, 65535] are rescaled.
+ValueRange find_value_range(FrameSource& frames) {
+  ValueRange r;
+  if (!frames.needs_rescale_pass) return r;
+  r.lo = std::numeric_limits<double>::infinity();
+  r.hi = -r.lo;
+  bool exact = true;
+  for (int t = 0; t < frames.frames; ++t)
+    for (double v : frames.read(t)) {
+      r.lo = std::min(r.lo, v);
+      r.hi = std::max(r.hi, v);
+      if (v < 0 || v > 65535 || std::floor(v) != v) exact = false;
+    }
+  r.rescale = !exact;
+  return r;
+}
+
+/// The written movie's header: 2 channels, 16 bits; pixel size and frame interval from the
+/// options, else the TIFF metadata, else the fallbacks.
+MovieInfo movie_info_of(const FrameSource& frames, const MovieImportOptions& opts) {
   MovieInfo mi;
   mi.frames = frames.frames;
   mi.channels = 2;
@@ -267,65 +278,98 @@ IoSummary write_movie_dataset(FrameSource& frames, LabelSource* labels, TrackSet
   mi.pixel_size_um = opts.pixel_size_um > 0 ? opts.pixel_size_um : frames.pixel_size_um > 0 ? frames.pixel_size_um : kFallbackPixelSizeUm;
   mi.frame_interval_min =
       opts.frame_interval_min > 0 ? opts.frame_interval_min : frames.frame_interval_min > 0 ? frames.frame_interval_min : 4.0;
-  MovieWriter writer(movie_path, mi);
+  return mi;
+}
 
-  // Points by frame.
-  std::vector<std::vector<std::size_t>> at_frame(std::size_t(frames.frames));
-  for (std::size_t i = 0; i < tracks.points.size(); ++i) at_frame[std::size_t(tracks.points[i].t)].push_back(i);
+/// The frame pass: streams frames, labels and types, and gives track points their labels.
+struct FramePass {
+  FrameSource& frames;
+  LabelSource* labels;
+  TrackSet& tracks;
+  PointLabels mode;
+  const MovieImportOptions& opts;
+  ChannelMap ch;
+  ValueRange range;
+  std::vector<std::vector<std::size_t>> at_frame;   ///< point indices by frame
   TypeVotes votes;
-  const std::size_t hw = std::size_t(frames.height) * std::size_t(frames.width);
   std::size_t unmatched = 0;
-  for (int t = 0; t < frames.frames; ++t) {
-    const std::vector<double> raw = frames.read(t);
-    MovieFrame f;
-    f.images.resize(2 * hw);
-    const int src[2] = {ch.gfp, ch.rfp};
-    for (int c = 0; c < 2; ++c)
-      for (std::size_t i = 0; i < hw; ++i) {
-        double v = raw[std::size_t(src[c]) * hw + i];
-        if (rescale) v = hi > lo ? std::lround((v - lo) * 65535.0 / (hi - lo)) : 0.0;
-        f.images[std::size_t(c) * hw + i] = static_cast<std::uint16_t>(std::clamp(v, 0.0, 65535.0));
-      }
-    f.labels = labels ? labels->read(t) : segment_frame(f.images.data(), 2, frames.height, frames.width, opts.segment);
-    f.label_types = classify_labels(f.images.data(), frames.height, frames.width, 0, 1, f.labels, opts.type_ratio);
-    std::map<std::uint32_t, std::array<double, 3>> centroids;   // CTC: points sit at their label's centroid
-    if (mode == PointLabels::kTrackId && !at_frame[std::size_t(t)].empty())
-      for (std::size_t i = 0; i < hw; ++i)
-        if (f.labels[i]) {
-          auto& c = centroids[f.labels[i]];
-          c[0] += double(i % std::size_t(frames.width));
-          c[1] += double(i / std::size_t(frames.width));
-          c[2] += 1;
-        }
-    if (mode == PointLabels::kTrackId) {
-      std::set<std::uint32_t> alive;
-      for (std::size_t idx : at_frame[std::size_t(t)]) alive.insert(static_cast<std::uint32_t>(tracks.points[idx].track_id));
-      for (const auto& kv : f.label_types)
-        if (!alive.count(kv.first))
-          throw DataError((labels ? labels->frame_where(t) : frames.where) + ": label " + std::to_string(kv.first) +
-                          " at frame " + std::to_string(t) + " belongs to no track alive in that frame (every mask label must be listed)");
+
+  std::size_t plane() const { return std::size_t(frames.height) * std::size_t(frames.width); }
+  std::string label_where(int t) const { return labels ? labels->frame_where(t) : frames.where; }
+};
+
+/// Frame `t`: GFP and RFP as uint16, its labels (given or derived) and each label's cell type.
+MovieFrame read_movie_frame(FramePass& fp, int t) {
+  const std::size_t hw = fp.plane();
+  const std::vector<double> raw = fp.frames.read(t);
+  MovieFrame f;
+  f.images.resize(2 * hw);
+  const int src[2] = {fp.ch.gfp, fp.ch.rfp};
+  const ValueRange& r = fp.range;
+  for (int c = 0; c < 2; ++c)
+    for (std::size_t i = 0; i < hw; ++i) {
+      double v = raw[std::size_t(src[c]) * hw + i];
+      if (r.rescale) v = r.hi > r.lo ? std::lround((v - r.lo) * 65535.0 / (r.hi - r.lo)) : 0.0;
+      f.images[std::size_t(c) * hw + i] = static_cast<std::uint16_t>(std::clamp(v, 0.0, 65535.0));
     }
-    for (std::size_t idx : at_frame[std::size_t(t)]) {
-      TrackPoint& p = tracks.points[idx];
-      if (mode == PointLabels::kTrackId) {
-        if (!f.label_types.count(static_cast<std::uint32_t>(p.track_id)))
-          throw DataError((labels ? labels->frame_where(t) : frames.where) + ": label " + std::to_string(p.track_id) +
-                          " of track " + std::to_string(p.track_id) + " is missing from the mask at frame " +
-                          std::to_string(t) + " (every frame in [B, E] must contain the track's label)");
-        p.label = static_cast<std::uint32_t>(p.track_id);
-        const auto& c = centroids.at(p.label);
-        p.x = c[0] / c[2];
-        p.y = c[1] / c[2];
-      } else if (p.label == 0) {
-        p.label = label_near(f.labels, frames.height, frames.width, p.x, p.y, opts.snap_radius_px);
-        if (!p.label) ++unmatched;
-      }
-      if (p.label) ++votes[p.track_id][f.label_types.at(p.label)];
+  f.labels = fp.labels ? fp.labels->read(t)
+                       : segment_frame(f.images.data(), 2, fp.frames.height, fp.frames.width, fp.opts.segment);
+  f.label_types = classify_labels(f.images.data(), fp.frames.height, fp.frames.width, 0, 1, f.labels, fp.opts.type_ratio);
+  return f;
+}
+
+/// Sum of x, sum of y and pixel count of every label of a (height, width) label image.
+std::map<std::uint32_t, std::array<double, 3>> label_sums(const std::vector<std::uint32_t>& labels, int height, int width) {
+  std::map<std::uint32_t, std::array<double, 3>> sums;
+  for (std::size_t i = 0; i < std::size_t(height) * std::size_t(width); ++i)
+    if (labels[i]) {
+      auto& c = sums[labels[i]];
+      c[0] += double(i % std::size_t(width));
+      c[1] += double(i / std::size_t(width));
+      c[2] += 1;
     }
-    writer.append(f);
+  return sums;
+}
+
+/// CTC: every mask label at frame `t` must belong to a track alive in that frame.
+void check_labels_belong_to_tracks(const FramePass& fp, int t, const MovieFrame& f) {
+  std::set<std::uint32_t> alive;
+  for (std::size_t idx : fp.at_frame[std::size_t(t)])
+    alive.insert(static_cast<std::uint32_t>(fp.tracks.points[idx].track_id));
+  for (const auto& kv : f.label_types)
+    if (!alive.count(kv.first))
+      throw DataError(fp.label_where(t) + ": label " + std::to_string(kv.first) + " at frame " + std::to_string(t) +
+                      " belongs to no track alive in that frame (every mask label must be listed)");
+}
+
+/// Gives the points of frame `t` their labels (CTC: the track id, the point moved to the label's
+/// centroid; else the label under or near the point) and votes their tracks' cell types.
+void label_frame_points(FramePass& fp, int t, const MovieFrame& f) {
+  const bool by_id = fp.mode == PointLabels::kTrackId;
+  std::map<std::uint32_t, std::array<double, 3>> centroids;   // CTC: points sit at their label's centroid
+  if (by_id && !fp.at_frame[std::size_t(t)].empty()) centroids = label_sums(f.labels, fp.frames.height, fp.frames.width);
+  if (by_id) check_labels_belong_to_tracks(fp, t, f);
+  for (std::size_t idx : fp.at_frame[std::size_t(t)]) {
+    TrackPoint& p = fp.tracks.points[idx];
+    if (by_id) {
+      if (!f.label_types.count(static_cast<std::uint32_t>(p.track_id)))
+        throw DataError(fp.label_where(t) + ": label " + std::to_string(p.track_id) + " of track " +
+                        std::to_string(p.track_id) + " is missing from the mask at frame " + std::to_string(t) +
+                        " (every frame in [B, E] must contain the track's label)");
+      p.label = static_cast<std::uint32_t>(p.track_id);
+      const auto& c = centroids.at(p.label);
+      p.x = c[0] / c[2];
+      p.y = c[1] / c[2];
+    } else if (p.label == 0) {
+      p.label = label_near(f.labels, fp.frames.height, fp.frames.width, p.x, p.y, fp.opts.snap_radius_px);
+      if (!p.label) ++fp.unmatched;
+    }
+    if (p.label) ++fp.votes[p.track_id][f.label_types.at(p.label)];
   }
-  assign_track_types(tracks, votes);
-  writer.close();
+}
+
+/// Writes the tracks; when that fails the movie just written is removed again.
+void write_tracks_or_remove_movie(const fs::path& tracks_path, const TrackSet& tracks, const fs::path& movie_path) {
   try {
     write_tracks(tracks_path, tracks);
   } catch (...) {
@@ -333,17 +377,44 @@ IoSummary write_movie_dataset(FrameSource& frames, LabelSource* labels, TrackSet
     fs::remove(movie_path, ec);
     throw;
   }
+}
+
+}  // namespace
+
+IoSummary write_movie_dataset(FrameSource& frames, LabelSource* labels, TrackSet tracks, PointLabels mode,
+                              const MovieImportOptions& opts, const fs::path& out_dir, const std::string& what) {
+  FramePass fp{frames, labels, tracks, mode, opts, check_movie_geometry(frames, labels, opts), {}, {}, {}, 0};
+  check_tracks_in_movie(tracks, frames, opts);
+  fp.range = find_value_range(frames);
+
+  const fs::path dir = out_dir / (opts.name.empty() ? std::string("movie") : opts.name);
+  const fs::path movie_path = dir / "movie.h5", tracks_path = dir / "tracks.h5";
+  check_output(movie_path, opts.overwrite);
+  check_output(tracks_path, opts.overwrite);
+  MovieWriter writer(movie_path, movie_info_of(frames, opts));
+  fp.at_frame.resize(std::size_t(frames.frames));
+  for (std::size_t i = 0; i < tracks.points.size(); ++i) fp.at_frame[std::size_t(tracks.points[i].t)].push_back(i);
+  for (int t = 0; t < frames.frames; ++t) {
+    MovieFrame f = read_movie_frame(fp, t);
+    label_frame_points(fp, t, f);
+    writer.append(f);
+  }
+  assign_track_types(tracks, fp.votes);
+  writer.close();
+  write_tracks_or_remove_movie(tracks_path, tracks, movie_path);
+
   IoSummary sum;
   sum.what = what;
   sum.outputs = {movie_path, tracks_path};
   sum.counts["frames"] = std::size_t(frames.frames);
   sum.counts["tracks"] = tracks.tracks.size();
   for (const Track& t : tracks.tracks) ++sum.counts[to_string(t.fate)];
-  if (rescale)
-    sum.notes.push_back("movie values in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+  const ValueRange& r = fp.range;
+  if (r.rescale)
+    sum.notes.push_back("movie values in [" + std::to_string(r.lo) + ", " + std::to_string(r.hi) +
                         "] were rescaled linearly to [0, 65535]");
   if (!labels) sum.notes.push_back("no segmentation given: masks derived (Otsu + watershed)");
-  if (unmatched) sum.notes.push_back(std::to_string(unmatched) + " track point(s) lie on background (label 0)");
+  if (fp.unmatched) sum.notes.push_back(std::to_string(fp.unmatched) + " track point(s) lie on background (label 0)");
   return sum;
 }
 

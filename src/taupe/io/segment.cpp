@@ -49,13 +49,11 @@ double otsu_threshold(const std::vector<float>& values) {
   return (best_bin + 0.5) / (kBins - 1);
 }
 
-std::vector<std::uint32_t> segment_frame(const std::uint16_t* images, int channels, int height, int width,
-                                         const SegmentOptions& opts, std::uint32_t* count) {
-  const std::size_t n = static_cast<std::size_t>(height) * static_cast<std::size_t>(width);
-  std::vector<std::uint32_t> labels(n, 0);
-  if (count) *count = 0;
-  if (n == 0) return labels;
-  // 1. max-projection of the background-subtracted channels, scaled to [0, 1], Otsu.
+namespace {
+
+/// Max-projection of the background-subtracted (median) channels, scaled to [0, 1], thresholded
+/// by Otsu into `fg`. Returns false when nothing rises above the background.
+bool foreground(const std::uint16_t* images, int channels, std::size_t n, std::vector<std::uint8_t>& fg) {
   std::vector<float> proj(n, 0.0f);
   for (int c = 0; c < channels; ++c) {
     const std::uint16_t* ch = images + static_cast<std::size_t>(c) * n;
@@ -64,13 +62,18 @@ std::vector<std::uint32_t> segment_frame(const std::uint16_t* images, int channe
     for (std::size_t i = 0; i < n; ++i) proj[i] = std::max(proj[i], static_cast<float>(ch[i]) - bg);
   }
   const float top = *std::max_element(proj.begin(), proj.end());
-  if (top <= 0) return labels;
+  if (top <= 0) return false;
   for (float& v : proj) v /= top;
   const double thr = otsu_threshold(proj);
-  std::vector<std::uint8_t> fg(n);
+  fg.resize(n);
   for (std::size_t i = 0; i < n; ++i) fg[i] = proj[i] > thr ? 1 : 0;
+  return true;
+}
 
-  // 2a. chamfer 3-4 distance to the nearest background pixel (outside the image = background).
+/// Chamfer 3-4 distance of every pixel to the nearest background pixel (outside the image =
+/// background).
+std::vector<int> chamfer_distance(const std::vector<std::uint8_t>& fg, int height, int width) {
+  const std::size_t n = fg.size();
   const int inf = std::numeric_limits<int>::max() / 4;
   std::vector<int> dist(n);
   auto at = [&](int y, int x) -> int {
@@ -90,19 +93,51 @@ std::vector<std::uint32_t> segment_frame(const std::uint16_t* images, int channe
       if (!d) continue;
       d = std::min({d, at(y, x + 1) + 3, at(y + 1, x) + 3, at(y + 1, x + 1) + 4, at(y + 1, x - 1) + 4});
     }
+  return dist;
+}
 
-  // 2b. watershed by descending distance with h-maxima merging (union-find over basins).
+/// Watershed basins: each foreground pixel's basin id (-1 = background) and, per basin, the
+/// basin it merged into (union-find parent) and its peak distance.
+struct Basins {
+  std::vector<int> basin, parent, peak;
+};
+
+/// Adds pixel `p` at distance `dp` given the distinct basin roots of its labelled neighbours:
+/// no neighbour opens a new basin; else the pixel joins the elder root (highest peak, then
+/// lowest id), and every other root whose peak rises less than `h3` above `dp` merges into it.
+void flood_pixel(Basins& w, int p, int dp, const int* roots, int nr, int h3) {
+  if (nr == 0) {
+    w.basin[static_cast<std::size_t>(p)] = static_cast<int>(w.parent.size());
+    w.parent.push_back(static_cast<int>(w.parent.size()));
+    w.peak.push_back(dp);
+    return;
+  }
+  int elder = roots[0];
+  for (int k = 1; k < nr; ++k)
+    if (w.peak[static_cast<std::size_t>(roots[k])] > w.peak[static_cast<std::size_t>(elder)] ||
+        (w.peak[static_cast<std::size_t>(roots[k])] == w.peak[static_cast<std::size_t>(elder)] && roots[k] < elder))
+      elder = roots[k];
+  for (int k = 0; k < nr; ++k) {
+    const int r = roots[k];
+    if (r != elder && w.peak[static_cast<std::size_t>(r)] - dp < h3) w.parent[static_cast<std::size_t>(r)] = elder;
+  }
+  w.basin[static_cast<std::size_t>(p)] = elder;
+}
+
+/// Watershed by descending distance with h-maxima merging (union-find over basins).
+Basins watershed(const std::vector<std::uint8_t>& fg, const std::vector<int>& dist, int height, int width, double h) {
+  const std::size_t n = fg.size();
   std::vector<int> order;
   for (std::size_t i = 0; i < n; ++i)
     if (fg[i]) order.push_back(static_cast<int>(i));
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
     return dist[static_cast<std::size_t>(a)] > dist[static_cast<std::size_t>(b)];
   });
-  std::vector<int> basin(n, -1);   // pixel -> basin id
-  std::vector<int> parent, peak;   // per basin
-  const int h3 = static_cast<int>(std::lround(opts.h * 3.0));
+  Basins w;
+  w.basin.assign(n, -1);
+  const int h3 = static_cast<int>(std::lround(h * 3.0));
   for (int p : order) {
-    const int py = p / width, px = p % width, dp = dist[static_cast<std::size_t>(p)];
+    const int py = p / width, px = p % width;
     int roots[8];
     int nr = 0;
     for (int dy = -1; dy <= 1; ++dy)
@@ -110,44 +145,50 @@ std::vector<std::uint32_t> segment_frame(const std::uint16_t* images, int channe
         if (!dy && !dx) continue;
         const int y = py + dy, x = px + dx;
         if (y < 0 || x < 0 || y >= height || x >= width) continue;
-        const int b = basin[static_cast<std::size_t>(y * width + x)];
+        const int b = w.basin[static_cast<std::size_t>(y * width + x)];
         if (b < 0) continue;
-        const int r = find_root(parent, b);
+        const int r = find_root(w.parent, b);
         if (std::find(roots, roots + nr, r) == roots + nr) roots[nr++] = r;
       }
-    if (nr == 0) {
-      basin[static_cast<std::size_t>(p)] = static_cast<int>(parent.size());
-      parent.push_back(static_cast<int>(parent.size()));
-      peak.push_back(dp);
-      continue;
-    }
-    int elder = roots[0];
-    for (int k = 1; k < nr; ++k)
-      if (peak[static_cast<std::size_t>(roots[k])] > peak[static_cast<std::size_t>(elder)] ||
-          (peak[static_cast<std::size_t>(roots[k])] == peak[static_cast<std::size_t>(elder)] && roots[k] < elder))
-        elder = roots[k];
-    for (int k = 0; k < nr; ++k) {
-      const int r = roots[k];
-      if (r != elder && peak[static_cast<std::size_t>(r)] - dp < h3) parent[static_cast<std::size_t>(r)] = elder;
-    }
-    basin[static_cast<std::size_t>(p)] = elder;
+    flood_pixel(w, p, dist[static_cast<std::size_t>(p)], roots, nr, h3);
   }
+  return w;
+}
 
-  // 2c. areas, small-instance removal, raster-order relabelling.
-  std::vector<int> area(parent.size(), 0);
+/// Basin areas, removal of instances smaller than `min_area`, raster-order relabelling from 1
+/// into `labels`. Returns the number of labels.
+std::uint32_t label_basins(Basins& w, int min_area, std::vector<std::uint32_t>& labels) {
+  const std::size_t n = w.basin.size();
+  std::vector<int> area(w.parent.size(), 0);
   for (std::size_t i = 0; i < n; ++i)
-    if (basin[i] >= 0) {
-      basin[i] = find_root(parent, basin[i]);
-      ++area[static_cast<std::size_t>(basin[i])];
+    if (w.basin[i] >= 0) {
+      w.basin[i] = find_root(w.parent, w.basin[i]);
+      ++area[static_cast<std::size_t>(w.basin[i])];
     }
-  std::vector<std::uint32_t> relabel(parent.size(), 0);
+  std::vector<std::uint32_t> relabel(w.parent.size(), 0);
   std::uint32_t next = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const int b = basin[i];
-    if (b < 0 || area[static_cast<std::size_t>(b)] < opts.min_area) continue;
+    const int b = w.basin[i];
+    if (b < 0 || area[static_cast<std::size_t>(b)] < min_area) continue;
     if (!relabel[static_cast<std::size_t>(b)]) relabel[static_cast<std::size_t>(b)] = ++next;
     labels[i] = relabel[static_cast<std::size_t>(b)];
   }
+  return next;
+}
+
+}  // namespace
+
+std::vector<std::uint32_t> segment_frame(const std::uint16_t* images, int channels, int height, int width,
+                                         const SegmentOptions& opts, std::uint32_t* count) {
+  const std::size_t n = static_cast<std::size_t>(height) * static_cast<std::size_t>(width);
+  std::vector<std::uint32_t> labels(n, 0);
+  if (count) *count = 0;
+  if (n == 0) return labels;
+  std::vector<std::uint8_t> fg;
+  if (!foreground(images, channels, n, fg)) return labels;
+  const std::vector<int> dist = chamfer_distance(fg, height, width);
+  Basins w = watershed(fg, dist, height, width, opts.h);
+  const std::uint32_t next = label_basins(w, opts.min_area, labels);
   if (count) *count = next;
   return labels;
 }

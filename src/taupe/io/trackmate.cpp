@@ -50,25 +50,24 @@ struct Spot {
   std::int32_t frame = 0;
   double x = 0, y = 0;
 };
+using SpotMap = std::unordered_map<std::int64_t, Spot>;
 
-}  // namespace
+/// A run of spots between divisions: one taupe track.
+struct Chain {
+  std::int64_t tm_track = 0, first_spot = 0;
+  std::vector<std::int64_t> spots;
+  std::int64_t parent_chain = -1;   // index into chains
+  int children = 0;
+};
 
-TrackMateData parse_trackmate_xml(const std::string& text, const std::string& where, const TrackMateReadOptions& opts) {
-  pugi::xml_document doc;
-  const pugi::xml_parse_result res = doc.load_buffer(text.data(), text.size(), pugi::parse_default, pugi::encoding_auto);
-  if (!res)
-    throw DataError(where + ": line " + std::to_string(line_of(text, res.offset)) + ": not well-formed XML: " +
-                    res.description());
-  const pugi::xml_node root = doc.child("TrackMate");
-  if (!root) throw DataError(where + ": no <TrackMate> root element (not a TrackMate XML file)");
-  TrackMateData out;
-  out.version = root.attribute("version").value();
-  const pugi::xml_node model = root.child("Model");
-  if (!model) throw DataError(where + ": TrackMate/Model: element missing");
-  out.spatial_units = model.attribute("spatialunits").value();
-  out.time_units = model.attribute("timeunits").value();
+/// Successors and predecessors of every spot a track's edges touch (edges point forward in time).
+struct TrackGraph {
+  std::map<std::int64_t, std::vector<std::int64_t>> succ, pred;
+};
 
-  // Calibration: --pixel-size, else ImageData.
+/// Image size, frame interval and pixel calibration: --pixel-size, else ImageData.
+void read_calibration(const pugi::xml_node& root, const std::string& where, const TrackMateReadOptions& opts,
+                      TrackMateData& out) {
   const pugi::xml_node image = root.child("Settings").child("ImageData");
   const std::string iw = where + ": TrackMate/Settings/ImageData";
   if (image) {
@@ -95,11 +94,14 @@ TrackMateData parse_trackmate_xml(const std::string& text, const std::string& wh
     throw DataError(iw + ": no pixelwidth to turn " + (out.spatial_units.empty() ? "positions" : out.spatial_units) +
                     " into pixels; give --xml-pixel-size");
   }
+}
 
-  // Spots.
+/// Every spot of AllSpots by ID, its position in pixels.
+SpotMap read_spots(const pugi::xml_node& model, const std::string& text, const std::string& where,
+                   const TrackMateData& out) {
   const pugi::xml_node all_spots = model.child("AllSpots");
   if (!all_spots) throw DataError(where + ": TrackMate/Model/AllSpots: element missing");
-  std::unordered_map<std::int64_t, Spot> spots;
+  SpotMap spots;
   for (const pugi::xml_node frame : all_spots.children("SpotsInFrame"))
     for (const pugi::xml_node s : frame.children("Spot")) {
       const std::string sw = where + ": Spot " + (s.attribute("ID") ? std::string(s.attribute("ID").value()) : "?") +
@@ -113,89 +115,107 @@ TrackMateData parse_trackmate_xml(const std::string& text, const std::string& wh
       sp.y = number_attr(s, "POSITION_Y", sw) / out.pixel_height;
       if (!spots.emplace(id, sp).second) throw DataError(sw + ": spot ID appears twice");
     }
+  return spots;
+}
 
+/// The Track elements of AllTracks by TRACK_ID (each ID once).
+std::map<std::int64_t, pugi::xml_node> tracks_by_id(const pugi::xml_node& model, const std::string& text,
+                                                    const std::string& where) {
+  std::map<std::int64_t, pugi::xml_node> out;
+  for (const pugi::xml_node t : model.child("AllTracks").children("Track")) {
+    const std::string tw = where + ": Track '" + t.attribute("name").value() + "' (line " +
+                           std::to_string(line_of(text, t.offset_debug())) + ")";
+    const std::int64_t tid = id_attr(t, "TRACK_ID", tw);
+    if (!out.emplace(tid, t).second) throw DataError(tw + ": TRACK_ID " + std::to_string(tid) + " appears twice");
+  }
+  return out;
+}
+
+/// A track's edges as a forward graph; refuses unknown spots, edges within a frame and merges.
+TrackGraph read_edges(const pugi::xml_node& t, const std::string& text, const std::string& tw, const SpotMap& spots) {
+  TrackGraph g;
+  for (const pugi::xml_node e : t.children("Edge")) {
+    const std::string ew = tw + ": Edge (line " + std::to_string(line_of(text, e.offset_debug())) + ")";
+    std::int64_t a = id_attr(e, "SPOT_SOURCE_ID", ew), b = id_attr(e, "SPOT_TARGET_ID", ew);
+    const auto ia = spots.find(a), ib = spots.find(b);
+    if (ia == spots.end() || ib == spots.end())
+      throw DataError(ew + ": spot " + std::to_string(ia == spots.end() ? a : b) + " is not in AllSpots");
+    if (ia->second.frame == ib->second.frame)
+      throw DataError(ew + ": spots " + std::to_string(a) + " and " + std::to_string(b) + " are both in frame " +
+                      std::to_string(ia->second.frame) + " (an edge must join different frames)");
+    if (ia->second.frame > ib->second.frame) std::swap(a, b);
+    g.succ[a].push_back(b);
+    g.pred[b].push_back(a);
+    g.succ.try_emplace(b);
+    g.pred.try_emplace(a);
+  }
+  for (const auto& [s, p] : g.pred)
+    if (p.size() > 1)
+      throw DataError(tw + ": spot " + std::to_string(s) + " at frame " + std::to_string(spots.at(s).frame) + " has " +
+                      std::to_string(p.size()) + " predecessors (a merge); taupe needs lineage trees");
+  return g;
+}
+
+/// Cuts a track's graph into chains at divisions: from each root (no predecessor) in spot-id
+/// order, breadth-first; daughters start new chains in spot-id order.
+void walk_chains(std::int64_t tid, TrackGraph& g, const std::string& tw, std::set<std::int64_t>& used_spots,
+                 std::vector<Chain>& chains, TrackMateData& out) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> chain_starts;   // (start spot, parent chain index)
+  for (const auto& [s, p] : g.pred)
+    if (p.empty()) chain_starts.emplace_back(s, -1);
+  if (chain_starts.empty()) throw DataError(tw + ": edges form a cycle");
+  for (std::size_t k = 0; k < chain_starts.size(); ++k) {
+    Chain c;
+    c.tm_track = tid;
+    c.first_spot = chain_starts[k].first;
+    c.parent_chain = chain_starts[k].second;
+    std::int64_t s = chain_starts[k].first;
+    for (;;) {
+      if (!used_spots.insert(s).second) throw DataError(tw + ": spot " + std::to_string(s) + " is reached twice");
+      c.spots.push_back(s);
+      const auto& next = g.succ[s];
+      if (next.size() == 1) {
+        s = next[0];
+        continue;
+      }
+      if (next.size() >= 2) {
+        ++out.divisions;
+        c.children = int(next.size());
+        std::vector<std::int64_t> kids = next;
+        std::sort(kids.begin(), kids.end());
+        for (std::int64_t kid : kids) chain_starts.emplace_back(kid, std::int64_t(chains.size()));
+      }
+      break;
+    }
+    chains.push_back(std::move(c));
+  }
+}
+
+/// Each (filtered) TrackMate track -> chains of spots cut at divisions.
+std::vector<Chain> read_chains(const pugi::xml_node& model, const std::string& text, const std::string& where,
+                               const SpotMap& spots, TrackMateData& out) {
   // Which tracks: FilteredTracks if present.
   std::set<std::int64_t> filtered;
   const pugi::xml_node filt = model.child("FilteredTracks");
   for (const pugi::xml_node t : filt.children("TrackID"))
     filtered.insert(id_attr(t, "TRACK_ID", where + ": FilteredTracks/TrackID"));
-
-  // Each TrackMate track -> chains of spots cut at divisions.
-  struct Chain {
-    std::int64_t tm_track = 0, first_spot = 0;
-    std::vector<std::int64_t> spots;
-    std::int64_t parent_chain = -1;   // index into chains
-    int children = 0;
-  };
   std::vector<Chain> chains;
   std::set<std::int64_t> used_spots;
-  std::map<std::int64_t, pugi::xml_node> tracks_by_id;
-  for (const pugi::xml_node t : model.child("AllTracks").children("Track")) {
-    const std::string tw = where + ": Track '" + t.attribute("name").value() + "' (line " +
-                           std::to_string(line_of(text, t.offset_debug())) + ")";
-    const std::int64_t tid = id_attr(t, "TRACK_ID", tw);
-    if (!tracks_by_id.emplace(tid, t).second) throw DataError(tw + ": TRACK_ID " + std::to_string(tid) + " appears twice");
-  }
-  for (const auto& [tid, t] : tracks_by_id) {
+  for (const auto& [tid, t] : tracks_by_id(model, text, where)) {
     if (filt && !filtered.count(tid)) continue;
     const std::string tw = where + ": Track '" + t.attribute("name").value() + "' (TRACK_ID " + std::to_string(tid) + ")";
-    std::map<std::int64_t, std::vector<std::int64_t>> succ, pred;
-    for (const pugi::xml_node e : t.children("Edge")) {
-      const std::string ew = tw + ": Edge (line " + std::to_string(line_of(text, e.offset_debug())) + ")";
-      std::int64_t a = id_attr(e, "SPOT_SOURCE_ID", ew), b = id_attr(e, "SPOT_TARGET_ID", ew);
-      const auto ia = spots.find(a), ib = spots.find(b);
-      if (ia == spots.end() || ib == spots.end())
-        throw DataError(ew + ": spot " + std::to_string(ia == spots.end() ? a : b) + " is not in AllSpots");
-      if (ia->second.frame == ib->second.frame)
-        throw DataError(ew + ": spots " + std::to_string(a) + " and " + std::to_string(b) + " are both in frame " +
-                        std::to_string(ia->second.frame) + " (an edge must join different frames)");
-      if (ia->second.frame > ib->second.frame) std::swap(a, b);
-      succ[a].push_back(b);
-      pred[b].push_back(a);
-      succ.try_emplace(b);
-      pred.try_emplace(a);
-    }
-    if (succ.empty()) continue;
-    for (const auto& [s, p] : pred)
-      if (p.size() > 1)
-        throw DataError(tw + ": spot " + std::to_string(s) + " at frame " + std::to_string(spots.at(s).frame) + " has " +
-                        std::to_string(p.size()) + " predecessors (a merge); taupe needs lineage trees");
-    // Roots: no predecessor. Walk chains breadth-first from each root in spot-id order.
+    TrackGraph g = read_edges(t, text, tw, spots);
+    if (g.succ.empty()) continue;
     ++out.trackmate_tracks;
-    std::vector<std::pair<std::int64_t, std::int64_t>> chain_starts;   // (start spot, parent chain index)
-    for (const auto& [s, p] : pred)
-      if (p.empty()) chain_starts.emplace_back(s, -1);
-    if (chain_starts.empty()) throw DataError(tw + ": edges form a cycle");
-    for (std::size_t k = 0; k < chain_starts.size(); ++k) {
-      Chain c;
-      c.tm_track = tid;
-      c.first_spot = chain_starts[k].first;
-      c.parent_chain = chain_starts[k].second;
-      std::int64_t s = chain_starts[k].first;
-      for (;;) {
-        if (!used_spots.insert(s).second) throw DataError(tw + ": spot " + std::to_string(s) + " is reached twice");
-        c.spots.push_back(s);
-        const auto& next = succ[s];
-        if (next.size() == 1) {
-          s = next[0];
-          continue;
-        }
-        if (next.size() >= 2) {
-          ++out.divisions;
-          c.children = int(next.size());
-          std::vector<std::int64_t> kids = next;
-          std::sort(kids.begin(), kids.end());
-          for (std::int64_t kid : kids) chain_starts.emplace_back(kid, std::int64_t(chains.size()));
-        }
-        break;
-      }
-      chains.push_back(std::move(c));
-    }
+    walk_chains(tid, g, tw, used_spots, chains, out);
   }
   if (chains.empty()) throw DataError(where + ": TrackMate/Model/AllTracks: no track with an edge");
   out.spots_outside_tracks = spots.size() - used_spots.size();
+  return chains;
+}
 
-  // Ids: order by (TRACK_ID, start frame, first spot id); parents refer to ids.
+/// Chains -> taupe tracks. Ids: order by (TRACK_ID, start frame, first spot id); parents refer to ids.
+void fill_track_set(const std::vector<Chain>& chains, const SpotMap& spots, const std::string& where, TrackSet& ts) {
   std::vector<std::size_t> order(chains.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
@@ -205,7 +225,6 @@ TrackMateData parse_trackmate_xml(const std::string& text, const std::string& wh
   });
   std::vector<std::int64_t> id_of(chains.size());
   for (std::size_t k = 0; k < order.size(); ++k) id_of[order[k]] = std::int64_t(k) + 1;
-  TrackSet& ts = out.tracks;
   ts.source = where;
   for (std::size_t k : order) {
     const Chain& c = chains[k];
@@ -229,6 +248,28 @@ TrackMateData parse_trackmate_xml(const std::string& text, const std::string& wh
   }
   ts.sort_points();
   ts.validate(where);
+}
+
+}  // namespace
+
+TrackMateData parse_trackmate_xml(const std::string& text, const std::string& where, const TrackMateReadOptions& opts) {
+  pugi::xml_document doc;
+  const pugi::xml_parse_result res = doc.load_buffer(text.data(), text.size(), pugi::parse_default, pugi::encoding_auto);
+  if (!res)
+    throw DataError(where + ": line " + std::to_string(line_of(text, res.offset)) + ": not well-formed XML: " +
+                    res.description());
+  const pugi::xml_node root = doc.child("TrackMate");
+  if (!root) throw DataError(where + ": no <TrackMate> root element (not a TrackMate XML file)");
+  TrackMateData out;
+  out.version = root.attribute("version").value();
+  const pugi::xml_node model = root.child("Model");
+  if (!model) throw DataError(where + ": TrackMate/Model: element missing");
+  out.spatial_units = model.attribute("spatialunits").value();
+  out.time_units = model.attribute("timeunits").value();
+  read_calibration(root, where, opts, out);
+  const SpotMap spots = read_spots(model, text, where, out);
+  const std::vector<Chain> chains = read_chains(model, text, where, spots, out);
+  fill_track_set(chains, spots, where, out.tracks);
   return out;
 }
 

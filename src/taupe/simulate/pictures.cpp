@@ -98,6 +98,92 @@ void rate_by(const std::vector<FovHistory>& fovs, double frame_h, int nb, double
   }
 }
 
+/// A scrib apoptosis rate plot: onsets per cell-hour in `nb` bins of `key` over [lo, hi].
+struct RatePlot {
+  int bins;
+  double lo, hi;
+  std::function<double(const CellSnap&)> key;
+  std::string title, xlabel;
+  cv::Scalar colour;
+};
+
+void write_rate_plot(const fs::path& path, const std::vector<FovHistory>& fovs, double frame_h, const RatePlot& rp) {
+  std::vector<double> xs, rate;
+  rate_by(fovs, frame_h, rp.bins, rp.lo, rp.hi, rp.key, xs, rate);
+  double ymax = 0.05;
+  for (double v : rate) if (std::isfinite(v)) ymax = std::max(ymax, v * 1.1);
+  Plot p(rp.title, rp.xlabel, "per h", rp.lo, rp.hi, 0, ymax);
+  p.line(xs, rate, rp.colour, "scrib apoptosis / h", 0);
+  save_png(path, p.img);
+}
+
+/// Scrib fraction and cell count (relative to frame 0) over time, at most ~60 time points.
+void write_population_plot(const fs::path& path, const std::vector<FovHistory>& fovs, double frame_h,
+                           const std::string& world) {
+  const std::size_t T = fovs[0].frames.size();
+  std::vector<double> hrs, frac, total;
+  double n0 = 0;
+  for (std::size_t t = 0; t < T; t += std::max<std::size_t>(1, T / 60)) {
+    double s = 0, n = 0;
+    for (const auto& h : fovs)
+      for (const CellSnap& c : h.frames[t]) { n += 1; s += c.type == CellType::kScrib; }
+    if (t == 0) n0 = n;
+    hrs.push_back(t * frame_h);
+    frac.push_back(n > 0 ? s / n : 0);
+    total.push_back(n0 > 0 ? n / n0 : 0);
+  }
+  double ymax = 1.0;
+  for (double v : total) ymax = std::max(ymax, v * 1.05);
+  Plot p("population over time (" + world + " world)", "hours", "fraction", 0, std::max(1.0, T * frame_h), 0, ymax);
+  p.line(hrs, frac, cv::Scalar(180, 0, 180), "scrib fraction", 0);
+  p.line(hrs, total, cv::Scalar(0, 0, 0), "cells / cells at t=0", 1);
+  save_png(path, p.img);
+}
+
+constexpr int kMontageZoom = 2, kMontageColumns = 16;
+
+/// One montage row at `row`: the trajectory's frames, enlarged, the cutoff framed in yellow.
+void draw_montage_row(cv::Mat& mont, const GlimpseTrajectory& tr, Fate fate, int row) {
+  const int S = kGlimpseSize, Z = kMontageZoom;
+  const int y0 = 20 + row * (S * Z + 24);
+  cv::putText(mont, to_string(fate), {4, y0 + S}, cv::FONT_HERSHEY_SIMPLEX, 0.5, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+  for (int k = 0; k < tr.num_frames(); ++k) {
+    cv::Mat g = composite(tr.images.data() + static_cast<std::size_t>(k) * 2 * S * S, S, S), big;
+    cv::resize(g, big, {S * Z, S * Z}, 0, 0, cv::INTER_NEAREST);
+    const int x0 = 100 + k * (S * Z + 4);
+    big.copyTo(mont(cv::Rect(x0, y0, S * Z, S * Z)));
+    if (k == tr.cutoff) cv::rectangle(mont, {x0 - 2, y0 - 2}, {x0 + S * Z + 1, y0 + S * Z + 1}, cv::Scalar(0, 200, 255), 2);
+    cv::putText(mont, "t" + std::to_string(tr.frames[static_cast<std::size_t>(k)]), {x0 + 2, y0 + S * Z + 14},
+                cv::FONT_HERSHEY_SIMPLEX, 0.35, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+  }
+}
+
+/// Montage: one mitotic and one apoptotic trajectory, last 8 frames up to the cutoff (cutoff
+/// framed in yellow) and the frames after it (the event).
+void write_glimpse_montage(const fs::path& path, const SimConfig& cfg, const ExtractConfig& ex,
+                           const std::vector<FovHistory>& fovs) {
+  const int S = kGlimpseSize, Z = kMontageZoom, cols = kMontageColumns;
+  cv::Mat mont(2 * (S * Z + 24) + 10, cols * (S * Z + 4) + 110, CV_8UC3, cv::Scalar(255, 255, 255));
+  int row = 0;
+  for (Fate want : {Fate::kMitosis, Fate::kApoptosis}) {
+    for (const auto& h : fovs) {
+      const auto plans = plan_glimpses(h.tracks, ex);
+      auto it = std::find_if(plans.begin(), plans.end(), [&](const GlimpsePlan& p) {
+        return p.fate == want && p.cutoff - p.first >= 8 && p.last - p.cutoff >= 4;
+      });
+      if (it == plans.end()) continue;
+      SceneRenderer r(h, cfg);
+      GlimpsePlan p = *it;
+      p.first = std::max(p.first, p.cutoff - 7);
+      p.last = std::min(p.last, p.first + cols - 1);
+      draw_montage_row(mont, extract_trajectory(r, h.tracks, p, 0, ""), want, row);
+      break;
+    }
+    ++row;
+  }
+  save_png(path, mont);
+}
+
 }  // namespace
 
 void write_pictures(const fs::path& dir, const SimConfig& cfg, const ExtractConfig& ex, const std::vector<FovHistory>& fovs,
@@ -110,83 +196,18 @@ void write_pictures(const fs::path& dir, const SimConfig& cfg, const ExtractConf
   const int tmid = static_cast<int>(fovs[0].frames.size()) / 2;
   const MovieFrame f = ren.frame(tmid);
   save_png(dir / simulate_artifacts::kFramePng, composite(f.images.data(), ren.height(), ren.width()));
-
-  // 2. Montage: one mitotic and one apoptotic trajectory, last 8 frames up to the cutoff
-  //    (cutoff framed in yellow) and the frames after it (the event).
-  {
-    const int S = kGlimpseSize, Z = 2, cols = 16;
-    cv::Mat mont(2 * (S * Z + 24) + 10, cols * (S * Z + 4) + 110, CV_8UC3, cv::Scalar(255, 255, 255));
-    int row = 0;
-    for (Fate want : {Fate::kMitosis, Fate::kApoptosis}) {
-      for (const auto& h : fovs) {
-        const auto plans = plan_glimpses(h.tracks, ex);
-        auto it = std::find_if(plans.begin(), plans.end(), [&](const GlimpsePlan& p) {
-          return p.fate == want && p.cutoff - p.first >= 8 && p.last - p.cutoff >= 4;
-        });
-        if (it == plans.end()) continue;
-        SceneRenderer r(h, cfg);
-        GlimpsePlan p = *it;
-        p.first = std::max(p.first, p.cutoff - 7);
-        p.last = std::min(p.last, p.first + cols - 1);
-        const GlimpseTrajectory tr = extract_trajectory(r, h.tracks, p, 0, "");
-        const int y0 = 20 + row * (S * Z + 24);
-        cv::putText(mont, to_string(want), {4, y0 + S}, cv::FONT_HERSHEY_SIMPLEX, 0.5, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
-        for (int k = 0; k < tr.num_frames(); ++k) {
-          cv::Mat g = composite(tr.images.data() + static_cast<std::size_t>(k) * 2 * S * S, S, S), big;
-          cv::resize(g, big, {S * Z, S * Z}, 0, 0, cv::INTER_NEAREST);
-          const int x0 = 100 + k * (S * Z + 4);
-          big.copyTo(mont(cv::Rect(x0, y0, S * Z, S * Z)));
-          if (k == tr.cutoff) cv::rectangle(mont, {x0 - 2, y0 - 2}, {x0 + S * Z + 1, y0 + S * Z + 1}, cv::Scalar(0, 200, 255), 2);
-          cv::putText(mont, "t" + std::to_string(tr.frames[static_cast<std::size_t>(k)]), {x0 + 2, y0 + S * Z + 14},
-                      cv::FONT_HERSHEY_SIMPLEX, 0.35, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
-        }
-        break;
-      }
-      ++row;
-    }
-    save_png(dir / simulate_artifacts::kGlimpseMontagePng, mont);
-  }
-
+  // 2. Glimpse montage.
+  write_glimpse_montage(dir / simulate_artifacts::kGlimpseMontagePng, cfg, ex, fovs);
   // 3. Ground truth plots.
   const double frame_h = cfg.frame_interval_min / 60.0;
-  {
-    std::vector<double> xs, rate;
-    rate_by(fovs, frame_h, 12, 0.0, 0.6, [](const CellSnap& c) { return static_cast<double>(c.compression); }, xs, rate);
-    double ymax = 0.05;
-    for (double v : rate) if (std::isfinite(v)) ymax = std::max(ymax, v * 1.1);
-    Plot p("scrib apoptosis rate vs compression (" + cfg.world + " world)", "compression", "per h", 0, 0.6, 0, ymax);
-    p.line(xs, rate, cv::Scalar(180, 0, 180), "scrib apoptosis / h", 0);
-    save_png(dir / simulate_artifacts::kApoptosisVsCompressionPng, p.img);
-  }
-  {
-    std::vector<double> xs, rate;
-    rate_by(fovs, frame_h, 9, -0.5, 8.5, [](const CellSnap& c) { return static_cast<double>(c.wt_neighbours); }, xs, rate);
-    double ymax = 0.05;
-    for (double v : rate) if (std::isfinite(v)) ymax = std::max(ymax, v * 1.1);
-    Plot p("scrib apoptosis rate vs WT neighbours (" + cfg.world + " world)", "WT neighbours in contact", "per h", -0.5, 8.5, 0, ymax);
-    p.line(xs, rate, cv::Scalar(0, 140, 0), "scrib apoptosis / h", 0);
-    save_png(dir / simulate_artifacts::kApoptosisVsWtContactPng, p.img);
-  }
-  {
-    const std::size_t T = fovs[0].frames.size();
-    std::vector<double> hrs, frac, total;
-    double n0 = 0;
-    for (std::size_t t = 0; t < T; t += std::max<std::size_t>(1, T / 60)) {
-      double s = 0, n = 0;
-      for (const auto& h : fovs)
-        for (const CellSnap& c : h.frames[t]) { n += 1; s += c.type == CellType::kScrib; }
-      if (t == 0) n0 = n;
-      hrs.push_back(t * frame_h);
-      frac.push_back(n > 0 ? s / n : 0);
-      total.push_back(n0 > 0 ? n / n0 : 0);
-    }
-    double ymax = 1.0;
-    for (double v : total) ymax = std::max(ymax, v * 1.05);
-    Plot p("population over time (" + cfg.world + " world)", "hours", "fraction", 0, std::max(1.0, T * frame_h), 0, ymax);
-    p.line(hrs, frac, cv::Scalar(180, 0, 180), "scrib fraction", 0);
-    p.line(hrs, total, cv::Scalar(0, 0, 0), "cells / cells at t=0", 1);
-    save_png(dir / simulate_artifacts::kPopulationPng, p.img);
-  }
+  write_rate_plot(dir / simulate_artifacts::kApoptosisVsCompressionPng, fovs, frame_h,
+                  {12, 0.0, 0.6, [](const CellSnap& c) { return static_cast<double>(c.compression); },
+                   "scrib apoptosis rate vs compression (" + cfg.world + " world)", "compression", cv::Scalar(180, 0, 180)});
+  write_rate_plot(dir / simulate_artifacts::kApoptosisVsWtContactPng, fovs, frame_h,
+                  {9, -0.5, 8.5, [](const CellSnap& c) { return static_cast<double>(c.wt_neighbours); },
+                   "scrib apoptosis rate vs WT neighbours (" + cfg.world + " world)", "WT neighbours in contact",
+                   cv::Scalar(0, 140, 0)});
+  write_population_plot(dir / simulate_artifacts::kPopulationPng, fovs, frame_h, cfg.world);
 }
 
 }  // namespace taupe

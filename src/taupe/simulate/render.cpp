@@ -34,17 +34,43 @@ inline float lattice(std::uint32_t seed, int i, int j) {
   return static_cast<float>(h >> 40) * (2.0f / 16777216.0f) - 1.0f;
 }
 
-/// Smooth value noise in [-1, 1] with a 2.5 px lattice (chromatin texture).
-inline float texture(std::uint32_t seed, float u, float v) {
-  const float s = 1.0f / 2.5f;
-  const float x = u * s + 1000.f, y = v * s + 1000.f;
-  const int i = static_cast<int>(std::floor(x)), j = static_cast<int>(std::floor(y));
-  float fx = x - i, fy = y - j;
-  fx = fx * fx * (3 - 2 * fx);
-  fy = fy * fy * (3 - 2 * fy);
-  const float a = lattice(seed, i, j), b = lattice(seed, i + 1, j), c = lattice(seed, i, j + 1), d = lattice(seed, i + 1, j + 1);
-  return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy;
-}
+/// Chromatin texture of one blob: smooth value noise in [-1, 1] on a 2.5 px lattice, its lattice
+/// values over the blob's support computed once (exactly lattice()); lattice points outside that
+/// block are computed on demand.
+struct TextureLattice {
+  static constexpr float kScale = 1.0f / 2.5f;
+  std::uint32_t seed = 0;
+  int i0 = 0, j0 = 0, ni = 0, nj = 0;
+  const float* grid = nullptr;
+
+  /// Caches the lattice over |u| <= ur, |v| <= vr (the blob's own axes) in `buf`.
+  void cache(std::uint32_t s, float ur, float vr, std::vector<float>& buf) {
+    seed = s;
+    i0 = static_cast<int>(std::floor(-ur * kScale + 1000.f));
+    j0 = static_cast<int>(std::floor(-vr * kScale + 1000.f));
+    ni = static_cast<int>(std::floor(ur * kScale + 1000.f)) + 2 - i0;
+    nj = static_cast<int>(std::floor(vr * kScale + 1000.f)) + 2 - j0;
+    buf.resize(static_cast<std::size_t>(ni * nj));
+    for (int j = 0; j < nj; ++j)
+      for (int i = 0; i < ni; ++i) buf[static_cast<std::size_t>(j * ni + i)] = lattice(seed, i0 + i, j0 + j);
+    grid = buf.data();
+  }
+  float at(int i, int j) const {
+    const int li = i - i0, lj = j - j0;
+    if (li >= 0 && li < ni && lj >= 0 && lj < nj) return grid[static_cast<std::size_t>(lj * ni + li)];
+    return lattice(seed, i, j);
+  }
+  /// The noise at (u, v) (the blob's own axes, px): smoothstep interpolation of the lattice.
+  float value(float u, float v) const {
+    const float x = u * kScale + 1000.f, y = v * kScale + 1000.f;
+    const int i = static_cast<int>(std::floor(x)), j = static_cast<int>(std::floor(y));
+    float fx = x - static_cast<float>(i), fy = y - static_cast<float>(j);
+    fx = fx * fx * (3 - 2 * fx);
+    fy = fy * fy * (3 - 2 * fy);
+    const float va = at(i, j), vb = at(i + 1, j), vc = at(i, j + 1), vd = at(i + 1, j + 1);
+    return (va * (1 - fx) + vb * fx) * (1 - fy) + (vc * (1 - fx) + vd * fx) * fy;
+  }
+};
 
 }  // namespace
 
@@ -168,25 +194,9 @@ struct SceneRenderer::Impl {
     const int Y0 = std::max(ry0, static_cast<int>(std::floor(b.cy - hy)) - 1);
     const int Y1 = std::min(ry0 + rh - 1, static_cast<int>(std::ceil(b.cy + hy)) + 1);
     if (Y0 > Y1) return;
-    // Texture lattice values over the support, computed once per blob (exactly lattice()).
     const bool textured = b.tex_amp > 0;
-    constexpr float ts = 1.0f / 2.5f;
-    int gi0 = 0, gj0 = 0, gni = 0, gnj = 0;
-    if (textured) {
-      const float ur = A + 3.f, vr = B + 3.f;
-      gi0 = static_cast<int>(std::floor(-ur * ts + 1000.f));
-      gj0 = static_cast<int>(std::floor(-vr * ts + 1000.f));
-      gni = static_cast<int>(std::floor(ur * ts + 1000.f)) + 2 - gi0;
-      gnj = static_cast<int>(std::floor(vr * ts + 1000.f)) + 2 - gj0;
-      grid.resize(static_cast<std::size_t>(gni * gnj));
-      for (int j = 0; j < gnj; ++j)
-        for (int i = 0; i < gni; ++i) grid[static_cast<std::size_t>(j * gni + i)] = lattice(b.tex_seed, gi0 + i, gj0 + j);
-    }
-    auto lat = [&](int i, int j) {
-      const int li = i - gi0, lj = j - gj0;
-      if (li >= 0 && li < gni && lj >= 0 && lj < gnj) return grid[static_cast<std::size_t>(lj * gni + li)];
-      return lattice(b.tex_seed, i, j);
-    };
+    TextureLattice tex_lattice;
+    if (textured) tex_lattice.cache(b.tex_seed, A + 3.f, B + 3.f, grid);
     // Row span of the support ellipse: P dx^2 + 2 Q dx + R < 0.
     const float P = cs * cs * ia2 + sn * sn * ib2;
     const float Qk = cs * sn * (ia2 - ib2);
@@ -214,16 +224,7 @@ struct SceneRenderer::Impl {
         }
         const std::size_t pi = row + static_cast<std::size_t>(X - rx0);
         const float dome = 0.8f + 0.2f * (1.f - std::min(r2, 1.f));
-        float tex = 1.f;
-        if (textured) {
-          const float x = u * ts + 1000.f, y = v * ts + 1000.f;
-          const int i = static_cast<int>(std::floor(x)), j = static_cast<int>(std::floor(y));
-          float fx = x - static_cast<float>(i), fy = y - static_cast<float>(j);
-          fx = fx * fx * (3 - 2 * fx);
-          fy = fy * fy * (3 - 2 * fy);
-          const float va = lat(i, j), vb = lat(i + 1, j), vc = lat(i, j + 1), vd = lat(i + 1, j + 1);
-          tex = 1.f + b.tex_amp * ((va * (1 - fx) + vb * fx) * (1 - fy) + (vc * (1 - fx) + vd * fx) * fy);
-        }
+        const float tex = textured ? 1.f + b.tex_amp * tex_lattice.value(u, v) : 1.f;
         sc[pi] += b.peak * cov * dome * tex;
         if (masked && cov >= 0.5f && cov > best[pi]) {
           best[pi] = cov;
@@ -233,69 +234,80 @@ struct SceneRenderer::Impl {
     }
   }
 
-  /// Renders [x0, x0+w) x [y0, y0+h) (global pixel coords, may extend outside the field).
-  void render(int t, int x0, int y0, int w, int hh, ImageWindow& out) const {
-    thread_local Scratch S;
-    const int W = h.width, H = h.height;
-    const int M = margin;
-    const int rx0 = x0 - M, ry0 = y0 - M, rw = w + 2 * M, rh = hh + 2 * M;
-    const std::size_t plane = static_cast<std::size_t>(rw) * static_cast<std::size_t>(rh);
-    S.scene.assign(2 * plane, 0.f);
-    S.best.assign(plane, 0.f);
-    S.lab.assign(plane, 0u);
+  /// The rendered region: the output window grown by `margin` on every side (global pixel
+  /// coordinates; may extend outside the field).
+  struct Region {
+    int x0, y0, w, h;
+    std::size_t plane() const { return static_cast<std::size_t>(w) * static_cast<std::size_t>(h); }
+  };
+
+  /// Candidate cells of frame `t` into `S.cand`: bins overlapping the region grown by the blob
+  /// reach (periodic), in cell order (so every pixel sums its blobs in the same order in any
+  /// window).
+  void gather_candidates(int t, const Region& r, Scratch& S) const {
     const auto& cells = h.frames[static_cast<std::size_t>(t)];
-    // Candidate cells: bins overlapping the rendered rectangle grown by the blob reach (periodic),
-    // in cell order (so every pixel sums its blobs in the same order in any window).
     std::vector<int>& cand = S.cand;
     cand.clear();
-    const int bx0 = static_cast<int>(std::floor((rx0 - kReach) / kBin)), bx1 = static_cast<int>(std::floor((rx0 + rw + kReach) / kBin));
-    const int by0 = static_cast<int>(std::floor((ry0 - kReach) / kBin)), by1 = static_cast<int>(std::floor((ry0 + rh + kReach) / kBin));
+    const int bx0 = static_cast<int>(std::floor((r.x0 - kReach) / kBin)), bx1 = static_cast<int>(std::floor((r.x0 + r.w + kReach) / kBin));
+    const int by0 = static_cast<int>(std::floor((r.y0 - kReach) / kBin)), by1 = static_cast<int>(std::floor((r.y0 + r.h + kReach) / kBin));
     if (bx1 - bx0 + 1 >= nbx && by1 - by0 + 1 >= nby) {
       cand.resize(cells.size());
       for (std::size_t i = 0; i < cells.size(); ++i) cand[i] = static_cast<int>(i);
-    } else {
-      S.seen.assign(static_cast<std::size_t>(nbx * nby), 0);
-      for (int by = by0; by <= by1; ++by)
-        for (int bx = bx0; bx <= bx1; ++bx) {
-          const int b = ((by % nby + nby) % nby) * nbx + ((bx % nbx + nbx) % nbx);
-          if (S.seen[static_cast<std::size_t>(b)]) continue;
-          S.seen[static_cast<std::size_t>(b)] = 1;
-          for (int k = bin_start[static_cast<std::size_t>(t)][static_cast<std::size_t>(b)];
-               k < bin_start[static_cast<std::size_t>(t)][static_cast<std::size_t>(b + 1)]; ++k)
-            cand.push_back(bin_cells[static_cast<std::size_t>(t)][static_cast<std::size_t>(k)]);
-        }
-      std::sort(cand.begin(), cand.end());
+      return;
     }
-    for (std::size_t k = 0; k < cand.size(); ++k) {
-      const CellSnap& c = cells[static_cast<std::size_t>(cand[k])];
+    S.seen.assign(static_cast<std::size_t>(nbx * nby), 0);
+    for (int by = by0; by <= by1; ++by)
+      for (int bx = bx0; bx <= bx1; ++bx) {
+        const int b = ((by % nby + nby) % nby) * nbx + ((bx % nbx + nbx) % nbx);
+        if (S.seen[static_cast<std::size_t>(b)]) continue;
+        S.seen[static_cast<std::size_t>(b)] = 1;
+        for (int k = bin_start[static_cast<std::size_t>(t)][static_cast<std::size_t>(b)];
+             k < bin_start[static_cast<std::size_t>(t)][static_cast<std::size_t>(b + 1)]; ++k)
+          cand.push_back(bin_cells[static_cast<std::size_t>(t)][static_cast<std::size_t>(k)]);
+      }
+    std::sort(cand.begin(), cand.end());
+  }
+
+  /// Rasterises the candidates' blobs (and their periodic images that reach the region) into
+  /// `S.scene` (GFP plane for wild type, RFP for scrib) and the label competition `S.best` /
+  /// `S.lab` (candidate index + 1).
+  void draw_cells(int t, const Region& r, Scratch& S) const {
+    const auto& cells = h.frames[static_cast<std::size_t>(t)];
+    const int W = h.width, H = h.height;
+    for (std::size_t k = 0; k < S.cand.size(); ++k) {
+      const CellSnap& c = cells[static_cast<std::size_t>(S.cand[k])];
       const int ch = c.type == CellType::kWildType ? 0 : 1;
       const bool masked = !(cfg.mask_min_area_um2 > 0 && c.nuclear_area_um2 < cfg.mask_min_area_um2);
       for (int oyi = -1; oyi <= 1; ++oyi)
         for (int oxi = -1; oxi <= 1; ++oxi) {
           const float ox = static_cast<float>(oxi * W), oy = static_cast<float>(oyi * H);
           const float cx = c.x + ox, cy = c.y + oy;
-          if (cx + kReach < rx0 || cx - kReach > rx0 + rw || cy + kReach < ry0 || cy - kReach > ry0 + rh) continue;
+          if (cx + kReach < r.x0 || cx - kReach > r.x0 + r.w || cy + kReach < r.y0 || cy - kReach > r.y0 + r.h) continue;
           S.blobs.clear();
           blobs_of(c, ox, oy, S.blobs);
           for (const Blob& b : S.blobs)
-            rasterise(b, rx0, ry0, rw, rh, S.scene.data() + static_cast<std::size_t>(ch) * plane, S.best.data(),
+            rasterise(b, r.x0, r.y0, r.w, r.h, S.scene.data() + static_cast<std::size_t>(ch) * r.plane(), S.best.data(),
                       S.lab.data(), masked, static_cast<std::uint32_t>(k + 1), S.grid);
         }
     }
-    // PSF: separable Gaussian, only where the output needs it (rows M - kr .. M + hh + kr for
-    // the horizontal pass, the output rectangle for the vertical one). Taps are summed in a
-    // fixed order per pixel (window independent).
+  }
+
+  /// PSF: separable Gaussian of `S.scene` into `S.blurred` (2, hh, w), only where the output
+  /// needs it (rows M - kr .. M + hh + kr for the horizontal pass, the output rectangle for the
+  /// vertical one). Taps are summed in a fixed order per pixel (window independent).
+  void blur(const Region& r, int w, int hh, Scratch& S) const {
+    const int M = margin;
     const std::size_t rows_h = static_cast<std::size_t>(hh + 2 * kr);
     S.tmp.assign(rows_h * static_cast<std::size_t>(w), 0.f);
     S.blurred.assign(2 * static_cast<std::size_t>(w) * static_cast<std::size_t>(hh), 0.f);
     const int nk = 2 * kr + 1;
     for (int c = 0; c < 2; ++c) {
-      const float* s = S.scene.data() + static_cast<std::size_t>(c) * plane;
+      const float* s = S.scene.data() + static_cast<std::size_t>(c) * r.plane();
       float* bp = S.blurred.data() + static_cast<std::size_t>(c) * w * hh;
       std::fill(S.tmp.begin(), S.tmp.end(), 0.f);
-      for (std::size_t r = 0; r < rows_h; ++r) {
-        const float* src = s + (static_cast<std::size_t>(M - kr) + r) * rw + (M - kr);
-        float* dst = S.tmp.data() + r * w;
+      for (std::size_t row = 0; row < rows_h; ++row) {
+        const float* src = s + (static_cast<std::size_t>(M - kr) + row) * r.w + (M - kr);
+        float* dst = S.tmp.data() + row * w;
         for (int k = 0; k < nk; ++k) {
           const float kv = kernel[static_cast<std::size_t>(k)];
           const float* sk = src + k;
@@ -311,16 +323,17 @@ struct SceneRenderer::Impl {
         }
       }
     }
-    // Camera: photobleaching, autofluorescence, shot + read noise (hash of global pixel), offset.
+  }
+
+  /// Camera: photobleaching, autofluorescence, shot + read noise (hash of global pixel), offset;
+  /// `S.blurred` into `out.images`.
+  void expose(int t, int x0, int y0, int w, int hh, const Scratch& S, ImageWindow& out) const {
+    const int W = h.width, H = h.height;
     const float bleach = static_cast<float>(std::pow(0.5, t / cfg.bleach_half_life_frames));
     const float g = static_cast<float>(cfg.gain), rn2 = static_cast<float>(cfg.read_noise * cfg.read_noise);
     const float af = static_cast<float>(cfg.autofluorescence), bg = static_cast<float>(cfg.background);
     const float maxv = cfg.bit_depth == 8 ? 255.f : 65535.f, scale = cfg.bit_depth == 8 ? 1.f / 16.f : 1.f;
     const std::uint64_t fseed = mix(h.seed, static_cast<std::uint64_t>(t) + 0x51ED27ull);
-    out.x0 = x0; out.y0 = y0; out.w = w; out.h = hh;
-    out.images.resize(static_cast<std::size_t>(2 * w * hh));
-    out.labels.resize(static_cast<std::size_t>(w * hh));
-    out.label_types.clear();
     for (int c = 0; c < 2; ++c)
       for (int y = 0; y < hh; ++y) {
         const std::uint64_t Y = static_cast<std::uint64_t>(((y0 + y) % H + H) % H);
@@ -338,8 +351,15 @@ struct SceneRenderer::Impl {
           if (++X == W) X = 0;
         }
       }
-    // Masks (optionally eroded / dilated); S.lab holds candidate index + 1 (0 = background).
-    auto L = [&](int x, int y) { return S.lab[static_cast<std::size_t>(y + M) * rw + (x + M)]; };
+  }
+
+  /// Masks (optionally eroded / dilated) from `S.lab` (candidate index + 1, 0 = background)
+  /// into `out.labels` as track ids, and the types of the labels present.
+  void label_masks(int t, const Region& r, int w, int hh, Scratch& S, ImageWindow& out) const {
+    const auto& cells = h.frames[static_cast<std::size_t>(t)];
+    const std::vector<int>& cand = S.cand;
+    const int M = margin;
+    auto L = [&](int x, int y) { return S.lab[static_cast<std::size_t>(y + M) * r.w + (x + M)]; };
     const int e = cfg.mask_erode_px;
     S.seen.assign(cand.size(), 0);
     for (int y = 0; y < hh; ++y)
@@ -362,12 +382,29 @@ struct SceneRenderer::Impl {
         }
         out.labels[static_cast<std::size_t>(y) * w + x] = id;
       }
-    // Types of the labels present.
     for (std::size_t k = 0; k < cand.size(); ++k)
       if (S.seen[k]) {
         const CellSnap& c = cells[static_cast<std::size_t>(cand[k])];
         out.label_types[static_cast<std::uint32_t>(c.track_id)] = c.type;
       }
+  }
+
+  /// Renders [x0, x0+w) x [y0, y0+h) (global pixel coords, may extend outside the field).
+  void render(int t, int x0, int y0, int w, int hh, ImageWindow& out) const {
+    thread_local Scratch S;
+    const Region r{x0 - margin, y0 - margin, w + 2 * margin, hh + 2 * margin};
+    S.scene.assign(2 * r.plane(), 0.f);
+    S.best.assign(r.plane(), 0.f);
+    S.lab.assign(r.plane(), 0u);
+    gather_candidates(t, r, S);
+    draw_cells(t, r, S);
+    blur(r, w, hh, S);
+    out.x0 = x0; out.y0 = y0; out.w = w; out.h = hh;
+    out.images.resize(static_cast<std::size_t>(2 * w * hh));
+    out.labels.resize(static_cast<std::size_t>(w * hh));
+    out.label_types.clear();
+    expose(t, x0, y0, w, hh, S, out);
+    label_masks(t, r, w, hh, S, out);
   }
 };
 

@@ -120,17 +120,37 @@ std::vector<FovHistory> simulate_all(const SimConfig& cfg, std::uint64_t seed, i
   return out;
 }
 
-SimulateResult run_simulate(const SimConfig& cfg, const ExtractConfig& ex, std::uint64_t seed, const fs::path& out) {
-  cfg.validate();
-  ex.validate();
-  const auto t0 = std::chrono::steady_clock::now();
-  const int threads = resolve_threads(cfg.threads);
-  SimulateResult r;
-  r.fovs = cfg.fovs;
-  fs::create_directories(out);
-  remove_stale_temporaries(out);
+namespace {
 
-  // 1. Fields of view in parallel; each writes its own files (HDF5 calls serialised).
+/// Ground-truth features of the simulated cell `id` at frame `t` (empty when it is absent).
+FrameFeatures snapshot_lookup(const FovHistory& h) {
+  return [&h](std::int64_t id, std::int32_t t) {
+    const CellSnap* c = h.find(id, t);
+    return c ? snapshot_features(*c) : std::map<std::string, float>{};
+  };
+}
+
+/// Renders every frame of a field of view into its movie file (HDF5 calls under `h5_mutex`).
+void write_fov_movie(const FovHistory& h, const SimConfig& cfg, const fs::path& dir, std::mutex& h5_mutex) {
+  SceneRenderer ren(h, cfg);
+  std::unique_ptr<MovieWriter> w;
+  {
+    std::lock_guard<std::mutex> lock(h5_mutex);
+    w = std::make_unique<MovieWriter>(simulate_artifacts::movie(dir), ren.movie_info());
+  }
+  for (int t = 0; t < static_cast<int>(h.frames.size()); ++t) {
+    MovieFrame fr = ren.frame(t);
+    std::lock_guard<std::mutex> lock(h5_mutex);
+    w->append(fr);
+  }
+  std::lock_guard<std::mutex> lock(h5_mutex);
+  w->close();
+  w.reset();
+}
+
+/// Simulates the fields of view in parallel; each writes its tracks, ground truth and movie
+/// (HDF5 calls serialised).
+std::vector<FovHistory> simulate_fovs(const SimConfig& cfg, std::uint64_t seed, const fs::path& out, int threads) {
   std::vector<FovHistory> fovs(static_cast<std::size_t>(cfg.fovs));
   std::mutex h5_mutex;
   parallel_for(cfg.fovs, threads, [&](int f) {
@@ -143,136 +163,125 @@ SimulateResult run_simulate(const SimConfig& cfg, const ExtractConfig& ex, std::
       write_tracks(simulate_artifacts::tracks(dir), h.tracks);
       if (cfg.ground_truth) write_ground_truth(simulate_artifacts::ground_truth(dir), h);
     }
-    if (cfg.movies) {
-      SceneRenderer ren(h, cfg);
-      std::unique_ptr<MovieWriter> w;
-      {
-        std::lock_guard<std::mutex> lock(h5_mutex);
-        w = std::make_unique<MovieWriter>(simulate_artifacts::movie(dir), ren.movie_info());
-      }
-      for (int t = 0; t < static_cast<int>(h.frames.size()); ++t) {
-        MovieFrame fr = ren.frame(t);
-        std::lock_guard<std::mutex> lock(h5_mutex);
-        w->append(fr);
-      }
-      std::lock_guard<std::mutex> lock(h5_mutex);
-      w->close();
-      w.reset();
-    }
+    if (cfg.movies) write_fov_movie(h, cfg, dir, h5_mutex);
     fovs[static_cast<std::size_t>(f)] = std::move(h);
   });
-  for (const auto& h : fovs) {
-    r.cells_first_frame += h.frames.empty() ? 0 : h.frames.front().size();
-    for (const auto& fr : h.frames) r.cell_frames += fr.size();
-    r.frames += h.frames.size();
+  return fovs;
+}
+
+/// Renders `work` in batches of `batch` items in parallel (`render(item, index)`); each batch's
+/// results are counted (`count`) and queued, in order, on `bg` to be written (`write`).
+template <class Result, class Work, class Render, class Count, class Write>
+void render_in_batches(const std::vector<Work>& work, int batch, int threads, BackgroundWriter& bg, const Render& render,
+                       const Count& count, const Write& write) {
+  for (std::size_t b0 = 0; b0 < work.size(); b0 += static_cast<std::size_t>(batch)) {
+    const int n = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(batch), work.size() - b0));
+    auto done = std::make_shared<std::vector<Result>>(static_cast<std::size_t>(n));
+    parallel_for(n, threads, [&](int i) {
+      const std::size_t k = b0 + static_cast<std::size_t>(i);
+      (*done)[static_cast<std::size_t>(i)] = render(work[k], k);
+    });
+    for (const auto& x : *done) count(x);
+    bg.push([write, done] {
+      for (const auto& x : *done) write(x);
+    });
   }
-  r.seconds_simulate = since(t0);
-  log_info("simulate: " + std::to_string(cfg.fovs) + " fields of view, " + std::to_string(r.cell_frames) +
-           " cell-frames in " + std::to_string(r.seconds_simulate) + " s");
+}
 
-  std::vector<std::unique_ptr<SceneRenderer>> renderers;
-  for (const auto& h : fovs) renderers.push_back(std::make_unique<SceneRenderer>(h, cfg));
-
-  // 2.+3. Glimpses straight from the simulation, then encoder patches (both types): batches are
-  // rendered in parallel and handed, in plan order, to one writer thread (compression overlaps
-  // the next batch's rendering).
-  const auto t1 = std::chrono::steady_clock::now();
-  {
-    GlimpseFileInfo info;
-    info.world = cfg.world;
-    info.seed = static_cast<std::int64_t>(seed);
-    info.source = "taupe simulate";
-    info.frame_interval_min = cfg.frame_interval_min;
-    GlimpseWriter gwriter(simulate_artifacts::glimpses(out), info);
-    PatchWriter pwriter(simulate_artifacts::patches(out));
-    BackgroundWriter bg(2);
-    struct Item { int fov; GlimpsePlan plan; };
-    std::vector<Item> items;
-    for (const auto& h : fovs)
-      for (const GlimpsePlan& p : plan_glimpses(h.tracks, ex)) items.push_back({h.fov, p});
-    const int batch = 8 * threads;
-    for (std::size_t b0 = 0; b0 < items.size(); b0 += static_cast<std::size_t>(batch)) {
-      const int n = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(batch), items.size() - b0));
-      auto done = std::make_shared<std::vector<GlimpseTrajectory>>(static_cast<std::size_t>(n));
-      parallel_for(n, threads, [&](int i) {
-        const Item& it = items[b0 + static_cast<std::size_t>(i)];
+/// Renders the planned glimpse trajectories (ids 1, 2, ... in plan order) and queues them on
+/// `bg` for `gwriter`; counts them into `r`.
+void queue_glimpses(const std::vector<FovHistory>& fovs, const std::vector<std::unique_ptr<SceneRenderer>>& renderers,
+                    const ExtractConfig& ex, int threads, GlimpseWriter& gwriter, BackgroundWriter& bg,
+                    SimulateResult& r) {
+  struct Item { int fov; GlimpsePlan plan; };
+  std::vector<Item> items;
+  for (const auto& h : fovs)
+    for (const GlimpsePlan& p : plan_glimpses(h.tracks, ex)) items.push_back({h.fov, p});
+  render_in_batches<GlimpseTrajectory>(
+      items, 8 * threads, threads, bg,
+      [&](const Item& it, std::size_t k) {
         const FovHistory& h = fovs[static_cast<std::size_t>(it.fov)];
-        FrameFeatures feat = [&h](std::int64_t id, std::int32_t t) {
-          const CellSnap* c = h.find(id, t);
-          return c ? snapshot_features(*c) : std::map<std::string, float>{};
-        };
-        (*done)[static_cast<std::size_t>(i)] =
-            extract_trajectory(*renderers[static_cast<std::size_t>(it.fov)], h.tracks, it.plan,
-                               static_cast<std::int64_t>(b0) + i + 1, simulate_artifacts::fov_name(it.fov), feat);
-      });
-      for (const auto& tr : *done) {
+        return extract_trajectory(*renderers[static_cast<std::size_t>(it.fov)], h.tracks, it.plan,
+                                  static_cast<std::int64_t>(k) + 1, simulate_artifacts::fov_name(it.fov),
+                                  snapshot_lookup(h));
+      },
+      [&r](const GlimpseTrajectory& tr) {
         ++r.trajectories;
         (tr.fate == Fate::kMitosis ? r.mitosis : r.apoptosis)++;
-      }
-      bg.push([&gwriter, done] {
-        for (const auto& tr : *done) gwriter.append(tr);
-      });
-    }
-    bg.push([&gwriter] { gwriter.close(); });
-    r.seconds_glimpses = since(t1);
+      },
+      [&gwriter](const GlimpseTrajectory& tr) { gwriter.append(tr); });
+  bg.push([&gwriter] { gwriter.close(); });
+}
 
-    const auto t2 = std::chrono::steady_clock::now();
-    struct Chunk { int fov; std::vector<PatchPlan> plans; };
-    std::vector<Chunk> chunks;
-    for (const auto& h : fovs) {
-      const auto plans = plan_patches(h.tracks, ex, derive_seed(seed, 0x9A7C0000ull + static_cast<std::uint64_t>(h.fov)));
-      for (std::size_t i = 0; i < plans.size(); i += 256)
-        chunks.push_back({h.fov, std::vector<PatchPlan>(plans.begin() + static_cast<std::ptrdiff_t>(i),
-                                                        plans.begin() + static_cast<std::ptrdiff_t>(std::min(plans.size(), i + 256)))});
-    }
-    const int pbatch = 2 * threads;
-    for (std::size_t b0 = 0; b0 < chunks.size(); b0 += static_cast<std::size_t>(pbatch)) {
-      const int n = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(pbatch), chunks.size() - b0));
-      auto done = std::make_shared<std::vector<PatchBatch>>(static_cast<std::size_t>(n));
-      parallel_for(n, threads, [&](int i) {
-        const Chunk& c = chunks[b0 + static_cast<std::size_t>(i)];
+/// Renders the planned encoder patches (in chunks of 256 plans) and queues them on `bg` for
+/// `pwriter`; counts them into `r`.
+void queue_patches(const std::vector<FovHistory>& fovs, const std::vector<std::unique_ptr<SceneRenderer>>& renderers,
+                   const ExtractConfig& ex, std::uint64_t seed, int threads, PatchWriter& pwriter,
+                   BackgroundWriter& bg, SimulateResult& r) {
+  struct Chunk { int fov; std::vector<PatchPlan> plans; };
+  std::vector<Chunk> chunks;
+  for (const auto& h : fovs) {
+    const auto plans = plan_patches(h.tracks, ex, derive_seed(seed, 0x9A7C0000ull + static_cast<std::uint64_t>(h.fov)));
+    for (std::size_t i = 0; i < plans.size(); i += 256)
+      chunks.push_back({h.fov, std::vector<PatchPlan>(plans.begin() + static_cast<std::ptrdiff_t>(i),
+                                                      plans.begin() + static_cast<std::ptrdiff_t>(std::min(plans.size(), i + 256)))});
+  }
+  render_in_batches<PatchBatch>(
+      chunks, 2 * threads, threads, bg,
+      [&](const Chunk& c, std::size_t) {
         const FovHistory& h = fovs[static_cast<std::size_t>(c.fov)];
-        FrameFeatures feat = [&h](std::int64_t id, std::int32_t t) {
-          const CellSnap* s = h.find(id, t);
-          return s ? snapshot_features(*s) : std::map<std::string, float>{};
-        };
-        (*done)[static_cast<std::size_t>(i)] = extract_patches(*renderers[static_cast<std::size_t>(c.fov)], c.plans, feat);
-      });
-      for (const auto& b : *done) r.patches += b.size();
-      bg.push([&pwriter, done] {
-        for (const auto& b : *done) pwriter.append(b);
-      });
-    }
-    bg.push([&pwriter] { pwriter.close(); });
-    bg.finish();
-    r.seconds_patches = since(t2);
-  }
+        return extract_patches(*renderers[static_cast<std::size_t>(c.fov)], c.plans, snapshot_lookup(h));
+      },
+      [&r](const PatchBatch& b) { r.patches += b.size(); },
+      [&pwriter](const PatchBatch& b) { pwriter.append(b); });
+  bg.push([&pwriter] { pwriter.close(); });
+}
 
-  // 4. Ground-truth statistics, pictures, summary.
-  std::vector<const FovHistory*> ptrs;
-  for (const auto& h : fovs) ptrs.push_back(&h);
-  r.world = world_stats(ptrs, ex, cfg.frame_interval_min);
-  {  // mean nuclear intensity per channel on the middle frame of fov 0
-    SceneRenderer& ren = *renderers[0];
-    const int t = static_cast<int>(fovs[0].frames.size()) / 2;
-    const MovieFrame f = ren.frame(t);
-    double s[2] = {0, 0};
-    std::size_t n[2] = {0, 0};
-    const std::size_t plane = f.labels.size();
-    for (std::size_t i = 0; i < plane; ++i) {
-      if (!f.labels[i]) continue;
-      auto it = f.label_types.find(f.labels[i]);
-      if (it == f.label_types.end()) continue;
-      const int c = it->second == CellType::kWildType ? 0 : 1;
-      s[c] += f.images[static_cast<std::size_t>(c) * plane + i];
-      ++n[c];
-    }
-    r.gfp_mean = n[0] ? s[0] / n[0] : 0;
-    r.rfp_mean = n[1] ? s[1] / n[1] : 0;
-  }
-  if (cfg.pictures) write_pictures(simulate_artifacts::pictures(out), cfg, ex, fovs, r);
-  r.seconds_total = since(t0);
+/// Glimpses straight from the simulation, then encoder patches (both types): batches are
+/// rendered in parallel and handed, in plan order, to one writer thread (compression overlaps
+/// the next batch's rendering).
+void write_glimpses_and_patches(const SimConfig& cfg, const ExtractConfig& ex, std::uint64_t seed, const fs::path& out,
+                                const std::vector<FovHistory>& fovs,
+                                const std::vector<std::unique_ptr<SceneRenderer>>& renderers, int threads,
+                                SimulateResult& r) {
+  const auto t1 = std::chrono::steady_clock::now();
+  GlimpseFileInfo info;
+  info.world = cfg.world;
+  info.seed = static_cast<std::int64_t>(seed);
+  info.source = "taupe simulate";
+  info.frame_interval_min = cfg.frame_interval_min;
+  GlimpseWriter gwriter(simulate_artifacts::glimpses(out), info);
+  PatchWriter pwriter(simulate_artifacts::patches(out));
+  BackgroundWriter bg(2);
+  queue_glimpses(fovs, renderers, ex, threads, gwriter, bg, r);
+  r.seconds_glimpses = since(t1);
 
+  const auto t2 = std::chrono::steady_clock::now();
+  queue_patches(fovs, renderers, ex, seed, threads, pwriter, bg, r);
+  bg.finish();
+  r.seconds_patches = since(t2);
+}
+
+/// Mean nuclear intensity per channel (GFP of wild-type, RFP of scrib nuclei) on frame `t`.
+void measure_nuclear_intensity(SceneRenderer& ren, int t, SimulateResult& r) {
+  const MovieFrame f = ren.frame(t);
+  double s[2] = {0, 0};
+  std::size_t n[2] = {0, 0};
+  const std::size_t plane = f.labels.size();
+  for (std::size_t i = 0; i < plane; ++i) {
+    if (!f.labels[i]) continue;
+    auto it = f.label_types.find(f.labels[i]);
+    if (it == f.label_types.end()) continue;
+    const int c = it->second == CellType::kWildType ? 0 : 1;
+    s[c] += f.images[static_cast<std::size_t>(c) * plane + i];
+    ++n[c];
+  }
+  r.gfp_mean = n[0] ? s[0] / n[0] : 0;
+  r.rfp_mean = n[1] ? s[1] / n[1] : 0;
+}
+
+/// The simulation summary (simulation.json).
+nlohmann::json simulation_json(const SimConfig& cfg, std::uint64_t seed, const SimulateResult& r) {
   nlohmann::json j;
   j["format"] = "taupe.simulation";
   j["world"] = cfg.world;
@@ -297,7 +306,45 @@ SimulateResult run_simulate(const SimConfig& cfg, const ExtractConfig& ex, std::
   j["scrib_apoptosis_per_h"] = r.world.scrib_apoptosis_per_h;
   j["gfp_mean_nuclear_adu"] = r.gfp_mean;
   j["rfp_mean_nuclear_adu"] = r.rfp_mean;
-  write_text_atomic(simulate_artifacts::simulation_json(out), j.dump(2) + "\n");
+  return j;
+}
+
+}  // namespace
+
+SimulateResult run_simulate(const SimConfig& cfg, const ExtractConfig& ex, std::uint64_t seed, const fs::path& out) {
+  cfg.validate();
+  ex.validate();
+  const auto t0 = std::chrono::steady_clock::now();
+  const int threads = resolve_threads(cfg.threads);
+  SimulateResult r;
+  r.fovs = cfg.fovs;
+  fs::create_directories(out);
+  remove_stale_temporaries(out);
+
+  // 1. Fields of view in parallel; each writes its own files.
+  const std::vector<FovHistory> fovs = simulate_fovs(cfg, seed, out, threads);
+  for (const auto& h : fovs) {
+    r.cells_first_frame += h.frames.empty() ? 0 : h.frames.front().size();
+    for (const auto& fr : h.frames) r.cell_frames += fr.size();
+    r.frames += h.frames.size();
+  }
+  r.seconds_simulate = since(t0);
+  log_info("simulate: " + std::to_string(cfg.fovs) + " fields of view, " + std::to_string(r.cell_frames) +
+           " cell-frames in " + std::to_string(r.seconds_simulate) + " s");
+
+  // 2.+3. Glimpses and encoder patches.
+  std::vector<std::unique_ptr<SceneRenderer>> renderers;
+  for (const auto& h : fovs) renderers.push_back(std::make_unique<SceneRenderer>(h, cfg));
+  write_glimpses_and_patches(cfg, ex, seed, out, fovs, renderers, threads, r);
+
+  // 4. Ground-truth statistics, pictures, summary.
+  std::vector<const FovHistory*> ptrs;
+  for (const auto& h : fovs) ptrs.push_back(&h);
+  r.world = world_stats(ptrs, ex, cfg.frame_interval_min);
+  measure_nuclear_intensity(*renderers[0], static_cast<int>(fovs[0].frames.size()) / 2, r);
+  if (cfg.pictures) write_pictures(simulate_artifacts::pictures(out), cfg, ex, fovs, r);
+  r.seconds_total = since(t0);
+  write_text_atomic(simulate_artifacts::simulation_json(out), simulation_json(cfg, seed, r).dump(2) + "\n");
   return r;
 }
 
