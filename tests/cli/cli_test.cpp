@@ -230,6 +230,8 @@ TEST(Cli, EveryFlagFollowsTheConvention) {
       EXPECT_EQ(names, "-m, --model-dir");
     }
     EXPECT_NE(names, "--models") << "a model directory is --model-dir";
+    EXPECT_NE(names, "--out") << "--out comes with its short form: -o, --out";
+    EXPECT_NE(names, "--model-dir") << "--model-dir comes with its short form: -m, --model-dir";
   }
   EXPECT_GT(flags, 20);
 }
