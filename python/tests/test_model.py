@@ -5,6 +5,7 @@ A `tiny` simulation, encoder, projector and 2-fold TCN cross-validation (seconds
 C++ ones to 1e-5, the encodings reader agrees with the C++ writer on every trajectory's keys,
 and the typicality gate is reproduced (the same inputs are rejected). Needs Debian's
 python3-torch (scripts/setup.sh installs it); ctest registers the test only when it imports."""
+import json
 import os
 import subprocess
 import sys
@@ -90,6 +91,19 @@ class ModelParity(unittest.TestCase):
         conv = self.ms.tcns[0].blocks[0].conv0
         w = conv.weight().detach().numpy()
         np.testing.assert_allclose(np.sqrt((w ** 2).sum(axis=(1, 2))), np.abs(conv.g.detach().numpy()), rtol=1e-5)
+
+    def test_patches_reader_agrees_with_what_the_projector_read(self):
+        patches = taupe.read_patches(os.path.join(self.tmp.name, "sim", "patches.h5"))
+        with open(os.path.join(self.tmp.name, "model", "manifest.json")) as f:
+            manifest = json.load(f)
+        with open(os.path.join(self.tmp.name, "model", "pc_meaning.json")) as f:
+            meaning = json.load(f)
+        self.assertEqual(manifest["projector"]["samples"], len(patches.images))
+        self.assertEqual(meaning["patches"], len(patches.images))
+        self.assertEqual(meaning["has_nuclear_area"], "nuclear_area_um2" in patches.features)
+        self.assertEqual(patches.images.dtype, np.uint16)
+        for name, values in patches.features.items():
+            self.assertEqual(len(values), len(patches.images), name)
 
     def test_wrong_file_is_refused(self):
         with self.assertRaisesRegex(ValueError, "expected 'taupe.weights'"):
