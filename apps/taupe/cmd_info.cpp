@@ -6,6 +6,8 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "taupe/core/errors.h"
+#include "taupe/core/launch_env.h"
 #include "taupe/core/runtime.h"
 #include "taupe/core/version.h"
 #include "taupe/encoder/torch_runtime.h"
@@ -13,7 +15,7 @@
 namespace taupe::cli {
 
 void register_info(CLI::App& app) {
-  auto* sub = app.add_subcommand("info", "show versions, threads, the BLAS actually loaded, oneDNN and CUDA devices");
+  auto* sub = app.add_subcommand("info", "show versions, threads, the BLAS actually loaded, oneDNN, CUDA devices and the launcher's rank / world size");
   auto json_out = std::make_shared<bool>(false);
   sub->add_flag("--json", *json_out, "print as JSON");
   set_action(sub, [json_out] {
@@ -21,6 +23,15 @@ void register_info(CLI::App& app) {
     const int torch_threads = torch_num_threads();
     const bool mkldnn = torch_has_mkldnn();
     const int cuda = torch_cuda_device_count();
+    LaunchEnv launch;
+    std::string launch_text;
+    try {
+      launch = read_launch_env();
+      launch_text = launch.describe();
+    } catch (const ConfigError& e) {  // info reports a broken launcher environment, it does not stop on it
+      launch.launcher = "invalid";
+      launch_text = std::string("invalid: ") + e.what();
+    }
     if (*json_out) {
       nlohmann::json j = {
           {"taupe", kVersion},
@@ -32,6 +43,9 @@ void register_info(CLI::App& app) {
           {"malloc_tuned", rt.malloc_tuned},
           {"onednn", mkldnn},
           {"cuda_devices", cuda},
+          {"launch", {{"launcher", launch.launcher}, {"rank", launch.rank}, {"world_size", launch.world_size},
+                      {"local_rank", launch.local_rank}, {"master_addr", launch.master_addr},
+                      {"master_port", launch.master_port}}},
       };
       std::cout << j.dump(2) << '\n';
       return;
@@ -46,7 +60,8 @@ void register_info(CLI::App& app) {
               << "BLAS       " << blas << '\n'
               << "malloc     " << (rt.malloc_tuned ? "tuned (no mmap, large trim threshold)" : "default") << '\n'
               << "oneDNN     " << (mkldnn ? "on" : "off") << '\n'
-              << "CUDA       " << cuda << (cuda == 1 ? " device" : " devices") << '\n';
+              << "CUDA       " << cuda << (cuda == 1 ? " device" : " devices") << '\n'
+              << "launch     " << launch_text << '\n';
     if (rt.blas_name == "reference BLAS")
       std::cerr << "warning: the reference BLAS is active; LibTorch is 2-4x slower with it.\n"
                 << "hint: bash scripts/setup.sh (installs OpenBLAS and selects it)\n";
