@@ -96,15 +96,19 @@ std::vector<NamedArray> read_weights_h5(const fs::path& path) {
 
 std::vector<GroupMeta> read_weights_meta(const fs::path& path) {
   H5::H5File f = h5::open(path, kTag);
-  std::set<std::string> groups;  // every group holding an array, and the groups above it
-  for (const auto& a : read_weights_h5(path))
-    for (std::string g = a.group; !g.empty(); g = g.find('/') == std::string::npos ? "" : g.substr(0, g.rfind('/')))
-      groups.insert(g);
   std::vector<GroupMeta> out;
-  for (const auto& g : groups) {
-    H5::Group grp = f.openGroup("/" + g);
-    if (grp.attrExists("meta")) out.push_back({g, h5::read_attr_string(grp, "meta")});
+  std::vector<std::string> stack{""};  // group paths, depth first; no dataset is read
+  while (!stack.empty()) {
+    const std::string gp = stack.back();
+    stack.pop_back();
+    H5::Group g = f.openGroup(gp.empty() ? "/" : gp);
+    if (!gp.empty() && g.attrExists("meta")) out.push_back({gp.substr(1), h5::read_attr_string(g, "meta")});
+    for (hsize_t i = 0; i < g.getNumObjs(); ++i) {
+      const std::string name = g.getObjnameByIdx(i);
+      if (g.childObjType(name) == H5O_TYPE_GROUP) stack.push_back(gp + "/" + name);
+    }
   }
+  std::sort(out.begin(), out.end(), [](const GroupMeta& a, const GroupMeta& b) { return a.group < b.group; });
   return out;
 }
 

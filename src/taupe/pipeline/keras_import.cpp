@@ -125,15 +125,16 @@ void map_conv_blocks(WeightPool& pool, TensorMap& t, int blocks, const std::stri
   }
 }
 
-/// A Keras Dense layer named `layer` -> taupe Linear `ours` (kernel transposed).
-void map_dense(WeightPool& pool, TensorMap& t, const std::string& layer, const std::string& ours) {
+/// A Keras layer named `layer` with a kernel and a bias -> taupe's `ours`.weight / .bias, the kernel
+/// permuted by `kernel_perm` (Dense (in, out) -> (out, in) by default).
+void map_dense(WeightPool& pool, TensorMap& t, const std::string& layer, const std::string& ours,
+               const std::vector<std::int64_t>& kernel_perm = {1, 0}) {
   for (const char* var : {"kernel", "bias"}) {
     const auto found = pool.find_n([&](const KerasWeight& w) { return in_layer(w, layer) && w.variable() == var; }, 1,
                                    "'" + layer + "' " + var + "s");
-    const std::string name = ours + (std::string(var) == "kernel" ? ".weight" : ".bias");
-    assign(t.at(name), pool.take(found[0]), std::string(var) == "kernel" ? std::vector<std::int64_t>{1, 0}
-                                                                         : std::vector<std::int64_t>{},
-           pool.file(), name);
+    const bool kernel = std::string(var) == "kernel";
+    const std::string name = ours + (kernel ? ".weight" : ".bias");
+    assign(t.at(name), pool.take(found[0]), kernel ? kernel_perm : std::vector<std::int64_t>{}, pool.file(), name);
   }
 }
 
@@ -153,14 +154,7 @@ void map_decoder(const fs::path& file, DecoderImpl& dec, const EncoderConfig& cf
   TensorMap t = tensors_of(dec);
   map_dense(pool, t, "reshape_FC", "reshape_fc");
   map_conv_blocks(pool, t, static_cast<int>(cfg.layers.size()), "output");
-  for (const char* var : {"kernel", "bias"}) {
-    const auto found = pool.find_n([&](const KerasWeight& w) { return in_layer(w, "output") && w.variable() == var; },
-                                   1, std::string("'output' ") + var + "s");
-    const bool kernel = std::string(var) == "kernel";
-    const std::string name = kernel ? "output.weight" : "output.bias";
-    assign(t.at(name), pool.take(found[0]), kernel ? std::vector<std::int64_t>{3, 2, 0, 1} : std::vector<std::int64_t>{},
-           pool.file(), name);
-  }
+  map_dense(pool, t, "output", "output", {3, 2, 0, 1});  // the 1x1 Conv2D (1, 1, in, out)
   pool.check_all_used();
 }
 
