@@ -11,7 +11,7 @@ PACKAGES=(
   cmake ninja-build g++ clang ccache pkg-config python3
   # libraries
   libtorch-dev libopenblas0-openmp libhdf5-dev libtiff-dev nlohmann-json3-dev libtomlplusplus-dev
-  libcli11-dev libopencv-dev libzip-dev libpugixml-dev libboost-math-dev libssl-dev
+  libcli11-dev libgloo-dev libopencv-dev libzip-dev libpugixml-dev libboost-math-dev libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # Python access (python/, docs/python.md) and its tests

@@ -18,6 +18,7 @@ enum ExitCode : int {
   kExitLocked = 7,    ///< the run directory is locked by another writer (RunLockedError)
   kExitResource = 8,  ///< disk full, file-size limit or not enough memory (ResourceError)
   kExitVerify = 9,    ///< `taupe verify`: a recorded file is missing or changed
+  kExitDistributed = 10,  ///< a multi-process run lost a rank or its rendezvous (DistributedError)
   kExitInterrupted = 130,  ///< SIGINT (128 + 2); SIGTERM gives 143 (128 + 15), see Interrupted
 };
 
@@ -84,6 +85,14 @@ class VerifyError : public Error {
  public:
   using Error::Error;
   int exit_code() const noexcept override { return kExitVerify; }
+};
+
+/// A multi-process run (dist/cluster.h) could not meet its ranks: the rendezvous timed out or was
+/// unreachable, another rank failed or stopped responding. The message names the rank.
+class DistributedError : public Error {
+ public:
+  using Error::Error;
+  int exit_code() const noexcept override { return kExitDistributed; }
 };
 
 /// SIGINT or SIGTERM was received (core/signals.h); the work was saved at a safe point.
