@@ -63,8 +63,32 @@ bool run_selected_action(CLI::App& app) {
   return true;
 }
 
-void set_command_line(int argc, const char* const* argv) { command_line_storage() = join_command_line(argc, argv); }
+namespace {
+std::vector<std::string>& command_args_storage() {
+  static std::vector<std::string> args;
+  return args;
+}
+}  // namespace
+
+void set_command_line(int argc, const char* const* argv) {
+  command_line_storage() = join_command_line(argc, argv);
+  command_args_storage().assign(argv, argv + argc);
+}
 const std::string& command_line() { return command_line_storage(); }
+const std::vector<std::string>& command_args() { return command_args_storage(); }
+
+std::vector<std::string> without_option(const std::vector<std::string>& args, const std::string& name) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == name) {
+      ++i;  // and its value
+      continue;
+    }
+    if (args[i].rfind(name + "=", 0) == 0) continue;
+    out.push_back(args[i]);
+  }
+  return out;
+}
 
 std::vector<std::string> ConfigOptions::all_sets() const {
   std::vector<std::string> out = sets;

@@ -45,6 +45,10 @@ bool run_selected_action(CLI::App& app);
 /// The process command line (set by main) for manifests.
 void set_command_line(int argc, const char* const* argv);
 const std::string& command_line();
+/// The same, one argument per element (argv[0] first).
+const std::vector<std::string>& command_args();
+/// `args` without the option `name` and its value (`name V` or `name=V`).
+std::vector<std::string> without_option(const std::vector<std::string>& args, const std::string& name);
 
 /// --config / --preset / --set of a config-driven subcommand.
 struct ConfigOptions {

@@ -19,6 +19,7 @@ struct LogState {
   std::ofstream file;
   std::filesystem::path file_path;
   std::ostream* console = nullptr;
+  std::string prefix;  ///< e.g. "[rank 1] " in a multi-process run
 };
 
 LogState& state() {
@@ -88,18 +89,24 @@ void log_set_console(std::ostream* out) {
   state().console = out;
 }
 
+void log_set_prefix(const std::string& prefix) {
+  auto& s = state();
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.prefix = prefix;
+}
+
 void log_message(LogLevel level, const std::string& message) {
   auto& s = state();
   std::lock_guard<std::mutex> lock(s.mu);
   if (static_cast<int>(level) <= static_cast<int>(s.level)) {
     std::ostream& out = s.console ? *s.console : std::cerr;
-    if (level == LogLevel::kInfo) out << message << '\n';
-    else out << level_tag(level) << ": " << message << '\n';
+    if (level == LogLevel::kInfo) out << s.prefix << message << '\n';
+    else out << s.prefix << level_tag(level) << ": " << message << '\n';
     out.flush();
   }
   const bool to_file = level != LogLevel::kDebug || s.level == LogLevel::kDebug;
   if (s.file.is_open() && to_file) {
-    s.file << utc_timestamp() << ' ' << level_tag(level) << ": " << message << '\n';
+    s.file << utc_timestamp() << ' ' << s.prefix << level_tag(level) << ": " << message << '\n';
     s.file.flush();
   }
 }

@@ -24,6 +24,9 @@ void log_close_file();
 /// Redirects console output (tests); nullptr restores std::cerr.
 void log_set_console(std::ostream* out);
 
+/// Starts every console and file line with `prefix` (a multi-process run's "[rank 1] ").
+void log_set_prefix(const std::string& prefix);
+
 void log_message(LogLevel level, const std::string& message);
 inline void log_error(const std::string& m) { log_message(LogLevel::kError, m); }
 inline void log_warn(const std::string& m) { log_message(LogLevel::kWarn, m); }

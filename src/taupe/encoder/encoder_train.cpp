@@ -24,6 +24,7 @@
 #include "taupe/core/numeric_guard.h"
 #include "taupe/core/rng.h"
 #include "taupe/core/signals.h"
+#include "taupe/dist/cluster.h"
 #include "taupe/encoder/artifacts.h"
 #include "taupe/encoder/config_json.h"
 #include "taupe/encoder/normalize.h"
@@ -119,13 +120,20 @@ std::vector<torch::Tensor> state_tensors(torch::nn::Module& enc, torch::nn::Modu
   return out;
 }
 
-/// One training step's forward and backward over the batch x (B, 2, 64, 64) split into
-/// 1 + replicas.size() contiguous shards, shard r on replica r (0 = enc/dec) in its own thread.
-/// Leaves the summed gradient in enc/dec's parameters (their grads must be zero on entry) and,
-/// with batch-statistics BN, the replicas' mean moving statistics in enc/dec's buffers.
+/// Which shards of every global batch this process trains: the batch is split into `total`
+/// contiguous shards (encoder.replicas × ranks); this process has `first` .. first + replicas - 1.
+struct ShardRange {
+  int first = 0, total = 1;
+};
+
+/// One training step's forward and backward over this process's shards of the global batch x
+/// (B, 2, 64, 64): local shard r (global first + r) on replica r (0 = enc/dec), each in its own
+/// thread. Leaves the summed gradient in enc/dec's parameters (their grads must be zero on
+/// entry) and, with batch-statistics BN, the replicas' mean moving statistics in enc/dec's
+/// buffers. Each shard's loss is weighted by its share of the global batch.
 ShardLoss parallel_step(Encoder& enc, Decoder& dec, at::Generator& gen, std::vector<Replica>& replicas,
                         const torch::Tensor& x, double capacity, double gamma, const torch::Tensor& pixel_weight,
-                        int intra_threads) {
+                        int intra_threads, ShardRange shards) {
   const int R = 1 + static_cast<int>(replicas.size());
   const std::int64_t B = x.size(0);
   const std::vector<torch::Tensor> params = state_tensors(*enc, *dec, false);
@@ -149,7 +157,7 @@ ShardLoss parallel_step(Encoder& enc, Decoder& dec, at::Generator& gen, std::vec
     Encoder& e = r == 0 ? enc : replicas[static_cast<std::size_t>(r - 1)].enc;
     Decoder& d = r == 0 ? dec : replicas[static_cast<std::size_t>(r - 1)].dec;
     at::Generator& g = r == 0 ? gen : replicas[static_cast<std::size_t>(r - 1)].gen;
-    const std::int64_t b0 = B * r / R, b1 = B * (r + 1) / R;
+    const std::int64_t gs = shards.first + r, b0 = B * gs / shards.total, b1 = B * (gs + 1) / shards.total;
     const torch::Tensor xs = x.slice(0, b0, b1);  // (b1 - b0, 2, 64, 64)
     const EncoderOutput out = e->forward_sampled(xs, g);
     const VaeLoss l = vae_loss(xs, d(out.z), out.z_mean, out.z_log_var, capacity, gamma, pixel_weight);
@@ -251,23 +259,35 @@ struct TrainingState {
   at::Generator gen;               ///< z-noise of replica 0 (enc/dec itself)
   std::vector<Replica> replicas;   ///< data-parallel replicas 1..R-1
   std::int64_t step = 0;
+  ShardRange shards;               ///< which shards of each global batch this process trains
+  Cluster* cluster = nullptr;      ///< the other ranks (nullptr: one process)
+  bool leader() const { return !cluster || cluster->leader(); }
 };
 
-/// Fresh modules (seeded by encoder.seed), optimiser and generators.
-TrainingState make_training_state(const EncoderConfig& cfg) {
+/// The z-noise seed of global shard g: shard 0 keeps the single-model stream.
+std::uint64_t shard_seed(std::int64_t seed, int g) {
+  return derive_seed(static_cast<std::uint64_t>(seed), g == 0 ? 2 : 100 + static_cast<std::uint64_t>(g));
+}
+
+/// The checkpoint key of global shard g's generator.
+std::string generator_key(int g) { return g == 0 ? "rng/generator" : "rng/generator_" + std::to_string(g); }
+
+/// Fresh modules (seeded by encoder.seed, the same on every rank), optimiser and generators.
+TrainingState make_training_state(const EncoderConfig& cfg, Cluster* cluster) {
   torch::manual_seed(static_cast<std::uint64_t>(cfg.seed));
+  const int rank = cluster ? cluster->rank() : 0, world = cluster ? cluster->world_size() : 1;
+  const ShardRange shards{rank * cfg.replicas, world * cfg.replicas};
   TrainingState st{Encoder(cfg), Decoder(cfg), nullptr,
-                   at::make_generator<at::CPUGeneratorImpl>(derive_seed(static_cast<std::uint64_t>(cfg.seed), 2)),
-                   {}, 0};
+                   at::make_generator<at::CPUGeneratorImpl>(shard_seed(cfg.seed, shards.first)),
+                   {}, 0, shards, cluster};
   std::vector<torch::Tensor> params = st.enc->parameters();
   for (const auto& p : st.dec->parameters()) params.push_back(p);
   st.opt = std::make_unique<torch::optim::Adam>(
       params, torch::optim::AdamOptions(cfg.learning_rate).betas({cfg.adam_beta1, cfg.adam_beta2}).eps(cfg.adam_eps));
   // Replicas 1..R-1: own modules, weights copied from replica 0 before every step, own z-noise.
   for (int r = 1; r < cfg.replicas; ++r)
-    st.replicas.push_back(Replica{Encoder(cfg), Decoder(cfg),
-                                  at::make_generator<at::CPUGeneratorImpl>(
-                                      derive_seed(static_cast<std::uint64_t>(cfg.seed), 100 + static_cast<std::uint64_t>(r)))});
+    st.replicas.push_back(
+        Replica{Encoder(cfg), Decoder(cfg), at::make_generator<at::CPUGeneratorImpl>(shard_seed(cfg.seed, shards.first + r))});
   return st;
 }
 
@@ -306,9 +326,9 @@ void load_checkpoint(TrainingState& st, const std::filesystem::path& ckpt, const
   torch::Tensor rt;
   const std::int64_t ckpt_replicas = ar.try_read("meta/replicas", rt) ? rt.item<std::int64_t>() : 1;
   if (ckpt_replicas != meta.replicas)
-    throw ModelError(f + ": checkpoint was trained with encoder.replicas = " + std::to_string(ckpt_replicas) +
-                         ", this run has " + std::to_string(meta.replicas),
-                     "set encoder.replicas = " + std::to_string(ckpt_replicas) + " or delete " + work.string());
+    throw ModelError(f + ": checkpoint was trained with " + std::to_string(ckpt_replicas) +
+                         " shards per batch (encoder.replicas x ranks), this run has " + std::to_string(meta.replicas),
+                     "use the same encoder.replicas and number of ranks, or delete " + work.string());
   st.step = read_i64(ar, "meta/step", f);
   torch::serialize::InputArchive ea, da, oa;
   ar.read("encoder", ea);
@@ -318,15 +338,30 @@ void load_checkpoint(TrainingState& st, const std::filesystem::path& ckpt, const
   load_module_state(*st.dec, da, "decoder", f);
   st.opt->load(oa);
   torch::Tensor gs;
-  ar.read("rng/generator", gs);
+  ar.read(generator_key(st.shards.first), gs);
   st.gen.set_state(gs);
   for (std::size_t r = 0; r < st.replicas.size(); ++r) {
-    ar.read("rng/generator_" + std::to_string(r + 1), gs);
+    ar.read(generator_key(st.shards.first + static_cast<int>(r) + 1), gs);
     st.replicas[r].gen.set_state(gs);
   }
 }
 
+/// Every global shard's generator state, in shard order (gathered from the ranks).
+std::vector<torch::Tensor> all_generator_states(const TrainingState& st) {
+  std::vector<torch::Tensor> mine{st.gen.get_state()};
+  for (const auto& rp : st.replicas) mine.push_back(rp.gen.get_state());
+  if (!st.cluster) return mine;
+  const torch::Tensor stacked = torch::stack(mine);  // (replicas, state bytes)
+  std::vector<torch::Tensor> out;
+  for (const torch::Tensor& part : st.cluster->all_gather(stacked))
+    for (std::int64_t r = 0; r < part.size(0); ++r) out.push_back(part[r].clone());
+  return out;
+}
+
+/// Every rank calls it (the generators are gathered); rank 0 writes.
 void save_checkpoint(const TrainingState& st, const std::filesystem::path& ckpt, const CheckpointMeta& meta) {
+  const std::vector<torch::Tensor> generators = all_generator_states(st);
+  if (!st.leader()) return;
   torch::serialize::OutputArchive ar, ea, da, oa;
   for (const auto& kv : named_state(*st.enc)) ea.write(kv.first, kv.second);
   for (const auto& kv : named_state(*st.dec)) da.write(kv.first, kv.second);
@@ -334,9 +369,7 @@ void save_checkpoint(const TrainingState& st, const std::filesystem::path& ckpt,
   ar.write("encoder", ea);
   ar.write("decoder", da);
   ar.write("optimizer", oa);
-  ar.write("rng/generator", st.gen.get_state());
-  for (std::size_t r = 0; r < st.replicas.size(); ++r)
-    ar.write("rng/generator_" + std::to_string(r + 1), st.replicas[r].gen.get_state());
+  for (std::size_t g = 0; g < generators.size(); ++g) ar.write(generator_key(static_cast<int>(g)), generators[g]);
   ar.write("meta/replicas", scalar_i64(meta.replicas));
   ar.write("meta/step", scalar_i64(st.step));
   ar.write("meta/total_steps", scalar_i64(meta.total_steps));
@@ -393,17 +426,42 @@ void require_finite_model(const TrainingState& st, const LastCheckpoint& last_go
   require_finite_weights(bad, "encoder training", last_good, kDivergedHint);
 }
 
-/// Trains from st.step to the last step (or opts.stop_after_step): one loss row per step; after
-/// every epoch a reconstruction montage of `montage_x` and a checkpoint (with loss.csv).
-void train_steps(TrainingState& st, PatchPipeline& pipe, const EncoderConfig& cfg, const EncoderTrainOptions& opts,
-                 const CheckpointMeta& meta, const torch::Tensor& montage_x, const std::filesystem::path& work,
-                 std::vector<std::string>& rows, EncoderTrainResult& res) {
-  const std::int64_t total = meta.total_steps, per_epoch = meta.batches_per_epoch;
-  const std::int64_t max_it = capacity_max_iterations(total, cfg.max_iterations_fraction);
-  const auto ckpt = encoder_artifacts::checkpoint(work);
+/// Multi-process: sums the ranks' gradients and loss parts and averages their BatchNorm moving
+/// statistics, so that every rank takes the same optimiser step. Returns whether any rank was
+/// asked to stop (SIGINT / SIGTERM), so that all of them stop at the same step.
+bool synchronise_ranks(TrainingState& st, ShardLoss& l) {
+  torch::NoGradGuard ng;
+  std::vector<torch::Tensor> all;
+  for (auto& p : state_tensors(*st.enc, *st.dec, false))
+    if (p.grad().defined()) all.push_back(p.mutable_grad());
+  const std::size_t n_grads = all.size();
+  for (auto& b : state_tensors(*st.enc, *st.dec, true))
+    if (b.is_floating_point()) all.push_back(b);
+  all.push_back(torch::tensor({l.total, l.reconstruction, l.kl, l.capacity_loss, stop_requested() ? 1.0 : 0.0},
+                              torch::kFloat64));
+  st.cluster->all_reduce_sum(all);  // one flat buffer per dtype
+  const double world = static_cast<double>(st.cluster->world_size());
+  for (std::size_t i = n_grads; i + 1 < all.size(); ++i) all[i].div_(world);
+  const torch::Tensor parts = all.back();
+  l = ShardLoss{parts[0].item<double>(), parts[1].item<double>(), parts[2].item<double>(), parts[3].item<double>()};
+  return parts[4].item<double>() > 0;
+}
+
+/// The loop's view of the training: where it writes and what it has written.
+struct TrainLoop {
+  TrainingState& st;
+  const EncoderConfig& cfg;
+  const CheckpointMeta& meta;
+  const torch::Tensor& montage_x;  // (M, 2, 64, 64) fixed montage inputs
+  const std::filesystem::path& work;
+  std::vector<std::string>& rows;
+  EncoderTrainResult& res;
   LastCheckpoint last_good;
-  if (st.step > 0) last_good = {ckpt.string(), st.step};
-  auto montage = [&](std::int64_t epoch) {
+
+  std::filesystem::path checkpoint() const { return encoder_artifacts::checkpoint(work); }
+
+  /// Rank 0: the reconstruction montage of epoch `epoch`.
+  void montage(std::int64_t epoch) {
     torch::NoGradGuard ng;
     st.enc->eval();
     st.dec->eval();
@@ -412,8 +470,48 @@ void train_steps(TrainingState& st, PatchPipeline& pipe, const EncoderConfig& cf
     write_montage(res.last_montage, montage_x, xh);
     st.enc->train();
     st.dec->train();
-  };
+  }
 
+  /// Every rank: loss.csv (rank 0) and the checkpoint at this step.
+  void save() {
+    if (st.leader()) write_csv(res.loss_csv, rows);
+    save_checkpoint(st, checkpoint(), meta);
+    last_good = {checkpoint().string(), st.step};
+  }
+
+  /// A stop was requested (here, or on another rank): checkpoint at this step boundary and stop.
+  [[noreturn]] void stop() {
+    save();
+    const std::string what = "encoder checkpoint saved at step " + std::to_string(st.step) + " of " +
+                             std::to_string(meta.total_steps);
+    throw_if_stop_requested(what);
+    throw Interrupted("stopped: another rank was asked to stop; " + what, 15, "run the same command again to resume");
+  }
+
+  /// End of an epoch: after the last step the BN statistics are re-estimated first (rank 0, which
+  /// writes the model), so the final montage, the checkpoint and the saved weights all hold the
+  /// statistics that inference will use.
+  template <class NextBatch>
+  void end_of_epoch(NextBatch&& next_batch) {
+    const std::int64_t per_epoch = meta.batches_per_epoch;
+    if (st.leader()) {
+      if (st.step == meta.total_steps && cfg.batchnorm == "batch" && cfg.bn_recalibration_batches > 0)
+        recalibrate_batchnorm(st.enc, st.dec, cfg.bn_recalibration_batches, st.gen, next_batch);
+      montage(st.step / per_epoch - 1);
+    }
+    save();
+  }
+};
+
+/// Trains from st.step to the last step (or opts.stop_after_step): one loss row per step; after
+/// every epoch a reconstruction montage of `montage_x` and a checkpoint (with loss.csv).
+void train_steps(TrainingState& st, PatchPipeline& pipe, const EncoderConfig& cfg, const EncoderTrainOptions& opts,
+                 const CheckpointMeta& meta, const torch::Tensor& montage_x, const std::filesystem::path& work,
+                 std::vector<std::string>& rows, EncoderTrainResult& res) {
+  const std::int64_t total = meta.total_steps, per_epoch = meta.batches_per_epoch;
+  const std::int64_t max_it = capacity_max_iterations(total, cfg.max_iterations_fraction);
+  TrainLoop loop{st, cfg, meta, montage_x, work, rows, res, {}};
+  if (st.step > 0) loop.last_good = {loop.checkpoint().string(), st.step};
   st.enc->train();
   st.dec->train();
   for (auto& rp : st.replicas) {
@@ -432,21 +530,18 @@ void train_steps(TrainingState& st, PatchPipeline& pipe, const EncoderConfig& cf
   // (64, 64) reconstruction weights; undefined = the reference's unweighted error.
   const torch::Tensor pixel_weight =
       cfg.centre_weight > 0 ? centre_weight_map(64, cfg.centre_weight, cfg.centre_sigma_px) : torch::Tensor();
+  bool ranks_stop = false;  // multi-process: a stop every rank agreed on at the last step
   while (st.step < total) {
     if (opts.stop_after_step >= 0 && st.step >= opts.stop_after_step) break;
-    if (stop_requested()) {  // SIGINT / SIGTERM: checkpoint at this step boundary, then stop
-      write_csv(res.loss_csv, rows);
-      save_checkpoint(st, ckpt, meta);
-      last_good = {ckpt.string(), st.step};
-      throw_if_stop_requested("encoder checkpoint saved at step " + std::to_string(st.step) + " of " +
-                              std::to_string(total));
-    }
+    if (st.cluster ? ranks_stop : stop_requested()) loop.stop();  // SIGINT / SIGTERM
     const torch::Tensor x = next_batch();
     const double c = capacity_at(cfg.capacity, max_it, st.step);
     st.opt->zero_grad();
-    const ShardLoss l = parallel_step(st.enc, st.dec, st.gen, st.replicas, x, c, cfg.gamma, pixel_weight, intra_threads);
+    ShardLoss l = parallel_step(st.enc, st.dec, st.gen, st.replicas, x, c, cfg.gamma, pixel_weight, intra_threads,
+                                st.shards);
+    if (st.cluster) ranks_stop = synchronise_ranks(st, l);
     const double lt = l.total;
-    require_finite_loss(lt, "encoder training", st.step, last_good, kDivergedHint);
+    require_finite_loss(lt, "encoder training", st.step, loop.last_good, kDivergedHint);
     st.opt->step();
     res.final_loss = lt;
     res.final_reconstruction = l.reconstruction;
@@ -455,18 +550,9 @@ void train_steps(TrainingState& st, PatchPipeline& pipe, const EncoderConfig& cf
                    fmt(res.final_reconstruction) + "," + fmt(res.final_kl) + "," + fmt(l.capacity_loss) + "," + fmt(c));
     ++st.step;
     if (opts.on_step) opts.on_step(st.step, total, lt);
-    if (st.step % per_epoch == 0) {
-      // Last step: re-estimate the BN statistics first, so the final montage, the checkpoint and
-      // the saved weights all hold the statistics that inference will use.
-      if (st.step == total && cfg.batchnorm == "batch" && cfg.bn_recalibration_batches > 0)
-        recalibrate_batchnorm(st.enc, st.dec, cfg.bn_recalibration_batches, st.gen, next_batch);
-      montage(st.step / per_epoch - 1);
-      write_csv(res.loss_csv, rows);
-      save_checkpoint(st, ckpt, meta);
-      last_good = {ckpt.string(), st.step};
-    }
+    if (st.step % per_epoch == 0) loop.end_of_epoch(next_batch);
   }
-  if (st.step >= total) require_finite_model(st, last_good);  // about to be saved as the result
+  if (st.step >= total && st.leader()) require_finite_model(st, loop.last_good);  // about to be saved as the result
 }
 
 }  // namespace
@@ -478,18 +564,22 @@ EncoderTrainResult train_encoder(const EncoderConfig& cfg, const EncoderTrainOpt
   const std::filesystem::path work = opts.work_dir.empty() ? encoder_artifacts::work_dir(opts.model_dir) : opts.work_dir;
   std::filesystem::create_directories(work);
   std::filesystem::create_directories(opts.model_dir);
-  remove_stale_temporaries(work);
-  remove_stale_temporaries(opts.model_dir);
+  if (!opts.cluster || opts.cluster->leader()) {  // another rank's temporary is not stale
+    remove_stale_temporaries(work);
+    remove_stale_temporaries(opts.model_dir);
+  }
 
   std::shared_ptr<const PatchImages> images = opts.images;
   if (!images) images = std::make_shared<PatchImages>(load_patch_images(opts.patches, cfg.max_patches));
   PatchPipeline pipe(images, pipeline_options(cfg));
   const std::int64_t per_epoch = pipe.batches_per_epoch();
-  const CheckpointMeta meta{per_epoch * cfg.epochs, per_epoch, images->n, cfg.seed, cfg.replicas};
+  const int world = opts.cluster ? opts.cluster->world_size() : 1;
+  const CheckpointMeta meta{per_epoch * cfg.epochs, per_epoch, images->n, cfg.seed,
+                            static_cast<std::int64_t>(cfg.replicas) * world};
   const std::int64_t total = meta.total_steps;
   const std::int64_t max_it = capacity_max_iterations(total, cfg.max_iterations_fraction);
 
-  TrainingState st = make_training_state(cfg);
+  TrainingState st = make_training_state(cfg, opts.cluster);
   EncoderTrainResult res;
   res.total_steps = total;
   res.patches = images->n;
@@ -513,7 +603,7 @@ EncoderTrainResult train_encoder(const EncoderConfig& cfg, const EncoderTrainOpt
   res.steps = st.step;
   res.images_per_second = train_s > 0 ? static_cast<double>((st.step - first_step) * cfg.batch_size) / train_s : 0.0;
   res.completed = st.step >= total;
-  if (res.completed) save_encoder_model(st, cfg, opts, res, meta, max_it);
+  if (res.completed && st.leader()) save_encoder_model(st, cfg, opts, res, meta, max_it);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }

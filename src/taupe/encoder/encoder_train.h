@@ -15,6 +15,8 @@
 
 namespace taupe {
 
+class Cluster;
+
 struct PatchImages;
 
 struct EncoderTrainOptions {
@@ -30,6 +32,13 @@ struct EncoderTrainOptions {
   std::int64_t stop_after_step = -1;
   /// Called after every step (progress display); may be empty.
   std::function<void(std::int64_t step, std::int64_t total_steps, double loss)> on_step;
+  /// Data parallel over the ranks of a multi-process run (dist/cluster.h), nullptr = one
+  /// process. Every rank calls train_encoder with the same configuration and patches: each draws
+  /// the same global batch (same loader seed) and trains its encoder.replicas shards of it, the
+  /// gradients and BatchNorm moving statistics are summed / averaged over the ranks, so every
+  /// rank holds the same weights after each step; rank 0 alone writes the checkpoint (with every
+  /// shard's noise generator), loss.csv, the montages and the model.
+  Cluster* cluster = nullptr;
 };
 
 struct EncoderTrainResult {

@@ -18,6 +18,7 @@
 #include "taupe/core/resources.h"
 #include "taupe/core/run_dir.h"
 #include "taupe/core/signals.h"
+#include "taupe/dist/cluster.h"
 #include "taupe/dataset/glimpses.h"
 #include "taupe/dataset/patches.h"
 #include "taupe/simulate/artifacts.h"
@@ -192,33 +193,78 @@ PipelineResult run_pipeline(RunConfig cfg, const PipelineOptions& opts) {
   return run_pipeline(std::move(cfg), opts, pipeline_stages());
 }
 
-PipelineResult run_pipeline(RunConfig cfg, const PipelineOptions& opts, const StageTable& table) {
+namespace {
+
+/// The plan as rank 0 publishes it to the other ranks: stage name -> action.
+std::string plan_message(const std::vector<PlannedStage>& plan) {
+  json j = json::object();
+  for (const auto& p : plan) j[p.name] = to_string(p.action);
+  return j.dump();
+}
+
+/// Runs one planned stage on rank 0 (or the only process) and records it in the manifest.
+void run_planned_stage(const Stage& stage, const PlannedStage& p, RunConfig& cfg,
+                       const RunLayout& L, const PipelineOptions& opts, RunDir& rd) {
+  StageContext ctx{cfg, L, opts, &rd, stage.name, p.action == StageAction::kRun,
+                   ProgressOptions{nullptr, -1, -1, opts.progress}, std::chrono::steady_clock::now()};
+  rd.stage_begin(stage.name);
+  rd.stage_note(stage.name, "config_hash", p.config_hash);
+  rd.stage_note(stage.name, "action", to_string(p.action));
+  if (!stage.seed_key.empty()) rd.stage_note(stage.name, "seed", stage_seed(cfg, stage.seed_key));
+  const std::vector<fs::path> artifacts = stage.artifacts ? stage.artifacts(L) : std::vector<fs::path>{};
+  if (ctx.fresh || !stage.resumable)
+    for (const auto& a : artifacts) remove_path(a);
+  Cluster* cl = opts.cluster;
+  if (cl && stage.distributed) {  // the other ranks start once the stage's directories are ready
+    rd.stage_note(stage.name, "ranks", cl->world_size());
+    cl->publish("stage/" + stage.name + "/go", ctx.fresh ? "run" : "resume");
+  }
+  stage.run(ctx);
+  if (cl && stage.distributed) cl->barrier("stage/" + stage.name + "/end");
+  record_finished_stage(rd, stage, artifacts);
+}
+
+/// Ranks other than 0: follow rank 0's plan, run their share of every distributed stage.
+PipelineResult follow_pipeline(RunConfig& cfg, const PipelineOptions& opts, const StageTable& stages,
+                               const RunLayout& L) {
+  Cluster& cl = *opts.cluster;
+  const json plan = json::parse(cl.await("plan"));
+  PipelineOptions quiet = opts;
+  quiet.progress = false;
+  for (const Stage& stage : stages) {
+    if (!stage.distributed || !plan.contains(stage.name) || plan.at(stage.name) == to_string(StageAction::kSkip))
+      continue;
+    const std::string mode = cl.await("stage/" + stage.name + "/go");
+    StageContext ctx{cfg, L, quiet, nullptr, stage.name, mode == "run", ProgressOptions{nullptr, -1, -1, false},
+                     std::chrono::steady_clock::now()};
+    log_info(stage.name + ": joining on " + cl.describe());
+    stage.run(ctx);
+    cl.barrier("stage/" + stage.name + "/end");
+  }
+  cl.finish();
+  PipelineResult result;
+  result.run_dir = L.root;
+  return result;
+}
+
+/// Rank 0 (or the only process): plan, run, record.
+PipelineResult lead_pipeline(RunConfig& cfg, const PipelineOptions& opts, const StageTable& stages, const RunLayout& L,
+                             const std::string& identity) {
   const auto t0 = std::chrono::steady_clock::now();
-  const fs::path out = opts.out.empty() ? fs::path(cfg.run.out) : opts.out;
-  cfg.run.out = out.string();
-  cfg.simulate.world = cfg.run.world;
-  validate_all(sections(cfg));
-  check_stage_table(table);
-  const RunLayout L(out);
   const bool real = !opts.data.empty();
-
-  std::string identity;
-  if (real) identity = resolve_data_source(opts.data).identity();
-
-  const StageTable stages = active_stages(table, real);
-  RunDir rd(out, run_dir_options(cfg, opts));  // takes the run directory's lock: nothing is written here before it
+  RunDir rd(L.root, run_dir_options(cfg, opts));  // takes the run directory's lock: nothing is written here before it
   if (!real && L.real_data())
     remove_path(L.data());  // this directory held a --data run: the first stage differs anyway
   const auto hashes = stage_config_hashes(stages, cfg, identity);
   const std::vector<PlannedStage> plan = plan_stages(stages, hashes, verified_stage_records(rd, hashes));
-  log_plan(out, plan);
+  log_plan(L.root, plan);
+  if (opts.cluster) opts.cluster->publish("plan", plan_message(plan));
   const auto memory = expected_stage_memory(stages, cfg);
 
   Eta eta(expected_stage_seconds(stages, cfg), plan);
   PipelineResult result;
-  result.run_dir = out;
+  result.run_dir = L.root;
   result.plan = plan;
-
   const std::size_t n = plan.size();
   for (std::size_t i = 0; i < n; ++i) {
     const Stage& stage = stages[i];
@@ -237,25 +283,14 @@ PipelineResult run_pipeline(RunConfig cfg, const PipelineOptions& opts, const St
     log_info(tag + (p.action == StageAction::kResume ? ": resuming" : ": running") + " — ETA this stage " +
              Progress::format_duration(eta_stage) + ", overall " +
              Progress::format_duration(eta_stage + eta.remaining_after(stage.name)));
-    StageContext ctx{cfg, L, opts, rd, stage.name, p.action == StageAction::kRun,
-                     ProgressOptions{nullptr, -1, -1, opts.progress}, std::chrono::steady_clock::now()};
-    rd.stage_begin(stage.name);
-    rd.stage_note(stage.name, "config_hash", p.config_hash);
-    rd.stage_note(stage.name, "action", to_string(p.action));
-    if (!stage.seed_key.empty()) rd.stage_note(stage.name, "seed", stage_seed(cfg, stage.seed_key));
-    const std::vector<fs::path> artifacts = stage.artifacts ? stage.artifacts(L) : std::vector<fs::path>{};
-    if (ctx.fresh || !stage.resumable)
-      for (const auto& a : artifacts) remove_path(a);
-
-    stage.run(ctx);
-
-    record_finished_stage(rd, stage, artifacts);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
-    eta.finished(stage.name, secs, ctx.fresh);
+    const auto started = std::chrono::steady_clock::now();
+    run_planned_stage(stage, p, cfg, L, opts, rd);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    eta.finished(stage.name, secs, p.action == StageAction::kRun);
     log_info(tag + ": done in " + Progress::format_duration(secs) +
              (i + 1 < n ? ", overall ETA " + Progress::format_duration(eta.remaining_after(stage.name)) : std::string()));
   }
-
+  if (opts.cluster) opts.cluster->finish();
   // Timings of every stage (including the report itself) as recorded now.
   if (fs::exists(L.summary())) result.summary = report::read_summary(L.summary());
   rd.finish(true);
@@ -263,6 +298,31 @@ PipelineResult run_pipeline(RunConfig cfg, const PipelineOptions& opts, const St
   result.summary_json = L.summary();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
+}
+
+}  // namespace
+
+PipelineResult run_pipeline(RunConfig cfg, const PipelineOptions& opts, const StageTable& table) {
+  const fs::path out = opts.out.empty() ? fs::path(cfg.run.out) : opts.out;
+  cfg.run.out = out.string();
+  cfg.simulate.world = cfg.run.world;
+  validate_all(sections(cfg));
+  check_stage_table(table);
+  const RunLayout L(out);
+  const bool real = !opts.data.empty();
+  std::string identity;
+  if (real) identity = resolve_data_source(opts.data).identity();
+  const StageTable stages = active_stages(table, real);
+  if (!opts.cluster) return lead_pipeline(cfg, opts, stages, L, identity);
+  try {  // a failing rank tells the others before it unwinds
+    return opts.cluster->leader() ? lead_pipeline(cfg, opts, stages, L, identity)
+                                  : follow_pipeline(cfg, opts, stages, L);
+  } catch (const DistributedError&) {
+    throw;  // another rank's failure (already published) or a lost rank
+  } catch (const std::exception& e) {
+    opts.cluster->publish_failure(e.what());
+    throw;
+  }
 }
 
 std::string PipelineResult::brief() const {

@@ -48,6 +48,10 @@ struct PipelineOptions {
   std::string stop_before;
   /// Take the run directory's lock even from a holder on another host (--force-unlock).
   bool force_unlock = false;
+  /// A multi-process run's ranks (dist/cluster.h), nullptr for one process. Rank 0 owns the run
+  /// directory (lock, manifest, every rank-0 stage); the other ranks follow its plan and join the
+  /// distributed stages (Stage::distributed). docs/distributed.md.
+  Cluster* cluster = nullptr;
 };
 
 struct PipelineResult {

@@ -32,6 +32,7 @@ struct RunSection {
   int threads = 0;                   ///< LibTorch intra-op threads; 0 = cores available
   std::string out = "runs/latest";   ///< run directory
   std::int64_t memory_limit_mb = 0;  ///< memory the stages may plan for; 0 = what the machine / cgroup has
+  int dist_timeout_s = 300;          ///< multi-process runs: rendezvous and collective time limit
 
   template <class V>
   void visit(V& v) {
@@ -44,6 +45,10 @@ struct RunSection {
     v("memory_limit_mb", memory_limit_mb,
       "memory (MiB) a stage may need before it is refused; 0 = MemAvailable, capped by the cgroup limit",
       at_least(0), speed_only);
+    v("dist_timeout_s", dist_timeout_s,
+      "multi-process runs (--nproc, torchrun, srun): seconds the rendezvous and each collective may take before "
+      "the run stops with an error naming the missing rank",
+      in_range(1, 86400), speed_only);
   }
   void validate() const {
     check_fields(*this);

@@ -24,6 +24,7 @@
 
 namespace taupe {
 
+class Cluster;
 class RunDir;
 struct RunConfig;
 struct RunLayout;
@@ -34,13 +35,17 @@ struct StageContext {
   RunConfig& cfg;
   const RunLayout& layout;
   const PipelineOptions& opts;
-  RunDir& run_dir;
+  /// The run directory's manifest and lock: rank 0's (or the only process's); nullptr on the
+  /// other ranks of a multi-process run, which write no run-level file.
+  RunDir* run_dir;
   std::string stage;            ///< this stage's name
   bool fresh = true;            ///< true: run from scratch; false: resume (same work dirs)
   ProgressOptions progress;     ///< for progress bars on stderr
   std::chrono::steady_clock::time_point started;  ///< when this stage started
-  /// Records `key = value` for this stage in manifest.json.
+  /// Records `key = value` for this stage in manifest.json (rank 0 only; a no-op elsewhere).
   void note(const std::string& key, const nlohmann::json& value) const;
+  /// The job's ranks when the run is multi-process (docs/distributed.md); nullptr otherwise.
+  Cluster* cluster() const;
 };
 
 /// Which runs a stage belongs to.
@@ -64,6 +69,9 @@ struct Stage {
   std::function<std::vector<std::filesystem::path>(const RunLayout&)> artifacts;
   /// Continues from its own work files when interrupted (otherwise starts over).
   bool resumable = false;
+  /// In a multi-process run every rank runs it, each doing its share through ctx.cluster()
+  /// (rank 0 writes the results); otherwise rank 0 runs it alone while the others wait.
+  bool distributed = false;
   StageSource source = StageSource::kAlways;
   /// Cost model: expected seconds on 2 cores for this configuration (ETA before real timings).
   std::function<double(const RunConfig&)> expected_seconds;

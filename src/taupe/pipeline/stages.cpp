@@ -12,6 +12,7 @@
 #include "taupe/core/log.h"
 #include "taupe/core/run_dir.h"
 #include "taupe/dataset/encodings.h"
+#include "taupe/dist/cluster.h"
 #include "taupe/dataset/types.h"
 #include "taupe/encoder/artifacts.h"
 #include "taupe/encoder/encode.h"
@@ -35,8 +36,10 @@ using nlohmann::json;
 namespace taupe {
 
 void StageContext::note(const std::string& key, const nlohmann::json& value) const {
-  run_dir.stage_note(stage, key, value);
+  if (run_dir) run_dir->stage_note(stage, key, value);
 }
+
+Cluster* StageContext::cluster() const { return opts.cluster; }
 
 namespace {
 
@@ -223,6 +226,7 @@ void run_encoder_stage(StageContext& c) {
   o.model_dir = c.layout.model();
   o.work_dir = c.layout.encoder_work();
   o.resume = true;
+  o.cluster = c.cluster();
   std::unique_ptr<Progress> bar;
   o.on_step = [&](std::int64_t step, std::int64_t total, double loss) {
     if (!bar) bar = std::make_unique<Progress>("  train encoder", total, "steps", c.progress);
@@ -232,7 +236,7 @@ void run_encoder_stage(StageContext& c) {
   const EncoderTrainResult r = train_encoder(c.cfg.encoder, o);
   if (bar) bar->finish();
   if (!r.completed) throw ModelError("encoder training stopped before its last step");
-  log_info("encoder: " + r.brief());
+  if (!c.cluster() || c.cluster()->leader()) log_info("encoder: " + r.brief());
 }
 
 Stage encoder_stage() {
@@ -245,6 +249,7 @@ Stage encoder_stage() {
     return Paths{encoder_artifacts::encoder_weights(L.model()), encoder_artifacts::decoder_weights(L.model()), L.encoder_work()};
   };
   s.resumable = true;
+  s.distributed = true;  // data parallel over the ranks
   s.expected_seconds = [](const RunConfig& cfg) {
     return 3.0 + encoder_patches(cfg) * cfg.encoder.epochs / kEncoderTrainRate;
   };
@@ -311,9 +316,10 @@ void run_temporal_stage(StageContext& c) {
   };
   CvOptions cvo;
   cvo.glimpses = c.layout.glimpses();
+  cvo.cluster = c.cluster();
   const CvResult r = run_cross_validation(set, pca, c.cfg.temporal, c.cfg.cv, c.layout.model(), cb, cvo);
   if (bar) bar->finish();
-  log_info("temporal: " + r.brief());
+  if (!c.cluster() || c.cluster()->leader()) log_info("temporal: " + r.brief());
 }
 
 Stage temporal_stage() {
@@ -324,6 +330,7 @@ Stage temporal_stage() {
   s.seed_key = "cv.seed";
   s.artifacts = [](const RunLayout& L) { return Paths{L.temporal(), temporal_artifacts::folds_csv(L.model())}; };
   s.resumable = true;
+  s.distributed = true;  // folds spread over the ranks
   s.expected_seconds = temporal_seconds;
   s.expected_memory = temporal_memory;
   s.run = run_temporal_stage;
@@ -360,7 +367,7 @@ Stage perturb_stage() {
 void run_report_stage(StageContext& c) {
   write_latent_traversal(c.layout, c.cfg.report);
   const double so_far = std::chrono::duration<double>(std::chrono::steady_clock::now() - c.started).count();
-  write_run_report(c.layout.root, c.cfg.report, c.run_dir.manifest(), {{"report", so_far}});
+  write_run_report(c.layout.root, c.cfg.report, c.run_dir->manifest(), {{"report", so_far}});
 }
 
 Stage report_stage() {

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
+#include <limits>
 #include <map>
 #include <unordered_map>
 #include <set>
@@ -23,6 +24,7 @@
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/config_io.h"
 #include "taupe/core/errors.h"
+#include "taupe/dist/cluster.h"
 #include "taupe/core/numeric_guard.h"
 #include "taupe/core/parallel.h"
 #include "taupe/core/log.h"
@@ -246,11 +248,16 @@ nlohmann::json curves_json(const std::vector<CurveRow>& rows) {
     a.push_back({r.epoch, r.step, r.train_loss, r.train_accuracy, r.val_loss, r.val_accuracy});
   return a;
 }
+/// A number written by nlohmann::json: NaN (no validation data, say) is written as null.
+double number_or_nan(const nlohmann::json& v) {
+  return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>();
+}
+
 std::vector<CurveRow> curves_from_json(const nlohmann::json& a) {
   std::vector<CurveRow> rows;
   for (const auto& e : a)
-    rows.push_back(CurveRow{e.at(0).get<int>(), e.at(1).get<std::int64_t>(), e.at(2).get<double>(), e.at(3).get<double>(),
-                            e.at(4).get<double>(), e.at(5).get<double>()});
+    rows.push_back(CurveRow{e.at(0).get<int>(), e.at(1).get<std::int64_t>(), number_or_nan(e.at(2)),
+                            number_or_nan(e.at(3)), number_or_nan(e.at(4)), number_or_nan(e.at(5))});
   return rows;
 }
 
@@ -298,8 +305,8 @@ FoldOutcome outcome_from_json(const nlohmann::json& j) {
   o.result.validation_trajectories = j.at("validation_trajectories").get<std::int64_t>();
   o.result.test_trajectories = j.at("test_trajectories").get<std::int64_t>();
   o.result.steps = j.at("steps").get<std::int64_t>();
-  o.result.final_train_loss = j.at("final_train_loss").get<double>();
-  o.result.final_val_accuracy = j.at("final_val_accuracy").get<double>();
+  o.result.final_train_loss = number_or_nan(j.at("final_train_loss"));
+  o.result.final_val_accuracy = number_or_nan(j.at("final_val_accuracy"));
   for (int r = 0; r < 3; ++r)
     for (int c = 0; c < 3; ++c) {
       o.result.confusion.counts[r][c] = j.at("confusion").at(r).at(c).get<std::int64_t>();
@@ -316,7 +323,7 @@ FoldOutcome outcome_from_json(const nlohmann::json& j) {
     p.synthetic = e.at(2).get<int>() != 0;
     p.truth = e.at(3).get<int>();
     p.predicted = e.at(4).get<int>();
-    for (int c = 0; c < 3; ++c) p.p[c] = e.at(5 + c).get<float>();
+    for (int c = 0; c < 3; ++c) p.p[c] = static_cast<float>(number_or_nan(e.at(5 + c)));
     o.probs.push_back(p);
   }
   return o;
@@ -869,16 +876,34 @@ CvResult run_cross_validation(const EncodingSet& set, const Pca& pca, const Temp
   const auto folds = assign_folds(set, cv.folds, derive_seed(static_cast<std::uint64_t>(cv.seed), 1), groups);
   const std::string fingerprint = cv_fingerprint(set, pca, cfg, cv, folds);
 
-  const fs::path tdir = temporal_artifacts::dir(model_dir);
-  fs::create_directories(temporal_artifacts::checkpoints(model_dir));
-  remove_stale_temporaries(tdir);
-  remove_stale_temporaries(temporal_artifacts::checkpoints(model_dir));
-  remove_stale_temporaries(model_dir);
-  write_fold_assignment(set, folds, model_dir);
+  Cluster* cl = options.cluster;
+  const bool leader = !cl || cl->leader();
+  if (leader) {  // shared files: rank 0 only, before any rank writes its folds
+    fs::create_directories(temporal_artifacts::checkpoints(model_dir));
+    remove_stale_temporaries(temporal_artifacts::dir(model_dir));
+    remove_stale_temporaries(temporal_artifacts::checkpoints(model_dir));
+    remove_stale_temporaries(model_dir);
+    write_fold_assignment(set, folds, model_dir);
+  }
+  if (cl) cl->barrier("cv/setup");
 
   std::vector<std::optional<FoldOutcome>> by_fold;
-  const std::vector<int> to_train = reuse_finished_folds(model_dir, cv, options, fingerprint, by_fold);
+  std::vector<int> to_train = reuse_finished_folds(model_dir, cv, options, fingerprint, by_fold);
+  if (cl)
+    to_train.erase(std::remove_if(to_train.begin(), to_train.end(),
+                                  [&](int k) { return !rank_owns(k, cl->rank(), cl->world_size()); }),
+                   to_train.end());
   train_folds(set, transform, cfg, cv, folds, to_train, model_dir, fingerprint, progress, options, by_fold);
+  if (cl) {
+    cl->barrier("cv/trained");
+    if (!leader) return CvResult{};
+    (void)reuse_finished_folds(model_dir, cv, options, fingerprint, by_fold);  // every rank's folds, from disk
+    for (int k = 0; k < cv.folds; ++k)
+      if (!by_fold[static_cast<std::size_t>(k)] && (options.only_fold < 0 || options.only_fold == k))
+        throw ModelError("fold " + std::to_string(k) + " (trained by rank " + std::to_string(k % cl->world_size()) +
+                             ") left no readable result: " + temporal_artifacts::fold_outcome(model_dir, k).string(),
+                         "rerun the same command: the missing fold is trained again");
+  }
   std::vector<FoldOutcome> outcomes;
   for (auto& o : by_fold)
     if (o) outcomes.push_back(std::move(*o));

@@ -31,6 +31,8 @@
 
 namespace taupe {
 
+class Cluster;
+
 inline constexpr int kTemporalFormatVersion = 1;
 
 /// Fold of every trajectory (index into set.trajectories); -1 = fate without a class (not used).
@@ -92,6 +94,11 @@ struct CvOptions {
   /// encodings' provenance (set.glimpse_file), when that file exists.
   std::filesystem::path glimpses;
   std::int64_t stop_after_steps = -1;  ///< testing aid: throw after this many steps of this run
+  /// A multi-process run (dist/cluster.h): every rank calls run_cross_validation; rank r trains
+  /// the folds k with k % world == r (each fold's files are its own), and rank 0 alone writes the
+  /// shared files (folds.csv first, the tables and summaries once every fold has finished). The
+  /// other ranks return an empty result. nullptr: one process trains every fold.
+  Cluster* cluster = nullptr;
 };
 
 /// Runs (or resumes) the cross-validation and writes the model directory's temporal/ part.
