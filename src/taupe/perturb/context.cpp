@@ -37,6 +37,7 @@ struct PerturbContext::Impl {
   std::int64_t syn_per_model = -2;
   std::uint64_t syn_seed = 0;
   std::unique_ptr<NuclearPc> nuclear;
+  RankShare share;
 
   explicit Impl(ModelSet m) : models(std::move(m)) {}
 };
@@ -45,6 +46,9 @@ PerturbContext::PerturbContext(std::unique_ptr<Impl> impl) : impl_(std::move(imp
 PerturbContext::PerturbContext(PerturbContext&&) noexcept = default;
 PerturbContext& PerturbContext::operator=(PerturbContext&&) noexcept = default;
 PerturbContext::~PerturbContext() = default;
+
+void PerturbContext::share_with(Cluster* cluster) { impl_->share.cluster = cluster; }
+const RankShare& PerturbContext::share() const { return impl_->share; }
 
 PerturbContext PerturbContext::load(const std::filesystem::path& model_dir, const std::filesystem::path& glimpses,
                                     const std::filesystem::path& encodings, const ModelSetOptions& opts) {
@@ -233,7 +237,7 @@ std::vector<std::uint8_t> variant_prediction_buffer(const char* who, const Model
 std::vector<std::uint8_t> predict_variants(const ModelSet& models, const std::vector<PerturbItem>& items,
                                            const std::vector<float>& pcs, const std::vector<std::uint8_t>& real,
                                            int num_variants, const VariantFn& modify, std::int64_t memory_budget_mb,
-                                           std::vector<float>* probs) {
+                                           std::vector<float>* probs, const RankShare& share) {
   const std::int64_t n = static_cast<std::int64_t>(items.size());
   const int L = models.max_len(), D = models.dims();
   const std::size_t seq = static_cast<std::size_t>(L) * D;
@@ -249,7 +253,7 @@ std::vector<std::uint8_t> predict_variants(const ModelSet& models, const std::ve
   std::vector<std::pair<int, std::int64_t>> rows;
   for (int m = 0; m < models.num_models(); ++m) {
     const auto& mine = by_model[static_cast<std::size_t>(m)];
-    if (mine.empty()) continue;
+    if (mine.empty() || !share.owns_model(m)) continue;
     const std::int64_t total = static_cast<std::int64_t>(mine.size()) * num_variants;
     for (std::int64_t start = 0; start < total; start += rows_cap) {
       const std::int64_t cnt = std::min(rows_cap, total - start);
@@ -280,6 +284,8 @@ std::vector<std::uint8_t> predict_variants(const ModelSet& models, const std::ve
       }
     }
   }
+  share.merge(pred);  // the other ranks' models
+  if (probs) share.merge(*probs);
   return pred;
 }
 

@@ -42,7 +42,7 @@ std::vector<int> argmax_rows(const std::vector<float>& probs) {
 /// Unperturbed predictions of the context's real items (cached per context address is not worth it).
 std::vector<int> base_predictions(PerturbContext& ctx, std::int64_t budget) {
   const auto p = predict_variants(ctx.models(), ctx.items(), ctx.base_pc(), ctx.base_real(), 1,
-                                  [](int, float*, const std::uint8_t*) {}, budget);
+                                  [](int, float*, const std::uint8_t*) {}, budget, nullptr, ctx.share());
   return std::vector<int>(p.begin(), p.end());
 }
 
@@ -51,7 +51,7 @@ std::vector<int> synthetic_predictions(PerturbContext& ctx, const PerturbConfig&
   if (syn.empty()) return {};
   std::vector<std::uint8_t> real(syn.size() * static_cast<std::size_t>(ctx.models().max_len()), 1);
   const auto p = predict_variants(ctx.models(), syn, ctx.synthetic_pc(), real, 1,
-                                  [](int, float*, const std::uint8_t*) {}, cfg.memory_budget_mb);
+                                  [](int, float*, const std::uint8_t*) {}, cfg.memory_budget_mb, nullptr, ctx.share());
   return std::vector<int>(p.begin(), p.end());
 }
 
@@ -99,11 +99,12 @@ report::Image render_std(const float* img) { return render_glimpse(img, kGlimpse
 /// Positions in `subset` of the example trajectories: apoptosis and mitosis alternately, the first
 /// of each class not yet taken, up to cfg.example_count.
 std::vector<int> choose_examples(const std::vector<PerturbItem>& items, const std::vector<int>& subset,
-                                 const PerturbConfig& cfg) {
+                                 const PerturbConfig& cfg, const RankShare& share) {
   std::vector<int> example_pos;
   for (int want : {1, 0, 1, 0, 1, 0}) {
     for (std::size_t k = 0; k < subset.size(); ++k) {
-      if (items[static_cast<std::size_t>(subset[k])].truth != want) continue;
+      const PerturbItem& it = items[static_cast<std::size_t>(subset[k])];
+      if (it.truth != want || !share.owns_model(it.model)) continue;
       if (std::find(example_pos.begin(), example_pos.end(), static_cast<int>(k)) != example_pos.end()) continue;
       example_pos.push_back(static_cast<int>(k));
       break;
@@ -140,7 +141,7 @@ class ImageRunner {
   ImageRunner(PerturbContext& ctx, const PerturbConfig& cfg, const std::vector<Condition>& conds, int pc,
               const ExampleSpec& example)
       : ctx_(ctx), cfg_(cfg), conds_(conds), pc_(pc), example_(example), vae_(ctx.vae()), ms_(ctx.models()),
-        L_(ms_.max_len()), D_(ms_.dims()), np_(norm_params(cfg)), reader_(ctx.glimpses()) {
+        L_(ms_.max_len()), D_(ms_.dims()), np_(norm_params(cfg)), reader_(ctx.glimpses()), share_(ctx.share()) {
     for (std::size_t k = 0; k < reader_.infos().size(); ++k) by_id_[reader_.infos()[k].id] = k;
   }
 
@@ -155,17 +156,18 @@ class ImageRunner {
     run_.pc_change.assign(C, 0.0);
     run_.area_ratio.assign(C, 0.0);
     pc_frames_.assign(C, 0);
-    if (!example_.dir.empty() && example_.cond >= 0) example_pos_ = choose_examples(items, run_.subset, cfg_);
+    if (!example_.dir.empty() && example_.cond >= 0) example_pos_ = choose_examples(items, run_.subset, cfg_, share_);
     Progress prog("perturb " + example_.name, static_cast<std::int64_t>(run_.subset.size()), "trajectories");
     raw_.assign(C, {});
     for (std::size_t k = 0; k < run_.subset.size(); ++k) {
       const PerturbItem& it = items[static_cast<std::size_t>(run_.subset[k])];
       if (it.model != cur_model_) flush(cur_model_), cur_model_ = it.model;
-      run_trajectory(k, it);
+      if (share_.owns_model(it.model)) run_trajectory(k, it);  // another rank's model: its slots stay 0
       prog.tick();
     }
     flush(cur_model_);
     prog.finish();
+    merge_ranks();
     const double nsub = std::max<double>(1.0, static_cast<double>(run_.subset.size()));
     for (std::size_t c = 0; c < C; ++c) {
       run_.area_ratio[c] /= nsub;
@@ -175,6 +177,21 @@ class ImageRunner {
   }
 
  private:
+  /// Multi-process: every rank's trajectories (each slot was filled by one rank) and sums.
+  void merge_ranks() {
+    if (!share_.distributed()) return;
+    for (auto* v : {&run_.pred, &run_.pred_raw})
+      for (auto& c : *v) share_.merge(c);
+    for (auto* v : {&run_.p_apoptosis, &run_.p_apoptosis_raw})
+      for (auto& c : *v) share_.merge(c);
+    share_.merge(run_.pc_change);
+    share_.merge(run_.area_ratio);
+    share_.merge(pc_frames_);
+    std::vector<std::int64_t> frames{run_.frames};
+    share_.merge(frames);
+    run_.frames = frames[0];
+  }
+
   /// Predicts the pending trajectories of `model` under every condition.
   void flush(int model) {
     if (pending_.empty()) return;
@@ -325,6 +342,7 @@ class ImageRunner {
   const int L_, D_;
   const NormParams np_;
   GlimpseReader reader_;
+  const RankShare& share_;
   std::map<std::int64_t, std::size_t> by_id_;
   ImageRun run_;
   std::vector<std::int64_t> pc_frames_;
@@ -602,7 +620,8 @@ std::vector<std::array<ConfusionStats, 2>> range_confusions(PerturbContext& ctx,
       const int p = v / 2;
       return edit(p * S + range_end_index(r, p, v % 2), real, d);
     };
-    syn_pred = predict_pc_deltas(ms, syn, ctx.synthetic_pc(), syn_real, D * 2, delta_end, cfg.memory_budget_mb);
+    syn_pred = predict_pc_deltas(ms, syn, ctx.synthetic_pc(), syn_real, D * 2, delta_end, cfg.memory_budget_mb,
+                                 nullptr, 0, nullptr, ctx.share());
   }
   std::vector<int> model, truth;
   for (const auto& it : ctx.items()) model.push_back(it.model), truth.push_back(it.truth);
@@ -725,7 +744,7 @@ PcShiftResult run_pc_shift(PerturbContext& ctx, const PerturbConfig& cfg, const 
            std::to_string(items.size()) + " trajectories");
   Sweep sw_raw = sw;
   sw.pred = predict_pc_deltas(ms, items, ctx.base_pc(), ctx.base_real(), D * S, delta, cfg.memory_budget_mb, nullptr, 0,
-                              &sw_raw.pred);
+                              &sw_raw.pred, ctx.share());
   r.predictions = static_cast<std::int64_t>(sw.pred.size());
   for (std::size_t k = 0; k < sw.pred.size(); ++k) r.gate_rejected += sw.pred[k] == 2 && sw_raw.pred[k] != 2;
   const Strata st = make_strata(items, M, cfg);
@@ -755,7 +774,8 @@ PcAblateResult run_pc_ablate(PerturbContext& ctx, const PerturbConfig& cfg) {
       if (real[t]) d[t] = -seq[static_cast<std::size_t>(t) * D + p];
     return p;
   };
-  const auto pred = predict_pc_deltas(ms, items, ctx.base_pc(), ctx.base_real(), D + 1, delta, cfg.memory_budget_mb);
+  const auto pred = predict_pc_deltas(ms, items, ctx.base_pc(), ctx.base_real(), D + 1, delta, cfg.memory_budget_mb,
+                                      nullptr, 0, nullptr, ctx.share());
   const std::size_t n = items.size();
   auto variant = [&](int v) {
     return std::vector<int>(pred.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(v) * n),
@@ -809,7 +829,8 @@ PcWindowResult run_pc_window(PerturbContext& ctx, const PerturbConfig& cfg, int 
   sw.num_p = NW;
   sw.num_s = NL;
   sw.n = static_cast<std::int64_t>(items.size());
-  sw.pred = predict_pc_deltas(ms, items, ctx.base_pc(), ctx.base_real(), NW * NL, delta, cfg.memory_budget_mb);
+  sw.pred = predict_pc_deltas(ms, items, ctx.base_pc(), ctx.base_real(), NW * NL, delta, cfg.memory_budget_mb, nullptr,
+                              0, nullptr, ctx.share());
   const Strata st = make_strata(items, M, cfg);
   const auto f = sweep_fractions(sw, st);
   // Reorder to (L, shift, M, 3, 3).

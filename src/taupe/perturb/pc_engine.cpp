@@ -801,17 +801,15 @@ void predict_model_pc_deltas(const PcDeltaJob& job, int m) {
 
 }  // namespace
 
-std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::vector<PerturbItem>& items,
-                                            const std::vector<float>& pcs, const std::vector<std::uint8_t>& real,
-                                            int num_variants, const PcDeltaFn& delta_fn, std::int64_t memory_budget_mb,
-                                            std::vector<float>* probs, std::int64_t batch_rows,
-                                            std::vector<std::uint8_t>* raw_pred) {
+namespace {
+
+/// predict_pc_deltas' work on this rank's models: fills `pred` (and probs / raw_pred).
+void run_pc_delta_models(const ModelSet& models, const std::vector<PerturbItem>& items, const std::vector<float>& pcs,
+                         const std::vector<std::uint8_t>& real, int num_variants, const PcDeltaFn& delta_fn,
+                         std::int64_t memory_budget_mb, std::vector<float>* probs, std::int64_t batch_rows,
+                         std::vector<std::uint8_t>* raw_pred, const RankShare& share, std::vector<std::uint8_t>& pred) {
   const std::int64_t n = static_cast<std::int64_t>(items.size());
   const int L = models.max_len(), D = models.dims();
-  std::vector<std::uint8_t> pred =
-      perturb::detail::variant_prediction_buffer("predict_pc_deltas", models, items, pcs, real, num_variants, probs);
-  if (raw_pred) raw_pred->assign(pred.size(), 0);
-  if (n == 0 || num_variants == 0) return pred;
   c10::InferenceMode guard;
   std::vector<float> pad = reference_padding(pcs, real, n, L, D);
   std::vector<int> start = first_real_frames(pcs, real, pad, n, L, D);
@@ -825,17 +823,36 @@ std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::v
   // disjoint outputs). Workers run single-threaded kernels, so use as many as LibTorch threads.
   std::vector<int> models_to_run;
   for (int m = 0; m < models.num_models(); ++m)
-    if (!job.by_model[static_cast<std::size_t>(m)].empty()) models_to_run.push_back(m);
+    if (!job.by_model[static_cast<std::size_t>(m)].empty() && share.owns_model(m)) models_to_run.push_back(m);
   const int workers = std::max(1, std::min<int>(at::get_num_threads(), static_cast<int>(models_to_run.size())));
   if (workers == 1) {
     for (int m : models_to_run) predict_model_pc_deltas(job, m);
-    return pred;
+    return;
   }
   // Each worker runs single-threaded kernels: a std::thread starts with OpenMP's default team
   // size (all cores), and teams of 2 per worker on 2 cores spin in sched_yield for minutes.
   parallel_for(static_cast<int>(models_to_run.size()), workers,
                [&](int k) { predict_model_pc_deltas(job, models_to_run[static_cast<std::size_t>(k)]); },
                [] { at::set_num_threads(1); });
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::vector<PerturbItem>& items,
+                                            const std::vector<float>& pcs, const std::vector<std::uint8_t>& real,
+                                            int num_variants, const PcDeltaFn& delta_fn, std::int64_t memory_budget_mb,
+                                            std::vector<float>* probs, std::int64_t batch_rows,
+                                            std::vector<std::uint8_t>* raw_pred, const RankShare& share) {
+  const std::int64_t n = static_cast<std::int64_t>(items.size());
+  std::vector<std::uint8_t> pred =
+      perturb::detail::variant_prediction_buffer("predict_pc_deltas", models, items, pcs, real, num_variants, probs);
+  if (raw_pred) raw_pred->assign(pred.size(), 0);
+  if (n == 0 || num_variants == 0) return pred;
+  run_pc_delta_models(models, items, pcs, real, num_variants, delta_fn, memory_budget_mb, probs, batch_rows, raw_pred,
+                      share, pred);
+  share.merge(pred);  // the other ranks' models
+  if (probs) share.merge(*probs);
+  if (raw_pred) share.merge(*raw_pred);
   return pred;
 }
 

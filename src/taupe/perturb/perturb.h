@@ -28,6 +28,7 @@
 #include "taupe/perturb/analysis.h"
 #include "taupe/perturb/verdict.h"
 #include "taupe/perturb/perturb_config.h"
+#include "taupe/perturb/rank_share.h"
 #include "taupe/report/csv.h"
 #include "taupe/temporal/model_set.h"
 
@@ -94,6 +95,11 @@ class PerturbContext {
 
   /// ρ of every PC with nuclear area; computed once (reads the glimpse file).
   const NuclearPc& nuclear_pc();
+
+  /// A multi-process run: the experiments deal the models out over the cluster's ranks
+  /// (rank_share.h); every rank must then run the same experiments in the same order.
+  void share_with(Cluster* cluster);
+  const RankShare& share() const;
 
  private:
   struct Impl;
@@ -297,7 +303,7 @@ using VariantFn = std::function<void(int variant, float* seq, const std::uint8_t
 std::vector<std::uint8_t> predict_variants(const ModelSet& models, const std::vector<PerturbItem>& items,
                                            const std::vector<float>& pcs, const std::vector<std::uint8_t>& real,
                                            int num_variants, const VariantFn& modify, std::int64_t memory_budget_mb,
-                                           std::vector<float>* probs = nullptr);
+                                           std::vector<float>* probs = nullptr, const RankShare& share = {});
 
 /// The fast path for variants that edit a single PC (pc-shift, pc-window, pc-ablate): variant v
 /// of an item adds delta[t] to PC `p` of frame t, where `delta_fn(v, seq, real, delta)` returns p
@@ -313,6 +319,6 @@ std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::v
                                             const std::vector<float>& pcs, const std::vector<std::uint8_t>& real,
                                             int num_variants, const PcDeltaFn& delta_fn, std::int64_t memory_budget_mb,
                                             std::vector<float>* probs = nullptr, std::int64_t batch_rows = 0,
-                                            std::vector<std::uint8_t>* raw_pred = nullptr);
+                                            std::vector<std::uint8_t>* raw_pred = nullptr, const RankShare& share = {});
 
 }  // namespace taupe

@@ -342,7 +342,10 @@ void run_perturb_stage(StageContext& c) {
   mo.memory_budget_mb = c.cfg.cv.predict_memory_mb;
   PerturbContext ctx = PerturbContext::load(c.layout.model(), c.layout.glimpses(), c.layout.encodings(), mo);
   if (c.layout.real_data()) ctx.forget_world();  // --data: no ground-truth verdicts
-  const PerturbAllResult all = run_all(ctx, c.cfg.perturb, c.layout.root);
+  ctx.share_with(c.cluster());  // several ranks: the models are dealt out, rank 0 writes
+  const bool writes = !c.cluster() || c.cluster()->leader();
+  const PerturbAllResult all = run_all(ctx, c.cfg.perturb, writes ? c.layout.root : fs::path());
+  if (!writes) return;
   report::RunSummary part;
   all.fill_summary(part);
   json j;
@@ -358,6 +361,7 @@ Stage perturb_stage() {
   s.config = {"perturb", "verdict"};
   s.seed_key = "perturb.seed";
   s.artifacts = [](const RunLayout& L) { return Paths{L.perturb()}; };
+  s.distributed = true;  // the fold models dealt out over the ranks
   s.expected_seconds = perturb_seconds;
   s.expected_memory = perturb_memory;
   s.run = run_perturb_stage;
