@@ -17,10 +17,16 @@
 
 namespace taupe::test {
 
-/// Starts `args` (args[0] = program) with stdout and stderr in `log`; returns the pid.
-inline pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log) {
+/// Starts `args` (args[0] = program) with stdout and stderr in `log` and the variables `env`
+/// ("NAME=value") added to its environment; returns the pid.
+inline pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log,
+                   const std::vector<std::string>& env = {}) {
   const pid_t pid = ::fork();
   if (pid == 0) {
+    for (const auto& kv : env) {
+      const auto eq = kv.find('=');
+      ::setenv(kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str(), 1);
+    }
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
