@@ -4,6 +4,8 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
+
 #include "taupe/core/runtime.h"
 #include "taupe/encoder/encode.h"
 #include "taupe/encoder/normalize.h"
@@ -37,17 +39,49 @@ void BM_EncoderTrainStep(benchmark::State& state) {
 }
 BENCHMARK(BM_EncoderTrainStep)->Args({0, 256})->Args({1, 256})->Unit(benchmark::kMillisecond)->UseRealTime();
 
+/// FLOPs of one encoder forward (convolutions + dense layers, multiply-add = 2).
+double encoder_flops(const taupe::EncoderConfig& cfg) {
+  double f = 0;
+  int in = 2, size = 64;
+  for (std::size_t i = 0; i < cfg.layers.size(); ++i) {
+    f += 2.0 * size * size * cfg.layers[i] * in * 9;
+    in = cfg.layers[i];
+    if (i + 1 < cfg.layers.size()) size /= 2;
+  }
+  const double flat = static_cast<double>(size) * size * in;
+  return f + 2 * 2.0 * flat * cfg.intermediate_dims + 2 * 2.0 * cfg.intermediate_dims * cfg.latent_dims;
+}
+
+/// The cores' FP32 peak in GFLOP/s: TAUPE_PEAK_GFLOPS, default 156 (2 Zen3 cores, AVX2 + FMA:
+/// 32 FLOP per cycle each at ~2.45 GHz, the development machine).
+double peak_gflops() {
+  const char* v = std::getenv("TAUPE_PEAK_GFLOPS");
+  return v ? std::atof(v) : 156.0;
+}
+
+/// Encoding 2048 glimpse frames (uint16 -> normalised -> z_mean, z_log_var). Arg 0: through
+/// VaeModel::encode (BatchNorm folded, one dense product); 1: through the module in eval mode.
 void BM_Encode(benchmark::State& state) {
   const int n = 2048;
   taupe::EncoderConfig cfg;
   cfg.encode_batch_size = static_cast<int>(state.range(0));
   const taupe::VaeModel m(cfg);
+  const bool module_path = state.range(1) != 0;
   std::vector<std::uint16_t> img(static_cast<std::size_t>(n) * 2 * 64 * 64);
   for (std::size_t i = 0; i < img.size(); ++i) img[i] = static_cast<std::uint16_t>((i * 2654435761u) % 4000);
-  for (auto _ : state) benchmark::DoNotOptimize(m.encode(img.data(), n).z_mean.data());
+  for (auto _ : state) {
+    if (module_path)
+      benchmark::DoNotOptimize(
+          taupe::encode_images(m.encoder(), img.data(), n, cfg.normalization_clip, cfg.encode_batch_size).z_mean.data());
+    else
+      benchmark::DoNotOptimize(m.encode(img.data(), n).z_mean.data());
+  }
   state.SetItemsProcessed(state.iterations() * n);
+  const double flops = encoder_flops(cfg) * n * static_cast<double>(state.iterations());
+  state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsRate);
+  state.counters["peak%"] = benchmark::Counter(flops / 1e9 / peak_gflops() * 100, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Encode)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Encode)->ArgNames({"batch", "module"})->Args({512, 0})->Args({512, 1})->Args({256, 0})->Args({256, 1})->Args({128, 0})->Args({64, 0})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_PipelineBatch(benchmark::State& state) {
   auto imgs = std::make_shared<taupe::PatchImages>();

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "taupe/core/errors.h"
+#include "taupe/encoder/encode.h"
 #include "taupe/encoder/vae.h"
 
 namespace taupe {
@@ -169,6 +170,60 @@ TEST(Vae, WeightFilesRoundTripAndShapeMismatchIsAModelError) {
   }
   EXPECT_THROW(load_module_weights(*c, (dir / "missing.pt").string()), IoError);
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace taupe
+
+namespace taupe {
+namespace {
+
+/// z_mean, z_log_var of x (B, 2, 64, 64) by the module in eval mode.
+std::pair<torch::Tensor, torch::Tensor> module_encoding(Encoder& enc, const torch::Tensor& x) {
+  torch::NoGradGuard ng;
+  enc->eval();
+  const EncoderOutput o = enc->forward_mean(x);
+  return {o.z_mean, o.z_log_var};
+}
+
+/// The same through VaeModel::encode (BatchNorm folded into the convolutions), batches of 7.
+std::pair<torch::Tensor, torch::Tensor> model_encoding(const VaeModel& m, const torch::Tensor& x) {
+  const torch::Tensor c = x.contiguous();
+  const EncodedBatch b = m.encode(c.data_ptr<float>(), c.size(0), /*normalized=*/true, 7);
+  return {torch::from_blob(const_cast<float*>(b.z_mean.data()), {b.n, b.dims}).clone(),
+          torch::from_blob(const_cast<float*>(b.z_log_var.data()), {b.n, b.dims}).clone()};
+}
+
+void expect_close(const std::pair<torch::Tensor, torch::Tensor>& a, const std::pair<torch::Tensor, torch::Tensor>& b) {
+  EXPECT_TRUE(torch::allclose(a.first, b.first, 1e-4, 1e-5)) << (a.first - b.first).abs().max();
+  EXPECT_TRUE(torch::allclose(a.second, b.second, 1e-4, 1e-5)) << (a.second - b.second).abs().max();
+}
+
+/// Moving statistics and affine parameters far from their initial values.
+void perturb_batchnorm(Encoder& enc, const torch::Tensor& x, double scale) {
+  torch::NoGradGuard ng;
+  enc->train();
+  for (int i = 0; i < 3; ++i) (void)enc->forward_mean(x * (scale + i));
+  for (auto& b : enc->blocks) b->bn->weight.uniform_(0.5, 1.5), b->bn->bias.uniform_(-0.3, 0.3);
+  enc->eval();
+}
+
+TEST(VaeInference, FoldedBatchNormEncoderEqualsTheModuleAndFollowsChangesMadeThroughIt) {
+  torch::manual_seed(3);
+  const VaeModel m{EncoderConfig{}};
+  const torch::Tensor x = torch::randn({20, 2, 64, 64});  // batches 7, 7, 6
+  perturb_batchnorm(m.encoder(), x, 1.0);
+  const auto before = model_encoding(m, x);
+  expect_close(before, module_encoding(m.encoder(), x));
+  // Changing the weights through encoder() is seen by the next encode.
+  perturb_batchnorm(m.encoder(), x, 3.0);
+  {
+    torch::NoGradGuard ng;
+    m.encoder()->fc_mean->weight.mul_(1.5);
+  }
+  const auto after = model_encoding(m, x);
+  EXPECT_FALSE(torch::allclose(after.first, before.first, 1e-3, 1e-3));
+  expect_close(after, module_encoding(m.encoder(), x));
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <torch/nn.h>
 
 #include <algorithm>
+#include <memory>
+#include <mutex>
 
 #include "taupe/core/errors.h"
 #include "taupe/core/parallel.h"
@@ -20,8 +22,66 @@ namespace taupe {
 namespace {
 constexpr std::int64_t kPix = static_cast<std::int64_t>(kGlimpseChannels) * kGlimpseSize * kGlimpseSize;
 
-/// Encodes normalised images in batches (inference mode, z_mean / z_log_var only).
-EncodedBatch encode_normalized(EncoderImpl& enc, const float* x, std::int64_t n, int batch_size) {
+/// The encoder as inference runs it: each block's BatchNorm (moving statistics) folded into its
+/// convolution — weights scaled per output channel, a bias added — and the two dense branches
+/// (fc_mean, fc_log_var) in one matrix product. The same function as forward_mean in eval mode,
+/// one pass over each activation fewer per block.
+class FoldedEncoder {
+ public:
+  explicit FoldedEncoder(EncoderImpl& e) : inter_(e.fc_mean->weight.size(0)) {
+    c10::InferenceMode guard;
+    for (auto& blk : e.blocks) {
+      const auto& bn = blk->bn;
+      const torch::Tensor scale = bn->weight / torch::sqrt(bn->running_var + bn->options.eps());  // (Cout)
+      w_.push_back((blk->conv->weight * scale.view({-1, 1, 1, 1})).contiguous(at::MemoryFormat::ChannelsLast));
+      b_.push_back(bn->bias - bn->running_mean * scale);
+    }
+    fc_w_ = torch::cat({e.fc_mean->weight, e.fc_log_var->weight}).t().contiguous();  // (flat, 2I)
+    fc_b_ = torch::cat({e.fc_mean->bias, e.fc_log_var->bias});                      // (2I)
+    zm_w_ = e.z_mean->weight.t().contiguous(), zm_b_ = e.z_mean->bias.clone();
+    zv_w_ = e.z_log_var->weight.t().contiguous(), zv_b_ = e.z_log_var->bias.clone();
+    stamp_ = stamp(e);
+  }
+
+  /// Whether `e` still holds the weights this was folded from (no optimiser step, no BN update).
+  bool current(const EncoderImpl& e) const { return stamp(e) == stamp_; }
+
+  /// x: (B, 2, 64, 64) normalised, channels-last -> z_mean, z_log_var (B, D).
+  EncoderOutput forward(const torch::Tensor& x) const {
+    torch::Tensor h = x;
+    for (std::size_t i = 0; i < w_.size(); ++i) {
+      h = at::conv2d(h, w_[i], b_[i], 1, 1);
+      at::silu_(h);  // in place: no second activation buffer
+      if (i + 1 < w_.size()) h = at::max_pool2d(h, 2, 2);
+    }
+    const torch::Tensor flat = h.permute({0, 2, 3, 1}).reshape({h.size(0), -1});  // (B, HWC), Keras order
+    torch::Tensor y = at::addmm(fc_b_, flat, fc_w_);  // (B, 2I)
+    at::silu_(y);
+    EncoderOutput out;
+    out.z_mean = at::addmm(zm_b_, y.narrow(1, 0, inter_), zm_w_);                            // (B, D)
+    out.z_log_var = at::softplus(at::addmm(zv_b_, y.narrow(1, inter_, inter_), zv_w_));      // (B, D)
+    return out;
+  }
+
+ private:
+  std::int64_t inter_;
+  std::vector<torch::Tensor> w_, b_;
+  torch::Tensor fc_w_, fc_b_, zm_w_, zm_b_, zv_w_, zv_b_;
+  /// Every parameter's and buffer's storage and in-place version counter.
+  using Stamp = std::vector<std::pair<const void*, std::int64_t>>;
+  static Stamp stamp(const EncoderImpl& e) {
+    Stamp out;
+    for (const auto& t : e.parameters()) out.emplace_back(t.data_ptr(), static_cast<std::int64_t>(t._version()));
+    for (const auto& t : e.buffers()) out.emplace_back(t.data_ptr(), static_cast<std::int64_t>(t._version()));
+    return out;
+  }
+  Stamp stamp_;
+};
+
+/// Encodes normalised images in batches (inference mode, z_mean / z_log_var only), through
+/// `fold` when given (a VaeModel's fixed weights), else through the module itself.
+EncodedBatch encode_normalized(EncoderImpl& enc, const FoldedEncoder* fold, const float* x, std::int64_t n,
+                               int batch_size) {
   EncodedBatch out;
   out.n = n;
   out.dims = enc.latent_dims();
@@ -36,7 +96,7 @@ EncodedBatch encode_normalized(EncoderImpl& enc, const float* x, std::int64_t n,
       const torch::Tensor t = torch::from_blob(const_cast<float*>(x) + s * kPix, {b, kGlimpseChannels, kGlimpseSize, kGlimpseSize},
                                                torch::kFloat32)
                                   .contiguous(at::MemoryFormat::ChannelsLast);
-      const EncoderOutput o = enc.forward_mean(t);
+      const EncoderOutput o = fold ? fold->forward(t) : enc.forward_mean(t);
       const torch::Tensor m = o.z_mean.contiguous(), v = o.z_log_var.contiguous();
       std::copy_n(m.data_ptr<float>(), b * out.dims, out.z_mean.data() + s * out.dims);
       std::copy_n(v.data_ptr<float>(), b * out.dims, out.z_log_var.data() + s * out.dims);
@@ -45,11 +105,11 @@ EncodedBatch encode_normalized(EncoderImpl& enc, const float* x, std::int64_t n,
   if (was_training) enc.train();
   return out;
 }
-}  // namespace
 
-EncodedBatch encode_images(const Encoder& enc, const std::uint16_t* images, std::int64_t n, double clip, int batch_size) {
+EncodedBatch encode_u16(EncoderImpl& enc, const FoldedEncoder* fold, const std::uint16_t* images, std::int64_t n,
+                        double clip, int batch_size) {
   EncodedBatch out;
-  out.dims = enc.ptr()->latent_dims();
+  out.dims = enc.latent_dims();
   std::vector<float> buf;
   // Normalise chunk by chunk to bound memory.
   const std::int64_t chunk = std::max<std::int64_t>(batch_size, 1) * 8;
@@ -57,7 +117,7 @@ EncodedBatch encode_images(const Encoder& enc, const std::uint16_t* images, std:
     const std::int64_t b = std::min(chunk, n - s);
     buf.resize(static_cast<std::size_t>(b * kPix));
     normalize_images(images + s * kPix, buf.data(), b, kGlimpseChannels, kGlimpseSize * kGlimpseSize, clip);
-    EncodedBatch part = encode_normalized(*enc.ptr(), buf.data(), b, batch_size);
+    EncodedBatch part = encode_normalized(enc, fold, buf.data(), b, batch_size);
     out.z_mean.insert(out.z_mean.end(), part.z_mean.begin(), part.z_mean.end());
     out.z_log_var.insert(out.z_log_var.end(), part.z_log_var.begin(), part.z_log_var.end());
   }
@@ -65,12 +125,23 @@ EncodedBatch encode_images(const Encoder& enc, const std::uint16_t* images, std:
   return out;
 }
 
-EncodedBatch encode_images(const Encoder& enc, const float* images, std::int64_t n, bool normalized, double clip,
-                           int batch_size) {
-  if (normalized) return encode_normalized(*enc.ptr(), images, n, batch_size);
+EncodedBatch encode_float(EncoderImpl& enc, const FoldedEncoder* fold, const float* images, std::int64_t n,
+                          bool normalized, double clip, int batch_size) {
+  if (normalized) return encode_normalized(enc, fold, images, n, batch_size);
   std::vector<float> buf(images, images + n * kPix);
   normalize_images(buf.data(), n, kGlimpseChannels, kGlimpseSize * kGlimpseSize, clip);
-  return encode_normalized(*enc.ptr(), buf.data(), n, batch_size);
+  return encode_normalized(enc, fold, buf.data(), n, batch_size);
+}
+
+}  // namespace
+
+EncodedBatch encode_images(const Encoder& enc, const std::uint16_t* images, std::int64_t n, double clip, int batch_size) {
+  return encode_u16(*enc.ptr(), nullptr, images, n, clip, batch_size);
+}
+
+EncodedBatch encode_images(const Encoder& enc, const float* images, std::int64_t n, bool normalized, double clip,
+                           int batch_size) {
+  return encode_float(*enc.ptr(), nullptr, images, n, normalized, clip, batch_size);
 }
 
 std::vector<float> decode_latents(const Decoder& dec, const float* z, std::int64_t n, int dims, int batch_size) {
@@ -96,6 +167,14 @@ struct VaeModel::Impl {
   EncoderConfig cfg;
   mutable Encoder enc{nullptr};
   mutable Decoder dec{nullptr};
+  mutable std::mutex fold_mutex;
+  mutable std::shared_ptr<const FoldedEncoder> fold;  ///< built at the first encode, dropped by encoder()
+
+  std::shared_ptr<const FoldedEncoder> folded() const {
+    std::lock_guard<std::mutex> lock(fold_mutex);
+    if (!fold) fold = std::make_shared<const FoldedEncoder>(*enc);
+    return fold;
+  }
 };
 
 VaeModel::VaeModel(const EncoderConfig& cfg) : impl_(std::make_unique<Impl>()) {
@@ -134,16 +213,22 @@ VaeModel VaeModel::load(const std::filesystem::path& model_dir) {
 
 const EncoderConfig& VaeModel::config() const { return impl_->cfg; }
 int VaeModel::latent_dims() const { return impl_->cfg.latent_dims; }
-EncodedBatch VaeModel::encode(const std::uint16_t* images, std::int64_t n) const {
-  return encode_images(impl_->enc, images, n, impl_->cfg.normalization_clip, impl_->cfg.encode_batch_size);
+EncodedBatch VaeModel::encode(const std::uint16_t* images, std::int64_t n, int batch_size) const {
+  return encode_u16(*impl_->enc, impl_->folded().get(), images, n, impl_->cfg.normalization_clip,
+                    batch_size > 0 ? batch_size : impl_->cfg.encode_batch_size);
 }
-EncodedBatch VaeModel::encode(const float* images, std::int64_t n, bool normalized) const {
-  return encode_images(impl_->enc, images, n, normalized, impl_->cfg.normalization_clip, impl_->cfg.encode_batch_size);
+EncodedBatch VaeModel::encode(const float* images, std::int64_t n, bool normalized, int batch_size) const {
+  return encode_float(*impl_->enc, impl_->folded().get(), images, n, normalized, impl_->cfg.normalization_clip,
+                      batch_size > 0 ? batch_size : impl_->cfg.encode_batch_size);
 }
 std::vector<float> VaeModel::decode(const float* z, std::int64_t n) const {
   return decode_latents(impl_->dec, z, n, impl_->cfg.latent_dims, impl_->cfg.encode_batch_size);
 }
-Encoder& VaeModel::encoder() const { return impl_->enc; }
+Encoder& VaeModel::encoder() const {
+  std::lock_guard<std::mutex> lock(impl_->fold_mutex);
+  impl_->fold.reset();  // the caller may change the weights: fold them again at the next encode
+  return impl_->enc;
+}
 Decoder& VaeModel::decoder() const { return impl_->dec; }
 
 // ---- files ------------------------------------------------------------------------------------
@@ -154,7 +239,6 @@ EncodingSet encode_glimpse_file(const VaeModel& model, const std::filesystem::pa
   set.latent_dims = model.latent_dims();
   set.glimpse_file = glimpses.string();
   const int d = set.latent_dims;
-  if (model.encoder()->is_training()) model.encoder()->eval();
   // One trajectory -> its encodings (one per rotation). Runs on worker threads.
   auto encode_one = [&](const GlimpseTrajectory& tr) {
     std::vector<EncodedTrajectory> encoded;
@@ -174,8 +258,7 @@ EncodingSet encode_glimpse_file(const VaeModel& model, const std::filesystem::pa
           rot90(norm.data() + f * kPix, rotated.data() + f * kPix, kGlimpseChannels, kGlimpseSize, r);
         src = rotated.data();
       }
-      EncodedBatch e = encode_images(model.encoder(), src, frames, /*normalized=*/true, model.config().normalization_clip,
-                                     opts.batch_size);
+      EncodedBatch e = model.encode(src, frames, /*normalized=*/true, opts.batch_size);
       EncodedTrajectory et;
       et.id = tr.id;
       et.fate = tr.fate;
@@ -229,7 +312,7 @@ PatchEncodings encode_patch_file(const VaeModel& model, const std::filesystem::p
     if (static_cast<std::int64_t>(pb.images.size()) != b * kPix)
       throw DataError(patches.string() + ": patches [" + std::to_string(s) + ", " + std::to_string(s + b) +
                       "): unexpected image size");
-    EncodedBatch e = encode_images(model.encoder(), pb.images.data(), b, model.config().normalization_clip, batch_size);
+    EncodedBatch e = model.encode(pb.images.data(), b, batch_size);
     out.enc.z_mean.insert(out.enc.z_mean.end(), e.z_mean.begin(), e.z_mean.end());
     out.enc.z_log_var.insert(out.enc.z_log_var.end(), e.z_log_var.begin(), e.z_log_var.end());
     out.types.insert(out.types.end(), pb.types.begin(), pb.types.end());

@@ -55,9 +55,14 @@ class VaeModel {
 
   const EncoderConfig& config() const;
   int latent_dims() const;
-  EncodedBatch encode(const std::uint16_t* images, std::int64_t n) const;
-  EncodedBatch encode(const float* images, std::int64_t n, bool normalized) const;
+  /// Encodes images (n, 2, 64, 64) in batches of `batch_size` (0 = encoder.encode_batch_size)
+  /// with BatchNorm folded into the convolutions (the same function as the module in eval mode;
+  /// the folded weights are made at the first call). Safe to call from several threads.
+  EncodedBatch encode(const std::uint16_t* images, std::int64_t n, int batch_size = 0) const;
+  EncodedBatch encode(const float* images, std::int64_t n, bool normalized, int batch_size = 0) const;
   std::vector<float> decode(const float* z, std::int64_t n) const;   ///< (n, D) -> (n, 2, 64, 64)
+  /// The module itself; taking it drops the folded inference weights (they are made again from
+  /// the module at the next encode, so changes made through it are seen).
   Encoder& encoder() const;
   Decoder& decoder() const;
 
