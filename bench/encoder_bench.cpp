@@ -4,12 +4,14 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "taupe/core/runtime.h"
 #include "taupe/encoder/encode.h"
 #include "taupe/encoder/normalize.h"
 #include "taupe/encoder/patch_pipeline.h"
+#include "taupe/encoder/torch_runtime.h"
 #include "taupe/encoder/vae.h"
 #include "taupe/encoder/vae_loss.h"
 
@@ -22,10 +24,13 @@ void BM_EncoderTrainStep(benchmark::State& state) {
   torch::manual_seed(0);
   taupe::Encoder enc(cfg);
   taupe::Decoder dec(cfg);
+  const c10::Device device = taupe::compute_device();
+  enc->to(device);
+  dec->to(device);
   std::vector<torch::Tensor> params = enc->parameters();
   for (const auto& p : dec->parameters()) params.push_back(p);
   torch::optim::Adam opt(params, torch::optim::AdamOptions(1e-3).eps(1e-7));
-  torch::Tensor x = torch::randn({batch, 2, 64, 64}).clamp(-4, 4);
+  torch::Tensor x = torch::randn({batch, 2, 64, 64}).clamp(-4, 4).to(device);
   if (channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
   for (auto _ : state) {
     const taupe::EncoderOutput o = enc(x);
@@ -101,6 +106,10 @@ BENCHMARK(BM_PipelineBatch)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 int main(int argc, char** argv) {
   taupe::runtime_init(taupe::RuntimeOptions{});
+  // TAUPE_DEVICE (auto | cpu | cuda | cuda:N; default auto) for the training step and VaeModel::encode.
+  const char* device = std::getenv("TAUPE_DEVICE");
+  taupe::set_compute_device(device ? device : "auto", "TAUPE_DEVICE");
+  std::printf("device: %s\n", taupe::compute_device_name().c_str());
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

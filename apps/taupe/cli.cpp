@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include "taupe/encoder/torch_runtime.h"
+
 #include <algorithm>
 #include <map>
 #include <sstream>
@@ -131,6 +133,8 @@ void bind_config_flags(CLI::App* sub, const std::string& section, const std::vec
 RunConfig resolve_run_config(const ConfigOptions& opts) {
   RunConfig cfg = load_run_config(opts.preset, opts.config_file, opts.all_sets());
   const GlobalOptions& g = global_options();
+  if (!g.device.empty()) cfg.run.device = g.device;
+  set_compute_device(cfg.run.device, g.device.empty() ? "run.device" : "--device");
   if (g.threads > 0) {
     cfg.run.threads = g.threads;
   } else if (cfg.run.threads > 0) {

@@ -34,6 +34,7 @@ struct GlobalOptions {
   bool quiet = false;
   bool verbose = false;
   bool force_unlock = false;  ///< take a run directory's lock from a holder on another host
+  std::string device;         ///< "" = run.device (auto); else auto | cpu | cuda | cuda:N
 };
 GlobalOptions& global_options();
 

@@ -23,6 +23,7 @@ void register_info(CLI::App& app) {
     const int torch_threads = torch_num_threads();
     const bool mkldnn = torch_has_mkldnn();
     const int cuda = torch_cuda_device_count();
+    const std::string device = compute_device_name();
     LaunchEnv launch;
     std::string launch_text;
     try {
@@ -43,6 +44,7 @@ void register_info(CLI::App& app) {
           {"malloc_tuned", rt.malloc_tuned},
           {"onednn", mkldnn},
           {"cuda_devices", cuda},
+          {"device", device},
           {"launch", {{"launcher", launch.launcher}, {"rank", launch.rank}, {"world_size", launch.world_size},
                       {"local_rank", launch.local_rank}, {"master_addr", launch.master_addr},
                       {"master_port", launch.master_port}}},
@@ -61,6 +63,7 @@ void register_info(CLI::App& app) {
               << "malloc     " << (rt.malloc_tuned ? "tuned (no mmap, large trim threshold)" : "default") << '\n'
               << "oneDNN     " << (mkldnn ? "on" : "off") << '\n'
               << "CUDA       " << cuda << (cuda == 1 ? " device" : " devices") << '\n'
+              << "device     " << device << " (--device / run.device)\n"
               << "launch     " << launch_text << '\n';
     if (rt.blas_name == "reference BLAS")
       std::cerr << "warning: the reference BLAS is active; LibTorch is 2-4x slower with it.\n"

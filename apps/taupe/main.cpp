@@ -52,6 +52,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 1024))
       ->group("Global options");
+  app.add_option("--device", g.device,
+                 "where LibTorch computes: auto (CUDA when visible, else CPU) | cpu | cuda | cuda:N (default: run.device)")
+      ->group("Global options");
   app.add_flag("-q,--quiet", g.quiet, "only warnings and errors (no progress)")->group("Global options");
   app.add_flag("-v,--verbose", g.verbose, "debug messages")->group("Global options");
   app.add_flag("--force-unlock", g.force_unlock,
@@ -76,6 +79,7 @@ int main(int argc, char** argv) {
     ro.threads = g.threads;
     const RuntimeInfo rt = runtime_init(ro);
     torch_runtime_init(rt.threads);
+    if (!g.device.empty()) set_compute_device(g.device, "--device");
     if (!cli::run_selected_action(app)) {
       std::cerr << app.help();
       return kExitUsage;

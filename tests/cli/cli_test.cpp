@@ -163,6 +163,21 @@ TEST(Cli, InfoJsonThreadsEqualCoresAndBlasIsTheActiveAlternative) {
   EXPECT_NE(j["blas"]["name"], "none loaded");  // LibTorch links a BLAS
 }
 
+TEST(Cli, DeviceIsAutoOrCpuAndAMissingCudaDeviceIsAConfigErrorNamingTheSetting) {
+  const int cuda = nlohmann::json::parse(run_taupe({"info", "--json"}).out)["cuda_devices"].get<int>();
+  const auto cpu = run_taupe({"--device", "cpu", "info", "--json"});
+  ASSERT_EQ(cpu.exit_code, 0) << cpu.err;
+  EXPECT_EQ(nlohmann::json::parse(cpu.out)["device"], "cpu");
+  const auto automatic = run_taupe({"info", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(automatic.out)["device"], cuda > 0 ? "cuda:0" : "cpu");
+  const auto bad = run_taupe({"--device", "gpu", "info"});
+  EXPECT_EQ(bad.exit_code, 3);
+  EXPECT_THAT(bad.err, HasSubstr("--device = \"gpu\": expected auto, cpu, cuda or cuda:N"));
+  const auto beyond = run_taupe({"config", "show", "--preset", "tiny", "--set", "run.device=cuda:" + std::to_string(cuda)});
+  EXPECT_EQ(beyond.exit_code, 3);
+  EXPECT_THAT(beyond.err, HasSubstr("run.device = \"cuda:" + std::to_string(cuda) + "\": "));
+}
+
 TEST(Cli, ThreadsOptionOverrides) {
   const auto r = run_taupe({"--threads", "1", "info", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -15,6 +15,7 @@
 #include "taupe/encoder/artifacts.h"
 #include "taupe/encoder/config_json.h"
 #include "taupe/encoder/normalize.h"
+#include "taupe/encoder/torch_runtime.h"
 #include "taupe/encoder/vae.h"
 #include "taupe/projector/model_dir.h"
 
@@ -28,7 +29,8 @@ constexpr std::int64_t kPix = static_cast<std::int64_t>(kGlimpseChannels) * kGli
 /// one pass over each activation fewer per block.
 class FoldedEncoder {
  public:
-  explicit FoldedEncoder(EncoderImpl& e) : inter_(e.fc_mean->weight.size(0)) {
+  /// Folds `e`'s weights and places them on `device`.
+  FoldedEncoder(EncoderImpl& e, c10::Device device) : inter_(e.fc_mean->weight.size(0)), device_(device) {
     c10::InferenceMode guard;
     for (auto& blk : e.blocks) {
       const auto& bn = blk->bn;
@@ -40,13 +42,18 @@ class FoldedEncoder {
     fc_b_ = torch::cat({e.fc_mean->bias, e.fc_log_var->bias});                      // (2I)
     zm_w_ = e.z_mean->weight.t().contiguous(), zm_b_ = e.z_mean->bias.clone();
     zv_w_ = e.z_log_var->weight.t().contiguous(), zv_b_ = e.z_log_var->bias.clone();
+    for (auto* t : {&fc_w_, &fc_b_, &zm_w_, &zm_b_, &zv_w_, &zv_b_}) *t = t->to(device);
+    for (auto& t : w_) t = t.to(device);
+    for (auto& t : b_) t = t.to(device);
     stamp_ = stamp(e);
   }
 
   /// Whether `e` still holds the weights this was folded from (no optimiser step, no BN update).
   bool current(const EncoderImpl& e) const { return stamp(e) == stamp_; }
 
-  /// x: (B, 2, 64, 64) normalised, channels-last -> z_mean, z_log_var (B, D).
+  c10::Device device() const { return device_; }
+
+  /// x: (B, 2, 64, 64) normalised, channels-last, on device() -> z_mean, z_log_var (B, D).
   EncoderOutput forward(const torch::Tensor& x) const {
     torch::Tensor h = x;
     for (std::size_t i = 0; i < w_.size(); ++i) {
@@ -65,6 +72,7 @@ class FoldedEncoder {
 
  private:
   std::int64_t inter_;
+  c10::Device device_;
   std::vector<torch::Tensor> w_, b_;
   torch::Tensor fc_w_, fc_b_, zm_w_, zm_b_, zv_w_, zv_b_;
   /// Every parameter's and buffer's storage and in-place version counter.
@@ -87,6 +95,7 @@ EncodedBatch encode_normalized(EncoderImpl& enc, const FoldedEncoder* fold, cons
   out.dims = enc.latent_dims();
   out.z_mean.resize(static_cast<std::size_t>(n * out.dims));
   out.z_log_var.resize(static_cast<std::size_t>(n * out.dims));
+  const c10::Device device = fold ? fold->device() : enc.parameters().front().device();
   const bool was_training = enc.is_training();
   if (was_training) enc.eval();  // never write module state when already in eval (parallel callers)
   {
@@ -95,9 +104,10 @@ EncodedBatch encode_normalized(EncoderImpl& enc, const FoldedEncoder* fold, cons
       const std::int64_t b = std::min<std::int64_t>(batch_size, n - s);
       const torch::Tensor t = torch::from_blob(const_cast<float*>(x) + s * kPix, {b, kGlimpseChannels, kGlimpseSize, kGlimpseSize},
                                                torch::kFloat32)
+                                  .to(device)
                                   .contiguous(at::MemoryFormat::ChannelsLast);
       const EncoderOutput o = fold ? fold->forward(t) : enc.forward_mean(t);
-      const torch::Tensor m = o.z_mean.contiguous(), v = o.z_log_var.contiguous();
+      const torch::Tensor m = o.z_mean.to(torch::kCPU).contiguous(), v = o.z_log_var.to(torch::kCPU).contiguous();
       std::copy_n(m.data_ptr<float>(), b * out.dims, out.z_mean.data() + s * out.dims);
       std::copy_n(v.data_ptr<float>(), b * out.dims, out.z_log_var.data() + s * out.dims);
     }
@@ -172,7 +182,7 @@ struct VaeModel::Impl {
 
   std::shared_ptr<const FoldedEncoder> folded() const {
     std::lock_guard<std::mutex> lock(fold_mutex);
-    if (!fold) fold = std::make_shared<const FoldedEncoder>(*enc);
+    if (!fold) fold = std::make_shared<const FoldedEncoder>(*enc, compute_device());
     return fold;
   }
 };

@@ -29,6 +29,7 @@
 #include "taupe/encoder/config_json.h"
 #include "taupe/encoder/normalize.h"
 #include "taupe/encoder/patch_pipeline.h"
+#include "taupe/encoder/torch_runtime.h"
 #include "taupe/encoder/vae.h"
 #include "taupe/encoder/vae_loss.h"
 #include "taupe/projector/model_dir.h"
@@ -280,6 +281,9 @@ TrainingState make_training_state(const EncoderConfig& cfg, Cluster* cluster) {
   TrainingState st{Encoder(cfg), Decoder(cfg), nullptr,
                    at::make_generator<at::CPUGeneratorImpl>(shard_seed(cfg.seed, shards.first)),
                    {}, 0, shards, cluster};
+  const c10::Device device = compute_device();
+  st.enc->to(device);
+  st.dec->to(device);
   std::vector<torch::Tensor> params = st.enc->parameters();
   for (const auto& p : st.dec->parameters()) params.push_back(p);
   st.opt = std::make_unique<torch::optim::Adam>(
@@ -288,6 +292,10 @@ TrainingState make_training_state(const EncoderConfig& cfg, Cluster* cluster) {
   for (int r = 1; r < cfg.replicas; ++r)
     st.replicas.push_back(
         Replica{Encoder(cfg), Decoder(cfg), at::make_generator<at::CPUGeneratorImpl>(shard_seed(cfg.seed, shards.first + r))});
+  for (auto& rp : st.replicas) {
+    rp.enc->to(st.enc->parameters().front().device());
+    rp.dec->to(st.enc->parameters().front().device());
+  }
   return st;
 }
 
@@ -312,7 +320,7 @@ void load_checkpoint(TrainingState& st, const std::filesystem::path& ckpt, const
                      const std::filesystem::path& work) {
   torch::serialize::InputArchive ar;
   try {
-    ar.load_from(ckpt.string());
+    ar.load_from(ckpt.string(), compute_device());  // a checkpoint resumes on any device
   } catch (const c10::Error& e) {
     throw ModelError(ckpt.string() + ": unreadable checkpoint (" + e.what_without_backtrace() + ")",
                      "delete it to start over");
@@ -397,6 +405,8 @@ void save_encoder_model(TrainingState& st, const EncoderConfig& cfg, const Encod
                         const EncoderTrainResult& res, const CheckpointMeta& meta, std::int64_t max_it) {
   st.enc->eval();
   st.dec->eval();
+  st.enc->to(torch::kCPU);  // model files hold CPU tensors, whatever device trained them
+  st.dec->to(torch::kCPU);
   const nlohmann::json training{{"patches_file", opts.patches.string()}, {"patches", meta.patches}, {"steps", st.step},
                                 {"batches_per_epoch", meta.batches_per_epoch}, {"max_iterations", max_it},
                                 {"final_loss", res.final_loss}, {"final_reconstruction", res.final_reconstruction},
@@ -465,7 +475,8 @@ struct TrainLoop {
     torch::NoGradGuard ng;
     st.enc->eval();
     st.dec->eval();
-    const torch::Tensor xh = st.dec(st.enc->forward_mean(montage_x).z_mean);
+    const torch::Tensor x = montage_x.to(compute_device());
+    const torch::Tensor xh = st.dec(st.enc->forward_mean(x).z_mean).to(torch::kCPU).contiguous();
     res.last_montage = encoder_artifacts::montage(work, static_cast<long long>(epoch));
     write_montage(res.last_montage, montage_x, xh);
     st.enc->train();
@@ -522,14 +533,18 @@ void train_steps(TrainingState& st, PatchPipeline& pipe, const EncoderConfig& cf
   const int intra_threads = std::max(1, at::get_num_threads() / cfg.replicas);
   const IntraOpThreads threads_guard(intra_threads);
   pipe.start(st.step / per_epoch, st.step % per_epoch);
+  const c10::Device device = compute_device();
   auto next_batch = [&]() {
     ImageBatch b = pipe.next();
     const torch::Tensor x = torch::from_blob(b.images.data(), {b.size, 2, 64, 64}, torch::kFloat32);
-    return cfg.channels_last ? x.contiguous(at::MemoryFormat::ChannelsLast) : x.clone();  // (B, 2, 64, 64)
+    const auto format = cfg.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+    if (device.is_cpu()) return cfg.channels_last ? x.contiguous(format) : x.clone();  // (B, 2, 64, 64)
+    // Pinned host memory, copied while the device still works on the previous step.
+    return x.pin_memory().to(device, /*non_blocking=*/true).contiguous(format);
   };
   // (64, 64) reconstruction weights; undefined = the reference's unweighted error.
   const torch::Tensor pixel_weight =
-      cfg.centre_weight > 0 ? centre_weight_map(64, cfg.centre_weight, cfg.centre_sigma_px) : torch::Tensor();
+      cfg.centre_weight > 0 ? centre_weight_map(64, cfg.centre_weight, cfg.centre_sigma_px).to(device) : torch::Tensor();
   bool ranks_stop = false;  // multi-process: a stop every rank agreed on at the last step
   while (st.step < total) {
     if (opts.stop_after_step >= 0 && st.step >= opts.stop_after_step) break;

@@ -6,8 +6,10 @@
 #include <torch/version.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <mutex>
 
+#include "taupe/core/errors.h"
 #include "taupe/core/runtime.h"
 
 namespace taupe {
@@ -56,5 +58,54 @@ int torch_cuda_device_count() {
 }
 
 int torch_num_threads() { return at::get_num_threads(); }
+
+namespace {
+
+std::mutex device_mutex;
+std::string device_spec = "auto";
+c10::Device device_in_effect = c10::Device(c10::kCPU);
+bool device_resolved = false;
+
+c10::Device resolve_device(const std::string& spec, const std::string& what) {
+  const int visible = torch_cuda_device_count();
+  if (spec == "auto") return visible > 0 ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+  if (spec == "cpu") return c10::Device(c10::kCPU);
+  int index = 0;
+  if (spec != "cuda") {
+    const std::string prefix = "cuda:";
+    char* end = nullptr;
+    const long v = spec.rfind(prefix, 0) == 0 ? std::strtol(spec.c_str() + prefix.size(), &end, 10) : -1;
+    if (spec.rfind(prefix, 0) != 0 || end == spec.c_str() + prefix.size() || *end != '\0' || v < 0)
+      throw ConfigError(what + " = \"" + spec + "\": expected auto, cpu, cuda or cuda:N");
+    index = static_cast<int>(v);
+  }
+  if (index >= visible)
+    throw ConfigError(what + " = \"" + spec + "\": " +
+                          (visible == 0 ? std::string("this LibTorch sees no CUDA device")
+                                        : "only " + std::to_string(visible) + " CUDA device(s) visible"),
+                      "use --device cpu (or auto), or build against a CUDA LibTorch (docs/building.md)");
+  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+}  // namespace
+
+void set_compute_device(const std::string& spec, const std::string& what) {
+  const c10::Device d = resolve_device(spec, what);
+  std::lock_guard<std::mutex> lock(device_mutex);
+  device_spec = spec;
+  device_in_effect = d;
+  device_resolved = true;
+}
+
+c10::Device compute_device() {
+  std::lock_guard<std::mutex> lock(device_mutex);
+  if (!device_resolved) {
+    device_in_effect = resolve_device(device_spec, "run.device");
+    device_resolved = true;
+  }
+  return device_in_effect;
+}
+
+std::string compute_device_name() { return compute_device().str(); }
 
 }  // namespace taupe

@@ -5,6 +5,8 @@
 // through the registered thread hook, and the LibTorch version is registered for manifests.
 #include <string>
 
+#include <c10/core/Device.h>
+
 namespace taupe {
 
 /// Sets LibTorch intra-op threads (<= 0: cores available) and, once and only while that is
@@ -19,5 +21,15 @@ bool torch_has_mkldnn();
 int torch_cuda_device_count();
 /// LibTorch's intra-op thread count in effect.
 int torch_num_threads();
+
+/// The device the LibTorch stages compute on (`run.device`, `--device`): "cpu", "cuda",
+/// "cuda:N", or "auto" (the first CUDA device when one is visible, else the CPU; the default).
+/// ConfigError naming `what` when the text is none of these or CUDA is asked for and this
+/// LibTorch sees no such device (the CPU-only Debian build never does).
+void set_compute_device(const std::string& spec, const std::string& what = "run.device");
+/// The device in effect (resolves "auto" at the first call).
+c10::Device compute_device();
+/// "cpu", "cuda:0", ...
+std::string compute_device_name();
 
 }  // namespace taupe

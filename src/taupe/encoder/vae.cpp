@@ -96,7 +96,9 @@ EncoderOutput EncoderImpl::forward_mean(const torch::Tensor& x) {
 
 EncoderOutput EncoderImpl::forward_sampled(const torch::Tensor& x, at::Generator gen) {
   EncoderOutput out = forward_mean(x);
-  const torch::Tensor eps = at::randn(out.z_mean.sizes(), gen, out.z_mean.options());
+  // eps from the CPU generator on every device: the same stream (and checkpoint) as on the CPU.
+  const torch::Tensor eps =
+      at::randn(out.z_mean.sizes(), gen, out.z_mean.options().device(torch::kCPU)).to(out.z_mean.device());
   out.z = out.z_mean + torch::exp(0.5 * out.z_log_var) * eps;
   return out;
 }

@@ -33,6 +33,7 @@ struct RunSection {
   std::string out = "runs/latest";   ///< run directory
   std::int64_t memory_limit_mb = 0;  ///< memory the stages may plan for; 0 = what the machine / cgroup has
   int dist_timeout_s = 300;          ///< multi-process runs: rendezvous and collective time limit
+  std::string device = "auto";       ///< LibTorch stages: auto | cpu | cuda | cuda:N
 
   template <class V>
   void visit(V& v) {
@@ -49,6 +50,10 @@ struct RunSection {
       "multi-process runs (--nproc, torchrun, srun): seconds the rendezvous and each collective may take before "
       "the run stops with an error naming the missing rank",
       in_range(1, 86400), speed_only);
+    v("device", device,
+      "where the LibTorch stages compute: auto (CUDA when visible, else the CPU) | cpu | cuda | cuda:N; "
+      "--device overrides",
+      speed_only);
   }
   void validate() const {
     check_fields(*this);

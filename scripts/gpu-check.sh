@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The GPU check, in one short run on a machine with an NVIDIA GPU (docs/building.md "CUDA"):
+#   1. builds taupe, the encoder benchmark and the encoder / dist tests against the machine's CUDA
+#      LibTorch (the one inside the PyTorch wheel);
+#   2. runs the encoder tests on the GPU (the default device is auto = CUDA there);
+#   3. runs the tiny pipeline with --device cuda and --device cpu and compares them (encoder loss
+#      curve, encodings, verdicts; scripts/compare_devices.py);
+#   4. benchmarks encoder training and encoding on the GPU and on 2 CPU cores of the same machine;
+#   5. times the quick preset end to end on the GPU.
+# Everything it measures goes to $OUT (default ./gpu-check-out): a log per step and summary.txt.
+# The build needs the Debian packages of scripts/setup.sh (HDF5, libtiff, OpenCV, toml++, CLI11,
+# nlohmann-json, pugixml, libzip, Boost.Math, OpenSSL, GoogleTest, Google Benchmark; Gloo's
+# headers are optional) and a CUDA toolkit (nvcc) for find_package(Torch).
+# Usage: bash scripts/gpu-check.sh            (about 6-9 minutes on an H100 machine with 16 cores)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT="${OUT:-$PWD/gpu-check-out}"
+mkdir -p "$OUT"
+BUILD="${TAUPE_BUILD_DIR:-build-cuda}"
+JOBS="${TAUPE_JOBS:-$(nproc)}"
+SUMMARY="$OUT/summary.txt"
+: >"$SUMMARY"
+
+# step NAME TIMEOUT_S COMMAND...: runs it with its output in $OUT/NAME.log; notes rc and seconds.
+step() {
+  local name="$1" limit="$2"
+  shift 2
+  local t0=$SECONDS
+  timeout "$limit" "$@" >"$OUT/$name.log" 2>&1
+  local rc=$?
+  printf '%-28s rc=%-3s %4ss\n' "$name" "$rc" "$((SECONDS - t0))" | tee -a "$SUMMARY"
+  return $rc
+}
+
+TORCH_PREFIX="$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')"
+python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "devices", torch.cuda.device_count(), "cxx11_abi", torch.compiled_with_cxx11_abi())' | tee -a "$SUMMARY"
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee -a "$SUMMARY"
+
+step configure 240 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$TORCH_PREFIX" \
+  -DTAUPE_BUILD_BENCHMARKS=ON -DTAUPE_BUILD_TESTS=ON || { echo "configure failed: $OUT/configure.log"; exit 1; }
+step build 420 cmake --build "$BUILD" -j "$JOBS" --target taupe encoder_bench test_encoder test_dist ||
+  { echo "build failed: $OUT/build.log"; exit 1; }
+T="$BUILD/apps/taupe/taupe"
+step info 30 "$T" info
+cat "$OUT/info.log" >>"$SUMMARY"
+
+step test_encoder_gpu 180 "$BUILD/tests/test_encoder" --gtest_brief=1
+step test_dist 120 "$BUILD/tests/test_dist" --gtest_brief=1
+
+step tiny_cuda 180 /usr/bin/time -v "$T" --device cuda run --preset tiny -o "$OUT/tiny-cuda"
+step tiny_cpu 180 "$T" --device cpu run --preset tiny -o "$OUT/tiny-cpu"
+step compare_devices 60 python3 scripts/compare_devices.py "$OUT/tiny-cpu" "$OUT/tiny-cuda"
+tail -n 20 "$OUT/compare_devices.log" >>"$SUMMARY"
+
+step bench_gpu 180 env TAUPE_DEVICE=cuda "$BUILD/bench/encoder_bench" --benchmark_min_time=2 \
+  --benchmark_filter='BM_EncoderTrainStep/0/256|BM_Encode/batch:(128|512)/module:0' --benchmark_counters_tabular=true
+step bench_cpu2 180 env TAUPE_DEVICE=cpu taskset -c 0,1 "$BUILD/bench/encoder_bench" --benchmark_min_time=2 \
+  --benchmark_filter='BM_EncoderTrainStep/0/256|BM_Encode/batch:128/module:0' --benchmark_counters_tabular=true
+grep -h "BM_" "$OUT/bench_gpu.log" "$OUT/bench_cpu2.log" | sed 's/^/  /' >>"$SUMMARY"
+
+step quick_cuda 420 /usr/bin/time -v "$T" --device cuda run --preset quick -o "$OUT/quick-cuda"
+grep -E "Elapsed|Maximum resident" "$OUT/quick_cuda.log" | sed 's/^/  quick: /' >>"$SUMMARY"
+grep -h '"timings_s"' -A12 "$OUT/quick-cuda/summary.json" 2>/dev/null | sed 's/^/  /' >>"$SUMMARY"
+echo "summary: $SUMMARY"
+cat "$SUMMARY"
