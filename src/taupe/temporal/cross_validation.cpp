@@ -25,6 +25,7 @@
 #include "taupe/core/config_io.h"
 #include "taupe/core/errors.h"
 #include "taupe/dist/cluster.h"
+#include "taupe/encoder/torch_runtime.h"
 #include "taupe/core/numeric_guard.h"
 #include "taupe/core/parallel.h"
 #include "taupe/core/log.h"
@@ -335,8 +336,11 @@ torch::Tensor predict_probs(Tcn& tcn, const PcaTransform& pca, const torch::Tens
   tcn->eval();
   std::vector<torch::Tensor> parts;
   const std::int64_t chunk = 512;
+  const c10::Device device = pca.mean.device();  // the TCN's (x stays on the CPU)
   for (std::int64_t s = 0; s < x.size(0); s += chunk)
-    parts.push_back(torch::softmax(tcn->forward_last(pca.forward(x.slice(0, s, std::min(x.size(0), s + chunk)))), 1));
+    parts.push_back(
+        torch::softmax(tcn->forward_last(pca.forward(x.slice(0, s, std::min(x.size(0), s + chunk)).to(device))), 1)
+            .to(torch::kCPU));
   return parts.empty() ? torch::zeros({0, 3}) : torch::cat(parts, 0);
 }
 
@@ -384,7 +388,7 @@ bool load_checkpoint(const fs::path& path, TcnImpl& tcn, torch::optim::Optimizer
   if (!fs::exists(path)) return false;
   try {
     torch::serialize::InputArchive ar, model, optim;
-    ar.load_from(path.string());
+    ar.load_from(path.string(), tcn.parameters().front().device());  // resumes on any device
     c10::IValue iv;
     ar.read("state", iv);
     auto meta = nlohmann::json::parse(iv.toStringRef());
@@ -493,8 +497,9 @@ CurveRow train_epoch(Tcn& tcn, torch::optim::RMSprop& opt, BatchSampler& sampler
     // SIGINT / SIGTERM: the epoch checkpoint is the safe point; this epoch is redone on resume.
     throw_if_stop_requested(what + " resumes from " + last_good.describe());
     auto b = sampler.batch(st.step);
-    auto x = pca.forward(batch_tensor(b));
-    auto y = label_tensor(b.labels);
+    const c10::Device device = pca.mean.device();  // the TCN's: the transform was placed with it
+    auto x = pca.forward(batch_tensor(b).to(device));
+    auto y = label_tensor(b.labels).to(device);
     dropout_gen.set_current_seed(derive_seed(fold_seed, 1000000 + static_cast<std::uint64_t>(st.step)));  // dropout masks
     // The very first training forward is the full one: it runs the weight-norm data init on
     // statistics over all time steps. After that the loss reads only the last step, so the
@@ -527,15 +532,16 @@ CurveRow train_epoch(Tcn& tcn, torch::optim::RMSprop& opt, BatchSampler& sampler
 
 /// Tests the fold's TCN on the held-out fold + as many synthetic trajectories (walks from
 /// held-out frames), with the typicality gate calibrated on the fold's training trajectories.
-FoldOutcome test_fold(const EncodingSet& set, const PcaTransform& pca, const TemporalConfig& cfg, const CvConfig& cv,
-                      const FoldSplit& sp, Tcn& tcn, std::uint64_t fold_seed, TypicalityGate& gate) {
+FoldOutcome test_fold(const EncodingSet& set, const PcaTransform& pca, const PcaTransform& device_pca,
+                      const TemporalConfig& cfg, const CvConfig& cv, const FoldSplit& sp, Tcn& tcn,
+                      std::uint64_t fold_seed, TypicalityGate& gate) {
   const std::vector<int>& test_idx = sp.test;
   const std::vector<int>& train_idx = sp.train;
   FoldOutcome out;
   auto tb = build_inputs(set, test_idx, cfg.max_len);
   const int n_syn = cv.synthetic_test_per_fold >= 0 ? cv.synthetic_test_per_fold : tb.n;
   auto sb = build_synthetic(set, test_idx, n_syn, cfg, derive_seed(fold_seed, 5));
-  auto probs = predict_probs(tcn, pca, torch::cat({batch_tensor(tb), batch_tensor(sb)}, 0)).contiguous();
+  auto probs = predict_probs(tcn, device_pca, torch::cat({batch_tensor(tb), batch_tensor(sb)}, 0)).contiguous();
   float* p = probs.data_ptr<float>();
   // The TCN's own predictions, kept beside the gated ones.
   std::vector<int> raw_pred(static_cast<std::size_t>(tb.n + sb.n));
@@ -592,6 +598,8 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
     torch::manual_seed(derive_seed(fold_seed, 4));
     tcn = Tcn(TcnOptions::from_config(cfg, set.latent_dims));
   }
+  tcn->to(compute_device());  // weights drawn on the CPU: the same initial model on every device
+  const PcaTransform device_pca = pca.to(compute_device());
   at::Generator dropout_gen = at::make_generator<at::CPUGeneratorImpl>(derive_seed(fold_seed, 6));
   DropoutGeneratorScope dropout_scope(dropout_gen);
   torch::optim::RMSprop opt(tcn->parameters(),
@@ -604,8 +612,8 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
   LastCheckpoint last_good;
   if (resumed) last_good = {ckpt.string(), st.step};
   for (int epoch = st.epochs_done; epoch < cfg.epochs; ++epoch) {
-    const CurveRow row = train_epoch(tcn, opt, sampler, pca, dropout_gen, st, cfg, fold_seed, val_x, val_y, epoch,
-                                     steps_budget, what, last_good);
+    const CurveRow row = train_epoch(tcn, opt, sampler, device_pca, dropout_gen, st, cfg, fold_seed, val_x, val_y,
+                                     epoch, steps_budget, what, last_good);
     st.curves.push_back(row);
     st.epochs_done = epoch + 1;
     save_checkpoint(ckpt, *tcn, opt, st, fingerprint);
@@ -625,7 +633,7 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
   }
 
   TypicalityGate gate;
-  FoldOutcome out = test_fold(set, pca, cfg, cv, sp, tcn, fold_seed, gate);
+  FoldOutcome out = test_fold(set, pca, device_pca, cfg, cv, sp, tcn, fold_seed, gate);
   out.curves = st.curves;
   out.result.fold = k;
   out.result.train_trajectories = static_cast<std::int64_t>(sp.train.size());

@@ -58,10 +58,11 @@ void save_tcn_file(const std::filesystem::path& path, TcnImpl& tcn, const PcaTra
   meta["format_version"] = kTcnFileVersion;
   meta["options"] = tcn_options_json(tcn.options());
   torch::serialize::OutputArchive ar;
-  for (const auto& p : tcn.named_parameters()) ar.write(p.key(), p.value().detach());
-  for (const auto& b : tcn.named_buffers()) ar.write(b.key(), b.value(), /*is_buffer=*/true);
-  ar.write("pca.mean", pca.mean, true);
-  ar.write("pca.components", pca.components, true);
+  // CPU tensors whatever device trained the model (a no-op on the CPU).
+  for (const auto& p : tcn.named_parameters()) ar.write(p.key(), p.value().detach().to(torch::kCPU));
+  for (const auto& b : tcn.named_buffers()) ar.write(b.key(), b.value().to(torch::kCPU), /*is_buffer=*/true);
+  ar.write("pca.mean", pca.mean.to(torch::kCPU), true);
+  ar.write("pca.components", pca.components.to(torch::kCPU), true);
   ar.write("meta", c10::IValue(meta.dump()));
   write_atomic(path, [&](const std::filesystem::path& tmp) { ar.save_to(tmp.string()); });
 }

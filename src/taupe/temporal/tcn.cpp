@@ -42,8 +42,11 @@ void glorot_uniform_(torch::Tensor& w, std::int64_t fan_in, std::int64_t fan_out
 thread_local at::Generator* t_dropout_generator = nullptr;  // see DropoutGeneratorScope
 
 /// Bernoulli draws of `keep` (probabilities) from this thread's dropout generator.
+/// The masks are drawn on the CPU on every device (one value per sample and channel): the same
+/// stream as a CPU run, from a CPU generator.
 torch::Tensor draw_mask(const torch::Tensor& keep) {
-  return t_dropout_generator ? torch::bernoulli(keep, *t_dropout_generator) : torch::bernoulli(keep);
+  const torch::Tensor k = keep.to(torch::kCPU);
+  return (t_dropout_generator ? torch::bernoulli(k, *t_dropout_generator) : torch::bernoulli(k)).to(keep.device());
 }
 
 // Whole-channel dropout (Keras SpatialDropout1D) on x (B, C, T), inverted scaling.
@@ -177,6 +180,12 @@ torch::Tensor PcaTransform::forward(const torch::Tensor& x) const {
 }
 torch::Tensor PcaTransform::inverse(const torch::Tensor& pcs) const {
   return torch::matmul(pcs, components) + mean;
+}
+PcaTransform PcaTransform::to(c10::Device device) const {
+  PcaTransform t;
+  t.mean = mean.to(device);
+  t.components = components.to(device);
+  return t;
 }
 torch::Tensor PcaTransform::padding_pc() const { return -torch::matmul(mean, components.t()); }
 int PcaTransform::dims() const { return mean.defined() ? static_cast<int>(mean.size(0)) : 0; }

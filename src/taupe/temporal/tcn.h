@@ -107,6 +107,8 @@ struct PcaTransform {
   torch::Tensor inverse(const torch::Tensor& pcs) const;
   /// PC coordinates of a padding frame: (D,) = -mean Cᵀ.
   torch::Tensor padding_pc() const;
+  /// The same transform with its tensors on `device`.
+  PcaTransform to(c10::Device device) const;
   int dims() const;
 };
 
