@@ -17,6 +17,12 @@
 
 namespace {
 
+double encoder_flops(const taupe::EncoderConfig& cfg);
+double decoder_flops(const taupe::EncoderConfig& cfg);
+double peak_gflops();
+
+/// One training step: encoder + decoder forward, loss, backward (≈ 2 × forward) and Adam.
+/// GFLOP/s counts 3 × the forward FLOPs of both networks per image.
 void BM_EncoderTrainStep(benchmark::State& state) {
   const bool channels_last = state.range(0) != 0;
   const int batch = static_cast<int>(state.range(1));
@@ -41,6 +47,9 @@ void BM_EncoderTrainStep(benchmark::State& state) {
     benchmark::DoNotOptimize(l.total.item<float>());
   }
   state.SetItemsProcessed(state.iterations() * batch);
+  const double flops = 3.0 * (encoder_flops(cfg) + decoder_flops(cfg)) * batch * static_cast<double>(state.iterations());
+  state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsRate);
+  state.counters["peak%"] = benchmark::Counter(flops / 1e9 / peak_gflops() * 100, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_EncoderTrainStep)->Args({0, 256})->Args({1, 256})->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -55,6 +64,19 @@ double encoder_flops(const taupe::EncoderConfig& cfg) {
   }
   const double flat = static_cast<double>(size) * size * in;
   return f + 2 * 2.0 * flat * cfg.intermediate_dims + 2 * 2.0 * cfg.intermediate_dims * cfg.latent_dims;
+}
+
+/// FLOPs of one decoder forward (dense, convolutions at each upsampled size, 1x1 output).
+double decoder_flops(const taupe::EncoderConfig& cfg) {
+  const int n = static_cast<int>(cfg.layers.size());
+  int size = 64 >> (n - 1), in = cfg.layers.back();
+  double f = 2.0 * cfg.latent_dims * size * size * in;
+  for (int i = n - 1; i >= 0; --i) {
+    f += 2.0 * size * size * cfg.layers[static_cast<std::size_t>(i)] * in * 9;
+    in = cfg.layers[static_cast<std::size_t>(i)];
+    if (i > 0) size *= 2;
+  }
+  return f + 2.0 * size * size * 2 * in;
 }
 
 /// The cores' FP32 peak in GFLOP/s: TAUPE_PEAK_GFLOPS, default 156 (2 Zen3 cores, AVX2 + FMA:
