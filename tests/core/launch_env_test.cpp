@@ -45,7 +45,7 @@ TEST(LaunchEnv, TorchrunVariables) {
 }
 
 TEST(LaunchEnv, SlurmVariablesTakeTheFirstHostOfTheJob) {
-  const LaunchEnv e = Env{{{"SLURM_PROCID", "3"}, {"SLURM_NTASKS", "4"}, {"SLURM_LOCALID", "1"},
+  const LaunchEnv e = Env{{{"SLURM_STEP_ID", "0"}, {"SLURM_PROCID", "3"}, {"SLURM_NTASKS", "4"}, {"SLURM_LOCALID", "1"},
                            {"SLURM_JOB_NODELIST", "gpu[07-08,12],cpu3"}}}
                           .read();
   EXPECT_EQ(e.launcher, "slurm");
@@ -60,7 +60,7 @@ TEST(LaunchEnv, TorchrunWinsInsideASlurmAllocationAndMasterAddrOverridesSlurm) {
   const LaunchEnv t = Env{{{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"SLURM_PROCID", "7"}, {"SLURM_NTASKS", "9"}}}.read();
   EXPECT_EQ(t.launcher, "torchrun");
   EXPECT_EQ(t.world_size, 2);
-  const LaunchEnv s = Env{{{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "2"}, {"SLURM_NODELIST", "a,b"},
+  const LaunchEnv s = Env{{{"SLURM_STEP_ID", "1"}, {"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "2"}, {"SLURM_NODELIST", "a,b"},
                            {"MASTER_ADDR", "login1"}, {"MASTER_PORT", "1234"}}}
                           .read();
   EXPECT_EQ(s.master_addr, "login1");
@@ -84,8 +84,23 @@ TEST(LaunchEnv, BadValuesNameTheVariable) {
             "environment variable WORLD_SIZE = \"0\": expected an integer in [1, 2147483647]");
   EXPECT_EQ(message(Env{{{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_PORT", "70000"}}}),
             "environment variable MASTER_PORT = \"70000\": expected an integer in [1, 65535]");
-  EXPECT_EQ(message(Env{{{"SLURM_PROCID", "4"}, {"SLURM_NTASKS", "4"}}}),
+  EXPECT_EQ(message(Env{{{"SLURM_STEP_ID", "0"}, {"SLURM_PROCID", "4"}, {"SLURM_NTASKS", "4"}}}),
             "environment: SLURM_PROCID = 4 is not below SLURM_NTASKS = 4");
+}
+
+TEST(LaunchEnv, TheBatchScriptIsOneProcessAndAStepUsesItsOwnTasksAndNodes) {
+  // sbatch --ntasks=4: the batch script sees SLURM_PROCID = 0 and SLURM_NTASKS = 4 but is no step.
+  const LaunchEnv batch = Env{{{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "4"}, {"SLURM_JOB_NODELIST", "n[1-2]"}}}.read();
+  EXPECT_EQ(batch.launcher, "none");
+  EXPECT_FALSE(batch.distributed());
+  // srun -n 2 inside that job: the step's task count and first node.
+  const LaunchEnv step = Env{{{"SLURM_STEP_ID", "3"}, {"SLURM_PROCID", "1"}, {"SLURM_NTASKS", "4"},
+                              {"SLURM_STEP_NUM_TASKS", "2"}, {"SLURM_JOB_NODELIST", "n[1-2]"},
+                              {"SLURM_STEP_NODELIST", "n2"}}}
+                             .read();
+  EXPECT_EQ(step.world_size, 2);
+  EXPECT_EQ(step.rank, 1);
+  EXPECT_EQ(step.master_addr, "n2");
 }
 
 TEST(LaunchEnv, FirstSlurmHost) {

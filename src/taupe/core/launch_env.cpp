@@ -74,13 +74,20 @@ LaunchEnv read_launch_env(const Getter& given) {
     e.rank = int_var(get, "RANK", 0, kMaxRanks, 0);
     e.local_rank = int_var(get, "LOCAL_RANK", 0, kMaxRanks, 0);
     check_rank(e, "RANK", "WORLD_SIZE");
-  } else if (get("SLURM_PROCID") && get("SLURM_NTASKS")) {
+  } else if (get("SLURM_STEP_ID") && get("SLURM_PROCID") && (get("SLURM_STEP_NUM_TASKS") || get("SLURM_NTASKS"))) {
+    // A task of an srun step. The batch script itself also carries SLURM_PROCID = 0 and the
+    // job's SLURM_NTASKS but no step id: a plain `taupe run` there is one process, not rank 0
+    // of ranks that will never come.
     e.launcher = "slurm";
-    e.world_size = int_var(get, "SLURM_NTASKS", 1, kMaxRanks, 1);
+    const char* world_var = get("SLURM_STEP_NUM_TASKS") ? "SLURM_STEP_NUM_TASKS" : "SLURM_NTASKS";
+    e.world_size = int_var(get, world_var, 1, kMaxRanks, 1);
     e.rank = int_var(get, "SLURM_PROCID", 0, kMaxRanks, 0);
     e.local_rank = int_var(get, "SLURM_LOCALID", 0, kMaxRanks, 0);
-    check_rank(e, "SLURM_PROCID", "SLURM_NTASKS");
-    const std::string nodes = str_var(get, "SLURM_JOB_NODELIST", str_var(get, "SLURM_NODELIST", ""));
+    check_rank(e, "SLURM_PROCID", world_var);
+    // The step's nodes first: a step may run on part of the job's nodes, and its rank 0 is on
+    // the first of them.
+    const std::string nodes = str_var(get, "SLURM_STEP_NODELIST",
+                                      str_var(get, "SLURM_JOB_NODELIST", str_var(get, "SLURM_NODELIST", "")));
     if (!nodes.empty()) e.master_addr = first_slurm_host(nodes);
   } else {
     return e;

@@ -1,8 +1,10 @@
 #pragma once
 // Where this process sits in a multi-process job, read from the variables the launchers set:
 //   torchrun (and torch.distributed.launch): RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT
-//   Slurm srun: SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID, and the first host of
-//               SLURM_JOB_NODELIST (or SLURM_NODELIST) as the rendezvous host
+//   Slurm srun: SLURM_PROCID, SLURM_STEP_NUM_TASKS (else SLURM_NTASKS), SLURM_LOCALID, and the
+//               first host of SLURM_STEP_NODELIST (else SLURM_JOB_NODELIST, SLURM_NODELIST) as the
+//               rendezvous host; only inside an srun step (SLURM_STEP_ID set): the batch script
+//               itself is a single process even though it sees SLURM_PROCID and SLURM_NTASKS
 // torchrun's variables win when RANK is set (torchrun inside a Slurm allocation); MASTER_ADDR and
 // MASTER_PORT override the Slurm defaults. Without either launcher the process is rank 0 of 1.
 //
