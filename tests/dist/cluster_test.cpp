@@ -3,9 +3,6 @@
 #include "taupe/dist/cluster.h"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <functional>
@@ -15,25 +12,12 @@
 #include <torch/torch.h>
 
 #include "taupe/core/errors.h"
+#include "taupe/dist/launcher.h"
 
 namespace taupe {
 namespace {
 
 using namespace std::chrono_literals;
-
-/// A port nobody listens on right now (bound to 0, read back, closed).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 LaunchEnv env_of(int rank, int world, int port, const std::string& addr = "127.0.0.1") {
   LaunchEnv e;
@@ -56,7 +40,7 @@ ClusterOptions quick_options() {
 /// Runs `body(cluster)` as ranks 0..world-1 on threads; returns the futures' results.
 template <class F>
 auto run_ranks(int world, F body, ClusterOptions opts = quick_options()) {
-  const int port = free_port();
+  const int port = free_local_port();
   using R = decltype(body(std::declval<Cluster&>()));
   std::vector<std::future<R>> fs;
   for (int r = 0; r < world; ++r)
@@ -140,7 +124,7 @@ TEST(Cluster, AnUnreachableRendezvousFailsWithinItsTimeout) {
   o.timeout = 2s;
   const auto t0 = std::chrono::steady_clock::now();
   try {
-    (void)Cluster::connect(env_of(1, 2, free_port()), o);  // nobody hosts this port
+    (void)Cluster::connect(env_of(1, 2, free_local_port()), o);  // nobody hosts this port
     FAIL() << "connected to nothing";
   } catch (const DistributedError& e) {
     const std::string w = e.what();
@@ -154,7 +138,7 @@ TEST(Cluster, ARendezvousMissingARankNamesItAfterTheTimeout) {
   o.timeout = 1500ms;
   const auto t0 = std::chrono::steady_clock::now();
   try {
-    (void)Cluster::connect(env_of(0, 3, free_port()), o);
+    (void)Cluster::connect(env_of(0, 3, free_local_port()), o);
     FAIL() << "rendezvous completed without ranks 1 and 2";
   } catch (const DistributedError& e) {
     EXPECT_NE(std::string(e.what()).find("rank(s) 1, 2 did not join within 1.5 s"), std::string::npos) << e.what();
