@@ -105,7 +105,8 @@ void run_one(const RunArgs& a, const RunSource& src, const std::filesystem::path
 void run_sweep(const RunArgs& a, const validate::SweepSpec& given) {
   const RunSource src = run_source(a);
   const std::filesystem::path out = src.resolve().run.out;
-  const validate::SweepSpec spec = validate::resolve_sweep(out, given, true);
+  // Rank 0 alone records the sweep (the ranks of a multi-process member run this too).
+  const validate::SweepSpec spec = validate::resolve_sweep(out, given, read_launch_env().rank == 0);
   const std::vector<validate::SweepMember> members = validate::sweep_members(spec, out);
   const int index = validate::sweep_index(a.index, members.size());
   if (index < 0 && members.size() > 1 && read_launch_env().distributed())
