@@ -45,11 +45,7 @@ class FoldedEncoder {
     for (auto* t : {&fc_w_, &fc_b_, &zm_w_, &zm_b_, &zv_w_, &zv_b_}) *t = t->to(device);
     for (auto& t : w_) t = t.to(device);
     for (auto& t : b_) t = t.to(device);
-    stamp_ = stamp(e);
   }
-
-  /// Whether `e` still holds the weights this was folded from (no optimiser step, no BN update).
-  bool current(const EncoderImpl& e) const { return stamp(e) == stamp_; }
 
   c10::Device device() const { return device_; }
 
@@ -75,15 +71,6 @@ class FoldedEncoder {
   c10::Device device_;
   std::vector<torch::Tensor> w_, b_;
   torch::Tensor fc_w_, fc_b_, zm_w_, zm_b_, zv_w_, zv_b_;
-  /// Every parameter's and buffer's storage and in-place version counter.
-  using Stamp = std::vector<std::pair<const void*, std::int64_t>>;
-  static Stamp stamp(const EncoderImpl& e) {
-    Stamp out;
-    for (const auto& t : e.parameters()) out.emplace_back(t.data_ptr(), static_cast<std::int64_t>(t._version()));
-    for (const auto& t : e.buffers()) out.emplace_back(t.data_ptr(), static_cast<std::int64_t>(t._version()));
-    return out;
-  }
-  Stamp stamp_;
 };
 
 /// Encodes normalised images in batches (inference mode, z_mean / z_log_var only), through
