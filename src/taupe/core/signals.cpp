@@ -1,4 +1,4 @@
-// Stop flag + watchdog for SIGINT / SIGTERM, SIGXFSZ ignored (signals.h).
+// Stop flag + watchdog for SIGINT / SIGTERM, SIGXFSZ and SIGPIPE ignored (signals.h).
 #include "taupe/core/signals.h"
 
 #include <poll.h>
@@ -73,6 +73,9 @@ void install_signal_handlers() {
   static std::once_flag once;
   std::call_once(once, [] {
     ::signal(SIGXFSZ, SIG_IGN);
+    // A write to a socket whose peer died (a lost rank of a multi-process run) must fail with
+    // EPIPE and surface as an error naming the rank, not kill this process.
+    ::signal(SIGPIPE, SIG_IGN);
     if (::pipe(g_pipe) != 0) g_pipe[0] = g_pipe[1] = -1;
     struct sigaction sa;
     std::memset(&sa, 0, sizeof sa);

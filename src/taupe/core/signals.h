@@ -3,6 +3,8 @@
 // signal set-up of the `taupe` binary (docs/reliability.md):
 //   - SIGXFSZ is ignored, so a write past the file-size limit fails with EFBIG and surfaces as a
 //     ResourceError naming the file instead of killing the process;
+//   - SIGPIPE is ignored, so a write to a dead peer's socket (a lost rank, dist/cluster.h) fails
+//     with EPIPE and becomes an error naming the rank instead of killing the process;
 //   - the first SIGINT / SIGTERM only sets a flag. Long loops check it at their safe points
 //     (training steps, between pipeline stages), save what they can and throw Interrupted; the
 //     run directory's lock is released as the exception unwinds. If the process has not ended

@@ -2,6 +2,8 @@
 // Gloo process group for tensor collectives.
 #include "taupe/dist/cluster.h"
 
+#include <signal.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -234,6 +236,11 @@ Cluster::~Cluster() = default;
 
 std::unique_ptr<Cluster> Cluster::connect(const LaunchEnv& env, const ClusterOptions& opts) {
   if (!env.distributed()) throw ConfigError("Cluster::connect: a world size of 1 needs no cluster");
+  // Writing to the socket of a rank that died raises SIGPIPE, which would end this process before
+  // the error can name the rank (Python, where c10d usually runs, ignores it at start-up). The
+  // binary ignores it (core/signals.h); an embedding application that left the default gets the same.
+  struct sigaction current {};
+  if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) ::signal(SIGPIPE, SIG_IGN);
   auto impl = std::make_unique<Impl>();
   impl->env = env;
   impl->opts = opts;
