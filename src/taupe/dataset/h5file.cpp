@@ -437,6 +437,15 @@ std::vector<T> read_rows(const H5::Group& g, const std::string& name, hsize_t ro
 
 H5::DataSet open_dataset(const H5::Group& g, const std::string& name) { return open_dataset(g, name, ""); }
 
+hsize_t chunk_rows(const H5::DataSet& ds) {
+  quiet();
+  const H5::DSetCreatPropList plist = ds.getCreatePlist();
+  if (plist.getLayout() != H5D_CHUNKED) return 0;
+  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(1, plist.getChunk(0, nullptr))));
+  plist.getChunk(static_cast<int>(dims.size()), dims.data());
+  return dims.empty() ? 0 : dims[0];
+}
+
 // ---- attributes -------------------------------------------------------------------------
 
 bool has_attr(const H5::H5Object& o, const std::string& name) {

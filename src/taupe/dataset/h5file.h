@@ -64,6 +64,8 @@ template <class T>
 std::vector<T> read_rows(const H5::DataSet& ds, hsize_t row0, hsize_t nrows);
 /// Opens a dataset; DataError naming file and dataset if it is missing.
 H5::DataSet open_dataset(const H5::Group& g, const std::string& name);
+/// Rows (first dimension) per storage chunk of a chunked dataset; 0 if it is not chunked.
+hsize_t chunk_rows(const H5::DataSet& ds);
 /// Shape of a dataset; throws DataError if it does not exist.
 std::vector<hsize_t> shape_of(const H5::Group& g, const std::string& name);
 bool exists(const H5::Group& g, const std::string& name);

@@ -120,6 +120,21 @@ PatchReader::~PatchReader() = default;
 std::size_t PatchReader::size() const { return impl_->size; }
 std::vector<std::string> PatchReader::feature_names() const { return impl_->feature_names; }
 
+void PatchReader::read_images(std::size_t first, std::size_t count, std::uint16_t* out) const {
+  const Impl& m = *impl_;
+  std::vector<std::uint16_t> rows;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    rows = h5::read_rows<std::uint16_t>(m.images, first, count);
+  }
+  std::copy(rows.begin(), rows.end(), out);
+}
+
+std::size_t PatchReader::chunk_rows() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return static_cast<std::size_t>(h5::chunk_rows(impl_->images));
+}
+
 PatchBatch PatchReader::read(std::size_t first, std::size_t count) const {
   const Impl& m = *impl_;
   if (first > m.size || count > m.size - first)

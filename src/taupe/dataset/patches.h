@@ -36,6 +36,10 @@ class PatchReader {
   ~PatchReader();
   std::size_t size() const;
   PatchBatch read(std::size_t first, std::size_t count) const;   ///< streaming
+  /// Only the images of patches [first, first + count), into out (count, 2, 64, 64).
+  void read_images(std::size_t first, std::size_t count, std::uint16_t* out) const;
+  /// Patches per storage chunk of the images (what one decompression yields); 0 = not chunked.
+  std::size_t chunk_rows() const;
   std::vector<std::string> feature_names() const;
  private:
   struct Impl;

@@ -55,6 +55,10 @@ struct EncoderConfig {
   /// on 2 cores), shards scale nearly linearly. The loss of each shard is the reference loss of
   /// that shard, weighted by its share of the batch (1 = the reference exactly).
   int replicas = 2;
+  /// Memory for the training patches (MiB). A set that fits is held whole and shuffled
+  /// globally; a larger one is streamed from its file in two windows of half this size each,
+  /// shuffled by blocks and within windows (patch_pipeline.h). 0 = always hold the whole set.
+  int patch_memory_mb = 1024;
   int loader_threads = 1;                 ///< data-pipeline worker threads
   int prefetch_batches = 4;               ///< batches prepared ahead of the trainer
   bool channels_last = true;              ///< run convolutions in channels-last memory format
@@ -62,6 +66,18 @@ struct EncoderConfig {
   // ---- outputs ---------------------------------------------------------------------------
   int montage_images = 16;                ///< inputs shown in the per-epoch reconstruction montage
   int encode_batch_size = 128;            ///< batch size when encoding (inference; 128 fastest on CPU)
+
+  /// Bytes of one training patch in memory (uint16, 2 x 64 x 64).
+  static constexpr std::int64_t kPatchBytes = 2 * 64 * 64 * 2;
+  /// Patches per streaming window under patch_memory_mb (whole batches; two windows resident).
+  std::int64_t patch_window() const {
+    return (static_cast<std::int64_t>(patch_memory_mb) << 20) / 2 / kPatchBytes / batch_size * batch_size;
+  }
+  /// The pipeline's window for a set of n patches: 0 (hold all) when it fits the budget.
+  std::int64_t patch_window(std::int64_t n) const {
+    if (patch_memory_mb == 0 || n * kPatchBytes <= (static_cast<std::int64_t>(patch_memory_mb) << 20)) return 0;
+    return patch_window();
+  }
 
   template <class V>
   void visit(V& v) {
@@ -90,6 +106,9 @@ struct EncoderConfig {
     v("normalization_clip", normalization_clip, "clip of the per-channel standardised images", above(0.0));
     v("max_patches", max_patches, "use at most this many patches (0 = all)", at_least(0));
     v("replicas", replicas, "data-parallel shards per batch, one thread each (1 = one model, intra-op threads only)", in_range(1, 64));
+    v("patch_memory_mb", patch_memory_mb,
+      "memory for the training patches (MiB); a larger set streams from its file in two windows (0 = hold all)",
+      at_least(0));
     v("loader_threads", loader_threads, "data-pipeline worker threads", in_range(1, 64), speed_only);
     v("prefetch_batches", prefetch_batches, "batches prepared ahead of the trainer", in_range(1, 256), speed_only);
     v("channels_last", channels_last, "channels-last memory format for the convolutions");
@@ -103,6 +122,11 @@ struct EncoderConfig {
     check_fields(*this);
     if (layers.empty()) throw ConfigError("encoder.layers = []: must list at least one filter count");
     check_range("encoder.layers (number of blocks)", static_cast<int>(layers.size()), 1, 6);
+    if (patch_memory_mb > 0 && patch_window() < batch_size)
+      throw ConfigError("encoder.patch_memory_mb = " + std::to_string(patch_memory_mb) +
+                        ": two streaming windows of one batch (" + std::to_string(batch_size) + " patches) need at least " +
+                        std::to_string((2 * static_cast<std::int64_t>(batch_size) * kPatchBytes + (1 << 20) - 1) >> 20) +
+                        " MiB (or 0 to hold every patch)");
     if (replicas > batch_size)
       throw ConfigError("encoder.replicas = " + std::to_string(replicas) + ": must not exceed encoder.batch_size (" +
                         std::to_string(batch_size) + ")");

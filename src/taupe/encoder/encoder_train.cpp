@@ -242,7 +242,7 @@ std::string EncoderTrainResult::brief() const {
   std::ostringstream o;
   o << std::fixed << std::setprecision(1);
   o << (completed ? "encoder trained: " : "encoder training stopped: ") << steps << "/" << total_steps << " steps on "
-    << patches << " patches";
+    << patches << " patches" << (streamed ? " (streamed in windows)" : "");
   if (resumed_from_step > 0) o << " (resumed at step " << resumed_from_step << ")";
   o << ", " << seconds << " s, " << std::setprecision(0) << images_per_second << " img/s; final loss "
     << std::setprecision(1) << final_loss << " (recon " << final_reconstruction << ", KL " << std::setprecision(2)
@@ -388,8 +388,9 @@ void save_checkpoint(const TrainingState& st, const std::filesystem::path& ckpt,
 }
 
 /// The data pipeline of the training batches (augmentation, threads, its own seed).
-PatchPipelineOptions pipeline_options(const EncoderConfig& cfg) {
+PatchPipelineOptions pipeline_options(const EncoderConfig& cfg, std::int64_t window) {
   PatchPipelineOptions po;
+  po.window = window;
   po.batch_size = cfg.batch_size;
   po.augment_flips = cfg.augment_flips;
   po.augment_rot90 = cfg.augment_rot90;
@@ -398,6 +399,14 @@ PatchPipelineOptions pipeline_options(const EncoderConfig& cfg) {
   po.prefetch = cfg.prefetch_batches;
   po.seed = derive_seed(static_cast<std::uint64_t>(cfg.seed), 1);
   return po;
+}
+
+/// The training patches of a patch file: held whole, or streamed when they exceed
+/// encoder.patch_memory_mb.
+PatchPipeline make_file_pipeline(const std::filesystem::path& patches, const EncoderConfig& cfg) {
+  std::shared_ptr<const PatchSource> src = open_patch_source(patches, cfg.max_patches);
+  const std::int64_t window = cfg.patch_window(src->size());
+  return PatchPipeline(std::move(src), pipeline_options(cfg, window));
 }
 
 /// Writes encoder.pt, decoder.pt and the model manifest's "encoder" section.
@@ -584,12 +593,11 @@ EncoderTrainResult train_encoder(const EncoderConfig& cfg, const EncoderTrainOpt
     remove_stale_temporaries(opts.model_dir);
   }
 
-  std::shared_ptr<const PatchImages> images = opts.images;
-  if (!images) images = std::make_shared<PatchImages>(load_patch_images(opts.patches, cfg.max_patches));
-  PatchPipeline pipe(images, pipeline_options(cfg));
-  const std::int64_t per_epoch = pipe.batches_per_epoch();
+  PatchPipeline pipe = opts.images ? PatchPipeline(opts.images, pipeline_options(cfg, 0))
+                                   : make_file_pipeline(opts.patches, cfg);
+  const std::int64_t per_epoch = pipe.batches_per_epoch(), n = pipe.size();
   const int world = opts.cluster ? opts.cluster->world_size() : 1;
-  const CheckpointMeta meta{per_epoch * cfg.epochs, per_epoch, images->n, cfg.seed,
+  const CheckpointMeta meta{per_epoch * cfg.epochs, per_epoch, n, cfg.seed,
                             static_cast<std::int64_t>(cfg.replicas) * world};
   const std::int64_t total = meta.total_steps;
   const std::int64_t max_it = capacity_max_iterations(total, cfg.max_iterations_fraction);
@@ -597,7 +605,8 @@ EncoderTrainResult train_encoder(const EncoderConfig& cfg, const EncoderTrainOpt
   TrainingState st = make_training_state(cfg, opts.cluster);
   EncoderTrainResult res;
   res.total_steps = total;
-  res.patches = images->n;
+  res.patches = n;
+  res.streamed = pipe.streaming();
   res.loss_csv = encoder_artifacts::loss_csv(work);
   std::vector<std::string> rows;
   const auto ckpt = encoder_artifacts::checkpoint(work);
@@ -608,9 +617,9 @@ EncoderTrainResult train_encoder(const EncoderConfig& cfg, const EncoderTrainOpt
   }
 
   // Fixed montage inputs: the first patches, normalised, not augmented.
-  const int nm = static_cast<int>(std::min<std::int64_t>(cfg.montage_images, images->n));
+  const int nm = static_cast<int>(std::min<std::int64_t>(cfg.montage_images, n));
   torch::Tensor montage_x = torch::empty({nm, 2, 64, 64});
-  normalize_images(images->image(0), montage_x.data_ptr<float>(), nm, 2, 64 * 64, cfg.normalization_clip);
+  normalize_images(pipe.patches(0, nm).data(), montage_x.data_ptr<float>(), nm, 2, 64 * 64, cfg.normalization_clip);
   const auto tl = std::chrono::steady_clock::now();
   const std::int64_t first_step = st.step;
   train_steps(st, pipe, cfg, opts, meta, montage_x, work, rows, res);

@@ -46,6 +46,7 @@ struct EncoderTrainResult {
   std::int64_t total_steps = 0;      ///< epochs · batches_per_epoch
   std::int64_t resumed_from_step = 0;
   std::int64_t patches = 0;
+  bool streamed = false;             ///< patches streamed in windows (encoder.patch_memory_mb)
   double final_loss = 0, final_reconstruction = 0, final_kl = 0;
   double seconds = 0;                ///< wall time of this invocation
   double images_per_second = 0;      ///< training throughput of this invocation

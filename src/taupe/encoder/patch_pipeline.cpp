@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <exception>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -25,11 +26,122 @@ std::vector<std::int64_t> epoch_permutation(std::int64_t n, std::uint64_t seed, 
   for (std::int64_t i = n - 1; i > 0; --i) std::swap(perm[static_cast<std::size_t>(i)], perm[static_cast<std::size_t>(rng.integer(0, i))]);
   return perm;
 }
+
+constexpr std::uint64_t kWindowStream = 0x3D0u;
+
+/// The streaming order of one epoch: `seq` = the source's blocks in a permuted order (patch
+/// indices), `local[p]` = where in its window's stretch of `seq` position p reads.
+struct WindowedEpoch {
+  std::vector<std::int64_t> seq;
+  std::vector<std::int64_t> local;
+};
+
+WindowedEpoch windowed_epoch(std::int64_t n, std::int64_t block, std::int64_t window, std::uint64_t seed,
+                             std::int64_t epoch, bool shuffle) {
+  WindowedEpoch e;
+  const std::int64_t blocks = (n + block - 1) / block;
+  const std::vector<std::int64_t> order = epoch_permutation(blocks, seed, epoch, shuffle);
+  e.seq.reserve(static_cast<std::size_t>(n));
+  for (std::int64_t b : order)
+    for (std::int64_t i = b * block; i < std::min(n, (b + 1) * block); ++i) e.seq.push_back(i);
+  e.local.resize(static_cast<std::size_t>(n));
+  for (std::int64_t w0 = 0, w = 0; w0 < n; w0 += window, ++w) {
+    const std::int64_t len = std::min(window, n - w0);
+    const std::vector<std::int64_t> inner = epoch_permutation(
+        len, derive_seed(seed ^ kWindowStream, static_cast<std::uint64_t>(epoch)), w, shuffle);
+    std::copy(inner.begin(), inner.end(), e.local.begin() + w0);
+  }
+  return e;
+}
+
+/// The pixels of one window, in `seq` order.
+struct Window {
+  std::vector<std::uint16_t> pixels;
+};
+
+/// Streaming state: epoch orders and resident windows, keyed by the global window number
+/// epoch * windows_per_epoch + w. Loads run on std::async threads; at most the window in use
+/// and the next stay cached (release_before).
+class WindowStore {
+ public:
+  WindowStore(std::shared_ptr<const PatchSource> src, std::int64_t window, std::uint64_t seed, bool shuffle)
+      : src_(std::move(src)), n_(src_->size()), window_(window), per_epoch_((n_ + window - 1) / window),
+        seed_(seed), shuffle_(shuffle) {}
+
+  std::int64_t window() const { return window_; }
+  std::int64_t window_of(std::int64_t epoch, std::int64_t pos) const { return epoch * per_epoch_ + pos / window_; }
+
+  std::shared_ptr<const WindowedEpoch> epoch_order(std::int64_t epoch) const {
+    std::lock_guard<std::mutex> lk(mu_);
+    auto it = epochs_.find(epoch);
+    if (it != epochs_.end()) return it->second;
+    auto e = std::make_shared<const WindowedEpoch>(windowed_epoch(n_, src_->block(), window_, seed_, epoch, shuffle_));
+    epochs_[epoch] = e;
+    while (epochs_.size() > 3) epochs_.erase(epochs_.begin());
+    return e;
+  }
+
+  /// The window holding global window number g (loads it if needed; rethrows a load's error).
+  std::shared_ptr<const Window> get(std::int64_t g) const { return schedule(g).get(); }
+  void prefetch(std::int64_t g) const { schedule(g); }
+  /// Forgets windows before g, and with `and_after` those after g + 1 too (a worker still
+  /// reading one keeps it alive until done).
+  void release_before(std::int64_t g, bool and_after = false) const {
+    std::vector<std::shared_future<std::shared_ptr<const Window>>> gone;  // destroyed outside the lock
+    std::lock_guard<std::mutex> lk(mu_);
+    for (auto it = windows_.begin(); it != windows_.end();) {
+      if (it->first < g || (and_after && it->first > g + 1)) {
+        gone.push_back(it->second);
+        it = windows_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+ private:
+  std::shared_future<std::shared_ptr<const Window>> schedule(std::int64_t g) const {
+    std::lock_guard<std::mutex> lk(mu_);
+    auto it = windows_.find(g);
+    if (it != windows_.end()) return it->second;
+    auto f = std::async(std::launch::async, [this, g] { return load(g); }).share();
+    windows_.emplace(g, f);
+    return f;
+  }
+
+  std::shared_ptr<const Window> load(std::int64_t g) const {
+    const std::int64_t epoch = g / per_epoch_, w0 = (g % per_epoch_) * window_;
+    const std::int64_t len = std::min(window_, n_ - w0);
+    const auto order = epoch_order(epoch);
+    auto win = std::make_shared<Window>();
+    constexpr std::int64_t kPix = PatchImages::kPixelsPerImage;
+    win->pixels.resize(static_cast<std::size_t>(len * kPix));
+    for (std::int64_t k = 0; k < len;) {  // runs of consecutive patch indices, one read each
+      const std::int64_t first = order->seq[static_cast<std::size_t>(w0 + k)];
+      std::int64_t run = 1;
+      while (k + run < len && order->seq[static_cast<std::size_t>(w0 + k + run)] == first + run) ++run;
+      src_->read(first, run, win->pixels.data() + k * kPix);
+      k += run;
+    }
+    return win;
+  }
+
+  std::shared_ptr<const PatchSource> src_;
+  std::int64_t n_, window_, per_epoch_;
+  std::uint64_t seed_;
+  bool shuffle_;
+  mutable std::mutex mu_;
+  mutable std::map<std::int64_t, std::shared_ptr<const WindowedEpoch>> epochs_;
+  mutable std::map<std::int64_t, std::shared_future<std::shared_ptr<const Window>>> windows_;
+};
 }  // namespace
 
 struct PatchPipeline::Impl {
-  std::shared_ptr<const PatchImages> images;
+  std::shared_ptr<const PatchImages> images;   // the whole set in memory, or
+  std::unique_ptr<WindowStore> windows;        // streamed in windows
+  std::shared_ptr<const PatchSource> source;   // (streaming) where the windows come from
   PatchPipelineOptions opts;
+  std::int64_t n = 0;
   std::int64_t per_epoch = 0;
 
   // Cached permutation of one epoch (workers may span two epochs).
@@ -51,14 +163,36 @@ struct PatchPipeline::Impl {
     std::lock_guard<std::mutex> lk(perm_mu);
     auto it = perms.find(epoch);
     if (it != perms.end()) return it->second;
-    auto p = std::make_shared<const std::vector<std::int64_t>>(epoch_permutation(images->n, opts.seed, epoch, opts.shuffle));
+    auto p = std::make_shared<const std::vector<std::int64_t>>(epoch_permutation(n, opts.seed, epoch, opts.shuffle));
     perms[epoch] = p;
     while (perms.size() > 3) perms.erase(perms.begin());
     return p;
   }
 
+  /// Sets src[k] (patch index) and pix[k] (its pixels) for the b positions of batch `index`;
+  /// `keep` holds what the pointers point into.
+  void locate(std::int64_t epoch, std::int64_t index, int b, std::vector<std::int64_t>& src,
+              std::vector<const std::uint16_t*>& pix, std::shared_ptr<const void>& keep) const {
+    if (!windows) {
+      const auto perm = permutation(epoch);
+      for (int k = 0; k < b; ++k) {
+        src[static_cast<std::size_t>(k)] = (*perm)[static_cast<std::size_t>(index * b + k)];
+        pix[static_cast<std::size_t>(k)] = images->image(src[static_cast<std::size_t>(k)]);
+      }
+      return;
+    }
+    const std::int64_t pos0 = index * b, w0 = pos0 / windows->window() * windows->window();
+    const auto order = windows->epoch_order(epoch);
+    const auto win = windows->get(windows->window_of(epoch, pos0));  // a batch never straddles two windows
+    for (int k = 0; k < b; ++k) {
+      const std::int64_t local = order->local[static_cast<std::size_t>(pos0 + k)];
+      src[static_cast<std::size_t>(k)] = order->seq[static_cast<std::size_t>(w0 + local)];
+      pix[static_cast<std::size_t>(k)] = win->pixels.data() + local * PatchImages::kPixelsPerImage;
+    }
+    keep = win;
+  }
+
   ImageBatch build(std::int64_t epoch, std::int64_t index) const {
-    const auto perm = permutation(epoch);
     const int b = opts.batch_size;
     constexpr int kC = kGlimpseChannels, kS = kGlimpseSize;
     constexpr std::int64_t kPix = PatchImages::kPixelsPerImage;
@@ -68,13 +202,14 @@ struct PatchPipeline::Impl {
     out.size = b;
     out.images.resize(static_cast<std::size_t>(b * kPix));
     out.patch_index.resize(static_cast<std::size_t>(b));
+    std::vector<const std::uint16_t*> pix(static_cast<std::size_t>(b));
+    std::shared_ptr<const void> keep;
+    locate(epoch, index, b, out.patch_index, pix, keep);
     std::vector<float> tmp(kPix), tmp2(kPix);
     for (int k = 0; k < b; ++k) {
       const std::int64_t pos = index * b + k;
-      const std::int64_t src = (*perm)[static_cast<std::size_t>(pos)];
-      out.patch_index[static_cast<std::size_t>(k)] = src;
       float* dst = out.images.data() + k * kPix;
-      normalize_images(images->image(src), tmp.data(), 1, kC, kS * kS, opts.clip);
+      normalize_images(pix[static_cast<std::size_t>(k)], tmp.data(), 1, kC, kS * kS, opts.clip);
       Rng rng(derive_seed(opts.seed ^ kAugStream, (static_cast<std::uint64_t>(epoch) << 32) + static_cast<std::uint64_t>(pos)));
       const bool lr = rng.bernoulli(0.5), ud = rng.bernoulli(0.5);
       const int rot = static_cast<int>(rng.integer(0, 2));
@@ -120,20 +255,68 @@ struct PatchPipeline::Impl {
   }
 };
 
-PatchPipeline::PatchPipeline(std::shared_ptr<const PatchImages> images, const PatchPipelineOptions& opts)
-    : impl_(std::make_unique<Impl>()) {
-  impl_->images = std::move(images);
-  impl_->opts = opts;
+namespace {
+void check_batch(const PatchPipelineOptions& opts, std::int64_t n) {
   if (opts.batch_size <= 0) throw ConfigError("encoder.batch_size = " + std::to_string(opts.batch_size) + ": must be > 0");
-  if (impl_->images->n < opts.batch_size)
-    throw DataError("patch set has " + std::to_string(impl_->images->n) + " patches, fewer than one batch of " +
+  if (n < opts.batch_size)
+    throw DataError("patch set has " + std::to_string(n) + " patches, fewer than one batch of " +
                     std::to_string(opts.batch_size) + " (lower encoder.batch_size)");
-  impl_->per_epoch = impl_->images->n / opts.batch_size;
+}
+}  // namespace
+
+PatchPipeline::PatchPipeline(std::shared_ptr<const PatchImages> images, const PatchPipelineOptions& opts)
+    : PatchPipeline(memory_patch_source(images, 1), opts, images) {}
+
+PatchPipeline::PatchPipeline(std::shared_ptr<const PatchSource> source, const PatchPipelineOptions& opts)
+    : PatchPipeline(std::move(source), opts, nullptr) {}
+
+PatchPipeline::PatchPipeline(std::shared_ptr<const PatchSource> source, const PatchPipelineOptions& opts,
+                             std::shared_ptr<const PatchImages> resident)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.opts = opts;
+  m.n = source->size();
+  check_batch(opts, m.n);
+  m.per_epoch = m.n / opts.batch_size;
+  const std::int64_t window = opts.window / opts.batch_size * opts.batch_size;  // whole batches
+  if (opts.window > 0 && window < m.n) {
+    if (window == 0)
+      throw ConfigError("streaming window of " + std::to_string(opts.window) + " patches holds less than one batch of " +
+                        std::to_string(opts.batch_size));
+    m.source = source;
+    m.windows = std::make_unique<WindowStore>(std::move(source), window, opts.seed, opts.shuffle);
+    return;
+  }
+  if (resident) {
+    m.images = std::move(resident);
+    return;
+  }
+  auto all = std::make_shared<PatchImages>();
+  all->n = m.n;
+  all->pixels.resize(static_cast<std::size_t>(m.n * PatchImages::kPixelsPerImage));
+  source->read(0, m.n, all->pixels.data());
+  m.images = std::move(all);
 }
 
 PatchPipeline::~PatchPipeline() { impl_->stop_workers(); }
 
 std::int64_t PatchPipeline::batches_per_epoch() const { return impl_->per_epoch; }
+std::int64_t PatchPipeline::size() const { return impl_->n; }
+bool PatchPipeline::streaming() const { return impl_->windows != nullptr; }
+
+std::vector<std::uint16_t> PatchPipeline::patches(std::int64_t first, std::int64_t count) const {
+  constexpr std::int64_t kPix = PatchImages::kPixelsPerImage;
+  std::vector<std::uint16_t> out(static_cast<std::size_t>(count * kPix));
+  if (impl_->windows) {
+    impl_->source->read(first, count, out.data());
+  } else {
+    if (first < 0 || count < 0 || first + count > impl_->n)
+      throw DataError("patches [" + std::to_string(first) + ", " + std::to_string(first + count) +
+                      ") out of range (set holds " + std::to_string(impl_->n) + ")");
+    std::copy_n(impl_->images->image(first), count * kPix, out.data());
+  }
+  return out;
+}
 
 void PatchPipeline::start(std::int64_t epoch, std::int64_t batch) {
   impl_->stop_workers();
@@ -142,6 +325,12 @@ void PatchPipeline::start(std::int64_t epoch, std::int64_t batch) {
   impl_->error = nullptr;
   impl_->start_global = epoch * impl_->per_epoch + batch;
   impl_->next_claim = impl_->next_out = impl_->start_global;
+  if (impl_->windows) {  // the window to start in, and the next one, in the background
+    const std::int64_t g = impl_->windows->window_of(epoch, batch * impl_->opts.batch_size);
+    impl_->windows->release_before(g, /*and_after=*/true);
+    impl_->windows->prefetch(g);
+    impl_->windows->prefetch(g + 1);
+  }
   for (int i = 0; i < std::max(1, impl_->opts.threads); ++i) impl_->workers.emplace_back([this] { impl_->worker_loop(); });
 }
 
@@ -155,6 +344,14 @@ ImageBatch PatchPipeline::next() {
   impl_->ready.erase(it);
   ++impl_->next_out;
   lk.unlock();
+  if (impl_->windows) {  // entering a window: forget the last one, load the next in the background
+    const WindowStore& ws = *impl_->windows;
+    const std::int64_t g = ws.window_of(b.epoch, b.index * impl_->opts.batch_size);
+    if (b.index == 0 || ws.window_of(b.epoch, (b.index - 1) * impl_->opts.batch_size) != g) {
+      ws.release_before(g);
+      ws.prefetch(g + 1);
+    }
+  }
   impl_->cv_work.notify_all();
   return b;
 }
