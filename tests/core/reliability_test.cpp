@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <vector>
 
 #include "support/fixtures.h"
 #include "taupe/core/atomic_file.h"
@@ -99,6 +101,22 @@ TEST(MemoryCheck, AvailableMemoryIsReadAndCappedBySetting) {
   const AvailableMemory capped = available_memory(1);
   EXPECT_EQ(capped.bytes, 1u << 20);
   EXPECT_EQ(capped.source, "run.memory_limit_mb = 1");
+}
+
+TEST(PeakMemory, APeakIsMeasuredAndCanBeStartedAgain) {
+  // 200 MiB mapped, touched and unmapped (directly, so no allocator keeps it): the peak stays
+  // until it is reset (where the kernel allows).
+  ASSERT_GT(peak_rss_bytes(), 0) << "no VmHWM in /proc/self/status";
+  const std::size_t bytes = 200u << 20;
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(p, MAP_FAILED);
+  for (std::size_t i = 0; i < bytes; i += 4096) static_cast<char*>(p)[i] = 1;
+  EXPECT_GE(peak_rss_bytes(), 190.0 * (1 << 20));
+  munmap(p, bytes);
+  const double high = peak_rss_bytes();
+  EXPECT_GE(high, 190.0 * (1 << 20)) << "the peak outlives the memory";
+  if (!reset_peak_rss()) GTEST_SKIP() << "/proc/self/clear_refs is not writable here";
+  EXPECT_LT(peak_rss_bytes(), high - 150.0 * (1 << 20));
 }
 
 TEST(NumericGuard, NonFiniteLossNamesStepAndLastGoodCheckpoint) {

@@ -3,7 +3,8 @@
 // ablation give the same probabilities to 1e-5 and the same classes, on the tiny fixture
 // (identity shortcut, block 0 reading only part of the sequence, padded inputs) and on a model
 // with a 1×1 shortcut (input dims ≠ filters) and longer padding; and the experiments (pc-shift,
-// pc-ablate, pc-window) produce the same tables through either path.
+// pc-ablate, pc-window) produce the same tables through either path. The accelerator path
+// (predict_pc_deltas_batched) matches both.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -55,9 +56,17 @@ int compare_paths(const ModelSet& ms, const std::vector<PerturbItem>& items, con
     }
     return x.pc;
   };
-  std::vector<float> pr_ref, pr_fast;
+  std::vector<float> pr_ref, pr_fast, pr_batched;
+  std::vector<std::uint8_t> raw_fast, raw_batched;
   const auto ref = predict_variants(ms, items, pcs, real, V, modify, 256, &pr_ref);
-  const auto fast = predict_pc_deltas(ms, items, pcs, real, V, delta, budget_mb, &pr_fast, batch_rows);
+  const auto fast = predict_pc_deltas(ms, items, pcs, real, V, delta, budget_mb, &pr_fast, batch_rows, &raw_fast);
+  // The accelerator path (the same deltas through the batched forward) gives the reference's
+  // probabilities, and the same classes before the gate as the fused engine.
+  const auto batched =
+      predict_pc_deltas_batched(ms, items, pcs, real, V, delta, std::max<std::int64_t>(1, budget_mb), &pr_batched, &raw_batched);
+  EXPECT_EQ(batched, ref);
+  EXPECT_EQ(raw_batched, raw_fast);
+  for (std::size_t k = 0; k < pr_ref.size(); ++k) EXPECT_NEAR(pr_batched[k], pr_ref[k], 1e-6) << k;
   EXPECT_EQ(ref.size(), fast.size());
   if (ref.size() != fast.size()) return 0;
   double worst = 0;

@@ -56,6 +56,11 @@ TEST(Views, TablesAndHeadline) {
   ASSERT_EQ(t.rows.size(), 3u);
   EXPECT_EQ(t.rows[0][0].text, "simulate");
   EXPECT_EQ(t.rows[2][1].text, "21.5");
+  EXPECT_EQ(t.header.size(), 2u);  // no peaks recorded: no memory column
+  const Table tm = timings_table(s.timings_s, {"simulate", "encoder"}, {{"simulate", 450}, {"encoder", 1180}});
+  ASSERT_EQ(tm.header.size(), 3u);
+  EXPECT_EQ(tm.rows[0][2].text, "450");
+  EXPECT_EQ(tm.rows[2][2].text, "1180") << "the run's peak is the largest stage's";
   EXPECT_EQ(pc_table(s.pc_shift).rows.size(), 4u);
   HtmlReport r("t", subtitle_of(s));
   add_headline(r, s);

@@ -8,6 +8,7 @@
 
 #include "taupe/projector/pca.h"
 #include "taupe/temporal/tcn.h"
+#include "taupe/temporal/tcn_io.h"
 
 namespace taupe {
 namespace {
@@ -174,6 +175,19 @@ TEST(PrunedForward, EqualsFullForwardReferenceGeometry) {
   auto xd = torch::randn({5, 128, 32}, torch::kFloat64) * 3.0;
   EXPECT_LT((tcn->forward(xd) - tcn->forward_last(xd)).abs().max().item<double>(), 1e-10);
   EXPECT_EQ(tcn->pruned_conv_positions(128), 381);  // of 2 * 7 * 128 = 1792
+}
+
+TEST(PrunedForward, AnInferenceCopyPredictsTheSame) {
+  // ModelSet's accelerator copies (tcn_copy_on); on the CPU here. The copy owns its weights.
+  auto tcn = make_initialised(TcnOptions{}, 8);
+  tcn->eval();
+  Tcn copy = tcn_copy_on(*tcn, torch::kCPU);
+  torch::NoGradGuard ng;
+  auto x = torch::randn({4, 128, 32});
+  EXPECT_TRUE(torch::equal(copy->forward_last(x), tcn->forward_last(x)));
+  EXPECT_FALSE(copy->is_training());
+  tcn->head_b2.add_(1.0);
+  EXPECT_FALSE(torch::equal(copy->forward_last(x), tcn->forward_last(x)));
 }
 
 TEST(PrunedForward, EqualsFullForwardOtherGeometries) {

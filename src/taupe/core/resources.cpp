@@ -84,6 +84,26 @@ AvailableMemory available_memory(std::int64_t limit_mb) {
   return m;
 }
 
+double peak_rss_bytes() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) {
+      std::istringstream v(line.substr(6));
+      double kib = 0;
+      if (v >> kib) return kib * 1024.0;
+    }
+  return 0;
+}
+
+bool reset_peak_rss() {
+  std::ofstream out("/proc/self/clear_refs");
+  if (!out) return false;
+  out << "5";
+  out.flush();
+  return static_cast<bool>(out);
+}
+
 std::string format_bytes(double bytes) {
   char buf[32];
   if (bytes >= 1024.0 * 1024 * 1024) std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / (1024.0 * 1024 * 1024));

@@ -26,6 +26,13 @@ struct MemoryEstimate {
 /// both amounts, what dominates and the setting to lower.
 void check_memory(const std::string& stage, const MemoryEstimate& need, const AvailableMemory& available);
 
+/// Peak resident memory of this process so far (VmHWM of /proc/self/status); 0 = unknown.
+double peak_rss_bytes();
+/// Starts a new peak: resets VmHWM to the current resident size (Linux: "5" written to
+/// /proc/self/clear_refs). Returns false where that is not possible; peak_rss_bytes() is then
+/// the peak since the process started.
+bool reset_peak_rss();
+
 /// "1.5 GiB", "320 MiB".
 std::string format_bytes(double bytes);
 

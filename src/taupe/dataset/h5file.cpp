@@ -395,7 +395,7 @@ std::vector<T> read(const H5::Group& g, const std::string& name, std::vector<hsi
 }
 
 template <class T>
-std::vector<T> read_rows(const H5::DataSet& ds, hsize_t row0, hsize_t nrows) {
+std::size_t read_rows_into(const H5::DataSet& ds, hsize_t row0, hsize_t nrows, T* out, std::size_t capacity) {
   quiet();
   std::string name, file;
   try {
@@ -405,7 +405,7 @@ std::vector<T> read_rows(const H5::DataSet& ds, hsize_t row0, hsize_t nrows) {
     H5Eclear2(H5E_DEFAULT);
   }
   const std::string where = file + ": dataset '" + name + "'";
-  std::vector<T> out;
+  std::size_t values = 0;
   try {
     const H5::DataType t = ds.getDataType();
     if (!dtype_matches<T>(t))
@@ -415,18 +415,29 @@ std::vector<T> read_rows(const H5::DataSet& ds, hsize_t row0, hsize_t nrows) {
     if (row0 + nrows > dims[0] || row0 + nrows < row0)
       throw DataError(where + ": rows [" + std::to_string(row0) + ", " + std::to_string(row0 + nrows) +
                       ") out of range (dataset has " + std::to_string(dims[0]) + " rows)");
-    out.resize(nrows * product(dims, 1));
-    if (out.empty()) return out;
+    values = nrows * product(dims, 1);
+    if (values > capacity)
+      throw DataError(where + ": rows [" + std::to_string(row0) + ", " + std::to_string(row0 + nrows) + ") hold " +
+                      std::to_string(values) + " values, the buffer " + std::to_string(capacity));
+    if (values == 0) return 0;
     H5::DataSpace fspace = ds.getSpace();
     std::vector<hsize_t> start(dims.size(), 0), count = dims;
     start[0] = row0;
     count[0] = nrows;
     fspace.selectHyperslab(H5S_SELECT_SET, count.data(), start.data());
     H5::DataSpace mspace(static_cast<int>(count.size()), count.data());
-    ds.read(out.data(), Traits<T>::type(), mspace, fspace);
+    ds.read(out, Traits<T>::type(), mspace, fspace);
   } catch (const H5::Exception& e) {
     throw IoError(where + ": read failed: " + describe(e));
   }
+  return values;
+}
+
+template <class T>
+std::vector<T> read_rows(const H5::DataSet& ds, hsize_t row0, hsize_t nrows) {
+  const std::vector<hsize_t> dims = dims_of(ds);
+  std::vector<T> out(dims.empty() || row0 + nrows > dims[0] || row0 + nrows < row0 ? 0 : nrows * product(dims, 1));
+  read_rows_into(ds, row0, nrows, out.data(), out.size());  // checks dtype, rank and range
   return out;
 }
 
@@ -762,6 +773,7 @@ void AtomicFile::commit() {
                                   const std::vector<long long>&);                                            \
   template std::vector<T> read_rows<T>(const H5::Group&, const std::string&, hsize_t, hsize_t);              \
   template std::vector<T> read_rows<T>(const H5::DataSet&, hsize_t, hsize_t);                                \
+  template std::size_t read_rows_into<T>(const H5::DataSet&, hsize_t, hsize_t, T*, std::size_t);            \
   template std::vector<hsize_t> check<T>(const H5::Group&, const std::string&, const std::vector<long long>&); \
   template class RowAppender<T>;
 TAUPE_H5_INSTANTIATE(std::uint8_t)

@@ -62,6 +62,10 @@ std::vector<T> read_rows(const H5::Group& g, const std::string& name, hsize_t ro
 /// survives between calls (neighbouring reads do not decompress the same chunk again).
 template <class T>
 std::vector<T> read_rows(const H5::DataSet& ds, hsize_t row0, hsize_t nrows);
+/// Same into a caller's buffer of `capacity` values (DataError if the rows hold more); returns
+/// the values read.
+template <class T>
+std::size_t read_rows_into(const H5::DataSet& ds, hsize_t row0, hsize_t nrows, T* out, std::size_t capacity);
 /// Opens a dataset; DataError naming file and dataset if it is missing.
 H5::DataSet open_dataset(const H5::Group& g, const std::string& name);
 /// Rows (first dimension) per storage chunk of a chunked dataset; 0 if it is not chunked.

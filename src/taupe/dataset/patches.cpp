@@ -122,12 +122,8 @@ std::vector<std::string> PatchReader::feature_names() const { return impl_->feat
 
 void PatchReader::read_images(std::size_t first, std::size_t count, std::uint16_t* out) const {
   const Impl& m = *impl_;
-  std::vector<std::uint16_t> rows;
-  {
-    std::lock_guard<std::mutex> lock(m.mu);
-    rows = h5::read_rows<std::uint16_t>(m.images, first, count);
-  }
-  std::copy(rows.begin(), rows.end(), out);
+  std::lock_guard<std::mutex> lock(m.mu);
+  h5::read_rows_into<std::uint16_t>(m.images, first, count, out, count * kC * kG * kG);
 }
 
 std::size_t PatchReader::chunk_rows() const {

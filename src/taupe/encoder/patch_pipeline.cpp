@@ -9,6 +9,8 @@
 #include <mutex>
 #include <thread>
 
+#include <sys/mman.h>
+
 #include "taupe/core/errors.h"
 #include "taupe/core/rng.h"
 #include "taupe/encoder/normalize.h"
@@ -54,9 +56,28 @@ WindowedEpoch windowed_epoch(std::int64_t n, std::int64_t block, std::int64_t wi
   return e;
 }
 
-/// The pixels of one window, in `seq` order.
-struct Window {
-  std::vector<std::uint16_t> pixels;
+/// The pixels of one window, in `seq` order, in memory mapped for it alone: the window's bytes
+/// go back to the system when it is released. (From the heap they would stay: taupe tunes
+/// malloc never to unmap or trim, core/runtime.h, and windows loaded on other threads land in
+/// other arenas, so a released window's space is not reused by the next one.)
+class Window {
+ public:
+  explicit Window(std::size_t values) : bytes_(std::max<std::size_t>(1, values) * sizeof(std::uint16_t)) {
+    void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+      throw ResourceError("cannot map " + std::to_string(bytes_ >> 20) +
+                          " MiB for a patch window (lower encoder.patch_memory_mb)");
+    data_ = static_cast<std::uint16_t*>(p);
+  }
+  ~Window() { munmap(data_, bytes_); }
+  Window(const Window&) = delete;
+  Window& operator=(const Window&) = delete;
+  std::uint16_t* data() { return data_; }
+  const std::uint16_t* data() const { return data_; }
+
+ private:
+  std::size_t bytes_;
+  std::uint16_t* data_ = nullptr;
 };
 
 /// Streaming state: epoch orders and resident windows, keyed by the global window number
@@ -113,14 +134,13 @@ class WindowStore {
     const std::int64_t epoch = g / per_epoch_, w0 = (g % per_epoch_) * window_;
     const std::int64_t len = std::min(window_, n_ - w0);
     const auto order = epoch_order(epoch);
-    auto win = std::make_shared<Window>();
     constexpr std::int64_t kPix = PatchImages::kPixelsPerImage;
-    win->pixels.resize(static_cast<std::size_t>(len * kPix));
+    auto win = std::make_shared<Window>(static_cast<std::size_t>(len * kPix));
     for (std::int64_t k = 0; k < len;) {  // runs of consecutive patch indices, one read each
       const std::int64_t first = order->seq[static_cast<std::size_t>(w0 + k)];
       std::int64_t run = 1;
       while (k + run < len && order->seq[static_cast<std::size_t>(w0 + k + run)] == first + run) ++run;
-      src_->read(first, run, win->pixels.data() + k * kPix);
+      src_->read(first, run, win->data() + k * kPix);
       k += run;
     }
     return win;
@@ -187,7 +207,7 @@ struct PatchPipeline::Impl {
     for (int k = 0; k < b; ++k) {
       const std::int64_t local = order->local[static_cast<std::size_t>(pos0 + k)];
       src[static_cast<std::size_t>(k)] = order->seq[static_cast<std::size_t>(w0 + local)];
-      pix[static_cast<std::size_t>(k)] = win->pixels.data() + local * PatchImages::kPixelsPerImage;
+      pix[static_cast<std::size_t>(k)] = win->data() + local * PatchImages::kPixelsPerImage;
     }
     keep = win;
   }

@@ -237,12 +237,14 @@ std::vector<std::uint8_t> variant_prediction_buffer(const char* who, const Model
 std::vector<std::uint8_t> predict_variants(const ModelSet& models, const std::vector<PerturbItem>& items,
                                            const std::vector<float>& pcs, const std::vector<std::uint8_t>& real,
                                            int num_variants, const VariantFn& modify, std::int64_t memory_budget_mb,
-                                           std::vector<float>* probs, const RankShare& share) {
+                                           std::vector<float>* probs, const RankShare& share,
+                                           std::vector<std::uint8_t>* raw_pred) {
   const std::int64_t n = static_cast<std::int64_t>(items.size());
   const int L = models.max_len(), D = models.dims();
   const std::size_t seq = static_cast<std::size_t>(L) * D;
   std::vector<std::uint8_t> pred =
       perturb::detail::variant_prediction_buffer("predict_variants", models, items, pcs, real, num_variants, probs);
+  if (raw_pred) raw_pred->assign(pred.size(), 0);
   const std::int64_t rows_cap =
       std::max<std::int64_t>(1, memory_budget_mb * 1024 * 1024 / static_cast<std::int64_t>(seq * sizeof(float)));
   // Rows (variant, item) grouped by model.
@@ -273,20 +275,41 @@ std::vector<std::uint8_t> predict_variants(const ModelSet& models, const std::ve
                   mask.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(r) * L));
         rows.emplace_back(v, i);
       }
-      const auto p = models.predict_pc(m, buf.data(), cnt, mask.data());
+      std::vector<float> ungated;
+      const auto p = models.predict_pc(m, buf.data(), cnt, mask.data(), raw_pred ? &ungated : nullptr);
       for (std::int64_t r = 0; r < cnt; ++r) {
         const float* pr = p.data() + r * 3;
         const int best = stats::argmax(pr, 3);
         const std::size_t o = static_cast<std::size_t>(rows[static_cast<std::size_t>(r)].first) * n +
                               static_cast<std::size_t>(rows[static_cast<std::size_t>(r)].second);
         pred[o] = static_cast<std::uint8_t>(best);
+        if (raw_pred) (*raw_pred)[o] = static_cast<std::uint8_t>(stats::argmax(ungated.data() + r * 3, 3));
         if (probs) std::copy(pr, pr + 3, probs->begin() + static_cast<std::ptrdiff_t>(o * 3));
       }
     }
   }
   share.merge(pred);  // the other ranks' models
   if (probs) share.merge(*probs);
+  if (raw_pred) share.merge(*raw_pred);
   return pred;
+}
+
+std::vector<std::uint8_t> predict_pc_deltas_batched(const ModelSet& models, const std::vector<PerturbItem>& items,
+                                                    const std::vector<float>& pcs, const std::vector<std::uint8_t>& real,
+                                                    int num_variants, const PcDeltaFn& delta_fn,
+                                                    std::int64_t memory_budget_mb, std::vector<float>* probs,
+                                                    std::vector<std::uint8_t>* raw_pred, const RankShare& share) {
+  const int L = models.max_len(), D = models.dims();
+  std::vector<float> delta(static_cast<std::size_t>(L));
+  const VariantFn apply = [&](int v, float* seq, const std::uint8_t* mask) {
+    std::fill(delta.begin(), delta.end(), 0.f);
+    const int p = delta_fn(v, seq, mask, delta.data());
+    if (p < 0) return;
+    if (p >= D) throw DataError("predict_pc_deltas: variant " + std::to_string(v) + " edits PC " + std::to_string(p) +
+                                " of " + std::to_string(D));
+    for (int t = 0; t < L; ++t) seq[static_cast<std::size_t>(t) * D + p] += delta[static_cast<std::size_t>(t)];
+  };
+  return predict_variants(models, items, pcs, real, num_variants, apply, memory_budget_mb, probs, share, raw_pred);
 }
 
 }  // namespace taupe

@@ -843,6 +843,9 @@ std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::v
                                             int num_variants, const PcDeltaFn& delta_fn, std::int64_t memory_budget_mb,
                                             std::vector<float>* probs, std::int64_t batch_rows,
                                             std::vector<std::uint8_t>* raw_pred, const RankShare& share) {
+  if (models.on_device())
+    return predict_pc_deltas_batched(models, items, pcs, real, num_variants, delta_fn, memory_budget_mb, probs, raw_pred,
+                                     share);
   const std::int64_t n = static_cast<std::int64_t>(items.size());
   std::vector<std::uint8_t> pred =
       perturb::detail::variant_prediction_buffer("predict_pc_deltas", models, items, pcs, real, num_variants, probs);

@@ -303,7 +303,8 @@ using VariantFn = std::function<void(int variant, float* seq, const std::uint8_t
 std::vector<std::uint8_t> predict_variants(const ModelSet& models, const std::vector<PerturbItem>& items,
                                            const std::vector<float>& pcs, const std::vector<std::uint8_t>& real,
                                            int num_variants, const VariantFn& modify, std::int64_t memory_budget_mb,
-                                           std::vector<float>* probs = nullptr, const RankShare& share = {});
+                                           std::vector<float>* probs = nullptr, const RankShare& share = {},
+                                           std::vector<std::uint8_t>* raw_pred = nullptr);
 
 /// The fast path for variants that edit a single PC (pc-shift, pc-window, pc-ablate): variant v
 /// of an item adds delta[t] to PC `p` of frame t, where `delta_fn(v, seq, real, delta)` returns p
@@ -313,12 +314,23 @@ std::vector<std::uint8_t> predict_variants(const ModelSet& models, const std::ve
 /// incrementally, the all-padding prefix computed once per model, cache-sized batches
 /// (`batch_rows`, 0 = default 128) through fused kernels. Models run on parallel workers (up to LibTorch's thread
 /// count), so `delta_fn` must be safe to call concurrently. See pc_engine.cpp. `raw_pred`
-/// (optional, (V, n)) receives the TCN's own class, before the typicality gate.
+/// (optional, (V, n)) receives the TCN's own class, before the typicality gate. When the models
+/// run on an accelerator (ModelSet::on_device) it is predict_pc_deltas_batched instead.
 using PcDeltaFn = std::function<int(int variant, const float* seq, const std::uint8_t* real, float* delta)>;
 std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::vector<PerturbItem>& items,
                                             const std::vector<float>& pcs, const std::vector<std::uint8_t>& real,
                                             int num_variants, const PcDeltaFn& delta_fn, std::int64_t memory_budget_mb,
                                             std::vector<float>* probs = nullptr, std::int64_t batch_rows = 0,
                                             std::vector<std::uint8_t>* raw_pred = nullptr, const RankShare& share = {});
+
+/// predict_pc_deltas through predict_variants: every variant's edited input is written out and
+/// run through ModelSet::predict_pc (the batched pruned forward, on the models' device). The
+/// path for accelerators, where one large batch beats the fused engine's cache-sized ones.
+std::vector<std::uint8_t> predict_pc_deltas_batched(const ModelSet& models, const std::vector<PerturbItem>& items,
+                                                    const std::vector<float>& pcs, const std::vector<std::uint8_t>& real,
+                                                    int num_variants, const PcDeltaFn& delta_fn,
+                                                    std::int64_t memory_budget_mb, std::vector<float>* probs = nullptr,
+                                                    std::vector<std::uint8_t>* raw_pred = nullptr,
+                                                    const RankShare& share = {});
 
 }  // namespace taupe

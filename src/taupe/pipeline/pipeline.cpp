@@ -219,8 +219,11 @@ void run_planned_stage(const Stage& stage, const PlannedStage& p, RunConfig& cfg
     rd.stage_note(stage.name, "ranks", cl->world_size());
     cl->publish("stage/" + stage.name + "/go", ctx.fresh ? "run" : "resume");
   }
+  const bool own_peak = reset_peak_rss();  // else the process's peak so far
   stage.run(ctx);
   if (cl && stage.distributed) cl->barrier("stage/" + stage.name + "/end");
+  rd.stage_note(stage.name, own_peak ? "peak_rss_mb" : "process_peak_rss_mb",
+                std::round(peak_rss_bytes() / (1024.0 * 1024.0)));
   record_finished_stage(rd, stage, artifacts);
 }
 

@@ -279,6 +279,19 @@ std::vector<std::string> manifest_stage_order(const json& manifest) {
   return order;
 }
 
+/// Stage -> peak resident memory (MiB) recorded by the pipeline (its own peak where the kernel
+/// allows resetting it, else the process's peak so far).
+std::map<std::string, double> manifest_stage_peaks(const json& manifest) {
+  std::map<std::string, double> out;
+  if (!manifest.contains("stages") || !manifest["stages"].is_array()) return out;
+  for (const auto& st : manifest["stages"]) {
+    if (!st.is_object() || st.value("status", "") != "done") continue;
+    for (const char* key : {"peak_rss_mb", "process_peak_rss_mb"})
+      if (st.contains(key) && st[key].is_number()) out[st.value("name", "?")] = st[key].get<double>();
+  }
+  return out;
+}
+
 std::vector<std::string> perturb_pngs(const fs::path& pdir, const json& list) {
   std::vector<std::string> out;
   if (!list.is_array()) return out;
@@ -391,7 +404,7 @@ void run_section(HtmlReport& r, const ReportInputs& in) {
     if (m.contains("started") && m["started"].is_string()) kv.emplace_back("started (UTC)", m["started"].get<std::string>());
     kv.emplace_back("run directory", fs::absolute(run_dir).string());
     r.key_values(kv, "Run: configuration, versions and machine.");
-    r.table(report::timings_table(s.timings_s, manifest_stage_order(m)));
+    r.table(report::timings_table(s.timings_s, manifest_stage_order(m), manifest_stage_peaks(m)));
     const fs::path cfg_file = run_dir / RunDir::kConfigName;
     if (fs::exists(cfg_file))
       r.raw_html("<details><summary>Resolved configuration (config.toml)</summary><pre>" +

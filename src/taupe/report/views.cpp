@@ -210,10 +210,13 @@ Table verdict_table(const GroundTruthSummary& gt) {
   return t;
 }
 
-Table timings_table(const std::map<std::string, double>& timings, const std::vector<std::string>& order) {
+Table timings_table(const std::map<std::string, double>& timings, const std::vector<std::string>& order,
+                    const std::map<std::string, double>& peak_mb) {
   Table t;
-  t.caption = "Wall time per stage.";
+  const bool peaks = !peak_mb.empty();
+  t.caption = peaks ? "Wall time and peak resident memory per stage." : "Wall time per stage.";
   t.header = {"stage", "seconds"};
+  if (peaks) t.header.push_back("peak memory (MiB)");
   std::vector<std::string> keys;
   for (const auto& k : order)
     if (timings.count(k)) keys.push_back(k);
@@ -223,9 +226,17 @@ Table timings_table(const std::map<std::string, double>& timings, const std::vec
   for (const auto& k : keys) {
     const double v = timings.at(k);
     if (std::isfinite(v)) total += v;
-    t.add_row({TableCell(k), num_cell(v, 1)});
+    std::vector<TableCell> row{TableCell(k), num_cell(v, 1)};
+    if (peaks) row.push_back(peak_mb.count(k) ? num_cell(peak_mb.at(k), 0) : TableCell(""));
+    t.add_row(row);
   }
-  t.add_row({TableCell("total"), num_cell(total, 1)});
+  std::vector<TableCell> last{TableCell("total"), num_cell(total, 1)};
+  if (peaks) {
+    double most = 0;
+    for (const auto& kv : peak_mb) most = std::max(most, kv.second);
+    last.push_back(num_cell(most, 0));  // the run's peak: the largest stage's
+  }
+  t.add_row(last);
   return t;
 }
 

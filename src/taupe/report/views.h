@@ -48,8 +48,11 @@ BarChart slope_chart(const PcShiftSummary& ps, const ReportConfig& cfg = {});
 BarChart rho_chart(const PcShiftSummary& ps, const ReportConfig& cfg = {});
 /// Verdicts: experiment, conclusion, green/red "matches planted mechanism".
 Table verdict_table(const GroundTruthSummary& gt);
-/// Stage timings in the given order (stages not listed follow alphabetically) plus a total.
-Table timings_table(const std::map<std::string, double>& timings, const std::vector<std::string>& order = {});
+/// Stage timings in the given order (stages not listed follow alphabetically) plus a total;
+/// with `peak_mb` (stage -> MiB, as recorded in the manifest) a column of each stage's peak
+/// resident memory.
+Table timings_table(const std::map<std::string, double>& timings, const std::vector<std::string>& order = {},
+                    const std::map<std::string, double>& peak_mb = {});
 /// Per-PC table: pc, slopes, CI, realistic range, ρ.
 Table pc_table(const PcShiftSummary& ps);
 /// Data counts table.

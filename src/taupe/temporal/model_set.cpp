@@ -21,6 +21,7 @@
 #include "taupe/projector/projector.h"
 #include "taupe/temporal/cross_validation.h"
 #include "taupe/temporal/tcn_io.h"
+#include "taupe/encoder/torch_runtime.h"
 
 namespace taupe {
 
@@ -86,6 +87,20 @@ void read_into(torch::serialize::InputArchive& ar, const std::filesystem::path& 
 }
 }  // namespace
 
+Tcn tcn_copy_on(const TcnImpl& tcn, const c10::Device& device) {
+  Tcn copy(tcn.options());
+  {
+    torch::NoGradGuard ng;
+    auto dst = copy->named_parameters();
+    for (const auto& kv : tcn.named_parameters()) dst[kv.key()].copy_(kv.value());
+    auto dbuf = copy->named_buffers();
+    for (const auto& kv : tcn.named_buffers()) dbuf[kv.key()].copy_(kv.value());
+  }
+  copy->eval();
+  copy->to(device);
+  return copy;
+}
+
 LoadedTcn load_tcn_file(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path)) throw IoError(path.string() + ": no such file");
   torch::serialize::InputArchive ar;
@@ -127,7 +142,10 @@ LoadedTcn load_tcn_file(const std::filesystem::path& path) {
 
 // ---- ModelSet -------------------------------------------------------------------------------
 struct ModelSet::Impl {
-  mutable std::vector<Tcn> models;  // forward_last caches its plan
+  mutable std::vector<Tcn> models;  // forward_last caches its plan; CPU weights (the fused engine reads them)
+  c10::Device device{torch::kCPU};  // where predictions run (compute_device() at load)
+  mutable std::vector<Tcn> device_models;  // copies on `device` when it is not the CPU
+  PcaTransform device_transform;           // the transform beside them
   std::vector<TypicalityGate> gates;  // per model (disabled when the file has none)
   std::vector<float> padding;         // padding_pc(), to recognise padding frames of unmasked inputs
   PcaTransform transform;
@@ -162,9 +180,18 @@ struct ModelSet::Impl {
     for (std::int64_t s = 0; s < n; s += chunk) {
       const std::int64_t m = std::min(chunk, n - s);
       auto in = torch::from_blob(const_cast<float*>(x) + s * T * D, {m, T, D}, torch::kFloat32);
-      auto pcs = raw ? transform.forward(in) : in;
-      auto logits = models[k]->forward_last(pcs);
-      auto res = (softmax ? torch::softmax(logits, 1) : logits).contiguous();
+      torch::Tensor pcs, res;
+      if (device.is_cpu()) {
+        pcs = raw ? transform.forward(in) : in;
+        const auto logits = models[k]->forward_last(pcs);
+        res = (softmax ? torch::softmax(logits, 1) : logits).contiguous();
+      } else {  // pinned copy in, probabilities (and the gate's PC inputs) back
+        const auto din = in.pin_memory().to(device, /*non_blocking=*/true);
+        const auto dpcs = raw ? device_transform.forward(din) : din;
+        const auto logits = device_models[static_cast<std::size_t>(k)]->forward_last(dpcs);
+        res = (softmax ? torch::softmax(logits, 1) : logits).to(torch::kCPU).contiguous();
+        if (softmax && gates[static_cast<std::size_t>(k)].enabled()) pcs = raw ? dpcs.to(torch::kCPU) : in;
+      }
       std::copy(res.data_ptr<float>(), res.data_ptr<float>() + m * 3, out.begin() + s * 3);
       if (ungated) std::copy(res.data_ptr<float>(), res.data_ptr<float>() + m * 3, ungated->begin() + s * 3);
       const TypicalityGate& g = gates[static_cast<std::size_t>(k)];
@@ -295,6 +322,11 @@ ModelSet ModelSet::load(const std::filesystem::path& model_dir, const ModelSetOp
     impl->models.push_back(l.tcn);
     impl->gates.push_back(typicality_gate_of(l.meta, path, dims));
   }
+  impl->device = compute_device();
+  if (!impl->device.is_cpu()) {  // inference copies on the device (the fused CPU engine keeps the originals)
+    for (const Tcn& m : impl->models) impl->device_models.push_back(tcn_copy_on(*m, impl->device));
+    impl->device_transform = impl->transform.to(impl->device);
+  }
   auto pad = impl->transform.padding_pc().contiguous();
   impl->padding.assign(pad.data_ptr<float>(), pad.data_ptr<float>() + pad.numel());
   impl->folds = read_fold_record(model_dir, folds);
@@ -355,6 +387,8 @@ std::vector<float> ModelSet::to_pc(const std::vector<float>& raw) const {
   auto out = impl_->transform.forward(in).contiguous();
   return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
 }
+
+bool ModelSet::on_device() const { return !impl_->device.is_cpu(); }
 
 const TcnImpl& ModelSet::tcn(int model) const {
   impl_->check_model(model);

@@ -73,7 +73,10 @@ class ModelSet {
   /// The typicality gate of a model (temporal/typicality.h; disabled for models trained without
   /// one). predict / predict_pc apply it: rejected inputs get probabilities (0, 0, 1).
   const TypicalityGate& gate(int model) const;
-  /// The fold TCN (eval mode), for engines that run their own inference on its weights (the
+  /// Whether predictions run on an accelerator (compute_device() at load, e.g. `--device cuda`);
+  /// then the batched forward_last path serves every experiment, not the fused CPU engine.
+  bool on_device() const;
+  /// The fold TCN (eval mode, CPU weights), for engines that run their own inference on its weights (the
   /// perturbation sweep). Read-only use; its forward_last plan cache is not thread-safe.
   const TcnImpl& tcn(int model) const;
 

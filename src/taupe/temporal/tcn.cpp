@@ -193,6 +193,7 @@ int PcaTransform::dims() const { return mean.defined() ? static_cast<int>(mean.s
 // ---------------------------------------------------------------------------------------------
 struct TcnImpl::PrunedPlan {
   int T = 0;
+  c10::Device device{torch::kCPU};  // where the index tensors live (the input's device)
   struct Block {
     torch::Tensor idx0;      // (|mid| * k) rows of the zero-extended block input, (mid, tap) order
     torch::Tensor idx1;      // (|out| * k) rows of the zero-extended conv0 output
@@ -265,14 +266,15 @@ std::int64_t TcnImpl::pruned_conv_positions(int T) const {
   return n;
 }
 
-const TcnImpl::PrunedPlan& TcnImpl::plan_for(int T) {
+const TcnImpl::PrunedPlan& TcnImpl::plan_for(int T, const c10::Device& device) {
   for (const auto& p : plans_)
-    if (p->T == T) return *p;
+    if (p->T == T && p->device == device) return *p;
   // Index tensors must be normal tensors (usable by autograd) even when the first call happens
   // under InferenceMode.
   c10::InferenceMode normal_tensors(false);
   auto plan = std::make_shared<PrunedPlan>();
   plan->T = T;
+  plan->device = device;
   const int nb = static_cast<int>(options_.dilations.size());
   const int k = options_.kernel_size;
   plan->inputs = pruned_input_positions(T);
@@ -282,15 +284,15 @@ const TcnImpl::PrunedPlan& TcnImpl::plan_for(int T) {
     const auto& out = plan->inputs[b + 1];
     const auto mid = causal_input_positions(out, d, k);
     PrunedPlan::Block pb;
-    pb.idx0 = tap_index(mid, in, d, k);
-    pb.idx1 = tap_index(out, mid, d, k);
-    pb.idx_self = self_index(out, in);
+    pb.idx0 = tap_index(mid, in, d, k).to(device);
+    pb.idx1 = tap_index(out, mid, d, k).to(device);
+    pb.idx_self = self_index(out, in).to(device);
     pb.n_mid = static_cast<std::int64_t>(mid.size());
     pb.n_out = static_cast<std::int64_t>(out.size());
     plan->blocks.push_back(pb);
   }
   std::vector<std::int64_t> first(plan->inputs[0].begin(), plan->inputs[0].end());
-  plan->idx_input = torch::tensor(first, torch::kLong);
+  plan->idx_input = torch::tensor(first, torch::kLong).to(device);
   plans_.push_back(plan);
   return *plans_.back();
 }
@@ -378,7 +380,7 @@ std::int64_t TcnImpl::num_trainable_parameters() const {
 torch::Tensor TcnImpl::forward_last(const torch::Tensor& x) {
   check_input(x, options_.input_dims);
   const int T = static_cast<int>(x.size(1));
-  const auto& plan = plan_for(T);
+  const auto& plan = plan_for(T, x.device());
   const bool drop = is_training() && options_.dropout > 0.0;
   // Spatial dropout in (B, P, C) layout: one mask per (sample, channel), the same at every step.
   auto dropout_mask = [&](const torch::Tensor& h) {

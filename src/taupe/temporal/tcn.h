@@ -171,9 +171,9 @@ class TcnImpl : public torch::nn::Module {
 
  private:
   struct PrunedPlan;
-  const PrunedPlan& plan_for(int T);
+  const PrunedPlan& plan_for(int T, const c10::Device& device);
   TcnOptions options_;
-  std::vector<std::shared_ptr<PrunedPlan>> plans_;  // cached per T
+  std::vector<std::shared_ptr<PrunedPlan>> plans_;  // cached per (T, device)
 };
 TORCH_MODULE(Tcn);
 

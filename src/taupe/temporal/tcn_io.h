@@ -30,6 +30,10 @@ struct LoadedTcn {
 /// Loads and checks format, version, every tensor name and shape; ModelError naming the file.
 LoadedTcn load_tcn_file(const std::filesystem::path& path);
 
+/// An eval-mode copy of `tcn` (same options, parameters and buffers) placed on `device`, for
+/// inference beside the original.
+Tcn tcn_copy_on(const TcnImpl& tcn, const c10::Device& device);
+
 /// Registers (once) the runtime hook that sets LibTorch's intra-op threads.
 void ensure_torch_thread_hook();
 
