@@ -118,10 +118,17 @@ MemoryEstimate simulate_memory(const RunConfig& cfg) {
 
 MemoryEstimate encoder_memory(const RunConfig& cfg) {
   const auto& e = cfg.encoder;
-  const double patches = encoder_patches(cfg) * kPatchPixels * 2;  // uint16 pixels, all in memory
+  const double n = encoder_patches(cfg);
+  const bool streamed = e.patch_window(static_cast<std::int64_t>(n)) > 0;
+  // uint16 pixels: all of them, or two streaming windows
+  const double patches = (streamed ? 2.0 * static_cast<double>(e.patch_window()) : n) * kPatchPixels * 2;
   const double steps = e.batch_size * (kTrainImageBytes + e.prefetch_batches * kPatchPixels * 4);
-  return {kProcessBytes + patches + steps, patches >= steps ? "encoder.max_patches" : "encoder.batch_size",
-          count_text(encoder_patches(cfg)) + " patches in memory, training batches of " + std::to_string(e.batch_size)};
+  const std::string held = streamed ? "two streaming windows of " + count_text(static_cast<double>(e.patch_window())) +
+                                          " patches (of " + count_text(n) + ")"
+                                    : count_text(n) + " patches in memory";
+  return {kProcessBytes + patches + steps,
+          patches < steps ? "encoder.batch_size" : "encoder.patch_memory_mb",  // lower it to stream the set
+          held + ", training batches of " + std::to_string(e.batch_size)};
 }
 
 MemoryEstimate projector_memory(const RunConfig& cfg) {
