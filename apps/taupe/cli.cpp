@@ -135,6 +135,8 @@ RunConfig resolve_run_config(const ConfigOptions& opts) {
   const GlobalOptions& g = global_options();
   if (!g.device.empty()) cfg.run.device = g.device;
   set_compute_device(cfg.run.device, g.device.empty() ? "run.device" : "--device");
+  if (!g.precision.empty()) cfg.run.precision = g.precision;
+  set_compute_precision(cfg.run.precision, g.precision.empty() ? "run.precision" : "--precision");
   if (g.threads > 0) {
     cfg.run.threads = g.threads;
   } else if (cfg.run.threads > 0) {

@@ -35,6 +35,7 @@ struct GlobalOptions {
   bool verbose = false;
   bool force_unlock = false;  ///< take a run directory's lock from a holder on another host
   std::string device;         ///< "" = run.device (auto); else auto | cpu | cuda | cuda:N
+  std::string precision;      ///< "" = run.precision (fp32); else fp32 | bf16
 };
 GlobalOptions& global_options();
 

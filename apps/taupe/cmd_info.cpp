@@ -45,6 +45,7 @@ void register_info(CLI::App& app) {
           {"onednn", mkldnn},
           {"cuda_devices", cuda},
           {"device", device},
+          {"precision", compute_precision_name()},
           {"launch", {{"launcher", launch.launcher}, {"rank", launch.rank}, {"world_size", launch.world_size},
                       {"local_rank", launch.local_rank}, {"master_addr", launch.master_addr},
                       {"master_port", launch.master_port}}},
@@ -64,6 +65,7 @@ void register_info(CLI::App& app) {
               << "oneDNN     " << (mkldnn ? "on" : "off") << '\n'
               << "CUDA       " << cuda << (cuda == 1 ? " device" : " devices") << '\n'
               << "device     " << device << " (--device / run.device)\n"
+              << "precision  " << compute_precision_name() << " (--precision / run.precision)\n"
               << "launch     " << launch_text << '\n';
     if (rt.blas_name == "reference BLAS")
       std::cerr << "warning: the reference BLAS is active; LibTorch is 2-4x slower with it.\n"

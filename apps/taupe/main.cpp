@@ -55,6 +55,10 @@ int main(int argc, char** argv) {
   app.add_option("--device", g.device,
                  "where LibTorch computes: auto (CUDA when visible, else CPU) | cpu | cuda | cuda:N (default: run.device)")
       ->group("Global options");
+  app.add_option("--precision", g.precision,
+                 "forward passes of the LibTorch stages: fp32 | bf16 (mixed precision) (default: run.precision)")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->group("Global options");
   app.add_flag("-q,--quiet", g.quiet, "only warnings and errors (no progress)")->group("Global options");
   app.add_flag("-v,--verbose", g.verbose, "debug messages")->group("Global options");
   app.add_flag("--force-unlock", g.force_unlock,
@@ -80,6 +84,7 @@ int main(int argc, char** argv) {
     const RuntimeInfo rt = runtime_init(ro);
     torch_runtime_init(rt.threads);
     if (!g.device.empty()) set_compute_device(g.device, "--device");
+    if (!g.precision.empty()) set_compute_precision(g.precision, "--precision");
     if (!cli::run_selected_action(app)) {
       std::cerr << app.help();
       return kExitUsage;

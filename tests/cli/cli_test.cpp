@@ -178,6 +178,17 @@ TEST(Cli, DeviceIsAutoOrCpuAndAMissingCudaDeviceIsAConfigErrorNamingTheSetting) 
   EXPECT_THAT(beyond.err, HasSubstr("run.device = \"cuda:" + std::to_string(cuda) + "\": "));
 }
 
+TEST(Cli, PrecisionIsFp32OrBf16AndNamedWhereItIsWrong) {
+  EXPECT_EQ(nlohmann::json::parse(run_taupe({"info", "--json"}).out)["precision"], "fp32");
+  const auto bf16 = run_taupe({"--precision", "bf16", "info", "--json"});
+  ASSERT_EQ(bf16.exit_code, 0) << bf16.err;
+  EXPECT_EQ(nlohmann::json::parse(bf16.out)["precision"], "bf16");
+  EXPECT_NE(run_taupe({"--precision", "fp16", "info"}).exit_code, 0);
+  const auto bad = run_taupe({"config", "show", "--preset", "tiny", "--set", "run.precision=half"});
+  EXPECT_EQ(bad.exit_code, 3);
+  EXPECT_THAT(bad.err, HasSubstr("run.precision"));
+}
+
 TEST(Cli, ThreadsOptionOverrides) {
   const auto r = run_taupe({"--threads", "1", "info", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

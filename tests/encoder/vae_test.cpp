@@ -11,6 +11,7 @@
 
 #include "taupe/core/errors.h"
 #include "taupe/encoder/encode.h"
+#include "taupe/encoder/torch_runtime.h"
 #include "taupe/encoder/vae.h"
 
 namespace taupe {
@@ -224,6 +225,43 @@ TEST(VaeInference, FoldedBatchNormEncoderEqualsTheModuleAndFollowsChangesMadeThr
   const auto after = model_encoding(m, x);
   EXPECT_FALSE(torch::allclose(after.first, before.first, 1e-3, 1e-3));
   expect_close(after, module_encoding(m.encoder(), x));
+}
+
+}  // namespace
+}  // namespace taupe
+
+namespace taupe {
+namespace {
+
+TEST(Precision, Bf16AutocastCoversTheScopeOnlyAndFp32IsUntouched) {
+  // run.precision = bf16: inside an AutocastScope a convolution computes in bfloat16 on the
+  // compute device (the CPU here); outside it, and with fp32, everything stays float32.
+  const torch::Tensor x = torch::randn({2, 2, 16, 16}), w = torch::randn({4, 2, 3, 3});
+  {
+    const AutocastScope none;
+    EXPECT_EQ(torch::conv2d(x, w).scalar_type(), torch::kFloat32);
+  }
+  set_compute_precision("bf16");
+  {
+    const AutocastScope amp;
+    const torch::Tensor y = torch::conv2d(x, w);
+    EXPECT_EQ(y.scalar_type(), torch::kBFloat16);
+  }
+  const torch::Tensor after = torch::conv2d(x, w);
+  EXPECT_EQ(after.scalar_type(), torch::kFloat32);
+  set_compute_precision("fp32");
+  // bf16 keeps ~3 significant digits: the same convolution differs from float32 by about 1e-2.
+  set_compute_precision("bf16");
+  torch::Tensor low;
+  {
+    const AutocastScope amp;
+    low = torch::conv2d(x, w).to(torch::kFloat32);
+  }
+  set_compute_precision("fp32");
+  const double rel = ((low - after).abs().max() / after.abs().max()).item<double>();
+  EXPECT_GT(rel, 1e-4);
+  EXPECT_LT(rel, 3e-2);
+  EXPECT_THROW(set_compute_precision("fp16"), ConfigError);
 }
 
 }  // namespace

@@ -93,8 +93,13 @@ EncodedBatch encode_normalized(EncoderImpl& enc, const FoldedEncoder* fold, cons
                                                torch::kFloat32)
                                   .to(device)
                                   .contiguous(at::MemoryFormat::ChannelsLast);
-      const EncoderOutput o = fold ? fold->forward(t) : enc.forward_mean(t);
-      const torch::Tensor m = o.z_mean.to(torch::kCPU).contiguous(), v = o.z_log_var.to(torch::kCPU).contiguous();
+      EncoderOutput o;
+      {
+        const AutocastScope amp;  // run.precision
+        o = fold ? fold->forward(t) : enc.forward_mean(t);
+      }
+      const torch::Tensor m = o.z_mean.to(torch::kCPU, torch::kFloat32).contiguous(),
+                          v = o.z_log_var.to(torch::kCPU, torch::kFloat32).contiguous();
       std::copy_n(m.data_ptr<float>(), b * out.dims, out.z_mean.data() + s * out.dims);
       std::copy_n(v.data_ptr<float>(), b * out.dims, out.z_log_var.data() + s * out.dims);
     }

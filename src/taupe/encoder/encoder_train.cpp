@@ -160,8 +160,15 @@ ShardLoss parallel_step(Encoder& enc, Decoder& dec, at::Generator& gen, std::vec
     at::Generator& g = r == 0 ? gen : replicas[static_cast<std::size_t>(r - 1)].gen;
     const std::int64_t gs = shards.first + r, b0 = B * gs / shards.total, b1 = B * (gs + 1) / shards.total;
     const torch::Tensor xs = x.slice(0, b0, b1);  // (b1 - b0, 2, 64, 64)
-    const EncoderOutput out = e->forward_sampled(xs, g);
-    const VaeLoss l = vae_loss(xs, d(out.z), out.z_mean, out.z_log_var, capacity, gamma, pixel_weight);
+    EncoderOutput out;
+    torch::Tensor xh;  // (b, 2, 64, 64) reconstruction
+    {
+      const AutocastScope amp;  // run.precision: the forward pass only
+      out = e->forward_sampled(xs, g);
+      xh = d(out.z);
+    }
+    const VaeLoss l = vae_loss(xs, xh.to(torch::kFloat32), out.z_mean.to(torch::kFloat32),
+                               out.z_log_var.to(torch::kFloat32), capacity, gamma, pixel_weight);
     const double w = static_cast<double>(b1 - b0) / static_cast<double>(B);
     (l.total * w).backward();
     auto& p = parts[static_cast<std::size_t>(r)];

@@ -2,6 +2,7 @@
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 
@@ -107,5 +108,61 @@ c10::Device compute_device() {
 }
 
 std::string compute_device_name() { return compute_device().str(); }
+
+namespace {
+std::atomic<bool> bf16_requested{false};
+
+// LibTorch 2.4 replaced the per-device-type autocast functions by ones taking the device type.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+bool autocast_enabled(c10::DeviceType t) { return at::autocast::is_autocast_enabled(t); }
+void set_autocast(c10::DeviceType t, bool on) { at::autocast::set_autocast_enabled(t, on); }
+c10::ScalarType autocast_dtype(c10::DeviceType t) { return at::autocast::get_autocast_dtype(t); }
+void set_autocast_dtype(c10::DeviceType t, c10::ScalarType d) { at::autocast::set_autocast_dtype(t, d); }
+#else
+bool autocast_enabled(c10::DeviceType t) {
+  return t == c10::kCUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+}
+void set_autocast(c10::DeviceType t, bool on) {
+  if (t == c10::kCUDA) at::autocast::set_enabled(on);
+  else at::autocast::set_cpu_enabled(on);
+}
+c10::ScalarType autocast_dtype(c10::DeviceType t) {
+  return t == c10::kCUDA ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+}
+void set_autocast_dtype(c10::DeviceType t, c10::ScalarType d) {
+  if (t == c10::kCUDA) at::autocast::set_autocast_gpu_dtype(d);
+  else at::autocast::set_autocast_cpu_dtype(d);
+}
+#endif
+}  // namespace
+
+void set_compute_precision(const std::string& spec, const std::string& what) {
+  if (spec != "fp32" && spec != "bf16") throw ConfigError(what + " = \"" + spec + "\": expected fp32 or bf16");
+  bf16_requested = spec == "bf16";
+}
+
+bool reduced_precision() { return bf16_requested; }
+
+std::string compute_precision_name() { return reduced_precision() ? "bf16" : "fp32"; }
+
+AutocastScope::AutocastScope() {
+  if (!reduced_precision()) return;
+  type_ = compute_device().type();
+  was_enabled_ = autocast_enabled(type_);
+  was_dtype_ = autocast_dtype(type_);
+  set_autocast(type_, true);
+  set_autocast_dtype(type_, c10::ScalarType::BFloat16);
+  at::autocast::increment_nesting();
+  active_ = true;
+}
+
+AutocastScope::~AutocastScope() {
+  if (!active_) return;
+  // Leaving the outermost scope drops the casts autocast cached (the weights change at the next
+  // optimiser step).
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  set_autocast(type_, was_enabled_);
+  set_autocast_dtype(type_, was_dtype_);
+}
 
 }  // namespace taupe

@@ -6,6 +6,7 @@
 #include <string>
 
 #include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
 
 namespace taupe {
 
@@ -31,5 +32,32 @@ void set_compute_device(const std::string& spec, const std::string& what = "run.
 c10::Device compute_device();
 /// "cpu", "cuda:0", ...
 std::string compute_device_name();
+
+/// The precision of the forward passes (`run.precision`, `--precision`): "fp32" (the default)
+/// or "bf16" (mixed precision: convolutions and matrix products in bfloat16 through LibTorch's
+/// autocast, losses, softmax and reductions in float32, weights and optimiser state float32).
+/// ConfigError naming `what` for anything else.
+void set_compute_precision(const std::string& spec, const std::string& what = "run.precision");
+/// Whether bf16 autocast is requested.
+bool reduced_precision();
+/// "fp32" or "bf16".
+std::string compute_precision_name();
+
+/// While alive, the forward passes of this thread run in the requested precision on the compute
+/// device (autocast is per thread: every worker thread opens its own scope). A no-op for fp32.
+/// Wrap forward passes only: backward and the losses stay outside, in float32.
+class AutocastScope {
+ public:
+  AutocastScope();
+  ~AutocastScope();
+  AutocastScope(const AutocastScope&) = delete;
+  AutocastScope& operator=(const AutocastScope&) = delete;
+
+ private:
+  bool active_ = false;
+  bool was_enabled_ = false;
+  c10::DeviceType type_ = c10::kCPU;
+  c10::ScalarType was_dtype_ = c10::ScalarType::Float;
+};
 
 }  // namespace taupe

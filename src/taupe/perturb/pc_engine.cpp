@@ -32,6 +32,7 @@
 #include <ATen/Parallel.h>
 #include <torch/nn.h>
 
+#include "taupe/encoder/torch_runtime.h"
 #include "taupe/core/parallel.h"
 #include "taupe/core/errors.h"
 #include "taupe/core/stats.h"
@@ -843,7 +844,7 @@ std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::v
                                             int num_variants, const PcDeltaFn& delta_fn, std::int64_t memory_budget_mb,
                                             std::vector<float>* probs, std::int64_t batch_rows,
                                             std::vector<std::uint8_t>* raw_pred, const RankShare& share) {
-  if (models.on_device())
+  if (models.on_device() || reduced_precision())  // the fused engine is the CPU's float32 path
     return predict_pc_deltas_batched(models, items, pcs, real, num_variants, delta_fn, memory_budget_mb, probs, raw_pred,
                                      share);
   const std::int64_t n = static_cast<std::int64_t>(items.size());

@@ -315,7 +315,8 @@ std::vector<std::uint8_t> predict_variants(const ModelSet& models, const std::ve
 /// (`batch_rows`, 0 = default 128) through fused kernels. Models run on parallel workers (up to LibTorch's thread
 /// count), so `delta_fn` must be safe to call concurrently. See pc_engine.cpp. `raw_pred`
 /// (optional, (V, n)) receives the TCN's own class, before the typicality gate. When the models
-/// run on an accelerator (ModelSet::on_device) it is predict_pc_deltas_batched instead.
+/// run on an accelerator (ModelSet::on_device) or in bf16 (run.precision) it is
+/// predict_pc_deltas_batched instead.
 using PcDeltaFn = std::function<int(int variant, const float* seq, const std::uint8_t* real, float* delta)>;
 std::vector<std::uint8_t> predict_pc_deltas(const ModelSet& models, const std::vector<PerturbItem>& items,
                                             const std::vector<float>& pcs, const std::vector<std::uint8_t>& real,

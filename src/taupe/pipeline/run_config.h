@@ -34,6 +34,7 @@ struct RunSection {
   std::int64_t memory_limit_mb = 0;  ///< memory the stages may plan for; 0 = what the machine / cgroup has
   int dist_timeout_s = 300;          ///< multi-process runs: rendezvous and collective time limit
   std::string device = "auto";       ///< LibTorch stages: auto | cpu | cuda | cuda:N
+  std::string precision = "fp32";    ///< forward passes: fp32 | bf16 (autocast; encoder/torch_runtime.h)
 
   template <class V>
   void visit(V& v) {
@@ -54,6 +55,10 @@ struct RunSection {
       "where the LibTorch stages compute: auto (CUDA when visible, else the CPU) | cpu | cuda | cuda:N; "
       "--device overrides",
       speed_only);
+    v("precision", precision,
+      "forward passes of the LibTorch stages: fp32 | bf16 (mixed precision through autocast; losses and weights "
+      "stay float32); --precision overrides",
+      one_of({"fp32", "bf16"}));
   }
   void validate() const {
     check_fields(*this);

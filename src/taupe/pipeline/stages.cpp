@@ -250,7 +250,7 @@ Stage encoder_stage() {
   Stage s;
   s.name = "encoder";
   s.depends_on = {"simulate", "data"};
-  s.config = {"encoder"};
+  s.config = {"encoder", "run.precision"};
   s.seed_key = "encoder.seed";
   s.artifacts = [](const RunLayout& L) {
     return Paths{encoder_artifacts::encoder_weights(L.model()), encoder_artifacts::decoder_weights(L.model()), L.encoder_work()};
@@ -274,7 +274,7 @@ Stage projector_stage() {
   Stage s;
   s.name = "projector";
   s.depends_on = {"encoder"};
-  s.config = {"projector"};
+  s.config = {"projector", "run.precision"};
   s.artifacts = [](const RunLayout& L) {
     return Paths{model_files::pca(L.model()), model_files::pc_meaning_csv(L.model()), model_files::pc_meaning_json(L.model())};
   };
@@ -296,6 +296,7 @@ Stage encode_stage() {
   Stage s;
   s.name = "encode";
   s.depends_on = {"encoder", "projector"};
+  s.config = {"run.precision"};
   s.artifacts = [](const RunLayout& L) { return Paths{L.encodings()}; };
   s.expected_seconds = [](const RunConfig& cfg) { return 1.0 + glimpse_frames(cfg) / kEncodeRate; };
   s.expected_memory = encode_memory;
@@ -333,7 +334,7 @@ Stage temporal_stage() {
   Stage s;
   s.name = "temporal";
   s.depends_on = {"encode"};
-  s.config = {"temporal", "cv"};
+  s.config = {"temporal", "cv", "run.precision"};
   s.seed_key = "cv.seed";
   s.artifacts = [](const RunLayout& L) { return Paths{L.temporal(), temporal_artifacts::folds_csv(L.model())}; };
   s.resumable = true;
@@ -365,7 +366,7 @@ Stage perturb_stage() {
   Stage s;
   s.name = "perturb";
   s.depends_on = {"temporal"};
-  s.config = {"perturb", "verdict"};
+  s.config = {"perturb", "verdict", "run.precision"};
   s.seed_key = "perturb.seed";
   s.artifacts = [](const RunLayout& L) { return Paths{L.perturb()}; };
   s.distributed = true;  // the fold models dealt out over the ranks

@@ -337,10 +337,15 @@ torch::Tensor predict_probs(Tcn& tcn, const PcaTransform& pca, const torch::Tens
   std::vector<torch::Tensor> parts;
   const std::int64_t chunk = 512;
   const c10::Device device = pca.mean.device();  // the TCN's (x stays on the CPU)
-  for (std::int64_t s = 0; s < x.size(0); s += chunk)
-    parts.push_back(
-        torch::softmax(tcn->forward_last(pca.forward(x.slice(0, s, std::min(x.size(0), s + chunk)).to(device))), 1)
-            .to(torch::kCPU));
+  for (std::int64_t s = 0; s < x.size(0); s += chunk) {
+    const torch::Tensor pcs = pca.forward(x.slice(0, s, std::min(x.size(0), s + chunk)).to(device));
+    torch::Tensor logits;
+    {
+      const AutocastScope amp;  // run.precision
+      logits = tcn->forward_last(pcs);
+    }
+    parts.push_back(torch::softmax(logits.to(torch::kFloat32), 1).to(torch::kCPU));
+  }
   return parts.empty() ? torch::zeros({0, 3}) : torch::cat(parts, 0);
 }
 
@@ -504,7 +509,14 @@ CurveRow train_epoch(Tcn& tcn, torch::optim::RMSprop& opt, BatchSampler& sampler
     // The very first training forward is the full one: it runs the weight-norm data init on
     // statistics over all time steps. After that the loss reads only the last step, so the
     // pruned forward gives the same loss and gradients for ~1/4.7 of the conv work.
-    auto logits = tcn->initialized() ? tcn->forward_last(x) : tcn->forward(x);
+    torch::Tensor logits;  // (B, 3)
+    if (tcn->initialized()) {
+      const AutocastScope amp;  // run.precision (the data init above stays in float32)
+      logits = tcn->forward_last(x);
+    } else {
+      logits = tcn->forward(x);
+    }
+    logits = logits.to(torch::kFloat32);
     auto loss = torch::nn::functional::cross_entropy(logits, y);
     const double loss_value = loss.item<double>();
     require_finite_loss(loss_value, what, st.step, last_good, kDivergedHint);

@@ -162,6 +162,11 @@ struct ModelSet::Impl {
     const std::int64_t per = 4ll * cfg.max_len * (3ll * o.input_dims + 8ll * o.filters);
     return std::max<std::int64_t>(1, budget_bytes / std::max<std::int64_t>(1, per));
   }
+  /// The pruned forward in run.precision, float32 logits (m, 3).
+  static torch::Tensor forward(TcnImpl& tcn, const torch::Tensor& pcs) {
+    const AutocastScope amp;
+    return tcn.forward_last(pcs).to(torch::kFloat32);
+  }
   void check_model(int k) const {
     if (k < 0 || k >= static_cast<int>(models.size()))
       throw ModelError("model index " + std::to_string(k) + " out of range: the set has " +
@@ -183,12 +188,12 @@ struct ModelSet::Impl {
       torch::Tensor pcs, res;
       if (device.is_cpu()) {
         pcs = raw ? transform.forward(in) : in;
-        const auto logits = models[k]->forward_last(pcs);
+        const auto logits = forward(*models[k], pcs);
         res = (softmax ? torch::softmax(logits, 1) : logits).contiguous();
       } else {  // pinned copy in, probabilities (and the gate's PC inputs) back
         const auto din = in.pin_memory().to(device, /*non_blocking=*/true);
         const auto dpcs = raw ? device_transform.forward(din) : din;
-        const auto logits = device_models[static_cast<std::size_t>(k)]->forward_last(dpcs);
+        const auto logits = forward(*device_models[static_cast<std::size_t>(k)], dpcs);
         res = (softmax ? torch::softmax(logits, 1) : logits).to(torch::kCPU).contiguous();
         if (softmax && gates[static_cast<std::size_t>(k)].enabled()) pcs = raw ? dpcs.to(torch::kCPU) : in;
       }
