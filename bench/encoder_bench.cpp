@@ -131,7 +131,11 @@ int main(int argc, char** argv) {
   // TAUPE_DEVICE (auto | cpu | cuda | cuda:N; default auto) for the training step and VaeModel::encode.
   const char* device = std::getenv("TAUPE_DEVICE");
   taupe::set_compute_device(device ? device : "auto", "TAUPE_DEVICE");
-  std::printf("device: %s\n", taupe::compute_device_name().c_str());
+  // TAUPE_PRECISION (fp32 | bf16; default fp32): run.precision of the forward passes.
+  const char* precision = std::getenv("TAUPE_PRECISION");
+  taupe::set_compute_precision(precision ? precision : "fp32", "TAUPE_PRECISION");
+  std::printf("device: %s, precision %s\n", taupe::compute_device_name().c_str(),
+              taupe::compute_precision_name().c_str());
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

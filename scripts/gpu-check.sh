@@ -4,7 +4,7 @@
 #      LibTorch (the one inside the PyTorch wheel);
 #   2. runs the encoder tests on the GPU (the default device is auto = CUDA there);
 #   3. runs the tiny pipeline with --device cuda and --device cpu and compares them (encoder loss
-#      curve, encodings, verdicts; scripts/compare_devices.py);
+#      curve, encodings, verdicts; scripts/compare_devices.py), and again with --precision bf16;
 #   4. benchmarks encoder training and encoding on the GPU and on 2 CPU cores of the same machine;
 #   5. times the quick preset end to end on the GPU.
 # Everything it measures goes to $OUT (default ./gpu-check-out): a log per step and summary.txt.
@@ -51,12 +51,17 @@ step tiny_cuda 180 /usr/bin/time -v "$T" --device cuda run --preset tiny -o "$OU
 step tiny_cpu 180 "$T" --device cpu run --preset tiny -o "$OUT/tiny-cpu"
 step compare_devices 60 python3 scripts/compare_devices.py "$OUT/tiny-cpu" "$OUT/tiny-cuda"
 tail -n 20 "$OUT/compare_devices.log" >>"$SUMMARY"
+step tiny_cuda_bf16 180 "$T" --device cuda --precision bf16 run --preset tiny -o "$OUT/tiny-cuda-bf16"
+step compare_bf16 60 python3 scripts/compare_devices.py "$OUT/tiny-cuda" "$OUT/tiny-cuda-bf16"
+tail -n 20 "$OUT/compare_bf16.log" >>"$SUMMARY"
 
 step bench_gpu 180 env TAUPE_DEVICE=cuda "$BUILD/bench/encoder_bench" --benchmark_min_time=2 \
   --benchmark_filter='BM_EncoderTrainStep/0/256|BM_Encode/batch:(128|512)/module:0' --benchmark_counters_tabular=true
+step bench_gpu_bf16 120 env TAUPE_DEVICE=cuda TAUPE_PRECISION=bf16 "$BUILD/bench/encoder_bench" --benchmark_min_time=2 \
+  --benchmark_filter='BM_EncoderTrainStep/0/256|BM_Encode/batch:512/module:0' --benchmark_counters_tabular=true
 step bench_cpu2 180 env TAUPE_DEVICE=cpu taskset -c 0,1 "$BUILD/bench/encoder_bench" --benchmark_min_time=2 \
   --benchmark_filter='BM_EncoderTrainStep/0/256|BM_Encode/batch:128/module:0' --benchmark_counters_tabular=true
-grep -h "BM_" "$OUT/bench_gpu.log" "$OUT/bench_cpu2.log" | sed 's/^/  /' >>"$SUMMARY"
+grep -h "BM_" "$OUT/bench_gpu.log" "$OUT/bench_gpu_bf16.log" "$OUT/bench_cpu2.log" | sed 's/^/  /' >>"$SUMMARY"
 
 step quick_cuda 420 /usr/bin/time -v "$T" --device cuda run --preset quick -o "$OUT/quick-cuda"
 grep -E "Elapsed|Maximum resident" "$OUT/quick_cuda.log" | sed 's/^/  quick: /' >>"$SUMMARY"
