@@ -127,6 +127,24 @@ struct ShardRange {
   int first = 0, total = 1;
 };
 
+/// Copies the trained model's weights and buffers into every replica (gradients cleared) and
+/// returns the replicas' parameter and buffer lists.
+void copy_to_replicas(Encoder& enc, Decoder& dec, std::vector<Replica>& replicas,
+                      std::vector<std::vector<torch::Tensor>>& rparams, std::vector<std::vector<torch::Tensor>>& rbuffers) {
+  const std::vector<torch::Tensor> params = state_tensors(*enc, *dec, false);
+  const std::vector<torch::Tensor> buffers = state_tensors(*enc, *dec, true);
+  torch::NoGradGuard ng;
+  for (auto& rp : replicas) {
+    rparams.push_back(state_tensors(*rp.enc, *rp.dec, false));
+    rbuffers.push_back(state_tensors(*rp.enc, *rp.dec, true));
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      rparams.back()[i].copy_(params[i]);
+      rparams.back()[i].mutable_grad() = torch::Tensor();
+    }
+    for (std::size_t i = 0; i < buffers.size(); ++i) rbuffers.back()[i].copy_(buffers[i]);
+  }
+}
+
 /// One training step's forward and backward over this process's shards of the global batch x
 /// (B, 2, 64, 64): local shard r (global first + r) on replica r (0 = enc/dec), each in its own
 /// thread. Leaves the summed gradient in enc/dec's parameters (their grads must be zero on
@@ -137,21 +155,10 @@ ShardLoss parallel_step(Encoder& enc, Decoder& dec, at::Generator& gen, std::vec
                         int intra_threads, ShardRange shards) {
   const int R = 1 + static_cast<int>(replicas.size());
   const std::int64_t B = x.size(0);
+  std::vector<std::vector<torch::Tensor>> rparams, rbuffers;
+  copy_to_replicas(enc, dec, replicas, rparams, rbuffers);
   const std::vector<torch::Tensor> params = state_tensors(*enc, *dec, false);
   const std::vector<torch::Tensor> buffers = state_tensors(*enc, *dec, true);
-  std::vector<std::vector<torch::Tensor>> rparams, rbuffers;
-  {
-    torch::NoGradGuard ng;
-    for (auto& rp : replicas) {
-      rparams.push_back(state_tensors(*rp.enc, *rp.dec, false));
-      rbuffers.push_back(state_tensors(*rp.enc, *rp.dec, true));
-      for (std::size_t i = 0; i < params.size(); ++i) {
-        rparams.back()[i].copy_(params[i]);
-        rparams.back()[i].mutable_grad() = torch::Tensor();
-      }
-      for (std::size_t i = 0; i < buffers.size(); ++i) rbuffers.back()[i].copy_(buffers[i]);
-    }
-  }
   std::vector<ShardLoss> parts(static_cast<std::size_t>(R));
   auto run = [&](int r) {
     if (R > 1) at::set_num_threads(intra_threads);  // this thread's OpenMP team size
