@@ -65,6 +65,22 @@ TEST(Typicality, CalibrationWhitensAndRejectsTheRequestedFractionOfTrainingInput
   const std::vector<std::uint8_t> all(static_cast<std::size_t>(L), 1);
   EXPECT_TRUE(g.rejects(g.score(far.data(), all.data(), L)));
   EXPECT_FALSE(g.rejects(g.score(centre.data(), all.data(), L)));
+
+  // Calibrated from uneven chunks (two passes over them), the gate is the same, bit for bit.
+  const std::vector<std::int64_t> cuts = {0, 1, 700, 701, 1999, n};
+  int visits = 0;
+  const TypicalityGate c = calibrate_gate_chunked(
+      [&](const GateChunkVisitor& visit) {
+        for (std::size_t k = 0; k + 1 < cuts.size(); ++k) {
+          ++visits;
+          visit(pcs.data() + static_cast<std::size_t>(cuts[k]) * L * D, real.data() + static_cast<std::size_t>(cuts[k]) * L,
+                cuts[k + 1] - cuts[k]);
+        }
+      },
+      L, D, 0.95);
+  EXPECT_EQ(visits, 2 * 5);
+  EXPECT_EQ(c.inv_var, g.inv_var);
+  EXPECT_EQ(c.threshold, g.threshold);
 }
 
 TEST(Typicality, QuantileAndOverride) {

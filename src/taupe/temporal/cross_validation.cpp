@@ -366,6 +366,23 @@ std::vector<double> gate_scores(const TypicalityGate& gate, const std::vector<fl
   return s;
 }
 
+// The gate calibrated on a fold's training trajectories (exact-cutoff inputs), built and projected
+// kGateChunk trajectories at a time: memory stays flat however many trajectories there are.
+TypicalityGate calibrate_fold_gate(const EncodingSet& set, const PcaTransform& pca, const std::vector<int>& train_idx,
+                                   const TemporalConfig& cfg) {
+  constexpr std::size_t kGateChunk = 512;
+  const auto chunks = [&](const GateChunkVisitor& visit) {
+    for (std::size_t s = 0; s < train_idx.size(); s += kGateChunk) {
+      const std::vector<int> part(train_idx.begin() + static_cast<std::ptrdiff_t>(s),
+                                  train_idx.begin() + static_cast<std::ptrdiff_t>(std::min(train_idx.size(), s + kGateChunk)));
+      const auto b = build_inputs(set, part, cfg.max_len);
+      const auto pcs = batch_pcs(pca, b);
+      visit(pcs.data(), b.real.data(), b.n);
+    }
+  };
+  return calibrate_gate_chunked(chunks, cfg.max_len, pca.dims(), cfg.typicality_quantile);
+}
+
 // ---- checkpoints ------------------------------------------------------------------------------
 struct TrainState {
   std::int64_t step = 0;
@@ -560,9 +577,7 @@ FoldOutcome test_fold(const EncodingSet& set, const PcaTransform& pca, const Pca
   for (int i = 0; i < tb.n + sb.n; ++i) raw_pred[static_cast<std::size_t>(i)] = stats::argmax(p + i * 3, 3);
   // Typicality gate, calibrated on this fold's training trajectories (exact-cutoff inputs).
   if (cfg.typicality_quantile > 0) {
-    const auto trb = build_inputs(set, train_idx, cfg.max_len);
-    const auto trp = batch_pcs(pca, trb);
-    gate = calibrate_gate(trp.data(), trb.real.data(), trb.n, cfg.max_len, pca.dims(), cfg.typicality_quantile);
+    gate = calibrate_fold_gate(set, pca, train_idx, cfg);
     auto scores = gate_scores(gate, batch_pcs(pca, tb), tb);
     const auto ss = gate_scores(gate, batch_pcs(pca, sb), sb);
     scores.insert(scores.end(), ss.begin(), ss.end());

@@ -36,31 +36,39 @@ double TypicalityGate::score_unmasked(const float* seq, const float* padding, in
   return score(seq, real.data(), L);
 }
 
-TypicalityGate calibrate_gate(const float* pcs, const std::uint8_t* real, std::int64_t n, int L, int D,
-                              double quantile) {
+TypicalityGate calibrate_gate_chunked(const GateChunks& chunks, int L, int D, double quantile) {
   TypicalityGate g;
   g.quantile = quantile;
   std::vector<double> m2(static_cast<std::size_t>(D), 0.0);
   double frames = 0;
   const std::size_t seq = static_cast<std::size_t>(L) * static_cast<std::size_t>(D);
-  for (std::int64_t i = 0; i < n; ++i)
-    for (int t = 0; t < L; ++t) {
-      if (!real[static_cast<std::size_t>(i) * L + t]) continue;
-      const float* x = pcs + static_cast<std::size_t>(i) * seq + static_cast<std::size_t>(t) * D;
-      for (int d = 0; d < D; ++d) m2[static_cast<std::size_t>(d)] += static_cast<double>(x[d]) * x[d];
-      frames += 1;
-    }
+  chunks([&](const float* pcs, const std::uint8_t* real, std::int64_t n) {
+    for (std::int64_t i = 0; i < n; ++i)
+      for (int t = 0; t < L; ++t) {
+        if (!real[static_cast<std::size_t>(i) * L + t]) continue;
+        const float* x = pcs + static_cast<std::size_t>(i) * seq + static_cast<std::size_t>(t) * D;
+        for (int d = 0; d < D; ++d) m2[static_cast<std::size_t>(d)] += static_cast<double>(x[d]) * x[d];
+        frames += 1;
+      }
+  });
   if (frames == 0) throw DataError("typicality gate: the training trajectories have no real frame");
   g.inv_var.assign(static_cast<std::size_t>(D), 0.0);
   for (int d = 0; d < D; ++d) {
     const double v = m2[static_cast<std::size_t>(d)] / frames;
     g.inv_var[static_cast<std::size_t>(d)] = v > 0 ? 1.0 / v : 0.0;
   }
-  std::vector<double> scores(static_cast<std::size_t>(n));
-  for (std::int64_t i = 0; i < n; ++i)
-    scores[static_cast<std::size_t>(i)] = g.score(pcs + static_cast<std::size_t>(i) * seq, real + static_cast<std::size_t>(i) * L, L);
+  std::vector<double> scores;
+  chunks([&](const float* pcs, const std::uint8_t* real, std::int64_t n) {
+    for (std::int64_t i = 0; i < n; ++i)
+      scores.push_back(g.score(pcs + static_cast<std::size_t>(i) * seq, real + static_cast<std::size_t>(i) * L, L));
+  });
   g.threshold = score_quantile(std::move(scores), quantile);
   return g;
+}
+
+TypicalityGate calibrate_gate(const float* pcs, const std::uint8_t* real, std::int64_t n, int L, int D,
+                              double quantile) {
+  return calibrate_gate_chunked([&](const GateChunkVisitor& visit) { visit(pcs, real, n); }, L, D, quantile);
 }
 
 double score_quantile(std::vector<double> scores, double q) {

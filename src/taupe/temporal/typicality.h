@@ -16,6 +16,7 @@
 // trajectories (so about 1 − quantile of real trajectories are rejected); an input scoring above
 // it is out of distribution and its prediction becomes synthetic with probabilities (0, 0, 1).
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <vector>
 
@@ -40,6 +41,16 @@ struct TypicalityGate {
 /// everywhere gets inv_var 0), threshold = the `quantile` of the n training scores.
 TypicalityGate calibrate_gate(const float* pcs, const std::uint8_t* real, std::int64_t n, int L, int D,
                               double quantile);
+
+/// One chunk of training inputs: pcs (n, L, D) and real (n, L).
+using GateChunkVisitor = std::function<void(const float* pcs, const std::uint8_t* real, std::int64_t n)>;
+/// Calls the visitor once per chunk, the same chunks in the same order on every call.
+using GateChunks = std::function<void(const GateChunkVisitor&)>;
+
+/// The same calibration over inputs that arrive in chunks (two passes: moments, then scores), so
+/// no (n, L, D) array of the whole training set is held. Equal to calibrate_gate on the
+/// concatenated chunks.
+TypicalityGate calibrate_gate_chunked(const GateChunks& chunks, int L, int D, double quantile);
 
 /// The q-quantile (linear interpolation, 0 ≤ q ≤ 1) of the scores; NaN-free input required.
 double score_quantile(std::vector<double> scores, double q);
