@@ -84,17 +84,24 @@ AvailableMemory available_memory(std::int64_t limit_mb) {
   return m;
 }
 
-double peak_rss_bytes() {
+namespace {
+// A "Vm...:   123 kB" line of /proc/self/status, in bytes; 0 when absent.
+double proc_status_bytes(const std::string& key) {
   std::ifstream in("/proc/self/status");
   std::string line;
   while (std::getline(in, line))
-    if (line.rfind("VmHWM:", 0) == 0) {
-      std::istringstream v(line.substr(6));
+    if (line.rfind(key, 0) == 0) {
+      std::istringstream v(line.substr(key.size()));
       double kib = 0;
       if (v >> kib) return kib * 1024.0;
     }
   return 0;
 }
+}  // namespace
+
+double resident_bytes() { return proc_status_bytes("VmRSS:"); }
+
+double peak_rss_bytes() { return proc_status_bytes("VmHWM:"); }
 
 bool reset_peak_rss() {
   std::ofstream out("/proc/self/clear_refs");

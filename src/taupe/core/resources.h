@@ -26,6 +26,8 @@ struct MemoryEstimate {
 /// both amounts, what dominates and the setting to lower.
 void check_memory(const std::string& stage, const MemoryEstimate& need, const AvailableMemory& available);
 
+/// Resident memory of this process now (VmRSS of /proc/self/status); 0 = unknown.
+double resident_bytes();
 /// Peak resident memory of this process so far (VmHWM of /proc/self/status); 0 = unknown.
 double peak_rss_bytes();
 /// Starts a new peak: resets VmHWM to the current resident size (Linux: "5" written to

@@ -114,6 +114,15 @@ int cores_available() {
   return hc > 0 ? static_cast<int>(hc) : 1;
 }
 
+bool release_free_heap() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+  return true;
+#else
+  return false;
+#endif
+}
+
 RuntimeInfo runtime_init(const RuntimeOptions& opts) {
   auto& s = state();
   std::vector<std::function<void(int)>> hooks;

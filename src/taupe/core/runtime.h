@@ -31,6 +31,10 @@ struct RuntimeInfo {
 RuntimeInfo runtime_init(const RuntimeOptions& opts);
 /// Cores this process may run on.
 int cores_available();
+/// Gives the heap's free pages back to the system (glibc malloc_trim over every arena). With the
+/// tuning above malloc never trims on its own, so a long process would keep the largest heap any
+/// earlier step needed; the pipeline calls this between stages. False where unsupported.
+bool release_free_heap();
 /// What is loaded now (BLAS path/name...).
 RuntimeInfo runtime_info();
 

@@ -17,6 +17,7 @@
 #include "taupe/core/progress.h"
 #include "taupe/core/resources.h"
 #include "taupe/core/run_dir.h"
+#include "taupe/core/runtime.h"
 #include "taupe/core/signals.h"
 #include "taupe/dist/cluster.h"
 #include "taupe/dataset/glimpses.h"
@@ -219,6 +220,7 @@ void run_planned_stage(const Stage& stage, const PlannedStage& p, RunConfig& cfg
     rd.stage_note(stage.name, "ranks", cl->world_size());
     cl->publish("stage/" + stage.name + "/go", ctx.fresh ? "run" : "resume");
   }
+  release_free_heap();                      // what earlier stages freed does not count here
   const bool own_peak = reset_peak_rss();  // else the process's peak so far
   stage.run(ctx);
   if (cl && stage.distributed) cl->barrier("stage/" + stage.name + "/end");
