@@ -4,6 +4,7 @@
 #include "taupe/temporal/typicality.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -608,9 +609,22 @@ FoldOutcome test_fold(const EncodingSet& set, const PcaTransform& pca, const Pca
   return out;
 }
 
+/// Folds trained in parallel share the intra-op threads among the folds still to finish: with 5
+/// folds on 2 workers the last one would otherwise train on one core while the other idles.
+struct FoldThreads {
+  int total = 1;                  ///< intra-op threads of the whole stage
+  int workers = 1;
+  std::atomic<int> unfinished{0};  ///< folds running or not yet started
+  /// Sets the calling fold thread's team size (OpenMP: per thread); results do not depend on it.
+  void adjust() const {
+    const int active = std::max(1, std::min(workers, unfinished.load()));
+    at::set_num_threads(std::max(1, total / active));
+  }
+};
+
 FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const TemporalConfig& cfg, const CvConfig& cv,
                      const std::vector<int>& folds, int k, const fs::path& model_dir, const std::string& fingerprint,
-                     const CvProgress& progress, std::int64_t& steps_budget) {
+                     const CvProgress& progress, std::int64_t& steps_budget, const FoldThreads* threads = nullptr) {
   const std::uint64_t fold_seed = derive_seed(static_cast<std::uint64_t>(cv.seed), 1000 + static_cast<std::uint64_t>(k));
   const FoldSplit sp = split_fold(set, folds, k, cfg, fold_seed);
   BatchSampler sampler(set, sp.train, cfg, derive_seed(fold_seed, 2));
@@ -639,6 +653,7 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
   LastCheckpoint last_good;
   if (resumed) last_good = {ckpt.string(), st.step};
   for (int epoch = st.epochs_done; epoch < cfg.epochs; ++epoch) {
+    if (threads) threads->adjust();
     const CurveRow row = train_epoch(tcn, opt, sampler, device_pca, dropout_gen, st, cfg, fold_seed, val_x, val_y,
                                      epoch, steps_budget, what, last_good);
     st.curves.push_back(row);
@@ -659,6 +674,7 @@ FoldOutcome run_fold(const EncodingSet& set, const PcaTransform& pca, const Temp
     }
   }
 
+  if (threads) threads->adjust();
   TypicalityGate gate;
   FoldOutcome out = test_fold(set, pca, device_pca, cfg, cv, sp, tcn, fold_seed, gate);
   out.curves = st.curves;
@@ -770,7 +786,10 @@ void train_folds(const EncodingSet& set, const PcaTransform& transform, const Te
     }
   } else {
     const int threads_before = at::get_num_threads();
-    const int intra = std::max(1, threads_before / workers);
+    FoldThreads share;
+    share.total = threads_before;
+    share.workers = workers;
+    share.unfinished = static_cast<int>(to_train.size());
     struct RestoreThreads {
       int n;
       ~RestoreThreads() { at::set_num_threads(n); }
@@ -781,9 +800,10 @@ void train_folds(const EncodingSet& set, const PcaTransform& transform, const Te
           const int k = to_train[static_cast<std::size_t>(i)];
           std::int64_t unlimited = -1;
           by_fold[static_cast<std::size_t>(k)] =
-              run_fold(set, transform, cfg, cv, folds, k, model_dir, fingerprint, locked_progress, unlimited);
+              run_fold(set, transform, cfg, cv, folds, k, model_dir, fingerprint, locked_progress, unlimited, &share);
+          --share.unfinished;
         },
-        [&] { at::set_num_threads(intra); });  // each thread's OpenMP team size
+        [&] { share.adjust(); });  // each thread's OpenMP team size
   }
 }
 

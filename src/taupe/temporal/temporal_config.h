@@ -111,8 +111,9 @@ struct CvConfig {
   std::int64_t seed = -1;               ///< fold assignment, batches, init, dropout; -1 = from run.seed
   int synthetic_test_per_fold = -1;     ///< synthetic test trajectories per fold; -1 = as many as real ones
   std::int64_t predict_memory_mb = 256; ///< activation budget of batched prediction
-  /// Folds trained at once, each on its own thread with threads / parallel_folds intra-op threads.
-  /// The small TCN scales poorly with intra-op threads; folds are independent. Not part of the
+  /// Folds trained at once, each on its own thread; the intra-op threads are shared among the
+  /// folds still to finish (the last fold gets them all). The small TCN scales poorly with
+  /// intra-op threads; folds are independent. Not part of the
   /// result fingerprint (every fold draws from its own seeded generators).
   int parallel_folds = 2;
   /// Unit kept whole in one fold: "auto" (field of view when the glimpses come from at least as
