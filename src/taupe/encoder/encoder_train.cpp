@@ -127,12 +127,11 @@ struct ShardRange {
   int first = 0, total = 1;
 };
 
-/// Copies the trained model's weights and buffers into every replica (gradients cleared) and
-/// returns the replicas' parameter and buffer lists.
-void copy_to_replicas(Encoder& enc, Decoder& dec, std::vector<Replica>& replicas,
-                      std::vector<std::vector<torch::Tensor>>& rparams, std::vector<std::vector<torch::Tensor>>& rbuffers) {
-  const std::vector<torch::Tensor> params = state_tensors(*enc, *dec, false);
-  const std::vector<torch::Tensor> buffers = state_tensors(*enc, *dec, true);
+/// Copies the trained model's weights and buffers (params, buffers: state_tensors of enc/dec) into
+/// every replica, gradients cleared, and appends each replica's own lists to rparams / rbuffers.
+void copy_to_replicas(const std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& buffers,
+                      std::vector<Replica>& replicas, std::vector<std::vector<torch::Tensor>>& rparams,
+                      std::vector<std::vector<torch::Tensor>>& rbuffers) {
   torch::NoGradGuard ng;
   for (auto& rp : replicas) {
     rparams.push_back(state_tensors(*rp.enc, *rp.dec, false));
@@ -155,10 +154,10 @@ ShardLoss parallel_step(Encoder& enc, Decoder& dec, at::Generator& gen, std::vec
                         int intra_threads, ShardRange shards) {
   const int R = 1 + static_cast<int>(replicas.size());
   const std::int64_t B = x.size(0);
-  std::vector<std::vector<torch::Tensor>> rparams, rbuffers;
-  copy_to_replicas(enc, dec, replicas, rparams, rbuffers);
   const std::vector<torch::Tensor> params = state_tensors(*enc, *dec, false);
   const std::vector<torch::Tensor> buffers = state_tensors(*enc, *dec, true);
+  std::vector<std::vector<torch::Tensor>> rparams, rbuffers;
+  copy_to_replicas(params, buffers, replicas, rparams, rbuffers);
   std::vector<ShardLoss> parts(static_cast<std::size_t>(R));
   auto run = [&](int r) {
     if (R > 1) at::set_num_threads(intra_threads);  // this thread's OpenMP team size
