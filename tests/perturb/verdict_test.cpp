@@ -204,6 +204,41 @@ TEST(VerdictRules, InconclusiveIsNeverCorrectAndSaysWhatWouldDecide) {
   EXPECT_NE(v[0].conclusion.find("→ inconclusive"), std::string::npos) << v[0].conclusion;
 }
 
+TEST(VerdictRules, NeighbourSwitchIsReadOnlyInsideTheRealisticRange) {
+  // Contact world, the TCN alone lowers apoptosis by 0.3; the gated Δ (−0.5) is not the statistic.
+  auto in = inputs("contact");
+  in.slope_apoptosis[1] = iv(-0.03, 0.004);
+  in.p_adjusted[1] = 1e-6;
+  in.delta_apoptosis = iv(-0.30, 0.04);
+  in.delta_apoptosis_gated = iv(-0.50, 0.04);
+  in.realistic_threshold = 0.2;
+  in.switch_synthetic_share = 0.19;  // just inside: read as usual
+  const VerdictConfig cfg;
+  auto v = make_verdicts(in, cfg);
+  EXPECT_EQ(v[0].outcome, Outcome::kEffect) << v[0].conclusion;
+  EXPECT_EQ(v[0].direction, -1);
+  EXPECT_NEAR(v[0].statistic.estimate, -0.30, 1e-12);
+  EXPECT_NE(v[0].conclusion.find("with the gate -0.500"), std::string::npos) << v[0].conclusion;
+  // At the threshold (realistic means strictly below it) the switch is out of distribution:
+  // inconclusive whatever the interval says, with the reason, and never correct.
+  in.switch_synthetic_share = 0.2;
+  v = make_verdicts(in, cfg);
+  EXPECT_EQ(v[0].outcome, Outcome::kInconclusive) << v[0].conclusion;
+  EXPECT_EQ(v[0].direction, 0);
+  EXPECT_EQ(v[0].trajectories_needed, -1);
+  EXPECT_FALSE(v[0].correct);
+  EXPECT_NE(v[0].conclusion.find("leave the realistic range: 20 %"), std::string::npos) << v[0].conclusion;
+  // A flat response out of range is not "no effect" either.
+  in.delta_apoptosis = iv(0.0, 0.01);
+  in.switch_synthetic_share = 0.9;
+  v = make_verdicts(in, cfg);
+  EXPECT_EQ(v[0].outcome, Outcome::kInconclusive) << v[0].conclusion;
+  // Models shown to lack skill carry no fate information on any input: "no effect" still holds.
+  in.skill = skill_of(0.02, -0.03, 0.07, 0.3);
+  v = make_verdicts(in, cfg);
+  EXPECT_EQ(v[0].outcome, Outcome::kNoEffect) << v[0].conclusion;
+}
+
 TEST(VerdictRules, NeutralWorldNeedsEquivalenceEverywhereOrAbsentSkill) {
   auto in = inputs("neutral");
   const VerdictConfig cfg;

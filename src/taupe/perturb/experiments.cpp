@@ -932,8 +932,12 @@ std::vector<perturb::Verdict> perturb_verdicts(const PerturbAllResult& r, const 
   }
   if (r.switch_neighbours) {
     in.have_switch = true;
-    in.delta_apoptosis = r.switch_neighbours->delta_apoptosis_probability;
-    in.switch_trajectories = r.switch_neighbours->trajectories;
+    const auto& sn = *r.switch_neighbours;
+    in.delta_apoptosis = sn.delta_apoptosis_probability_raw;
+    in.delta_apoptosis_gated = sn.delta_apoptosis_probability;
+    in.switch_synthetic_share = sn.max_synthetic_share();
+    in.switch_trajectories = sn.trajectories;
+    in.realistic_threshold = cfg.realistic_threshold;
   }
   if (r.pc_shift) {
     const auto& ps = *r.pc_shift;

@@ -141,6 +141,9 @@ struct SwitchResult {
   /// Which component recognised the switched inputs as synthetic (switch-centre): "the TCN",
   /// "the typicality gate", "both the TCN and the typicality gate" or "neither".
   std::string recognised_by() const;
+  /// The largest fraction of a real class (mitosis, apoptosis) predicted synthetic, mean over
+  /// models, in the normalised or the switched condition: the switch's realistic-range measure.
+  double max_synthetic_share() const;
   std::vector<std::string> example_files;                    ///< PNG panels written (Fig 3)
   /// One row per switched trajectory (neighbour switch only): movie, track_id, trajectory_id,
   /// rotation, model, fate, P(apoptosis) normalised and switched, gated and of the TCN alone.

@@ -1,4 +1,5 @@
 // Result views: tidy CSV tables, terminal briefs, JSON sections, summary.json filling, files.
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <limits>
@@ -164,7 +165,8 @@ std::string SwitchResult::brief() const {
     s << "  Δ P(apoptosis), class-balanced (switched − normalised) " << format_interval(delta_apoptosis_probability)
       << "; TCN alone " << format_interval(delta_apoptosis_probability_raw) << '\n';
     s << "  TCN alone (no typicality gate): Δ apoptosis recall " << format_interval(delta_recall_raw[1]) << "; "
-      << gate_rejected << " switched inputs rejected by the gate\n";
+      << gate_rejected << " switched inputs rejected by the gate; largest share of a class predicted synthetic "
+      << fixed(max_synthetic_share(), 3) << '\n';
   } else {
     s << "  real trajectories predicted synthetic after switching the central cell: " << fixed(synthetic_fraction, 3)
       << " ± " << fixed(synthetic_fraction_sd, 3) << " (normalised, not switched: "
@@ -192,6 +194,7 @@ nlohmann::json SwitchResult::to_json() const {
                       {"synthetic_fraction_sd", num(synthetic_fraction_sd)},
                       {"synthetic_fraction_raw", num(synthetic_fraction_raw)},
                       {"gate_rejected", gate_rejected},
+                      {"max_synthetic_share", num(max_synthetic_share())},
                       {"recognised_by", recognised_by()},
                       {"delta_recall_raw", {{kCls[1], interval_json(delta_recall_raw[1])}}},
                       {"delta_probability", {{kCls[1], interval_json(delta_apoptosis_probability)}}},
@@ -214,6 +217,14 @@ std::string SwitchResult::recognised_by() const {
   const double by_tcn = synthetic_fraction_raw;
   const bool gate = by_gate >= 0.2 * total, tcn = by_tcn >= 0.2 * total;
   return gate && tcn ? "both the TCN and the typicality gate" : gate ? "the typicality gate" : "the TCN";
+}
+
+double SwitchResult::max_synthetic_share() const {
+  double share = 0;
+  for (std::size_t q = 1; q < 3; ++q)
+    for (std::size_t c = 0; c < 2; ++c)
+      if (counts_by_class[c] > 0) share = std::max(share, confusion[q].mean[c][2]);
+  return share;
 }
 
 // ---- PcShiftResult -----------------------------------------------------------------------------

@@ -167,19 +167,34 @@ Verdict new_verdict(const char* experiment, const char* claim, double margin, st
   return v;
 }
 
-/// The neighbour-identity verdict: Δ P(apoptosis) of the neighbour switch.
+/// The neighbour-identity verdict: Δ P(apoptosis) of the neighbour switch, read from the TCN
+/// alone and only while both conditions stay in the realistic range (docs/perturbation.md).
 Verdict neighbour_verdict(const VerdictInputs& in, const VerdictConfig& cfg, SkillState skill,
                           const std::string& skill_note) {
   Verdict v = new_verdict("neighbour identity",
                           "switching the neighbours' cell type (geometry fixed) changes predicted apoptosis; "
-                          "statistic = class-balanced Δ P(apoptosis), switched − normalised, paired per trajectory; "
+                          "statistic = class-balanced Δ P(apoptosis) of the TCN alone (no typicality gate), "
+                          "switched − normalised, paired per trajectory, read only while less than the realistic-"
+                          "range share of a real class is predicted synthetic in either condition; "
                           "direction = its sign",
                           cfg.switch_margin, in.switch_trajectories);
   v.statistic = in.delta_apoptosis;
-  Decision d = decide(v.statistic, v.margin, cfg.alpha, v.trajectories);
+  Decision d;
+  const bool realistic = in.switch_synthetic_share < in.realistic_threshold;
+  if (realistic) {
+    d = decide(v.statistic, v.margin, cfg.alpha, v.trajectories);
+  } else {
+    std::ostringstream r;
+    r << "the switched inputs leave the realistic range: " << std::fixed << std::setprecision(0)
+      << 100 * in.switch_synthetic_share << " % of a class predicted synthetic (realistic: < "
+      << 100 * in.realistic_threshold << " %), so the models' answer is an extrapolation";
+    d.reason = r.str();
+  }
   settle(v, d, skill);
   std::ostringstream s;
-  s << "Δ P(apoptosis) " << describe(v.statistic, v.margin) << " → "
+  s << "Δ P(apoptosis), TCN alone " << describe(v.statistic, v.margin) << "; with the gate "
+    << (std::isfinite(in.delta_apoptosis_gated.estimate) ? format_interval(in.delta_apoptosis_gated, 3) : "undefined")
+    << "; synthetic share " << std::fixed << std::setprecision(2) << in.switch_synthetic_share << " → "
     << outcome_text(v, "the switch raises apoptosis", "the switch lowers apoptosis") << " (" << d.reason << ")";
   note_needed(s, d, v, "switched trajectories");
   s << skill_note;

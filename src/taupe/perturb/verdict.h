@@ -81,10 +81,16 @@ struct VerdictInputs {
   WorldTruth truth;
   bool have_skill = false;
   Skill skill;
-  // Neighbour switch: class-balanced Δ P(apoptosis), switched − normalised (docs: switch-neighbours).
+  // Neighbour switch (docs: switch-neighbours): class-balanced Δ P(apoptosis), switched −
+  // normalised, of the TCN alone (the statistic) and with the typicality gate (for the record);
+  // the largest share of a real class predicted synthetic (gated, mean over models) in either
+  // condition, which must stay below the realistic-range threshold for the switch to be read.
   bool have_switch = false;
   Interval delta_apoptosis;
+  Interval delta_apoptosis_gated;
+  double switch_synthetic_share = 0;
   std::int64_t switch_trajectories = 0;
+  double realistic_threshold = 0.2;  ///< perturb.realistic_threshold
   // PC shift: per PC the class-balanced apoptosis slope per PC unit, the PC's sd, the number of
   // grid points of its realistic range and its p after correction over the PCs.
   bool have_pc = false;
