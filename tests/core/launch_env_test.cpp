@@ -103,6 +103,16 @@ TEST(LaunchEnv, TheBatchScriptIsOneProcessAndAStepUsesItsOwnTasksAndNodes) {
   EXPECT_EQ(step.master_addr, "n2");
 }
 
+TEST(LaunchEnv, EachLocalRankTakesItsOwnGpu) {
+  LaunchEnv e;
+  EXPECT_EQ(e.cuda_device(0), 0);
+  EXPECT_EQ(e.cuda_device(4), 0);
+  e.local_rank = 3;
+  EXPECT_EQ(e.cuda_device(4), 3);
+  EXPECT_EQ(e.cuda_device(2), 1);  // more ranks than GPUs: shared round robin
+  EXPECT_EQ(e.cuda_device(0), 0);
+}
+
 TEST(LaunchEnv, FirstSlurmHost) {
   EXPECT_EQ(first_slurm_host("node01"), "node01");
   EXPECT_EQ(first_slurm_host("a,b,c"), "a");

@@ -26,6 +26,9 @@ struct LaunchEnv {
   int master_port = kDefaultMasterPort;
 
   bool distributed() const { return world_size > 1; }
+  /// The CUDA device this rank takes when `visible` devices are visible: its local rank, modulo
+  /// the devices (so that one rank per GPU gets its own GPU; NCCL needs that); 0 without devices.
+  int cuda_device(int visible) const { return visible > 0 ? local_rank % visible : 0; }
   /// "torchrun rank 2 of 8 (local 2), rendezvous node01:29500" / "single process".
   std::string describe() const;
 };

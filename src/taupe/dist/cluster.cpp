@@ -12,7 +12,9 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <string>
 #include <thread>
+#include <utility>
 
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 // Gloo's headers come from libgloo-dev (Debian) or the LibTorch distribution; LibTorch itself
@@ -23,6 +25,14 @@
 #endif
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #define TAUPE_HAVE_GLOO 1
+#endif
+
+// NCCL for CUDA tensors: only in a CUDA LibTorch built with it (its CMake package then defines
+// USE_C10D_NCCL for the code that links it). Never compiled by the Debian CPU build.
+#if defined(USE_C10D_NCCL) && __has_include(<torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>)
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#define TAUPE_HAVE_NCCL 1
 #endif
 
 #include "taupe/core/errors.h"
@@ -81,6 +91,11 @@ struct Cluster::Impl {
   ClusterOptions opts;
   c10::intrusive_ptr<c10d::TCPStore> store;  ///< used by the calling thread only
   c10::intrusive_ptr<Group> group;
+#ifdef TAUPE_HAVE_NCCL
+  /// CUDA tensors go through NCCL. Created by the first CUDA collective, which every rank reaches
+  /// in the same order; NCCL itself creates its communicators on first use.
+  c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;
+#endif
   std::thread heartbeat;
   std::mutex hb_mutex;
   std::condition_variable hb_cv;
@@ -218,6 +233,36 @@ struct Cluster::Impl {
                            "every rank is still alive; see the other ranks' messages");
   }
 
+#ifdef TAUPE_HAVE_NCCL
+  /// The NCCL group, created on first use. Its waits are made blocking (bounded by the cluster's
+  /// timeout, so that a lost rank surfaces as an error this process can name) unless the user
+  /// set PyTorch's variables.
+  c10d::ProcessGroupNCCL& nccl_group() {
+    if (!nccl) {
+      ::setenv("TORCH_NCCL_BLOCKING_WAIT", "1", 0);
+      ::setenv("NCCL_BLOCKING_WAIT", "1", 0);
+      auto o = c10d::ProcessGroupNCCL::Options::create();
+      o->timeout = opts.timeout;
+      auto scoped = c10::make_intrusive<c10d::PrefixStore>("taupe-nccl", store);
+      nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(scoped, env.rank, env.world_size, o);
+    }
+    return *nccl;
+  }
+#endif
+
+#ifdef TAUPE_HAVE_GLOO
+  /// Runs `op` with the process group for tensors like `sample`: NCCL for CUDA tensors where this
+  /// LibTorch has it, Gloo otherwise (in CUDA builds Gloo also takes CUDA tensors).
+  template <class Op>
+  void with_group(const at::Tensor& sample, Op&& op) {
+#ifdef TAUPE_HAVE_NCCL
+    if (sample.is_cuda()) return op(nccl_group());
+#endif
+    (void)sample;
+    op(*group);
+  }
+#endif
+
   template <class F>
   void collective(const std::string& op, F&& f) {
     try {
@@ -332,18 +377,21 @@ void Cluster::finish() {
 
 #ifdef TAUPE_HAVE_GLOO
 namespace {
-/// The tensors in buckets of one dtype each: a c10d collective over a vector of tensors treats
-/// them as copies of one tensor (one per device), so each bucket is flattened into one.
-std::map<c10::ScalarType, std::vector<std::size_t>> by_dtype(const std::vector<at::Tensor>& tensors) {
-  std::map<c10::ScalarType, std::vector<std::size_t>> out;
-  for (std::size_t i = 0; i < tensors.size(); ++i) out[tensors[i].scalar_type()].push_back(i);
+/// The tensors in buckets of one device and dtype each: a c10d collective over a vector of
+/// tensors treats them as copies of one tensor (one per device), so each bucket is flattened into
+/// one, and each bucket goes to the process group of its device.
+std::map<std::pair<std::string, c10::ScalarType>, std::vector<std::size_t>> buckets(
+    const std::vector<at::Tensor>& tensors) {
+  std::map<std::pair<std::string, c10::ScalarType>, std::vector<std::size_t>> out;
+  for (std::size_t i = 0; i < tensors.size(); ++i)
+    out[{tensors[i].device().str(), tensors[i].scalar_type()}].push_back(i);
   return out;
 }
 
-/// Runs `op` on one flat buffer per dtype holding `tensors`, then copies the result back.
+/// Runs `op` on one flat buffer per bucket holding `tensors`, then copies the result back.
 template <class Op>
 void flat_collective(std::vector<at::Tensor>& tensors, Op&& op) {
-  for (const auto& [dtype, idx] : by_dtype(tensors)) {
+  for (const auto& [key, idx] : buckets(tensors)) {
     std::vector<at::Tensor> flat_parts;
     for (std::size_t i : idx) flat_parts.push_back(tensors[i].reshape({-1}));
     std::vector<at::Tensor> buffer{at::cat(flat_parts)};
@@ -356,12 +404,15 @@ void flat_collective(std::vector<at::Tensor>& tensors, Op&& op) {
     }
   }
 }
+
 }  // namespace
 
 void Cluster::all_reduce_sum(std::vector<at::Tensor>& tensors) {
   if (tensors.empty()) return;
   impl_->collective("all-reduce", [&] {
-    flat_collective(tensors, [&](std::vector<at::Tensor>& b) { impl_->group->allreduce(b)->wait(); });
+    flat_collective(tensors, [&](std::vector<at::Tensor>& b) {
+      impl_->with_group(b[0], [&](auto& g) { g.allreduce(b)->wait(); });
+    });
   });
 }
 
@@ -370,7 +421,9 @@ void Cluster::broadcast(std::vector<at::Tensor>& tensors, int root) {
   c10d::BroadcastOptions o;
   o.rootRank = root;
   impl_->collective("broadcast", [&] {
-    flat_collective(tensors, [&](std::vector<at::Tensor>& b) { impl_->group->broadcast(b, o)->wait(); });
+    flat_collective(tensors, [&](std::vector<at::Tensor>& b) {
+      impl_->with_group(b[0], [&](auto& g) { g.broadcast(b, o)->wait(); });
+    });
   });
 }
 
@@ -378,7 +431,7 @@ std::vector<at::Tensor> Cluster::all_gather(const at::Tensor& t) {
   std::vector<std::vector<at::Tensor>> out(1);
   for (int r = 0; r < world_size(); ++r) out[0].push_back(at::empty_like(t));
   std::vector<at::Tensor> in{t.contiguous()};
-  impl_->collective("all-gather", [&] { impl_->group->allgather(out, in)->wait(); });
+  impl_->collective("all-gather", [&] { impl_->with_group(t, [&](auto& g) { g.allgather(out, in)->wait(); }); });
   return out[0];
 }
 #else

@@ -1,8 +1,9 @@
 #pragma once
 // The ranks of a multi-process run and how they talk, on PyTorch's c10d: a TCPStore hosted by
 // rank 0 at MASTER_ADDR:MASTER_PORT (core/launch_env.h) carries the coordination (who has
-// joined, which stage may start, who failed, who is alive), and a Gloo process group over that
-// store carries the tensor collectives (gradient all-reduce, gathers). docs/distributed.md.
+// joined, which stage may start, who failed, who is alive), and process groups over that store
+// carry the tensor collectives (gradient all-reduce, gathers): Gloo for CPU tensors, NCCL for
+// CUDA tensors in a CUDA LibTorch built with it. docs/distributed.md.
 //
 //   auto cluster = Cluster::connect(read_launch_env(), ClusterOptions{});
 //   cluster->all_reduce_sum(grads);          // every rank, same tensors in the same order
@@ -71,7 +72,9 @@ class Cluster {
   void finish();
 
   // ---- tensor collectives (Gloo; same tensors, same order on every rank) ----------------------
-  /// In place: every tensor becomes the sum over the ranks. Dense CPU tensors.
+  /// In place: every tensor becomes the sum over the ranks. Dense tensors; they are bucketed by
+  /// device and dtype, CPU buckets go through Gloo, CUDA buckets through NCCL where this LibTorch
+  /// has it (else Gloo).
   void all_reduce_sum(std::vector<at::Tensor>& tensors);
   /// In place: every rank's tensors become `root`'s.
   void broadcast(std::vector<at::Tensor>& tensors, int root);

@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "taupe/core/errors.h"
+#include "taupe/core/launch_env.h"
 #include "taupe/core/runtime.h"
 
 namespace taupe {
@@ -69,9 +70,10 @@ bool device_resolved = false;
 
 c10::Device resolve_device(const std::string& spec, const std::string& what) {
   const int visible = torch_cuda_device_count();
-  if (spec == "auto") return visible > 0 ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
-  if (spec == "cpu") return c10::Device(c10::kCPU);
-  int index = 0;
+  if (spec == "cpu" || (spec == "auto" && visible == 0)) return c10::Device(c10::kCPU);
+  // "auto" and "cuda" give each rank of a multi-process job its own GPU (LOCAL_RANK / SLURM_LOCALID).
+  int index = read_launch_env().cuda_device(visible);
+  if (spec == "auto") return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
   if (spec != "cuda") {
     const std::string prefix = "cuda:";
     char* end = nullptr;
