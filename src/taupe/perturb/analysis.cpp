@@ -413,10 +413,7 @@ std::pair<int, int> realistic_range(const std::vector<double>& shifts, const std
   int z = 0;
   for (int i = 1; i < static_cast<int>(shifts.size()); ++i)
     if (std::fabs(shifts[static_cast<std::size_t>(i)]) < std::fabs(shifts[static_cast<std::size_t>(z)])) z = i;
-  auto ok = [&](int i) {
-    const double f = synthetic_fraction[static_cast<std::size_t>(i)];
-    return std::isfinite(f) && f < threshold;
-  };
+  auto ok = [&](int i) { return is_realistic(synthetic_fraction[static_cast<std::size_t>(i)], threshold); };
   if (!ok(z)) return {-1, -1};
   int lo = z, hi = z;
   while (lo > 0 && ok(lo - 1)) --lo;

@@ -162,8 +162,14 @@ Interval delta_recall(const Strata& strata, const std::vector<int>& pred_a, cons
 Interval delta_probability(const Strata& strata, const std::vector<double>& p_a, const std::vector<double>& p_b,
                            int reps, std::uint64_t seed, double level);
 
-/// Realistic range: the contiguous run of grid points around the one nearest to 0 where
-/// synthetic_fraction < threshold. Returns {first, last} indices, or {-1, -1} when the point
+/// Whether a perturbation with this fraction of a real class predicted synthetic is realistic
+/// (the paper's rule: finite and strictly below the threshold).
+inline bool is_realistic(double synthetic_fraction, double threshold) {
+  return std::isfinite(synthetic_fraction) && synthetic_fraction < threshold;
+}
+
+/// Realistic range: the contiguous run of grid points around the one nearest to 0 that are
+/// is_realistic. Returns {first, last} indices, or {-1, -1} when the point
 /// nearest 0 is already outside.
 std::pair<int, int> realistic_range(const std::vector<double>& shifts, const std::vector<double>& synthetic_fraction,
                                     double threshold);

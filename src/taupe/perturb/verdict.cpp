@@ -180,8 +180,7 @@ Verdict neighbour_verdict(const VerdictInputs& in, const VerdictConfig& cfg, Ski
                           cfg.switch_margin, in.switch_trajectories);
   v.statistic = in.delta_apoptosis;
   Decision d;
-  const bool realistic = in.switch_synthetic_share < in.realistic_threshold;
-  if (realistic) {
+  if (is_realistic(in.switch_synthetic_share, in.realistic_threshold)) {
     d = decide(v.statistic, v.margin, cfg.alpha, v.trajectories);
   } else {
     std::ostringstream r;

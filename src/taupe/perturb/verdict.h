@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "taupe/perturb/analysis.h"
+#include "taupe/perturb/perturb_config.h"
 #include "taupe/perturb/verdict_config.h"
 
 namespace taupe::perturb {
@@ -90,7 +91,7 @@ struct VerdictInputs {
   Interval delta_apoptosis_gated;
   double switch_synthetic_share = 0;
   std::int64_t switch_trajectories = 0;
-  double realistic_threshold = 0.2;  ///< perturb.realistic_threshold
+  double realistic_threshold = PerturbConfig{}.realistic_threshold;
   // PC shift: per PC the class-balanced apoptosis slope per PC unit, the PC's sd, the number of
   // grid points of its realistic range and its p after correction over the PCs.
   bool have_pc = false;
@@ -98,7 +99,7 @@ struct VerdictInputs {
   std::vector<double> pc_sd;
   std::vector<int> range_points;
   std::vector<double> p_adjusted;
-  int min_range_points = 5;
+  int min_range_points = PerturbConfig{}.min_range_points;
   std::int64_t pc_trajectories = 0;
   int nuclear_pc = -1;      ///< PC most correlated with nuclear area (-1 unknown)
   double nuclear_rho = 0;   ///< its Spearman ρ (sign: the PC grows with the nucleus when > 0)
