@@ -12,6 +12,7 @@
 #include <torch/torch.h>
 
 #include "taupe/core/errors.h"
+#include "taupe/dist/gradient_reducer.h"
 #include "taupe/dist/launcher.h"
 
 namespace taupe {
@@ -70,6 +71,109 @@ TEST(Cluster, AllReduceBroadcastGatherAndBarrierAgreeAcrossRanks) {
                                std::stod(v)};
   });
   for (const auto& o : out) EXPECT_EQ(o, (std::vector<double>{24.0, 6.0, 20.0, 0 + 10 * 1 + 100 * 4, 42.0}));
+}
+
+TEST(Cluster, AStartedAllReduceFinishesOnWait) {
+  const auto out = run_ranks(2, [](Cluster& c) {
+    const at::Tensor a = torch::full({5}, static_cast<float>(c.rank() + 1));
+    const at::Tensor b = torch::arange(4).to(torch::kFloat32) * (c.rank() + 1);
+    PendingCollective pa = c.start_all_reduce_sum(a), pb = c.start_all_reduce_sum(b);
+    EXPECT_TRUE(pa.pending());
+    pb.wait();
+    pa.wait();
+    pa.wait();  // a second wait returns
+    c.finish();
+    return std::vector<double>{a.sum().item<double>(), b[3].item<double>()};
+  });
+  for (const auto& o : out) EXPECT_EQ(o, (std::vector<double>{15.0, 9.0}));
+}
+
+/// A three-layer model whose gradients the reducer sums: (weights after the step's gradient
+/// sum through the reducer, the same through all_reduce_sum, buckets, buckets started early).
+struct ReducerOutcome {
+  std::vector<double> reduced, reference;
+  std::size_t buckets = 0, early = 0;
+};
+
+ReducerOutcome reduce_three_layers(Cluster& c, std::int64_t bucket_bytes) {
+  torch::manual_seed(7);  // the same weights on every rank
+  torch::nn::Sequential net(torch::nn::Linear(6, 32), torch::nn::Tanh(), torch::nn::Linear(32, 16), torch::nn::Tanh(),
+                            torch::nn::Linear(16, 2));
+  const std::vector<at::Tensor> params = net->parameters();
+  const at::Tensor x = torch::linspace(-1, 1, 24).reshape({4, 6}) * (c.rank() + 1);  // (4, 6) this rank's shard
+  auto grads = [&] {
+    std::vector<double> v;
+    for (const auto& p : params) {
+      const at::Tensor g = p.grad().reshape({-1});
+      for (std::int64_t i = 0; i < g.numel(); ++i) v.push_back(g[i].item<double>());
+    }
+    return v;
+  };
+  ReducerOutcome r;
+  {
+    GradientReducer reducer(c, params, bucket_bytes);
+    for (auto& p : params) p.mutable_grad() = at::Tensor();
+    reducer.arm();
+    net->forward(x).pow(2).sum().backward();
+    reducer.finish();
+    r.reduced = grads();
+    r.buckets = reducer.buckets();
+    r.early = reducer.started_early();
+  }
+  for (auto& p : params) p.mutable_grad() = at::Tensor();
+  net->forward(x).pow(2).sum().backward();
+  std::vector<at::Tensor> g;
+  for (auto& p : params) g.push_back(p.mutable_grad());
+  c.all_reduce_sum(g);
+  r.reference = grads();
+  c.finish();
+  return r;
+}
+
+TEST(GradientReducer, SumsTheRanksGradientsInBucketsStartedDuringTheBackwardPass) {
+  const auto out = run_ranks(2, [](Cluster& c) { return reduce_three_layers(c, 256); });  // 64 floats a bucket
+  for (const auto& r : out) {
+    ASSERT_EQ(r.reduced.size(), r.reference.size());
+    for (std::size_t i = 0; i < r.reduced.size(); ++i) EXPECT_NEAR(r.reduced[i], r.reference[i], 1e-5 * (1 + std::abs(r.reference[i])));
+    EXPECT_GE(r.buckets, 4u);
+    EXPECT_GE(r.early, r.buckets - 1);  // only the first layer's bucket may wait for finish()
+  }
+  EXPECT_EQ(out[0].reduced, out[1].reduced);
+}
+
+TEST(GradientReducer, OneLargeBucketStartsAtTheEndAndGivesTheSameSum) {
+  const auto out = run_ranks(2, [](Cluster& c) { return reduce_three_layers(c, 1 << 20); });
+  for (const auto& r : out) {
+    EXPECT_EQ(r.buckets, 1u);
+    for (std::size_t i = 0; i < r.reduced.size(); ++i) EXPECT_NEAR(r.reduced[i], r.reference[i], 1e-5 * (1 + std::abs(r.reference[i])));
+  }
+}
+
+TEST(GradientReducer, AParameterWithoutAGradientCountsAsZeroAndASecondBackwardPassIsReported) {
+  const auto out = run_ranks(2, [](Cluster& c) -> std::string {
+    torch::nn::Linear used(3, 3), unused(3, 3);
+    std::vector<at::Tensor> params = used->parameters();
+    for (const auto& p : unused->parameters()) params.push_back(p);
+    GradientReducer reducer(c, params, 1 << 20);
+    reducer.arm();
+    used->forward(torch::ones({2, 3})).sum().backward();
+    reducer.finish();
+    const bool zero = unused->weight.grad().defined() && unused->weight.grad().abs().sum().item<double>() == 0.0;
+    reducer.arm();
+    used->forward(used->forward(torch::ones({2, 3}))).sum().backward();  // used twice: one summed gradient
+    std::string message;
+    try {
+      used->forward(torch::ones({2, 3})).sum().backward();  // a second backward pass in the same step
+    } catch (const std::exception& e) {
+      message = e.what();
+    }
+    c.finish();
+    return std::string(zero ? "zero" : "not zero") + " | " + message;
+  });
+  for (const auto& o : out) {
+    EXPECT_EQ(o.rfind("zero |", 0), 0u) << o;
+    EXPECT_NE(o.find("two gradients"), std::string::npos) << o;
+  }
 }
 
 TEST(Cluster, PublishedFailureEndsTheOthersWaitNamingTheRank) {

@@ -416,6 +416,16 @@ void Cluster::all_reduce_sum(std::vector<at::Tensor>& tensors) {
   });
 }
 
+PendingCollective Cluster::start_all_reduce_sum(const at::Tensor& flat) {
+  if (!flat.is_contiguous())
+    throw DataError("Cluster::start_all_reduce_sum: the tensor must be contiguous (one flat buffer)");
+  auto tensors = std::make_shared<std::vector<at::Tensor>>(1, flat);
+  c10::intrusive_ptr<c10d::Work> work;
+  impl_->collective("all-reduce", [&] { impl_->with_group(flat, [&](auto& g) { work = g.allreduce(*tensors); }); });
+  Impl* m = impl_.get();
+  return PendingCollective([m, work, tensors] { m->collective("all-reduce", [&] { work->wait(); }); });
+}
+
 void Cluster::broadcast(std::vector<at::Tensor>& tensors, int root) {
   if (tensors.empty()) return;
   c10d::BroadcastOptions o;
@@ -442,6 +452,7 @@ namespace {
 }
 }  // namespace
 void Cluster::all_reduce_sum(std::vector<at::Tensor>&) { no_gloo(); }
+PendingCollective Cluster::start_all_reduce_sum(const at::Tensor&) { no_gloo(); }
 void Cluster::broadcast(std::vector<at::Tensor>&, int) { no_gloo(); }
 std::vector<at::Tensor> Cluster::all_gather(const at::Tensor&) { no_gloo(); }
 #endif

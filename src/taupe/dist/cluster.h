@@ -17,6 +17,7 @@
 // the stage waits (a rank waiting while rank 0 simulates) are unbounded but watch heartbeats.
 // Torch-free header (tensors are forward-declared).
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +29,27 @@ class Tensor;
 }
 
 namespace taupe {
+
+/// A collective started without waiting (Cluster::start_all_reduce_sum). Its tensor must stay
+/// untouched until wait() returns; a handle dropped without wait() leaves the collective to finish
+/// on the process group's own threads.
+class PendingCollective {
+ public:
+  PendingCollective() = default;
+  explicit PendingCollective(std::function<void()> wait) : wait_(std::move(wait)) {}
+  /// Blocks until the collective is done. Fails like Cluster's own collectives (DistributedError
+  /// naming a failed or silent rank, bounded by ClusterOptions::timeout). A second call returns.
+  void wait() {
+    if (!wait_) return;
+    auto w = std::move(wait_);
+    wait_ = nullptr;
+    w();
+  }
+  bool pending() const { return static_cast<bool>(wait_); }
+
+ private:
+  std::function<void()> wait_;
+};
 
 struct ClusterOptions {
   /// The rendezvous (every rank joined) and each collective must finish within this time.
@@ -76,6 +98,11 @@ class Cluster {
   /// device and dtype, CPU buckets go through Gloo, CUDA buckets through NCCL where this LibTorch
   /// has it (else Gloo).
   void all_reduce_sum(std::vector<at::Tensor>& tensors);
+  /// Starts summing `flat` (one contiguous dense tensor) over the ranks in place and returns at
+  /// once; the reduction runs on the process group's threads (Gloo) or stream (NCCL). Started
+  /// collectives follow the same rule as the others: every rank starts the same tensors in the
+  /// same order.
+  PendingCollective start_all_reduce_sum(const at::Tensor& flat);
   /// In place: every rank's tensors become `root`'s.
   void broadcast(std::vector<at::Tensor>& tensors, int root);
   /// Every rank's `t` (same shape and dtype everywhere), in rank order.

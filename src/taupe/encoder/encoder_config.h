@@ -59,6 +59,10 @@ struct EncoderConfig {
   /// globally; a larger one is streamed from its file in two windows of half this size each,
   /// shuffled by blocks and within windows (patch_pipeline.h). 0 = always hold the whole set.
   int patch_memory_mb = 1024;
+  /// Several processes with one shard each (encoder.replicas = 1): the gradient all-reduce is cut
+  /// into buckets of this size (MiB), each started as soon as the backward pass has produced its
+  /// gradients, so communication overlaps computation. 0 = one all-reduce after the backward pass.
+  double grad_bucket_mb = 2.0;
   int loader_threads = 1;                 ///< data-pipeline worker threads
   int prefetch_batches = 4;               ///< batches prepared ahead of the trainer
   bool channels_last = true;              ///< run convolutions in channels-last memory format
@@ -109,6 +113,10 @@ struct EncoderConfig {
     v("patch_memory_mb", patch_memory_mb,
       "memory for the training patches (MiB); a larger set streams from its file in two windows (0 = hold all)",
       at_least(0));
+    v("grad_bucket_mb", grad_bucket_mb,
+      "several processes, encoder.replicas = 1: gradient all-reduce buckets (MiB) started during the backward pass "
+      "(0 = one all-reduce after it)",
+      in_range(0.0, 1024.0), speed_only);
     v("loader_threads", loader_threads, "data-pipeline worker threads", in_range(1, 64), speed_only);
     v("prefetch_batches", prefetch_batches, "batches prepared ahead of the trainer", in_range(1, 256), speed_only);
     v("channels_last", channels_last, "channels-last memory format for the convolutions");

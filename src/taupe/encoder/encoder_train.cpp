@@ -25,6 +25,7 @@
 #include "taupe/core/rng.h"
 #include "taupe/core/signals.h"
 #include "taupe/dist/cluster.h"
+#include "taupe/dist/gradient_reducer.h"
 #include "taupe/encoder/artifacts.h"
 #include "taupe/encoder/config_json.h"
 #include "taupe/encoder/normalize.h"
@@ -275,6 +276,8 @@ struct TrainingState {
   std::int64_t step = 0;
   ShardRange shards;               ///< which shards of each global batch this process trains
   Cluster* cluster = nullptr;      ///< the other ranks (nullptr: one process)
+  /// Several ranks, one shard each: the gradients are summed while the backward pass runs.
+  std::unique_ptr<GradientReducer> reducer;
   bool leader() const { return !cluster || cluster->leader(); }
 };
 
@@ -305,6 +308,9 @@ TrainingState make_training_state(const EncoderConfig& cfg, Cluster* cluster) {
   for (int r = 1; r < cfg.replicas; ++r)
     st.replicas.push_back(
         Replica{Encoder(cfg), Decoder(cfg), at::make_generator<at::CPUGeneratorImpl>(shard_seed(cfg.seed, shards.first + r))});
+  if (cluster && cfg.replicas == 1 && cfg.grad_bucket_mb > 0)
+    st.reducer = std::make_unique<GradientReducer>(*cluster, params,
+                                                   static_cast<std::int64_t>(cfg.grad_bucket_mb * 1024 * 1024));
   for (auto& rp : st.replicas) {
     rp.enc->to(st.enc->parameters().front().device());
     rp.dec->to(st.enc->parameters().front().device());
@@ -458,14 +464,17 @@ void require_finite_model(const TrainingState& st, const LastCheckpoint& last_go
   require_finite_weights(bad, "encoder training", last_good, kDivergedHint);
 }
 
-/// Multi-process: sums the ranks' gradients and loss parts and averages their BatchNorm moving
+/// Multi-process: sums the ranks' gradients (or finishes the reducer's buckets) and loss parts and averages their BatchNorm moving
 /// statistics, so that every rank takes the same optimiser step. Returns whether any rank was
 /// asked to stop (SIGINT / SIGTERM), so that all of them stop at the same step.
 bool synchronise_ranks(TrainingState& st, ShardLoss& l) {
   torch::NoGradGuard ng;
   std::vector<torch::Tensor> all;
-  for (auto& p : state_tensors(*st.enc, *st.dec, false))
-    if (p.grad().defined()) all.push_back(p.mutable_grad());
+  if (st.reducer)
+    st.reducer->finish();  // the gradients: summed in buckets, most of them during the backward pass
+  else
+    for (auto& p : state_tensors(*st.enc, *st.dec, false))
+      if (p.grad().defined()) all.push_back(p.mutable_grad());
   const std::size_t n_grads = all.size();
   for (auto& b : state_tensors(*st.enc, *st.dec, true))
     if (b.is_floating_point()) all.push_back(b);
@@ -574,6 +583,7 @@ void train_steps(TrainingState& st, PatchPipeline& pipe, const EncoderConfig& cf
     const torch::Tensor x = next_batch();
     const double c = capacity_at(cfg.capacity, max_it, st.step);
     st.opt->zero_grad();
+    if (st.reducer) st.reducer->arm();
     ShardLoss l = parallel_step(st.enc, st.dec, st.gen, st.replicas, x, c, cfg.gamma, pixel_weight, intra_threads,
                                 st.shards);
     if (st.cluster) ranks_stop = synchronise_ranks(st, l);
