@@ -21,6 +21,7 @@
 
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
+#include "taupe/core/log.h"
 #include "taupe/core/numeric_guard.h"
 #include "taupe/core/rng.h"
 #include "taupe/core/signals.h"
@@ -600,6 +601,9 @@ void train_steps(TrainingState& st, PatchPipeline& pipe, const EncoderConfig& cf
     if (st.step % per_epoch == 0) loop.end_of_epoch(next_batch);
   }
   if (st.step >= total && st.leader()) require_finite_model(st, loop.last_good);  // about to be saved as the result
+  if (st.reducer && st.leader())
+    log_debug("encoder: gradient all-reduce in " + std::to_string(st.reducer->buckets()) + " buckets, " +
+              std::to_string(st.reducer->started_early()) + " started during the last backward pass");
 }
 
 }  // namespace
