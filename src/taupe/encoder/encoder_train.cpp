@@ -297,7 +297,7 @@ TrainingState make_training_state(const EncoderConfig& cfg, Cluster* cluster) {
   const ShardRange shards{rank * cfg.replicas, world * cfg.replicas};
   TrainingState st{Encoder(cfg), Decoder(cfg), nullptr,
                    at::make_generator<at::CPUGeneratorImpl>(shard_seed(cfg.seed, shards.first)),
-                   {}, 0, shards, cluster};
+                   {}, 0, shards, cluster, nullptr};
   const c10::Device device = compute_device();
   st.enc->to(device);
   st.dec->to(device);
