@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <functional>
 #include <future>
 #include <thread>
@@ -134,7 +135,8 @@ TEST(GradientReducer, SumsTheRanksGradientsInBucketsStartedDuringTheBackwardPass
   const auto out = run_ranks(2, [](Cluster& c) { return reduce_three_layers(c, 256); });  // 64 floats a bucket
   for (const auto& r : out) {
     ASSERT_EQ(r.reduced.size(), r.reference.size());
-    for (std::size_t i = 0; i < r.reduced.size(); ++i) EXPECT_NEAR(r.reduced[i], r.reference[i], 1e-5 * (1 + std::abs(r.reference[i])));
+    for (std::size_t i = 0; i < r.reduced.size(); ++i)
+      EXPECT_NEAR(r.reduced[i], r.reference[i], 1e-5 * (1 + std::abs(r.reference[i])));
     EXPECT_GE(r.buckets, 4u);
     EXPECT_GE(r.early, r.buckets - 1);  // only the first layer's bucket may wait for finish()
   }
@@ -145,7 +147,8 @@ TEST(GradientReducer, OneLargeBucketStartsAtTheEndAndGivesTheSameSum) {
   const auto out = run_ranks(2, [](Cluster& c) { return reduce_three_layers(c, 1 << 20); });
   for (const auto& r : out) {
     EXPECT_EQ(r.buckets, 1u);
-    for (std::size_t i = 0; i < r.reduced.size(); ++i) EXPECT_NEAR(r.reduced[i], r.reference[i], 1e-5 * (1 + std::abs(r.reference[i])));
+    for (std::size_t i = 0; i < r.reduced.size(); ++i)
+      EXPECT_NEAR(r.reduced[i], r.reference[i], 1e-5 * (1 + std::abs(r.reference[i])));
   }
 }
 

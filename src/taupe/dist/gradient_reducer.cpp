@@ -66,7 +66,8 @@ GradientReducer::GradientReducer(Cluster& cluster, const std::vector<at::Tensor>
     if (p.requires_grad()) trained.push_back(p);
   if (trained.empty()) return;
   const auto options = trained.front().options();
-  const std::int64_t cap = std::max<std::int64_t>(1, bucket_bytes / static_cast<std::int64_t>(trained.front().element_size()));
+  const auto element = static_cast<std::int64_t>(trained.front().element_size());
+  const std::int64_t cap = std::max<std::int64_t>(1, bucket_bytes / element);  // elements per bucket
   std::vector<std::vector<std::size_t>> members;
   std::vector<std::int64_t> sizes;
   for (auto it = trained.rbegin(); it != trained.rend(); ++it) {  // backward order: last parameter first

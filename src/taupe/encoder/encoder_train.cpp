@@ -465,9 +465,10 @@ void require_finite_model(const TrainingState& st, const LastCheckpoint& last_go
   require_finite_weights(bad, "encoder training", last_good, kDivergedHint);
 }
 
-/// Multi-process: sums the ranks' gradients (or finishes the reducer's buckets) and loss parts and averages their BatchNorm moving
-/// statistics, so that every rank takes the same optimiser step. Returns whether any rank was
-/// asked to stop (SIGINT / SIGTERM), so that all of them stop at the same step.
+/// Multi-process: sums the ranks' gradients (or finishes the reducer's buckets) and loss parts
+/// and averages their BatchNorm moving statistics, so that every rank takes the same optimiser
+/// step. Returns whether any rank was asked to stop (SIGINT / SIGTERM), so that all of them stop
+/// at the same step.
 bool synchronise_ranks(TrainingState& st, ShardLoss& l) {
   torch::NoGradGuard ng;
   std::vector<torch::Tensor> all;
