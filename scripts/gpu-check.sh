@@ -38,6 +38,7 @@ nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee -a "$SUMMAR
 
 step configure 240 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$TORCH_PREFIX" \
   -DTAUPE_BUILD_BENCHMARKS=ON -DTAUPE_BUILD_TESTS=ON || { echo "configure failed: $OUT/configure.log"; exit 1; }
+grep -h -E 'taupe: (NCCL header|no nccl.h)' "$OUT/configure.log" | tee -a "$SUMMARY"
 step build 420 cmake --build "$BUILD" -j "$JOBS" --target taupe encoder_bench test_encoder test_dist ||
   { echo "build failed: $OUT/build.log"; exit 1; }
 T="$BUILD/apps/taupe/taupe"

@@ -89,16 +89,6 @@ struct Child {
   std::string output() const { return taupe::test::slurp(log); }
 };
 
-std::string stage_status(const fs::path& dir, const std::string& stage) {
-  try {
-    const json m = json::parse(taupe::test::slurp(dir / "manifest.json"));
-    for (const auto& st : m["stages"])
-      if (st.value("name", "") == stage) return st.value("status", "");
-  } catch (...) {
-  }
-  return "";
-}
-
 void flip_byte(const fs::path& f) {
   std::fstream io(f, std::ios::in | std::ios::out | std::ios::binary);
   char c = 0;

@@ -11,7 +11,7 @@ namespace taupe {
 /// Records of an earlier run in which every stage of `hashes` finished.
 inline std::map<std::string, StageRecord> all_done(const std::map<std::string, std::string>& hashes) {
   std::map<std::string, StageRecord> prev;
-  for (const auto& [name, h] : hashes) prev[name] = StageRecord{StageStatus::kDone, h, 1.0};
+  for (const auto& [name, h] : hashes) prev[name] = StageRecord{StageStatus::kDone, h, 1.0, {}};
   return prev;
 }
 

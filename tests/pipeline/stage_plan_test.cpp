@@ -131,9 +131,12 @@ TEST(StagePlan, ChangedFilesRerunTheStageAndEverythingBelow) {
   EXPECT_EQ(a["temporal"], StageAction::kRun);
   EXPECT_EQ(a["report"], StageAction::kRun);
   for (const auto& p : plan) {
-    if (p.name == "encode")
+    if (p.name == "encode") {
       EXPECT_EQ(p.reason, "its files changed since it finished: encodings.h5: content changed (SHA-256 differs) (and 1 more)");
-    if (p.name == "temporal") EXPECT_EQ(p.reason, "upstream stage encode reran");
+    }
+    if (p.name == "temporal") {
+      EXPECT_EQ(p.reason, "upstream stage encode reran");
+    }
   }
   // Changed files of a stage that reruns anyway (its configuration changed) change nothing.
   prev["encode"].config_hash = "other";

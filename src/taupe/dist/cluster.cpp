@@ -28,11 +28,18 @@
 #endif
 
 // NCCL for CUDA tensors: only in a CUDA LibTorch built with it (its CMake package then defines
-// USE_C10D_NCCL for the code that links it). Never compiled by the Debian CPU build.
-#if defined(USE_C10D_NCCL) && __has_include(<torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>)
+// USE_C10D_NCCL for the code that links it) and with NCCL's own header found (src/CMakeLists.txt
+// looks for it; LibTorch's include path does not carry it). Never compiled by the Debian CPU build.
+#if defined(USE_C10D_NCCL) && __has_include(<torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>) && \
+    __has_include(<nccl.h>)
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #define TAUPE_HAVE_NCCL 1
+#endif
+// A build that must have NCCL (scripts/torch2_check.py --cuda, or a multi-GPU build configured
+// with -DCMAKE_CXX_FLAGS=-DTAUPE_REQUIRE_NCCL) fails here instead of falling back to Gloo.
+#if defined(TAUPE_REQUIRE_NCCL) && !defined(TAUPE_HAVE_NCCL)
+#error "TAUPE_REQUIRE_NCCL is set, but the NCCL process group cannot be compiled (USE_C10D_NCCL, ProcessGroupNCCL.hpp or nccl.h missing)"
 #endif
 
 #include "taupe/core/errors.h"
