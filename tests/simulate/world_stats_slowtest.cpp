@@ -60,6 +60,7 @@ TEST(PlantedMechanism, Mechanical) {
   const WorldStats& w = stats_of("mechanical");
   EXPECT_GE(w.auc_compression, 0.75);
   EXPECT_LE(w.auc_compression, 0.95);
+  EXPECT_GE(w.auc_small_nucleus, 0.75) << "compression shows in the nuclear area";
   ASSERT_EQ(w.logit.coef.size(), 3u);
   EXPECT_GT(w.logit.ci_lo[1], 0.0) << "compression must matter";
   EXPECT_LE(w.logit.ci_lo[2], 0.0) << "WT contact must add nothing given compression";
@@ -86,6 +87,9 @@ TEST(PlantedMechanism, Neutral) {
   EXPECT_LE(w.auc_compression, 0.60);
   EXPECT_GE(w.auc_wt, 0.40);
   EXPECT_LE(w.auc_wt, 0.60);
+  // Nothing kills by size here, yet the nucleus still tells fates apart a little: cells divide
+  // at the end of their cycle, at their largest (one field of view at seeds 54-59: 0.52-0.64).
+  EXPECT_GT(w.auc_small_nucleus, 0.5);
   balanced(w);
 }
 

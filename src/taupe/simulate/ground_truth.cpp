@@ -91,7 +91,7 @@ std::vector<double> zscore(std::vector<double> v) {
 
 WorldStats world_stats(const std::vector<const FovHistory*>& fovs, const ExtractConfig& ex, double frame_interval_min) {
   WorldStats w;
-  std::vector<double> comp, wt;
+  std::vector<double> comp, wt, small_nucleus;
   std::vector<bool> apo;
   std::vector<double> area, dens;
   double scrib_first = 0, all_first = 0, scrib_last = 0, all_last = 0, scrib_frames = 0, scrib_deaths = 0;
@@ -99,6 +99,7 @@ WorldStats world_stats(const std::vector<const FovHistory*>& fovs, const Extract
     for (const TrajectoryStat& s : trajectory_stats(*h, ex)) {
       comp.push_back(s.compression);
       wt.push_back(s.wt_neighbours);
+      small_nucleus.push_back(-s.nuclear_area_um2);
       apo.push_back(s.fate == Fate::kApoptosis);
       if (s.fate == Fate::kApoptosis) ++w.apoptosis; else ++w.mitosis;
     }
@@ -120,6 +121,7 @@ WorldStats world_stats(const std::vector<const FovHistory*>& fovs, const Extract
   }
   w.auc_compression = stats::auc(comp, apo);
   w.auc_wt = stats::auc(wt, apo);
+  w.auc_small_nucleus = stats::auc(small_nucleus, apo);
   if (w.mitosis > 2 && w.apoptosis > 2) {
     try {
       w.logit = stats::logistic_regression({zscore(comp), zscore(wt)}, apo);
@@ -138,7 +140,8 @@ std::string WorldStats::brief() const {
   s.precision(3);
   const double n = static_cast<double>(mitosis + apoptosis);
   s << "labelled " << (mitosis + apoptosis) << " (mitosis " << mitosis << " = " << (n > 0 ? 100 * mitosis / n : 0)
-    << "%, apoptosis " << apoptosis << ")  AUC compression " << auc_compression << "  AUC WT-contact " << auc_wt;
+    << "%, apoptosis " << apoptosis << ")  AUC compression " << auc_compression << "  AUC WT-contact " << auc_wt
+    << "  AUC smaller nucleus " << auc_small_nucleus;
   if (logit.coef.size() == 3)
     s << "  logit z(compression) " << logit.coef[1] << " [" << logit.ci_lo[1] << ", " << logit.ci_hi[1]
       << "]  z(WT) " << logit.coef[2] << " [" << logit.ci_lo[2] << ", " << logit.ci_hi[2] << "]";

@@ -32,6 +32,10 @@ std::vector<TrajectoryStat> trajectory_stats(const FovHistory& h, const ExtractC
 struct WorldStats {
   std::size_t mitosis = 0, apoptosis = 0;
   double auc_compression = 0, auc_wt = 0;  ///< AUC of mean over last 32 frames: apoptosis vs mitosis
+  /// The same for the true nuclear area, negated: how well a smaller nucleus ranks apoptosis above
+  /// mitosis. Above 0.5 in every world, the neutral one included: a cell divides at the end of
+  /// its cycle, at its largest, and dies anywhere from `apoptosis_min_phase` on.
+  double auc_small_nucleus = 0;
   stats::LogisticFit logit;                ///< apoptosis ~ 1 + z(compression) + z(wt_neighbours)
   double spearman_area_density = 0;        ///< nuclear area vs local density, all cells
   double scrib_fraction_first = 0, scrib_fraction_last = 0;

@@ -296,6 +296,7 @@ nlohmann::json simulation_json(const SimConfig& cfg, std::uint64_t seed, const S
   j["patches"] = r.patches;
   j["auc_compression"] = r.world.auc_compression;
   j["auc_wt_neighbours"] = r.world.auc_wt;
+  j["auc_small_nucleus"] = r.world.auc_small_nucleus;
   if (r.world.logit.coef.size() == 3) {
     j["logit_compression"] = {r.world.logit.coef[1], r.world.logit.ci_lo[1], r.world.logit.ci_hi[1]};
     j["logit_wt_neighbours"] = {r.world.logit.coef[2], r.world.logit.ci_lo[2], r.world.logit.ci_hi[2]};
