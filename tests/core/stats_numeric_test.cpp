@@ -73,6 +73,19 @@ TEST(StatsNumeric, QuantileInterpolatesLinearlyBetweenOrderStatistics) {
   EXPECT_TRUE(std::isnan(quantile({}, 0.5)));
 }
 
+TEST(StatsNumeric, QuantilesBySelectionEqualTheSortedOnes) {
+  // Ties, odd and even sizes, one element, the ends of [0, 1] and p outside it: the same doubles.
+  const std::vector<double> ps = {0.0, 0.05, 0.5, 0.99, 1.0, -0.2, 1.3, 0.999999};
+  for (std::size_t n : {1u, 2u, 7u, 64u, 4096u}) {
+    std::vector<double> v;
+    for (std::size_t i = 0; i < n; ++i) v.push_back(static_cast<double>((i * 7919 + 13) % 97) * 0.5);
+    const auto q = quantiles(v, ps);
+    ASSERT_EQ(q.size(), ps.size());
+    for (std::size_t k = 0; k < ps.size(); ++k) EXPECT_EQ(q[k], quantile(v, ps[k])) << "n " << n << " p " << ps[k];
+  }
+  EXPECT_TRUE(std::isnan(quantiles({}, {0.5})[0]));
+}
+
 TEST(StatsNumeric, ArgmaxTakesTheFirstOfTies) {
   const float a[] = {0.2f, 0.5f, 0.3f};
   EXPECT_EQ(argmax(a, 3), 1);

@@ -2,6 +2,7 @@
 // closed-form expected output.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -19,6 +20,33 @@ TEST(PerturbPercentile, MatchesNumpyLinearInterpolation) {
   EXPECT_NEAR(percentile(v, 99.0), 62.37, 1e-12);
   EXPECT_DOUBLE_EQ(percentile(v, 0.0), 0.0);
   EXPECT_DOUBLE_EQ(percentile(v, 100.0), 63.0);
+}
+
+/// The definition: for every pixel, the median of its disk with coordinates clamped to the image.
+std::vector<float> median_by_sorting(const std::vector<float>& in, int h, int w, int r) {
+  std::vector<float> out(in.size());
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      std::vector<float> disk;
+      for (int dy = -r; dy <= r; ++dy)
+        for (int dx = -r; dx <= r; ++dx)
+          if (dx * dx + dy * dy <= r * r) disk.push_back(in[std::clamp(y + dy, 0, h - 1) * w + std::clamp(x + dx, 0, w - 1)]);
+      std::sort(disk.begin(), disk.end());
+      out[y * w + x] = disk[disk.size() / 2];
+    }
+  return out;
+}
+
+TEST(PerturbMedian, EqualsTheSortedDiskMedianAtEveryRadiusAndShape) {
+  // Radii 0-3 take the selection network, 5 (81 pixels) the nth_element path; widths that are
+  // and are not multiples of the 8 pixels filtered together; values with many ties.
+  for (int r : {0, 1, 2, 3, 4, 5})
+    for (auto [h, w] : {std::pair{64, 64}, std::pair{7, 13}, std::pair{3, 2}, std::pair{1, 9}}) {
+      std::vector<float> in(static_cast<std::size_t>(h * w)), out(in.size(), -1.f);
+      for (int i = 0; i < h * w; ++i) in[i] = static_cast<float>((i * 2654435761u >> 7) % 23) * 0.25f;
+      median_filter_disk(in.data(), out.data(), h, w, r);
+      EXPECT_EQ(out, median_by_sorting(in, h, w, r)) << "radius " << r << ", " << h << " x " << w;
+    }
 }
 
 TEST(PerturbNormalize, RampWithoutOutliersIsThePercentileRescale) {

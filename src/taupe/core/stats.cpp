@@ -69,6 +69,33 @@ double quantile(std::vector<double> v, double p) {
   return quantile_sorted(v, p);
 }
 
+std::vector<double> quantiles(std::vector<double> v, const std::vector<double>& ps) {
+  std::vector<double> out;
+  if (v.empty()) {
+    out.assign(ps.size(), std::numeric_limits<double>::quiet_NaN());
+    return out;
+  }
+  // quantile_sorted reads the order statistics floor(pos) and floor(pos) + 1 only: put each of
+  // them in its sorted place (ascending, each selection within the part above the previous).
+  const std::size_t n = v.size();
+  std::vector<std::size_t> need;
+  for (double p : ps) {
+    const auto i = static_cast<std::size_t>(std::floor(std::clamp(p, 0.0, 1.0) * static_cast<double>(n - 1)));
+    need.push_back(i);
+    if (i + 1 < n) need.push_back(i + 1);
+  }
+  std::sort(need.begin(), need.end());
+  need.erase(std::unique(need.begin(), need.end()), need.end());
+  auto from = v.begin();
+  for (std::size_t r : need) {
+    const auto at = v.begin() + static_cast<std::ptrdiff_t>(r);
+    std::nth_element(from, at, v.end());
+    from = at + 1;
+  }
+  for (double p : ps) out.push_back(quantile_sorted(v, p));
+  return out;
+}
+
 std::vector<double> ranks(const std::vector<double>& x) {
   const std::size_t n = x.size();
   std::vector<std::size_t> idx(n);

@@ -29,6 +29,9 @@ double incomplete_beta(double a, double b, double x);
 double quantile_sorted(const std::vector<double>& sorted, double p);
 /// The same of unsorted values.
 double quantile(std::vector<double> v, double p);
+/// quantile(v, p) for every p of `ps`, with the same values, by selecting the order statistics
+/// they read (std::nth_element) instead of sorting: O(n) per quantile.
+std::vector<double> quantiles(std::vector<double> v, const std::vector<double>& ps);
 
 /// Index of the largest of v[0..n) (the first one on ties); -1 when n <= 0.
 template <class T>

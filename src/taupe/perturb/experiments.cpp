@@ -8,8 +8,10 @@
 
 #include "taupe/core/errors.h"
 #include "taupe/core/log.h"
+#include "taupe/core/parallel.h"
 #include "taupe/core/progress.h"
 #include "taupe/core/rng.h"
+#include "taupe/core/runtime.h"
 #include "taupe/core/stats.h"
 #include "taupe/dataset/glimpses.h"
 #include "taupe/dataset/encodings.h"
@@ -141,7 +143,8 @@ class ImageRunner {
   ImageRunner(PerturbContext& ctx, const PerturbConfig& cfg, const std::vector<Condition>& conds, int pc,
               const ExampleSpec& example)
       : ctx_(ctx), cfg_(cfg), conds_(conds), pc_(pc), example_(example), vae_(ctx.vae()), ms_(ctx.models()),
-        L_(ms_.max_len()), D_(ms_.dims()), np_(norm_params(cfg)), reader_(ctx.glimpses()), share_(ctx.share()) {
+        L_(ms_.max_len()), D_(ms_.dims()), np_(norm_params(cfg)), reader_(ctx.glimpses()), share_(ctx.share()),
+        threads_(std::max(1, runtime_info().threads)) {
     for (std::size_t k = 0; k < reader_.infos().size(); ++k) by_id_[reader_.infos()[k].id] = k;
   }
 
@@ -230,11 +233,11 @@ class ImageRunner {
   /// The window's frames normalised, (nf, 2, S, S).
   std::vector<float> normalised_frames(const TrajectoryWindow& w) const {
     std::vector<float> normed(static_cast<std::size_t>(w.nf) * kGlimpseFloats);
-    for (int fr = 0; fr < w.nf; ++fr) {
+    parallel_for(w.nf, threads_, [&](int fr) {
       const auto n = normalize_image(w.g.images.data() + static_cast<std::size_t>(w.start + fr) * kGlimpseFloats,
                                      kGlimpseChannels, kGlimpseSize, np_);
       std::copy(n.begin(), n.end(), normed.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(fr) * kGlimpseFloats));
-    }
+    });
     return normed;
   }
 
@@ -343,6 +346,7 @@ class ImageRunner {
   const NormParams np_;
   GlimpseReader reader_;
   const RankShare& share_;
+  const int threads_;  // for the per-frame normalisation (between the encoder's batches)
   std::map<std::int64_t, std::size_t> by_id_;
   ImageRun run_;
   std::vector<std::int64_t> pc_frames_;

@@ -20,27 +20,97 @@ NormParams norm_params(const PerturbConfig& cfg) {
 }
 
 double percentile(std::vector<double> v, double pct) {
-  return v.empty() ? 0.0 : stats::quantile(std::move(v), pct / 100.0);
+  return v.empty() ? 0.0 : stats::quantiles(std::move(v), {pct / 100.0})[0];
 }
+
+namespace {
+
+/// Comparators (i < j: min to i, max to j) of Batcher's odd-even merge sort of n wires, n a
+/// power of two.
+std::vector<std::pair<int, int>> odd_even_merge_network(int n) {
+  std::vector<std::pair<int, int>> c;
+  for (int p = 1; p < n; p <<= 1)
+    for (int k = p; k >= 1; k >>= 1)
+      for (int j = k % p; j + k < n; j += 2 * k)
+        for (int i = 0; i < std::min(k, n - j - k); ++i)
+          if ((i + j) / (2 * p) == (i + j + k) / (2 * p)) c.emplace_back(i + j, i + j + k);
+  return c;
+}
+
+/// The comparators of that network that the median of k (odd) values needs: the k values sit on
+/// wires 0..k-1 and the rest hold +inf, which no comparator moves (min goes to the lower wire),
+/// so comparators reaching a wire >= k are dropped; then, from the last comparator back, only
+/// those writing a wire still read on the way to the median wire k/2 are kept.
+std::vector<std::pair<int, int>> median_network(int k) {
+  int n = 1;
+  while (n < k) n <<= 1;
+  const auto all = odd_even_merge_network(n);
+  std::vector<char> live(static_cast<std::size_t>(n), 0);
+  live[static_cast<std::size_t>(k / 2)] = 1;
+  std::vector<std::pair<int, int>> kept;
+  for (auto c = all.rbegin(); c != all.rend(); ++c) {
+    if (c->second >= k) continue;
+    auto& a = live[static_cast<std::size_t>(c->first)];
+    auto& b = live[static_cast<std::size_t>(c->second)];
+    if (!a && !b) continue;
+    kept.push_back(*c);
+    a = b = 1;
+  }
+  std::reverse(kept.begin(), kept.end());
+  return kept;
+}
+
+constexpr int kMedianLanes = 8;     // pixels of a row filtered together
+constexpr int kMaxNetworkDisk = 64; // larger disks select with std::nth_element
+
+}  // namespace
 
 void median_filter_disk(const float* in, float* out, int h, int w, int radius) {
   std::vector<std::pair<int, int>> offs;
   for (int dy = -radius; dy <= radius; ++dy)
     for (int dx = -radius; dx <= radius; ++dx)
       if (dx * dx + dy * dy <= radius * radius) offs.emplace_back(dy, dx);
-  std::vector<float> buf(offs.size());
+  const int k = static_cast<int>(offs.size());
   const std::size_t mid = offs.size() / 2;  // disk sizes are odd: exact median
-  for (int y = 0; y < h; ++y) {
-    for (int x = 0; x < w; ++x) {
-      for (std::size_t k = 0; k < offs.size(); ++k) {
-        const int yy = std::clamp(y + offs[k].first, 0, h - 1);
-        const int xx = std::clamp(x + offs[k].second, 0, w - 1);
-        buf[k] = in[yy * w + xx];
+  // Nearest-pixel borders as a padded copy (the extra columns on the right let the last lanes of
+  // a row read inside it), so every pixel reads its disk without clamping.
+  const int pw = w + 2 * radius + kMedianLanes, ph = h + 2 * radius;
+  std::vector<float> pad(static_cast<std::size_t>(pw) * static_cast<std::size_t>(ph));
+  for (int y = 0; y < ph; ++y)
+    for (int x = 0; x < pw; ++x)
+      pad[static_cast<std::size_t>(y) * pw + x] =
+          in[std::clamp(y - radius, 0, h - 1) * w + std::clamp(x - radius, 0, w - 1)];
+  std::vector<std::ptrdiff_t> at;  // disk offsets in the padded image
+  for (const auto& [dy, dx] : offs) at.push_back(static_cast<std::ptrdiff_t>(dy) * pw + dx);
+  const auto origin = [&](int y, int x) { return pad.data() + static_cast<std::ptrdiff_t>(y + radius) * pw + x + radius; };
+  if (k > kMaxNetworkDisk) {
+    std::vector<float> buf(offs.size());
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const float* o = origin(y, x);
+        for (std::size_t q = 0; q < at.size(); ++q) buf[q] = o[at[q]];
+        std::nth_element(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(mid), buf.end());
+        out[y * w + x] = buf[mid];
       }
-      std::nth_element(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(mid), buf.end());
-      out[y * w + x] = buf[mid];
-    }
+    return;
   }
+  // A selection network on kMedianLanes pixels at once: min/max only, so the result is the
+  // median value itself, the same as a selection by sorting.
+  const auto net = median_network(k);
+  float v[kMaxNetworkDisk][kMedianLanes];
+  for (int y = 0; y < h; ++y)
+    for (int x0 = 0; x0 < w; x0 += kMedianLanes) {
+      const float* o = origin(y, x0);
+      for (int q = 0; q < k; ++q)
+        for (int l = 0; l < kMedianLanes; ++l) v[q][l] = o[at[static_cast<std::size_t>(q)] + l];
+      for (const auto& [i, j] : net)
+        for (int l = 0; l < kMedianLanes; ++l) {
+          const float a = v[i][l], b = v[j][l];
+          v[i][l] = std::min(a, b);
+          v[j][l] = std::max(a, b);
+        }
+      for (int l = 0; l < std::min(kMedianLanes, w - x0); ++l) out[y * w + x0 + l] = v[mid][l];
+    }
 }
 
 void normalize_channel(const float* in, float* out, int h, int w, const NormParams& p) {
@@ -58,8 +128,8 @@ void normalize_channel(const float* in, float* out, int h, int w, const NormPara
     const double x = in[i], m = med[static_cast<std::size_t>(i)];
     clean[static_cast<std::size_t>(i)] = (sd > 0 && std::fabs(x - m) > thr) ? m : x;
   }
-  const double lo = percentile(clean, p.percentile_lo);
-  const double hi = percentile(clean, p.percentile_hi);
+  const auto q = stats::quantiles(clean, {p.percentile_lo / 100.0, p.percentile_hi / 100.0});
+  const double lo = q[0], hi = q[1];
   const double span = hi - lo;
   for (int i = 0; i < n; ++i) {
     const double y = span > 0 ? (clean[static_cast<std::size_t>(i)] - lo) / span : 0.0;

@@ -22,7 +22,7 @@ struct NormParams {
 };
 NormParams norm_params(const PerturbConfig& cfg);
 
-/// Percentile of `v` with numpy's default linear interpolation (v is copied and sorted).
+/// Percentile of `v` with numpy's default linear interpolation (by selection, stats::quantiles).
 double percentile(std::vector<double> v, double pct);
 
 /// Median filter over a disk of radius r, borders by nearest-pixel replication (skimage
