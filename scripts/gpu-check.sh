@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The GPU check, in one short run on a machine with an NVIDIA GPU (docs/building.md "CUDA"):
+#   0. checks for the build dependencies' headers and names every missing package at once;
 #   1. builds taupe, the encoder benchmark and the encoder / dist tests against the machine's CUDA
 #      LibTorch (the one inside the PyTorch wheel);
 #   2. runs the encoder tests on the GPU (the default device is auto = CUDA there);
@@ -31,6 +32,25 @@ step() {
   printf '%-28s rc=%-3s %4ss\n' "$name" "$rc" "$((SECONDS - t0))" | tee -a "$SUMMARY"
   return $rc
 }
+
+# Pre-flight: the machine, and the headers of the build dependencies. A CUDA image often lacks
+# them and may not be able to install any: list every missing one at once and stop.
+{ grep -h '^PRETTY_NAME' /etc/os-release 2>/dev/null; ${CXX:-c++} --version 2>&1 | head -n 1; cmake --version | head -n 1; } |
+  tee -a "$SUMMARY"
+missing=()
+for spec in "H5Cpp.h|-I/usr/include/hdf5/serial|libhdf5-dev" "tiffio.h||libtiff-dev" \
+  "opencv2/imgcodecs.hpp|-I/usr/include/opencv4|libopencv-dev" "zip.h||libzip-dev" "pugixml.hpp||libpugixml-dev" \
+  "nlohmann/json.hpp||nlohmann-json3-dev" "toml++/toml.h||libtomlplusplus-dev" "CLI/CLI.hpp||libcli11-dev" \
+  "boost/math/distributions/normal.hpp||libboost-math-dev" "openssl/evp.h||libssl-dev" "gtest/gtest.h||libgtest-dev" \
+  "benchmark/benchmark.h||libbenchmark-dev"; do
+  IFS='|' read -r header flags package <<<"$spec"
+  # shellcheck disable=SC2086  # flags: zero or one word
+  echo "#include <$header>" | ${CXX:-c++} -std=c++17 -E -x c++ - $flags >/dev/null 2>&1 || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "missing build dependencies (Debian/Ubuntu packages): ${missing[*]}" | tee -a "$SUMMARY"
+  exit 1
+fi
 
 TORCH_PREFIX="$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')"
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "devices", torch.cuda.device_count(), "cxx11_abi", torch.compiled_with_cxx11_abi())' | tee -a "$SUMMARY"
