@@ -259,5 +259,41 @@ TEST(Validation, GatherWritesJsonAndHtmlFromRunDirectories) {
   EXPECT_EQ(dashed, 2u * 2u + 1u);  // two worlds x ±margin, plus the legend sample
 }
 
+TEST(Validation, WorldGroundTruthIsReadPerRunAndSummarisedPerWorld) {
+  test::TempDir dir;
+  resolve_study(dir.path(), spec({"mechanical", "neutral"}, {1, 2}), true);
+  for (const auto& m : study_members(resolve_study(dir.path(), {}, false), dir.path())) {
+    const json vs = json::array({verdict("nuclear size", kNoEffect, 0, kNoEffect, 0)});
+    write_text_atomic(m.dir / "summary.json", summary(m.world, m.seed, vs).dump());
+    fs::create_directories(m.dir / "data");
+    if (m.world == "mechanical")  // AUC WT contact 0.60 and 0.64; logit entries are [estimate, lo, hi]
+      write_text_atomic(m.dir / "data" / "simulation.json",
+                        json{{"auc_wt_neighbours", 0.56 + 0.04 * static_cast<double>(m.seed)},
+                             {"logit_compression", {2.5, 2.2, 2.8}},
+                             {"auc_small_nucleus", "not a number"}}
+                            .dump());
+    if (m.world == "neutral" && m.seed == 2) write_text_atomic(m.dir / "data" / "simulation.json", "{");
+  }
+  const Validation v = gather(dir.path());
+  const json j = json::parse(read_text_file(dir.path() / "validation.json"));
+  EXPECT_DOUBLE_EQ(j["runs"][0]["world_stats"]["auc_wt_neighbours"].get<double>(), 0.60);
+  EXPECT_DOUBLE_EQ(j["runs"][0]["world_stats"]["logit_compression"].get<double>(), 2.5);
+  EXPECT_FALSE(j["runs"][0]["world_stats"].contains("auc_small_nucleus"));  // not a number: left out
+  EXPECT_TRUE(j["runs"][2]["world_stats"].empty());                        // no simulation.json
+  // A malformed simulation.json is noted, and the run still counts.
+  EXPECT_EQ(j["runs"][3]["status"], "done");
+  EXPECT_NE(j["runs"][3]["problem"].get<std::string>().find("simulation.json"), std::string::npos);
+  const json& w = j["world_stats"]["mechanical"]["auc_wt_neighbours"];
+  EXPECT_EQ(w["n"], 2);
+  EXPECT_NEAR(w["mean"].get<double>(), 0.62, 1e-12);
+  EXPECT_DOUBLE_EQ(w["min"].get<double>(), 0.60);
+  EXPECT_DOUBLE_EQ(w["max"].get<double>(), 0.64);
+  EXPECT_FALSE(j["world_stats"].contains("neutral"));
+  EXPECT_EQ(cell(v, "neutral", "nuclear size").correct, 2);
+  const std::string html = read_text_file(dir.path() / "validation.html");
+  EXPECT_NE(html.find("Ground truth of the worlds"), std::string::npos);
+  EXPECT_NE(html.find("0.62 [0.60, 0.64]"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace taupe::validate

@@ -16,6 +16,14 @@ namespace taupe::simulate_artifacts {
 inline std::filesystem::path glimpses(const std::filesystem::path& dir) { return dir / "glimpses.h5"; }
 inline std::filesystem::path patches(const std::filesystem::path& dir) { return dir / "patches.h5"; }
 inline std::filesystem::path simulation_json(const std::filesystem::path& dir) { return dir / "simulation.json"; }
+/// simulation.json keys of the world's ground-truth statistics (simulate/ground_truth.h): AUCs of
+/// apoptosis against mitosis over the frames up to the cutoff (numbers), and the coefficients of
+/// apoptosis ~ z(compression) + z(WT neighbours) ([estimate, CI low, CI high]).
+inline constexpr const char* kAucCompression = "auc_compression";
+inline constexpr const char* kAucWtNeighbours = "auc_wt_neighbours";
+inline constexpr const char* kAucSmallNucleus = "auc_small_nucleus";
+inline constexpr const char* kLogitCompression = "logit_compression";
+inline constexpr const char* kLogitWtNeighbours = "logit_wt_neighbours";
 /// "fov_003" for field of view 3.
 inline std::string fov_name(int fov) {
   char b[32];

@@ -294,12 +294,13 @@ nlohmann::json simulation_json(const SimConfig& cfg, std::uint64_t seed, const S
   j["mitosis"] = r.mitosis;
   j["apoptosis"] = r.apoptosis;
   j["patches"] = r.patches;
-  j["auc_compression"] = r.world.auc_compression;
-  j["auc_wt_neighbours"] = r.world.auc_wt;
-  j["auc_small_nucleus"] = r.world.auc_small_nucleus;
+  namespace sa = simulate_artifacts;
+  j[sa::kAucCompression] = r.world.auc_compression;
+  j[sa::kAucWtNeighbours] = r.world.auc_wt;
+  j[sa::kAucSmallNucleus] = r.world.auc_small_nucleus;
   if (r.world.logit.coef.size() == 3) {
-    j["logit_compression"] = {r.world.logit.coef[1], r.world.logit.ci_lo[1], r.world.logit.ci_hi[1]};
-    j["logit_wt_neighbours"] = {r.world.logit.coef[2], r.world.logit.ci_lo[2], r.world.logit.ci_hi[2]};
+    j[sa::kLogitCompression] = {r.world.logit.coef[1], r.world.logit.ci_lo[1], r.world.logit.ci_hi[1]};
+    j[sa::kLogitWtNeighbours] = {r.world.logit.coef[2], r.world.logit.ci_lo[2], r.world.logit.ci_hi[2]};
   }
   j["spearman_nuclear_area_density"] = r.world.spearman_area_density;
   j["scrib_fraction_first"] = r.world.scrib_fraction_first;

@@ -23,6 +23,7 @@
 #include "taupe/core/stats.h"
 #include "taupe/pipeline/pipeline.h"
 #include "taupe/pipeline/run_config.h"
+#include "taupe/simulate/artifacts.h"
 #include "taupe/simulate/sim_config.h"
 #include "taupe/validate/validation_html.h"
 
@@ -286,6 +287,29 @@ RunRecord parse_run(const StudyMember& m, const json& summary, const json& manif
   return r;
 }
 
+const std::vector<std::string>& world_stat_keys() {
+  namespace sa = simulate_artifacts;
+  static const std::vector<std::string> keys = {sa::kAucCompression, sa::kAucWtNeighbours, sa::kAucSmallNucleus,
+                                                sa::kLogitCompression, sa::kLogitWtNeighbours};
+  return keys;
+}
+
+namespace {
+/// world_stat_keys() from a parsed simulation.json: numbers as they are, arrays by their first
+/// element (the estimate); anything else is left out.
+std::map<std::string, double> world_stats_of(const json& sim) {
+  std::map<std::string, double> out;
+  if (!sim.is_object()) return out;
+  for (const auto& k : world_stat_keys()) {
+    const auto it = sim.find(k);
+    if (it == sim.end()) continue;
+    const json& x = it->is_array() && !it->empty() ? it->front() : *it;
+    if (x.is_number()) out[k] = x.get<double>();
+  }
+  return out;
+}
+}  // namespace
+
 RunRecord read_run(const StudyMember& m) {
   auto read_json = [](const fs::path& f, std::string& problem) -> json {
     if (!fs::exists(f)) return json();
@@ -300,12 +324,17 @@ RunRecord read_run(const StudyMember& m) {
   const json manifest = read_json(m.dir / RunDir::kManifestName, problem);
   const json summary = read_json(RunLayout(m.dir).summary(), problem);
   RunRecord r = parse_run(m, summary, manifest);
+  // The world's ground truth is context, not a verdict: an unreadable simulation.json is noted
+  // but leaves the run's status alone.
+  std::string sim_problem;
+  r.world_stats = world_stats_of(read_json(simulate_artifacts::simulation_json(RunLayout(m.dir).data()), sim_problem));
   if (!problem.empty()) {
     r.status = "invalid";
     r.problem = problem;
   } else if (r.status == kMissing && !fs::exists(m.dir)) {
     r.problem = "not run";
   }
+  if (!sim_problem.empty()) r.problem += (r.problem.empty() ? "" : "; ") + sim_problem;
   return r;
 }
 
@@ -371,7 +400,16 @@ Validation aggregate(const StudySpec& spec, std::vector<RunRecord> runs) {
   for (const auto& r : v.runs) {
     v.runs_sum_s += r.seconds();
     v.run_max_s = std::max(v.run_max_s, r.seconds());
+    for (const auto& [k, x] : r.world_stats) {
+      WorldStat& w = v.world_stats[r.member.world][k];
+      w.min = w.n ? std::min(w.min, x) : x;
+      w.max = w.n ? std::max(w.max, x) : x;
+      w.mean += x;
+      ++w.n;
+    }
   }
+  for (auto& [world, stats] : v.world_stats)
+    for (auto& [k, w] : stats) w.mean /= static_cast<double>(w.n);
   return v;
 }
 
@@ -408,8 +446,13 @@ json Validation::to_json() const {
                       {"cv_recall", recall},
                       {"seconds", r.seconds()},
                       {"timings_s", r.timings_s},
+                      {"world_stats", r.world_stats},
                       {"verdicts", vs}});
   }
+  json world_stats_j = json::object();
+  for (const auto& [world, stats] : world_stats)
+    for (const auto& [k, w] : stats)
+      world_stats_j[world][k] = {{"n", w.n}, {"mean", num(w.mean)}, {"min", num(w.min)}, {"max", num(w.max)}};
   json cells_j = json::array();
   for (const auto& c : cells)
     cells_j.push_back({{"world", c.world},
@@ -432,6 +475,7 @@ json Validation::to_json() const {
           {"seeds", spec.seeds},
           {"runs", runs_j},
           {"cells", cells_j},
+          {"world_stats", world_stats_j},
           {"timing",
            {{"runs_sum_s", runs_sum_s},
             {"run_max_s", run_max_s},

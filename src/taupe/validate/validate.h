@@ -105,8 +105,15 @@ struct RunRecord {
   std::vector<VerdictRecord> verdicts;
   std::map<std::string, double> cv_recall;  ///< mitosis, apoptosis (gated) and *_raw when reported
   std::map<std::string, double> timings_s;  ///< per stage (summary.json, else manifest.json)
+  /// The simulated world's ground truth (data/simulation.json, world_stat_keys(); the logit
+  /// entries are the coefficients' estimates); empty when the run has no simulation.json.
+  std::map<std::string, double> world_stats;
   double seconds() const;                   ///< sum of the stage timings
 };
+/// The simulation.json statistics a study records per run: how well compression, WT contact and
+/// a smaller nucleus each rank apoptosis above mitosis (AUC), and the logistic coefficients of
+/// compression and WT contact taken together, which tell a planted cause from its proxy.
+const std::vector<std::string>& world_stat_keys();
 /// Reads STUDY_DIR/<world>/seed-<n>/summary.json (and manifest.json for timings); never throws
 /// for a missing or malformed run: the record says so.
 RunRecord read_run(const StudyMember& m);
@@ -134,10 +141,18 @@ struct Cell {
   std::optional<Proportion> power;              ///< right-direction "effect" / K where one is planted
 };
 
+/// One ground-truth statistic of a world over the study's runs that recorded it.
+struct WorldStat {
+  std::int64_t n = 0;
+  double mean = 0, min = 0, max = 0;
+};
+
 struct Validation {
   StudySpec spec;
   std::vector<RunRecord> runs;  ///< study_members() order
   std::vector<Cell> cells;      ///< world-major, verdicts in first-reported order
+  /// world → world_stat_keys() entry → over the world's runs (keys no run recorded are absent).
+  std::map<std::string, std::map<std::string, WorldStat>> world_stats;
   double runs_sum_s = 0, run_max_s = 0;
   std::optional<double> elapsed_s;  ///< wall time of the invocation that ran the whole study
   nlohmann::json to_json() const;

@@ -6,6 +6,9 @@
 
 #include "taupe/report/html.h"
 #include "taupe/report/svg.h"
+#include "taupe/simulate/artifacts.h"
+#include "taupe/simulate/model.h"
+#include "taupe/simulate/sim_config.h"
 #include "taupe/validate/validate.h"
 
 namespace taupe::validate {
@@ -188,6 +191,49 @@ report::Table verdict_table(const Validation& v) {
   return t;
 }
 
+/// One row per world: what the simulator planted and what its ground truth shows over the runs.
+report::Table world_table(const Validation& v) {
+  namespace sa = simulate_artifacts;
+  const std::vector<std::pair<std::string, std::string>> columns = {
+      {sa::kAucCompression, "AUC compression"},     {sa::kAucWtNeighbours, "AUC WT contact"},
+      {sa::kAucSmallNucleus, "AUC smaller nucleus"}, {sa::kLogitCompression, "logit z(compression)"},
+      {sa::kLogitWtNeighbours, "logit z(WT contact)"}};
+  report::Table t;
+  t.caption = "Ground truth of each simulated world, mean [min, max] over its runs (data/simulation.json): the AUC "
+              "with which each quantity, averaged over the frames before the cutoff, ranks apoptosis above mitosis "
+              "(0.5 = none), and the coefficients of apoptosis ~ z(compression) + z(WT contact). A cause that is not "
+              "planted can still predict fate through one that is (an AUC above 0.5 with a coefficient near 0): the "
+              "models may use such a proxy, and the verdicts are scored against the planted causes.";
+  t.header = {"world", "planted"};
+  for (const auto& c : columns) t.header.push_back(c.second);
+  for (const auto& world : v.spec.worlds) {
+    const auto ws = v.world_stats.find(world);
+    if (ws == v.world_stats.end()) continue;
+    std::string planted = "?";
+    if (std::find(kSimWorlds.begin(), kSimWorlds.end(), world) != kSimWorlds.end()) {
+      const PlantedCauses pc = planted_causes(world);
+      planted = pc.compression.planted && pc.wt_contact.planted ? "compression, WT contact"
+                : pc.compression.planted                         ? "compression"
+                : pc.wt_contact.planted                          ? "WT contact"
+                                                                 : "none";
+    }
+    std::vector<TableCell> row = {world, planted};
+    for (const auto& c : columns) {
+      const auto it = ws->second.find(c.first);
+      if (it == ws->second.end()) {
+        row.emplace_back("\u2014");
+        continue;
+      }
+      const WorldStat& w = it->second;
+      row.emplace_back(report::fmt_fixed(w.mean, 2) + " [" + report::fmt_fixed(w.min, 2) + ", " +
+                           report::fmt_fixed(w.max, 2) + "]",
+                       Status::Neutral, true);
+    }
+    t.add_row(row);
+  }
+  return t;
+}
+
 /// One row per run: status, CV recalls, each verdict's outcome and the wall time.
 report::Table runs_table(const Validation& v) {
   report::Table rt;
@@ -232,6 +278,10 @@ void write_validation_html(const Validation& v, const std::filesystem::path& pat
   h.figure_row(effect_size_panels(v),
                "Each verdict's effect size with its interval, one row per seed, grouped by world; colour = outcome, "
                "solid line = 0, dashed = \u00b1margin; \u2713/\u2717 = scored correct or not against the planted truth.");
+  if (!v.world_stats.empty()) {
+    h.section("Ground truth of the worlds");
+    h.table(world_table(v));
+  }
   h.section("Runs");
   h.table(runs_table(v));
   h.write(path);
