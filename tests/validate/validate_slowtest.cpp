@@ -37,7 +37,15 @@ TEST(ValidateSlow, TinyStudyOfTwoSeedsAndTwoWorlds) {
     EXPECT_EQ(run.at("status"), "done") << run.dump();
     EXPECT_GT(run.at("seconds").get<double>(), 0.0);
     EXPECT_TRUE(fs::exists(fs::path(run.at("dir").get<std::string>()) / "summary.json"));
+    // The simulated world's ground truth, read from the run's data/simulation.json (the AUCs;
+    // a tiny run has too few trajectories for the logistic fit, which simulation.json then omits).
+    for (const char* key : {"auc_compression", "auc_wt_neighbours", "auc_small_nucleus"}) {
+      ASSERT_TRUE(run.at("world_stats").contains(key)) << key << run.dump();
+      EXPECT_GE(run["world_stats"][key].get<double>(), 0.0);
+      EXPECT_LE(run["world_stats"][key].get<double>(), 1.0);
+    }
   }
+  for (const char* world : {"mechanical", "contact"}) EXPECT_EQ(j["world_stats"][world]["auc_wt_neighbours"]["n"], k);
   EXPECT_TRUE(fs::exists(dir.path() / "mechanical" / "seed-2" / "report.html"));
 
   // Every world x verdict cell is present, and every run reported every verdict.
