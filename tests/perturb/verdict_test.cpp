@@ -45,15 +45,37 @@ TEST(VerdictDecide, InconclusiveSaysHowManyTrajectoriesWouldDecide) {
   const double se = (0.029 + 0.142) / (2 * 1.96);
   const auto d = decide(iv(-0.058, se), 0.10, 0.05, 200);
   EXPECT_EQ(d.outcome, Outcome::kInconclusive);
-  // |est| < margin: equivalence needs se = (0.1 − 0.058) / z(0.95); n scales with se².
-  const double target = (0.10 - 0.058) / 1.6448536269514722;
-  EXPECT_EQ(d.needed, static_cast<std::int64_t>(std::ceil(200 * (se / target) * (se / target))));
+  // |est| < margin: the 90 % lower bound −0.058 − 1.645 se must come inside −0.1; half-widths
+  // scale as 1/√n, so n scales with (1.645 se / (0.1 − 0.058))².
+  const double r = 1.645 * se / (0.10 - 0.058);
+  EXPECT_EQ(d.needed, static_cast<std::int64_t>(std::ceil(200 * r * r)));
   EXPECT_GT(d.needed, 200);
-  // |est| ≥ margin but the interval holds 0: n to exclude 0 at z(0.975).
+  // |est| ≥ margin but the interval holds 0: the 95 % bound on the side of 0 must reach 0.
   const auto e = decide(iv(0.15, 0.1), 0.10, 0.05, 100);
   EXPECT_EQ(e.outcome, Outcome::kInconclusive);
-  const double t2 = 0.15 / 1.959963984540054;
-  EXPECT_EQ(e.needed, static_cast<std::int64_t>(std::ceil(100 * (0.1 / t2) * (0.1 / t2))));
+  const double r2 = 1.96 * 0.1 / 0.15;
+  EXPECT_EQ(e.needed, static_cast<std::int64_t>(std::ceil(100 * r2 * r2)));
+}
+
+TEST(VerdictDecide, NeededFollowsAnAsymmetricIntervalAndExceedsTheSampleUsed) {
+  // A skewed bootstrap interval: the 90 % bounds sit 0.012 above and 0.040 below the estimate.
+  // A normal extrapolation from se alone would claim that fewer than the 400 trajectories used
+  // already decide; the deciding (lower) side needs (0.040 / 0.029)² times as many.
+  Interval i = iv(-0.071, 0.0166);
+  i.eq_lo = -0.111;
+  i.eq_hi = -0.059;
+  const auto d = decide(i, 0.10, 0.05, 400);
+  EXPECT_EQ(d.outcome, Outcome::kInconclusive);
+  const double r = 0.040 / 0.029;
+  EXPECT_EQ(d.needed, static_cast<std::int64_t>(std::ceil(400 * r * r)));
+  EXPECT_GT(d.needed, 400);
+  // Near 0 with a wide interval, the side with the larger shortfall decides.
+  Interval w = iv(0.01, 0.0);
+  w.lo = -0.15, w.hi = 0.20, w.eq_lo = -0.12, w.eq_hi = 0.16, w.se = 0.08;
+  const auto e = decide(w, 0.10, 0.05, 100);
+  EXPECT_EQ(e.outcome, Outcome::kInconclusive);
+  const double r2 = std::max((0.16 - 0.01) / (0.10 - 0.01), (0.01 + 0.12) / (0.10 + 0.01));
+  EXPECT_EQ(e.needed, static_cast<std::int64_t>(std::ceil(100 * r2 * r2)));
 }
 
 TEST(VerdictDecide, SignificantButNegligibleWithoutEquivalenceIsInconclusive) {

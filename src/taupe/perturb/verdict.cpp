@@ -42,13 +42,19 @@ Decision decide(const Interval& iv, double margin, double alpha, std::int64_t n)
   }
   d.reason = iv.excludes_zero() ? "interval excludes 0 but |estimate| < margin, and equivalence is not shown"
                                 : "the interval holds 0 and reaches beyond the margin";
-  // se ∝ 1/√n: the size at which the interval would decide for the side the estimate is on.
-  const double z_effect = stats::normal_quantile(1 - alpha / 2), z_equiv = stats::normal_quantile(1 - alpha);
-  const double target = a >= margin ? a / z_effect : (margin - a) / z_equiv;
-  if (iv.se > 0 && target > 0 && n > 0) {
-    const double ratio = iv.se / target;
-    d.needed = static_cast<std::int64_t>(std::ceil(static_cast<double>(n) * ratio * ratio));
+  // The size at which the interval would decide for the side the estimate is on, from the
+  // interval's own half-widths (a bootstrap interval need not be ±z·se), each shrinking ∝ 1/√n:
+  // towards "effect" the 95 % bound on the side of 0 must reach 0; towards "no effect" both
+  // 90 % bounds must come inside ±margin.
+  double ratio = 0;
+  if (a >= margin) {
+    const double towards_zero = iv.estimate > 0 ? iv.estimate - iv.lo : iv.hi - iv.estimate;
+    ratio = towards_zero / a;
+  } else {
+    ratio = std::max((iv.eq_hi - iv.estimate) / (margin - iv.estimate), (iv.estimate - iv.eq_lo) / (margin + iv.estimate));
   }
+  if (std::isfinite(ratio) && ratio > 0 && n > 0)
+    d.needed = static_cast<std::int64_t>(std::ceil(static_cast<double>(n) * ratio * ratio));
   return d;
 }
 

@@ -26,9 +26,10 @@ enum class Outcome { kEffect, kNoEffect, kInconclusive };
 std::string to_string(Outcome o);
 
 /// Three-way decision on one interval (see the header comment). `n` is the sample the interval
-/// came from; `needed` extrapolates it with se ∝ 1/√n to the size at which the interval would
-/// decide (towards "effect" when |estimate| ≥ margin, else towards "no effect"); -1 when it
-/// decides already or cannot be extrapolated (degenerate interval).
+/// came from; `needed` extrapolates the interval's half-widths, ∝ 1/√n, to the size at which it
+/// would decide (towards "effect" when |estimate| ≥ margin: the 95 % bound on the side of 0
+/// reaches 0; else towards "no effect": both 90 % bounds inside ±margin), so an undecided
+/// interval always needs more than n; -1 when it decides already or is degenerate.
 struct Decision {
   Outcome outcome = Outcome::kInconclusive;
   int direction = 0;           ///< sign of the estimate when outcome is effect, else 0
