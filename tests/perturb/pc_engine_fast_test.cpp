@@ -10,6 +10,8 @@
 
 #include <cmath>
 
+#include <ATen/Parallel.h>
+
 #include "perturb/perturb_fixture.h"
 
 namespace taupe {
@@ -101,6 +103,35 @@ TEST(PerturbPcEngine, FastPathMatchesStraightforwardPathOnTinyModels) {
   EXPECT_GT(compare_paths(ctx.models(), ctx.items(), ctx.base_pc(), ctx.base_real(), 256, 0), 0);
   // Odd batches spanning items, one item per base group.
   compare_paths(ctx.models(), ctx.items(), ctx.base_pc(), ctx.base_real(), 0, 7);
+}
+
+TEST(PerturbPcEngine, ModelsSplitInHalvesAcrossWorkersGiveTheSamePredictions) {
+  // Three models on two workers: each model runs as two halves of its items, split where a
+  // group and a row batch end. One worker runs the models whole, one after the other.
+  PerturbContext ctx = test::tiny_context(3);
+  const ModelSet& ms = ctx.models();
+  ASSERT_EQ(ms.num_models(), 3);
+  const int D = ms.dims();
+  auto delta = [&](int v, const float*, const std::uint8_t* r, float* d) {
+    for (int t = 0; t < ms.max_len(); ++t)
+      if (r[t]) d[t] = 0.75f * static_cast<float>(v % 5) - 1.5f;
+    return v % D;
+  };
+  const int V = 5 * D, threads = at::get_num_threads();
+  std::vector<float> pr_whole, pr_split;
+  at::set_num_threads(1);
+  const auto whole = predict_pc_deltas(ms, ctx.items(), ctx.base_pc(), ctx.base_real(), V, delta, 256, &pr_whole, 7);
+  at::set_num_threads(2);
+  const auto split = predict_pc_deltas(ms, ctx.items(), ctx.base_pc(), ctx.base_real(), V, delta, 256, &pr_split, 7);
+  at::set_num_threads(threads);
+  EXPECT_EQ(split, whole);
+  ASSERT_EQ(pr_split.size(), pr_whole.size());
+  for (std::size_t k = 0; k < pr_whole.size(); ++k) EXPECT_NEAR(pr_split[k], pr_whole[k], 1e-6) << k;
+  // And the split path against the straightforward one.
+  at::set_num_threads(2);
+  compare_paths(ms, ctx.items(), ctx.base_pc(), ctx.base_real(), 256, 0);
+  compare_paths(ms, ctx.items(), ctx.base_pc(), ctx.base_real(), 0, 7);
+  at::set_num_threads(threads);
 }
 
 TEST(PerturbPcEngine, TypicalityGateOfTheModelSet) {

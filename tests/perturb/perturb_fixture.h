@@ -2,7 +2,9 @@
 // A tiny trained model set (2 folds, small TCNs, a few optimiser steps) on synthetic encodings,
 // built once per test binary: enough to exercise the PC engine end to end in seconds.
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <vector>
 #include <unistd.h>
 
 #include "taupe/core/rng.h"
@@ -20,22 +22,24 @@ struct TinyModels {
 };
 
 /// Mitosis trajectories drift down in latent 0, apoptosis up; lengths 6..30 so that some inputs
-/// carry padding (max_len 16). Cached under /tmp per process.
-inline const TinyModels& tiny_models() {
-  static std::unique_ptr<TinyModels> cache;
-  if (cache) return *cache;
+/// carry padding (max_len 16). One model per fold (2 unless asked). Cached under /tmp per
+/// process and fold count.
+inline const TinyModels& tiny_models(int folds = 2) {
+  static std::map<int, std::unique_ptr<TinyModels>> cache;
+  if (auto& c = cache[folds]) return *c;
   auto t = std::make_unique<TinyModels>();
-  t->dir = std::filesystem::temp_directory_path() / ("taupe-perturb-fixture-" + std::to_string(::getpid()));
+  t->dir = std::filesystem::temp_directory_path() /
+           ("taupe-perturb-fixture-" + std::to_string(::getpid()) + "-" + std::to_string(folds));
   std::filesystem::remove_all(t->dir);
-  // The model directory lives as long as the test binary, then goes.
+  // The model directories live as long as the test binary, then go.
   static struct Cleanup {
-    std::filesystem::path dir;
+    std::vector<std::filesystem::path> dirs;
     ~Cleanup() {
       std::error_code ec;
-      if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+      for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
     }
   } cleanup;
-  cleanup.dir = t->dir;
+  cleanup.dirs.push_back(t->dir);
   const int D = 8;
   t->set.latent_dims = D;
   t->set.glimpse_file = "synthetic";
@@ -73,15 +77,15 @@ inline const TinyModels& tiny_models() {
   cfg.crop_max = 8;
   cfg.cutoff_jitter = 1;
   CvConfig cv;
-  cv.folds = 2;
+  cv.folds = folds;
   cv.seed = 3;
   run_cross_validation(t->set, pca, cfg, cv, t->dir);
-  cache = std::move(t);
-  return *cache;
+  cache[folds] = std::move(t);
+  return *cache[folds];
 }
 
-inline PerturbContext tiny_context() {
-  const auto& t = tiny_models();
+inline PerturbContext tiny_context(int folds = 2) {
+  const auto& t = tiny_models(folds);
   return PerturbContext::from_parts(ModelSet::load(t.dir), t.set);
 }
 

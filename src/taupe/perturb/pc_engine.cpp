@@ -24,6 +24,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <numeric>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -606,6 +607,13 @@ struct PcDeltaJob {
   std::vector<std::uint8_t>* raw_pred;
 };
 
+/// Items per group of ModelPcRun: as many as have their block-0 bases (F channels) in half the
+/// memory budget.
+std::int64_t group_items(const PcDeltaJob& job, int F) {
+  const std::int64_t per_item = (job.nm0 + job.no0) * F * static_cast<std::int64_t>(sizeof(float));
+  return std::max<std::int64_t>(1, (job.memory_budget_mb << 20) / 2 / per_item);
+}
+
 /// One model's share of predict_pc_deltas: its items in groups whose block-0 bases fit in half the
 /// memory budget, each group in batches of up to B rows (variant, item), item-major; a row's
 /// block-0 bases are edited incrementally and the batch runs through the fused forward.
@@ -620,8 +628,7 @@ class ModelPcRun {
     row_score_.assign(static_cast<std::size_t>(B), 0.0);
     if (gate_.enabled()) typicality_bases();
     if (!job_.pad.empty()) eng_.padding_tables(job_.pad);
-    const std::int64_t per_item = (job_.nm0 + job_.no0) * F_ * static_cast<std::int64_t>(sizeof(float));
-    const std::int64_t group = std::max<std::int64_t>(1, (job_.memory_budget_mb << 20) / 2 / per_item);
+    const std::int64_t group = group_items(job_, F_);
     a0_buf_.resize(static_cast<std::size_t>(B * job_.nm0 * F_));
     x2_buf_.resize(static_cast<std::size_t>(B * job_.no0 * F_));
     logit_buf_.resize(static_cast<std::size_t>(B) * 3);
@@ -785,8 +792,25 @@ class ModelPcRun {
   std::vector<std::pair<int, std::int64_t>> rows_;  // (variant, item) of each batch row
 };
 
-/// Model m's predictions of predict_pc_deltas (on a worker with its own engine and buffers).
-void predict_model_pc_deltas(const PcDeltaJob& job, int m) {
+/// Part `part` of `parts` (1 or 2) of a model's items in run order. The split falls where both
+/// an item group and a row batch end, so each part runs exactly the batches that the whole list
+/// would (groups larger than the list are the one exception: each part then is its own group,
+/// whose block-0 bases come from a matrix product over fewer rows).
+std::vector<std::int64_t> items_part(const PcDeltaJob& job, std::vector<std::int64_t> mine, int F, int part, int parts) {
+  if (parts == 1) return mine;
+  const auto n = static_cast<std::int64_t>(mine.size());
+  const std::int64_t V = job.num_variants, G = group_items(job, F);
+  const std::int64_t batch_items = job.B / std::gcd(job.B, V);  // items whose rows fill whole batches
+  const std::int64_t unit = G < n ? std::lcm(G, batch_items) : batch_items;
+  const std::int64_t h = (n / 2 + unit - 1) / unit * unit;
+  if (h >= n) return part == 0 ? mine : std::vector<std::int64_t>{};
+  return part == 0 ? std::vector<std::int64_t>(mine.begin(), mine.begin() + h)
+                   : std::vector<std::int64_t>(mine.begin() + h, mine.end());
+}
+
+/// Model m's predictions of predict_pc_deltas, or part `part` of `parts` of them (on a worker
+/// with its own engine and buffers).
+void predict_model_pc_deltas(const PcDeltaJob& job, int m, int part = 0, int parts = 1) {
   c10::InferenceMode worker_guard;
   auto mine = job.by_model[static_cast<std::size_t>(m)];
   if (mine.empty()) return;
@@ -797,6 +821,8 @@ void predict_model_pc_deltas(const PcDeltaJob& job, int m) {
   if (tcn.options().kernel_size != job.geo.k || tcn.options().dilations != job.geo.dil)
     throw ModelError("predict_pc_deltas: the models of the set have different TCN geometries");
   ModelEngine eng(tcn, job.geo);
+  mine = items_part(job, std::move(mine), eng.F(), part, parts);
+  if (mine.empty()) return;
   ModelPcRun(job, std::move(mine), eng, job.models.gate(m)).run();
 }
 
@@ -830,10 +856,13 @@ void run_pc_delta_models(const ModelSet& models, const std::vector<PerturbItem>&
     for (int m : models_to_run) predict_model_pc_deltas(job, m);
     return;
   }
+  // When the models do not divide evenly among the workers, the last round would leave workers
+  // idle (5 models on 2: a sixth of the time): then each model is run as two halves.
+  const int parts = models_to_run.size() % static_cast<std::size_t>(workers) == 0 ? 1 : 2;
   // Each worker runs single-threaded kernels: a std::thread starts with OpenMP's default team
   // size (all cores), and teams of 2 per worker on 2 cores spin in sched_yield for minutes.
-  parallel_for(static_cast<int>(models_to_run.size()), workers,
-               [&](int k) { predict_model_pc_deltas(job, models_to_run[static_cast<std::size_t>(k)]); },
+  parallel_for(static_cast<int>(models_to_run.size()) * parts, workers,
+               [&](int u) { predict_model_pc_deltas(job, models_to_run[static_cast<std::size_t>(u / parts)], u % parts, parts); },
                [] { at::set_num_threads(1); });
 }
 
