@@ -4,6 +4,7 @@
 #include <torch/nn.h>
 
 #include <algorithm>
+#include <future>
 #include <memory>
 #include <mutex>
 
@@ -284,11 +285,21 @@ EncodingSet encode_glimpse_file(const VaeModel& model, const std::filesystem::pa
     int n;
     ~RestoreThreads() { at::set_num_threads(n); }
   } restore{threads};
-  for (std::size_t first = 0; first < reader.size(); first += chunk) {
+  auto read_chunk = [&](std::size_t first) {
     const std::size_t n = std::min(chunk, reader.size() - first);
     std::vector<GlimpseTrajectory> trs;
     trs.reserve(n);
     for (std::size_t i = 0; i < n; ++i) trs.push_back(reader.read(first + i));
+    return trs;
+  };
+  // The next chunk is read and decompressed on its own thread while this one is encoded. The
+  // encoder threads make no HDF5 call, so the file is used by one thread at a time.
+  std::future<std::vector<GlimpseTrajectory>> next;
+  if (reader.size() > 0) next = std::async(std::launch::async, read_chunk, std::size_t{0});
+  for (std::size_t first = 0; first < reader.size(); first += chunk) {
+    std::vector<GlimpseTrajectory> trs = next.get();
+    if (first + chunk < reader.size()) next = std::async(std::launch::async, read_chunk, first + chunk);
+    const std::size_t n = trs.size();
     std::vector<std::vector<EncodedTrajectory>> done(n);
     parallel_for(
         static_cast<int>(n), workers, [&](int i) { done[static_cast<std::size_t>(i)] = encode_one(trs[static_cast<std::size_t>(i)]); },
