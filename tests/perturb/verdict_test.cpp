@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,41 @@ TEST(VerdictDecide, NeededFollowsAnAsymmetricIntervalAndExceedsTheSampleUsed) {
   EXPECT_EQ(e.outcome, Outcome::kInconclusive);
   const double r2 = std::max((0.16 - 0.01) / (0.10 - 0.01), (0.01 + 0.12) / (0.10 + 0.01));
   EXPECT_EQ(e.needed, static_cast<std::int64_t>(std::ceil(100 * r2 * r2)));
+}
+
+TEST(VerdictDecide, OnlyTheWithinModelSpreadShrinksWithMoreTrajectories) {
+  // −0.058 ± 1.645 se, se 0.04: equivalence needs the interval 1.645·0.04 / 0.042 ≈ 1.57 times
+  // narrower, i.e. the variance at most 0.0016 / 1.57² ≈ 6.5e-4.
+  const Interval i = iv(-0.058, 0.04);
+  Decision d = decide(i, 0.10, 0.05, 200);
+  ASSERT_EQ(d.outcome, Outcome::kInconclusive);
+  const double r = 1.645 * 0.04 / (0.10 - 0.058);
+  EXPECT_NEAR(d.narrow_by, r, 1e-12);
+  // Models fixed, se 0.03: var_w = 9e-4, so var_b = 7e-4 already exceeds the 6.5e-4 that would
+  // decide: no number of trajectories does.
+  Decision models = d;
+  split_needed(models, i, 0.03, 200);
+  EXPECT_TRUE(models.needs_models);
+  EXPECT_EQ(models.needed, -1);
+  // Models fixed, se 0.038: var_b = 0.0016 − 0.001444 = 1.56e-4; n' = 200 · var_w / (target − var_b).
+  Decision more = d;
+  split_needed(more, i, 0.038, 200);
+  EXPECT_FALSE(more.needs_models);
+  const double target = 0.0016 / (r * r), var_w = 0.038 * 0.038;
+  EXPECT_EQ(more.needed, static_cast<std::int64_t>(std::ceil(200 * var_w / (target - (0.0016 - var_w)))));
+  EXPECT_GT(more.needed, d.needed);  // more than if every bit of the spread shrank with n
+  // With the models contributing nothing, the plain extrapolation.
+  Decision same = d;
+  split_needed(same, i, 0.04, 200);
+  EXPECT_EQ(same.needed, static_cast<std::int64_t>(std::ceil(200 * r * r)));
+  // Unknown within-model se, or a decided interval: unchanged.
+  Decision unknown = d;
+  split_needed(unknown, i, std::numeric_limits<double>::quiet_NaN(), 200);
+  EXPECT_EQ(unknown.needed, d.needed);
+  Decision decided = decide(iv(-0.30, 0.05), 0.10, 0.05, 200);
+  split_needed(decided, iv(-0.30, 0.05), 0.01, 200);
+  EXPECT_EQ(decided.needed, -1);
+  EXPECT_FALSE(decided.needs_models);
 }
 
 TEST(VerdictDecide, SignificantButNegligibleWithoutEquivalenceIsInconclusive) {

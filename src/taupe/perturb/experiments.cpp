@@ -473,6 +473,13 @@ SwitchResult switch_result_from(PerturbContext& ctx, const PerturbConfig& cfg, S
       delta_probability(st, run.p_apoptosis_raw[static_cast<std::size_t>(cond_norm)],
                         run.p_apoptosis_raw[static_cast<std::size_t>(cond_switch)], cfg.bootstrap_reps, seed + 50,
                         cfg.ci_level());
+  Strata fixed = st;
+  fixed.resampling = Resampling::kTrajectories;
+  r.delta_apoptosis_probability_raw_se_models_fixed =
+      delta_probability(fixed, run.p_apoptosis_raw[static_cast<std::size_t>(cond_norm)],
+                        run.p_apoptosis_raw[static_cast<std::size_t>(cond_switch)], cfg.bootstrap_reps, seed + 55,
+                        cfg.ci_level())
+          .se;
   r.frames_per_second = run.encode_seconds > 0 ? static_cast<double>(run.frames) * 2.0 / run.encode_seconds : 0.0;
   if (kind == Switch::kNeighbours) r.per_trajectory = switch_trajectory_table(ctx, items, run, cond_norm, cond_switch);
   return r;
@@ -938,6 +945,7 @@ std::vector<perturb::Verdict> perturb_verdicts(const PerturbAllResult& r, const 
     in.have_switch = true;
     const auto& sn = *r.switch_neighbours;
     in.delta_apoptosis = sn.delta_apoptosis_probability_raw;
+    in.delta_apoptosis_se_models_fixed = sn.delta_apoptosis_probability_raw_se_models_fixed;
     in.delta_apoptosis_gated = sn.delta_apoptosis_probability;
     in.switch_synthetic_share = sn.max_synthetic_share();
     in.switch_trajectories = sn.trajectories;

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -138,6 +139,9 @@ struct SwitchResult {
   /// the neighbour-identity verdict (continuous, so far less noisy than a change of recall).
   Interval delta_apoptosis_probability;
   Interval delta_apoptosis_probability_raw;  ///< the same for the TCN alone (no gate)
+  /// Its standard error with the models held fixed (trajectories resampled within them): the part
+  /// of the spread that more switched trajectories would shrink; the rest is between the models.
+  double delta_apoptosis_probability_raw_se_models_fixed = std::numeric_limits<double>::quiet_NaN();
   /// Which component recognised the switched inputs as synthetic (switch-centre): "the TCN",
   /// "the typicality gate", "both the TCN and the typicality gate" or "neither".
   std::string recognised_by() const;

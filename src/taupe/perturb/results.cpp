@@ -199,6 +199,7 @@ nlohmann::json SwitchResult::to_json() const {
                       {"delta_recall_raw", {{kCls[1], interval_json(delta_recall_raw[1])}}},
                       {"delta_probability", {{kCls[1], interval_json(delta_apoptosis_probability)}}},
                       {"delta_probability_raw", {{kCls[1], interval_json(delta_apoptosis_probability_raw)}}},
+                      {"delta_probability_raw_se_models_fixed", {{kCls[1], num(delta_apoptosis_probability_raw_se_models_fixed)}}},
                       {"trajectories", trajectories},
                       {"frames", frames},
                       {"frames_per_second", num(frames_per_second)},

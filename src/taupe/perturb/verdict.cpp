@@ -53,9 +53,25 @@ Decision decide(const Interval& iv, double margin, double alpha, std::int64_t n)
   } else {
     ratio = std::max((iv.eq_hi - iv.estimate) / (margin - iv.estimate), (iv.estimate - iv.eq_lo) / (margin + iv.estimate));
   }
-  if (std::isfinite(ratio) && ratio > 0 && n > 0)
+  if (std::isfinite(ratio) && ratio > 0 && n > 0) {
+    d.narrow_by = ratio;
     d.needed = static_cast<std::int64_t>(std::ceil(static_cast<double>(n) * ratio * ratio));
+  }
   return d;
+}
+
+void split_needed(Decision& d, const Interval& iv, double se_fixed, std::int64_t n) {
+  if (d.outcome != Outcome::kInconclusive || !std::isfinite(d.narrow_by) || !std::isfinite(se_fixed) || !(iv.se > 0) ||
+      n <= 0)
+    return;
+  const double var_t = iv.se * iv.se, var_w = std::min(var_t, se_fixed * se_fixed), var_b = var_t - var_w;
+  const double target = var_t / (d.narrow_by * d.narrow_by);
+  if (var_b >= target || !(var_w > 0)) {
+    d.needed = -1;
+    d.needs_models = true;
+    return;
+  }
+  d.needed = static_cast<std::int64_t>(std::ceil(static_cast<double>(n) * var_w / (target - var_b)));
 }
 
 SkillState skill_state(const Skill& skill, double min_informedness) {
@@ -111,6 +127,7 @@ void gate(Decision& d, SkillState skill) {
     d.outcome = Outcome::kNoEffect;
     d.direction = 0;
     d.needed = -1;
+    d.needs_models = false;
     d.reason = "the models do not predict fate (skill absent), so their responses carry no fate information";
   } else if (skill == SkillState::kUncertain && d.outcome == Outcome::kEffect) {
     d.outcome = Outcome::kInconclusive;
@@ -161,6 +178,9 @@ void settle(Verdict& v, Decision& d, SkillState skill) {
 void note_needed(std::ostringstream& s, const Decision& d, const Verdict& v, const char* what) {
   if (d.outcome == Outcome::kInconclusive && d.needed > 0)
     s << "; ≈ " << d.needed << " " << what << " would decide (now " << v.trajectories << ")";
+  if (d.outcome == Outcome::kInconclusive && d.needs_models)
+    s << "; more " << what << " alone would not decide: the models differ from each other by more than "
+      << "that allows (more models, i.e. folds, would)";
 }
 
 /// A verdict of `experiment` before its decision.
@@ -188,6 +208,7 @@ Verdict neighbour_verdict(const VerdictInputs& in, const VerdictConfig& cfg, Ski
   Decision d;
   if (is_realistic(in.switch_synthetic_share, in.realistic_threshold)) {
     d = decide(v.statistic, v.margin, cfg.alpha, v.trajectories);
+    split_needed(d, v.statistic, in.delta_apoptosis_se_models_fixed, v.trajectories);
   } else {
     std::ostringstream r;
     r << "the switched inputs leave the realistic range: " << std::fixed << std::setprecision(0)

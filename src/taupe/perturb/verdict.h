@@ -12,6 +12,7 @@
 // The models' skill gates them: without skill shown, an effect is inconclusive; with skill shown
 // to be absent, nothing the models do carries fate information and every verdict is "no effect".
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -34,9 +35,21 @@ struct Decision {
   Outcome outcome = Outcome::kInconclusive;
   int direction = 0;           ///< sign of the estimate when outcome is effect, else 0
   std::int64_t needed = -1;
+  /// Inconclusive: the factor by which the interval would have to narrow to decide (> 1); NaN
+  /// otherwise.
+  double narrow_by = std::numeric_limits<double>::quiet_NaN();
+  /// The interval is wider between the models than narrow_by allows, so more trajectories alone
+  /// would not decide (needed is then -1).
+  bool needs_models = false;
   std::string reason;          ///< why, in a few words
 };
 Decision decide(const Interval& iv, double margin, double alpha, std::int64_t n);
+/// `needed` of an inconclusive decision when the interval comes from models and trajectories
+/// resampled together (variance var_t = se²) and only the within-model part var_w = se_fixed²
+/// shrinks with more trajectories: deciding needs var_t / narrow_by², so
+/// n' = n · var_w / (var_t / narrow_by² − var_b) with var_b = var_t − var_w; when var_b alone is
+/// already too wide, needs_models is set instead. Unchanged when se_fixed is unknown.
+void split_needed(Decision& d, const Interval& iv, double se_fixed, std::int64_t n);
 
 /// The skill gate in three states (VerdictConfig::min_informedness).
 enum class SkillState { kShown, kAbsent, kUncertain };
@@ -89,6 +102,9 @@ struct VerdictInputs {
   // condition, which must stay below the realistic-range threshold for the switch to be read.
   bool have_switch = false;
   Interval delta_apoptosis;
+  /// se of delta_apoptosis with the models held fixed (NaN: unknown): how much of its spread more
+  /// trajectories would shrink.
+  double delta_apoptosis_se_models_fixed = std::numeric_limits<double>::quiet_NaN();
   Interval delta_apoptosis_gated;
   double switch_synthetic_share = 0;
   std::int64_t switch_trajectories = 0;
