@@ -96,7 +96,13 @@ void median_filter_disk(const float* in, float* out, int h, int w, int radius) {
   }
   // A selection network on kMedianLanes pixels at once: min/max only, so the result is the
   // median value itself, the same as a selection by sorting.
-  const auto net = median_network(k);
+  // The networks of every odd size the fast path takes, built once (disk sizes are odd).
+  static const auto networks = [] {
+    std::vector<std::vector<std::pair<int, int>>> all(kMaxNetworkDisk + 1);
+    for (int size = 1; size <= kMaxNetworkDisk; size += 2) all[static_cast<std::size_t>(size)] = median_network(size);
+    return all;
+  }();
+  const auto& net = networks[static_cast<std::size_t>(k)];
   float v[kMaxNetworkDisk][kMedianLanes];
   for (int y = 0; y < h; ++y)
     for (int x0 = 0; x0 < w; x0 += kMedianLanes) {
