@@ -290,6 +290,9 @@ TEST(Validation, WorldGroundTruthIsReadPerRunAndSummarisedPerWorld) {
   EXPECT_DOUBLE_EQ(w["max"].get<double>(), 0.64);
   EXPECT_FALSE(j["world_stats"].contains("neutral"));
   EXPECT_EQ(cell(v, "neutral", "nuclear size").correct, 2);
+  EXPECT_NE(v.brief().find("ground truth mechanical: auc_wt_neighbours 0.62 logit_compression 2.50"), std::string::npos)
+      << v.brief();
+  EXPECT_EQ(v.brief().find("ground truth neutral"), std::string::npos);
   const std::string html = read_text_file(dir.path() / "validation.html");
   EXPECT_NE(html.find("Ground truth of the worlds"), std::string::npos);
   EXPECT_NE(html.find("0.62 [0.60, 0.64]"), std::string::npos);

@@ -501,6 +501,17 @@ std::string Validation::brief() const {
     if (c.power) o << "     power " << c.power->k << "/" << c.power->n;
     o << "\n";
   }
+  // The worlds' ground truth, means over their runs (validation.html has the ranges).
+  for (const auto& world : spec.worlds) {
+    const auto ws = world_stats.find(world);
+    if (ws == world_stats.end()) continue;
+    o << "ground truth " << world << ":";
+    for (const auto& key : world_stat_keys()) {
+      const auto it = ws->second.find(key);
+      if (it != ws->second.end()) o << " " << key << " " << fixed(it->second.mean, 2);
+    }
+    o << "\n";
+  }
   o << "wall time: runs " << fixed(runs_sum_s, 0) << " s in all, longest run " << fixed(run_max_s, 0) << " s";
   if (elapsed_s) o << ", this study " << fixed(*elapsed_s, 0) << " s";
   o << "\n";
