@@ -473,15 +473,18 @@ SwitchResult switch_result_from(PerturbContext& ctx, const PerturbConfig& cfg, S
       delta_probability(st, run.p_apoptosis_raw[static_cast<std::size_t>(cond_norm)],
                         run.p_apoptosis_raw[static_cast<std::size_t>(cond_switch)], cfg.bootstrap_reps, seed + 50,
                         cfg.ci_level());
-  Strata fixed = st;
-  fixed.resampling = Resampling::kTrajectories;
-  r.delta_apoptosis_probability_raw_se_models_fixed =
-      delta_probability(fixed, run.p_apoptosis_raw[static_cast<std::size_t>(cond_norm)],
-                        run.p_apoptosis_raw[static_cast<std::size_t>(cond_switch)], cfg.bootstrap_reps, seed + 55,
-                        cfg.ci_level())
-          .se;
   r.frames_per_second = run.encode_seconds > 0 ? static_cast<double>(run.frames) * 2.0 / run.encode_seconds : 0.0;
-  if (kind == Switch::kNeighbours) r.per_trajectory = switch_trajectory_table(ctx, items, run, cond_norm, cond_switch);
+  if (kind == Switch::kNeighbours) {
+    // The within-model spread, for the neighbour verdict's "would decide" (the only reader).
+    Strata fixed = st;
+    fixed.resampling = Resampling::kTrajectories;
+    r.delta_apoptosis_probability_raw_se_models_fixed =
+        delta_probability(fixed, run.p_apoptosis_raw[static_cast<std::size_t>(cond_norm)],
+                          run.p_apoptosis_raw[static_cast<std::size_t>(cond_switch)], cfg.bootstrap_reps, seed + 55,
+                          cfg.ci_level())
+            .se;
+    r.per_trajectory = switch_trajectory_table(ctx, items, run, cond_norm, cond_switch);
+  }
   return r;
 }
 
