@@ -151,6 +151,9 @@ TEST(VerdictSkill, ShownAbsentUncertain) {
   Skill flat = skill_of(0.0, 0.0, 0.0, 0.5);
   flat.informedness.zero_spread = true;
   EXPECT_EQ(skill_state(flat, 0.10), SkillState::kUncertain);
+  EXPECT_EQ(to_string(SkillState::kShown), "shown");
+  EXPECT_EQ(to_string(SkillState::kAbsent), "absent");
+  EXPECT_EQ(to_string(SkillState::kUncertain), "uncertain");
 }
 
 TEST(VerdictTruth, ExpectationTableOfTheWorlds) {
@@ -277,6 +280,9 @@ TEST(VerdictRules, NeighbourSwitchIsReadOnlyInsideTheRealisticRange) {
   EXPECT_EQ(v[0].direction, -1);
   EXPECT_NEAR(v[0].statistic.estimate, -0.30, 1e-12);
   EXPECT_NE(v[0].conclusion.find("with the gate -0.500"), std::string::npos) << v[0].conclusion;
+  EXPECT_TRUE(v[0].statistic_read);
+  EXPECT_TRUE(v[1].statistic_read);   // nuclear size: an assessable PC
+  EXPECT_FALSE(v[2].statistic_read);  // any effect has no single statistic
   // At the threshold (realistic means strictly below it) the switch is out of distribution:
   // inconclusive whatever the interval says, with the reason, and never correct.
   in.switch_synthetic_share = 0.2;
@@ -286,6 +292,7 @@ TEST(VerdictRules, NeighbourSwitchIsReadOnlyInsideTheRealisticRange) {
   EXPECT_EQ(v[0].trajectories_needed, -1);
   EXPECT_FALSE(v[0].correct);
   EXPECT_NE(v[0].conclusion.find("leave the realistic range: 20 %"), std::string::npos) << v[0].conclusion;
+  EXPECT_FALSE(v[0].statistic_read);  // so a combination across runs does not read its estimate
   // A flat response out of range is not "no effect" either.
   in.delta_apoptosis = iv(0.0, 0.01);
   in.switch_synthetic_share = 0.9;
@@ -349,9 +356,16 @@ TEST(VerdictRules, RealDataGetsConclusionsWithoutScores) {
 TEST(VerdictRules, UnknownNuclearPcIsInconclusive) {
   auto in = inputs("mechanical");
   in.nuclear_pc = -1;
-  const auto v = make_verdicts(in, VerdictConfig{});
+  auto v = make_verdicts(in, VerdictConfig{});
   EXPECT_EQ(v[1].outcome, Outcome::kInconclusive);
   EXPECT_FALSE(v[1].correct);
+  EXPECT_FALSE(v[1].statistic_read);
+  // A nuclear-size PC whose realistic range is too short to assess is not read either.
+  in.nuclear_pc = 1;
+  in.range_points[1] = in.min_range_points - 1;
+  v = make_verdicts(in, VerdictConfig{});
+  EXPECT_EQ(v[1].outcome, Outcome::kInconclusive);
+  EXPECT_FALSE(v[1].statistic_read);
 }
 
 }  // namespace

@@ -43,9 +43,10 @@ TEST(Summary, ContractKeysExactly) {
   for (const char* k : {"pc", "slope_mitosis", "slope_apoptosis", "slope_ci_apoptosis", "realistic_range", "rho_nuclear_area"})
     EXPECT_TRUE(e.contains(k)) << k;
   for (const char* k : {"experiment", "claim", "outcome", "direction", "estimate", "ci", "margin", "trajectories_needed",
-                        "conclusion", "expected_outcome", "expected_direction", "correct"})
+                        "statistic_read", "conclusion", "expected_outcome", "expected_direction", "correct"})
     EXPECT_TRUE(j["ground_truth"]["verdicts"][0].contains(k)) << k;
-  EXPECT_EQ(j["ground_truth"]["verdicts"][0].size(), 12u);
+  EXPECT_EQ(j["ground_truth"]["verdicts"][0].size(), 13u);
+  EXPECT_TRUE(j["ground_truth"]["verdicts"][0]["statistic_read"].is_boolean());
   EXPECT_TRUE(j["ground_truth"]["verdicts"][0]["correct"].is_boolean());
   EXPECT_TRUE(j["ground_truth"]["verdicts"][0]["trajectories_needed"].is_null());
   // The model and its gate side by side.
@@ -124,13 +125,15 @@ TEST(Summary, WrongShapesAreReported) {
   j["cv"]["class_names"] = {"apoptosis", "mitosis", "synthetic"};
   j["switch_neighbours"]["delta_recall"]["mitosis"] = {0.01, 0.02};
   j["data"]["patches"] = "many";
+  j["ground_truth"]["verdicts"][0]["statistic_read"] = "yes";
   const auto problems = validate_summary_json(j);
   EXPECT_TRUE(mentions(problems, "cv.confusion_mean: expected a 3x3 matrix (3 rows), got 2 rows")) << joined(problems);
   EXPECT_TRUE(mentions(problems, "switch_neighbours.confusion_std[0]: expected 3 columns, got 2")) << joined(problems);
   EXPECT_TRUE(mentions(problems, "cv.class_names: must be")) << joined(problems);
   EXPECT_TRUE(mentions(problems, "switch_neighbours.delta_recall.mitosis: expected [mean, ci_lo, ci_hi]")) << joined(problems);
   EXPECT_TRUE(mentions(problems, "data.patches: expected an integer")) << joined(problems);
-  EXPECT_EQ(problems.size(), 5u) << joined(problems);
+  EXPECT_TRUE(mentions(problems, "ground_truth.verdicts[0].statistic_read: expected a boolean")) << joined(problems);
+  EXPECT_EQ(problems.size(), 6u) << joined(problems);
 }
 
 TEST(Summary, IntervalsAndReferencesAreChecked) {

@@ -42,6 +42,7 @@ report::VerdictEntry verdict_entry(const Verdict& v) {
   e.ci = {v.statistic.lo, v.statistic.hi};
   e.margin = v.margin;
   e.trajectories_needed = v.outcome == Outcome::kInconclusive ? v.trajectories_needed : -1;
+  e.statistic_read = v.statistic_read;
   e.conclusion = v.conclusion;
   if (v.has_truth) {
     e.expected_outcome = to_string(v.expected.outcome);
@@ -532,6 +533,7 @@ nlohmann::json SkillResult::to_json() const {
           {"permutations", skill.permutations},
           {"trajectories", skill.trajectories},
           {"passes", skill.passes},
+          {"state", to_string(skill_state(skill, skill.min_informedness))},
           {"per_model", per_model},
           {"text", skill.brief()}};
 }
@@ -662,11 +664,12 @@ void write_results(PerturbAllResult& r, const std::filesystem::path& out_dir) {
   if (r.pc_window) csv(perturb_artifacts::kPcWindowCsv, r.pc_window->table());
   if (r.shrink_nucleus) csv(perturb_artifacts::kShrinkNucleusCsv, r.shrink_nucleus->table());
   CsvTable v({"experiment", "outcome", "direction", "estimate", "ci_lo", "ci_hi", "margin", "trajectories_needed",
-              "expected_outcome", "expected_direction", "correct", "conclusion"});
+              "statistic_read", "expected_outcome", "expected_direction", "correct", "conclusion"});
   for (const auto& x : r.verdicts) {
     const auto e = verdict_entry(x);
     v.add_row({e.experiment, e.outcome, cell(e.direction), cell(e.estimate), cell(e.ci[0]), cell(e.ci[1]),
-               cell(e.margin), e.trajectories_needed >= 0 ? cell(e.trajectories_needed) : "", e.expected_outcome,
+               cell(e.margin), e.trajectories_needed >= 0 ? cell(e.trajectories_needed) : "", cell(e.statistic_read),
+               e.expected_outcome,
                x.has_truth ? cell(e.expected_direction) : "", x.has_truth ? cell(e.correct) : "", e.conclusion});
   }
   csv(perturb_artifacts::kVerdictsCsv, v);

@@ -84,6 +84,15 @@ SkillState skill_state(const Skill& skill, double min_informedness) {
   return SkillState::kUncertain;
 }
 
+std::string to_string(SkillState s) {
+  switch (s) {
+    case SkillState::kShown: return "shown";
+    case SkillState::kAbsent: return "absent";
+    case SkillState::kUncertain: break;
+  }
+  return "uncertain";
+}
+
 WorldTruth world_truth(const std::string& world) {
   WorldTruth t;
   t.world = world;
@@ -209,6 +218,7 @@ Verdict neighbour_verdict(const VerdictInputs& in, const VerdictConfig& cfg, Ski
   if (is_realistic(in.switch_synthetic_share, in.realistic_threshold)) {
     d = decide(v.statistic, v.margin, cfg.alpha, v.trajectories);
     split_needed(d, v.statistic, in.delta_apoptosis_se_models_fixed, v.trajectories);
+    v.statistic_read = true;
   } else {
     std::ostringstream r;
     r << "the switched inputs leave the realistic range: " << std::fixed << std::setprecision(0)
@@ -253,6 +263,7 @@ Verdict nuclear_size_verdict(const VerdictInputs& in, const VerdictConfig& cfg, 
       d.reason = "its realistic range holds fewer than " + std::to_string(in.min_range_points) + " grid points";
     } else {
       d = decide(v.statistic, v.margin, cfg.alpha, v.trajectories);
+      v.statistic_read = true;
     }
     settle(v, d, skill);
     s << "PC " << np << " (ρ nuclear area " << std::fixed << std::setprecision(2) << in.nuclear_rho

@@ -54,6 +54,8 @@ void split_needed(Decision& d, const Interval& iv, double se_fixed, std::int64_t
 /// The skill gate in three states (VerdictConfig::min_informedness).
 enum class SkillState { kShown, kAbsent, kUncertain };
 SkillState skill_state(const Skill& skill, double min_informedness);
+/// "shown" | "absent" | "uncertain".
+std::string to_string(SkillState s);
 
 /// What a simulated world plants (the ground truth the verdicts are scored against).
 struct WorldTruth {
@@ -85,6 +87,9 @@ struct Verdict {
   std::int64_t trajectories = 0;         ///< sample behind the statistic
   std::int64_t trajectories_needed = -1; ///< inconclusive: sample that would decide (-1 unknown)
   std::string conclusion;   ///< one line with the numbers and the reason
+  /// The decision rests on the statistic's interval (before the skill gate); false when the
+  /// realistic range, an unassessable or unknown PC stopped it, and for "any effect".
+  bool statistic_read = false;
   bool has_truth = false;
   Expectation expected;
   /// outcome == expected.outcome and, for an effect, direction == expected.direction;

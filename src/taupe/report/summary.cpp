@@ -204,6 +204,7 @@ void to_json(json& j, const VerdictEntry& v) {
        {"ci", json::array({num(v.ci[0]), num(v.ci[1])})},
        {"margin", v.margin},
        {"trajectories_needed", v.trajectories_needed >= 0 ? json(v.trajectories_needed) : json(nullptr)},
+       {"statistic_read", v.statistic_read},
        {"conclusion", v.conclusion},
        {"expected_outcome", v.expected_outcome},
        {"expected_direction", v.expected_direction},
@@ -221,6 +222,7 @@ void from_json(const json& j, VerdictEntry& v) {
   v.margin = j.value("margin", 0.0);
   v.trajectories_needed =
       j.contains("trajectories_needed") && j.at("trajectories_needed").is_number() ? j.at("trajectories_needed").get<std::int64_t>() : -1;
+  v.statistic_read = j.value("statistic_read", std::isfinite(v.estimate));
   v.expected_outcome = j.value("expected_outcome", std::string());
   v.expected_direction = j.value("expected_direction", 0);
 }
@@ -511,6 +513,8 @@ void validate_verdict(Validator& v, const json& e, const std::string& p) {
   v.string(e, p, "experiment");
   v.string(e, p, "conclusion");
   if (const json* c = v.key(e, p, "correct"); c && !c->is_boolean()) v.add(p + ".correct", "expected a boolean");
+  if (const auto r = e.find("statistic_read"); r != e.end() && !r->is_boolean())
+    v.add(p + ".statistic_read", "expected a boolean");
   for (const char* k : {"outcome", "expected_outcome"})
     if (const json* o = v.key(e, p, k)) {
       // outcome: effect | no effect | inconclusive; expected_outcome: effect | no effect |

@@ -13,7 +13,8 @@
 //   pc_shift: {shifts, per_pc: [{pc, slope_mitosis, slope_apoptosis, slope_ci_apoptosis,
 //              realistic_range, realistic_range_raw, rho_nuclear_area}], top_pc, predictions, gate_rejected},
 //   ground_truth: {world, verdicts: [{experiment, claim, outcome, direction, estimate, ci, margin,
-//                  trajectories_needed, conclusion, expected_outcome, expected_direction, correct}]}
+//                  trajectories_needed, statistic_read, conclusion, expected_outcome, expected_direction,
+//                  correct}]}
 //                 (simulated data only; real data carries the same entries, without the expectation,
 //                 as the optional top-level `verdicts`),
 //   timings_s: {stage: seconds}
@@ -117,6 +118,10 @@ struct VerdictEntry {
   std::array<double, 2> ci{};            ///< [lo, hi]; NaN ↔ null
   double margin = 0;
   std::int64_t trajectories_needed = -1; ///< −1 ↔ null
+  /// The decision rests on the statistic's interval (false: the realistic range or an
+  /// unassessable PC stopped it; "any effect"). Summaries written before the key: true when the
+  /// estimate is finite.
+  bool statistic_read = false;
   std::string conclusion;
   std::string expected_outcome;          ///< "effect" | "no effect"
   int expected_direction = 0;

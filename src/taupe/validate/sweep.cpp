@@ -129,7 +129,9 @@ json SweepTable::to_json() const {
                          {"seconds", r.seconds()},
                          {"verdicts", verdicts}});
   }
-  return {{"format", "taupe.sweep_table"}, {"version", 1}, {"runs", runs_json}};
+  json reps = json::array();
+  for (const auto& g : replicates) reps.push_back(g.to_json());
+  return {{"format", "taupe.sweep_table"}, {"version", 1}, {"runs", runs_json}, {"replicates", reps}};
 }
 
 std::string SweepTable::csv() const {
@@ -174,10 +176,11 @@ std::string SweepTable::brief() const {
       o << std::fixed << std::setprecision(2) << " recall mitosis " << r.cv_recall.at("mitosis") << " apoptosis "
         << r.cv_recall.at("apoptosis");
     for (const auto& v : r.verdicts)
-      o << " | " << v.experiment << ": " << v.outcome << (v.outcome == "effect" ? (v.direction > 0 ? " (+)" : " (-)") : "");
+      o << " | " << v.experiment << ": " << v.outcome << direction_mark(v.outcome, v.direction);
     if (!r.problem.empty()) o << " (" << r.problem << ")";
     o << "\n";
   }
+  for (const auto& g : replicates) o << g.brief();
   return o.str();
 }
 
@@ -193,6 +196,13 @@ SweepTable gather_sweep(const fs::path& out) {
     }
     t.runs.push_back(read_run(sm));
   }
+  std::vector<ReplicateRun> reps;
+  double alpha = -1;
+  for (std::size_t i = 0; i < t.members.size(); ++i) {
+    reps.push_back({t.members[i].data.string(), t.members[i].name, &t.runs[i]});
+    if (alpha < 0 && t.runs[i].status == "done") alpha = run_alpha(t.members[i].dir);
+  }
+  if (alpha >= 0) t.replicates = combine_replicates(reps, alpha);
   write_text_atomic(out / "runs.json", t.to_json().dump(2) + "\n");
   write_text_atomic(out / "runs.csv", t.csv());
   return t;

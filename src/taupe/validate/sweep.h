@@ -7,7 +7,8 @@
 //   OUT/sweep.json                     the members (written by the first invocation)
 //   OUT/seed-<n>/                      a seed sweep's runs
 //   OUT/<input>/ or OUT/<input>/seed-<n>/   a data sweep's runs (one per input, per seed)
-//   OUT/runs.json, OUT/runs.csv        the gathered table
+//   OUT/runs.json, OUT/runs.csv        the gathered table (runs.json also combines the seeds of
+//                                      each --data source: `replicates`, replicates.h)
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "taupe/validate/replicates.h"
 #include "taupe/validate/validate.h"
 
 namespace taupe::validate {
@@ -49,6 +51,8 @@ int sweep_index(int index, std::size_t members);
 struct SweepTable {
   std::vector<SweepMember> members;
   std::vector<RunRecord> runs;  ///< members' order; status "missing" for a run that has not finished
+  /// Per --data source with at least two finished seeds: its verdicts across them (replicates.h).
+  std::vector<ReplicateGroup> replicates;
   nlohmann::json to_json() const;
   /// One row per member: member, status, seed, data, world, CV recall (gated and of the TCN alone),
   /// every verdict's outcome / direction / estimate / interval, seconds.
@@ -56,7 +60,8 @@ struct SweepTable {
   std::string brief() const;
 };
 
-/// Reads every member's summary.json and writes OUT/runs.json and OUT/runs.csv atomically.
+/// Reads every member's summary.json, combines the seed replicates of each --data source, and
+/// writes OUT/runs.json and OUT/runs.csv atomically.
 /// IoError when OUT holds no sweep.json.
 SweepTable gather_sweep(const std::filesystem::path& out);
 

@@ -188,6 +188,11 @@ std::vector<StudyMember> study_members(const StudySpec& spec, const fs::path& st
 }
 
 // ---- reading a run back -----------------------------------------------------------------------------
+std::string direction_mark(const std::string& outcome, int direction) {
+  if (outcome != kEffect || direction == 0) return "";
+  return direction > 0 ? " (+)" : " (-)";
+}
+
 VerdictRecord::VerdictRecord() : estimate(kNaN), ci_lo(kNaN), ci_hi(kNaN), margin(kNaN) {}
 
 double RunRecord::seconds() const {
@@ -248,6 +253,9 @@ RunRecord parse_run(const StudyMember& m, const json& summary, const json& manif
     // The TCN alone (no typicality gate) beside the gated result, when the run reports it.
     if (cv.contains("confusion_mean_raw")) recall_from(cv["confusion_mean_raw"], "_raw", r.cv_recall);
   }
+  if (summary.contains("model_skill") && summary["model_skill"].is_object())
+    r.skill_state = string_or(summary["model_skill"], "state",  // older summaries: only "passes"
+                              summary["model_skill"].value("passes", false) ? "shown" : "");
   const std::string world = string_or(summary, "world", "");
   if (world != m.world) {
     r.status = "invalid";
@@ -279,6 +287,9 @@ RunRecord parse_run(const StudyMember& m, const json& summary, const json& manif
     vr.margin = number_or_nan(v, "margin");
     vr.expected_outcome = string_or(v, "expected_outcome", "");
     vr.expected_direction = sign_of(v, "expected_direction");
+    vr.statistic_read = v.contains("statistic_read") && v["statistic_read"].is_boolean()
+                            ? v["statistic_read"].get<bool>()
+                            : std::isfinite(vr.estimate);
     // A verdict without an outcome (older schema) is never correct.
     vr.correct = vr.outcome != kMissing && vr.outcome != kInconclusive && v.contains("correct") &&
                  v["correct"].is_boolean() && v["correct"].get<bool>();

@@ -87,6 +87,9 @@ struct StudyOptions {
   std::string command_line;   ///< recorded in each run's manifest
 };
 
+/// " (+)" / " (-)" after an effect with a direction, else "".
+std::string direction_mark(const std::string& outcome, int direction);
+
 /// One run of the study as read back from its directory.
 struct VerdictRecord {
   std::string experiment;
@@ -96,6 +99,9 @@ struct VerdictRecord {
   std::string expected_outcome;    ///< "" when absent
   int expected_direction = 0;
   bool correct = false;
+  /// The decision rested on the statistic's interval (summary.json statistic_read; older
+  /// summaries: the estimate is finite).
+  bool statistic_read = false;
   VerdictRecord();
 };
 struct RunRecord {
@@ -104,6 +110,7 @@ struct RunRecord {
   std::string problem;            ///< why not done
   std::vector<VerdictRecord> verdicts;
   std::map<std::string, double> cv_recall;  ///< mitosis, apoptosis (gated) and *_raw when reported
+  std::string skill_state;                  ///< model_skill.state: shown | absent | uncertain ("" unknown)
   std::map<std::string, double> timings_s;  ///< per stage (summary.json, else manifest.json)
   /// The simulated world's ground truth (data/simulation.json, world_stat_keys(); the logit
   /// entries are the coefficients' estimates); empty when the run has no simulation.json.
