@@ -769,6 +769,10 @@ void verdicts_section(HtmlReport& r, const ReportInputs& in) {
     r.paragraph("Skill gate (no conclusion is causal unless the models predict fate on held-out trajectories): " +
                 k.value("text", std::string("n/a")) + ".");
   }
+  r.note("The intervals resample the fold models and, within them, lineages. Every fold model shares this "
+         "run's one encoder and projector, so the intervals do not include how much another training of the "
+         "encoder would move the estimates. Several seeds of the same data (taupe run --data DIR --seeds 1..5, "
+         "then taupe gather) measure that and give one verdict across the trainings.");
   if (s.ground_truth) {
     r.paragraph("Planted mechanism of the simulated world: " + s.ground_truth->world +
                 ". Each experiment's conclusion is checked against it.");
