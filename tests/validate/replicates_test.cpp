@@ -49,7 +49,13 @@ TEST(Replicates, TheIntervalIsTheTIntervalOfTheRunsMean) {
   EXPECT_TRUE(v.runs_disagree);
   // Excludes 0 (hi ≈ −0.004) but |mean| < margin and the 90 % interval reaches −0.145.
   EXPECT_EQ(v.outcome, kInconclusive);
-  EXPECT_GT(v.runs_needed, 3);
+  // Towards "no effect" (|mean| < margin): the fewest runs n whose 90 % half-width
+  // t(n − 1, 0.95) · sd / √n fits between the mean and the margin.
+  const double room = 0.10 - std::fabs(m);
+  ASSERT_GT(v.runs_needed, 3);
+  const auto n = static_cast<double>(v.runs_needed);
+  EXPECT_LT(stats::t_quantile(0.95, n - 1) * sd / std::sqrt(n), room);
+  EXPECT_GE(stats::t_quantile(0.95, n - 2) * sd / std::sqrt(n - 1), room);
   EXPECT_EQ(v.read, 3);
   EXPECT_EQ(v.outcomes.at(kEffect), 1);
   EXPECT_EQ(v.outcomes.at(kNoEffect), 1);

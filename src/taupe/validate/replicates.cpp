@@ -52,6 +52,23 @@ bool disagree(const std::vector<const VerdictRecord*>& read) {
   return false;
 }
 
+/// The fewest runs (more than `r`, at most kMaxRunsNeeded) at which the same mean and spread
+/// would decide: towards "effect" when |mean| ≥ margin (the 1 − α interval clears 0), else towards
+/// "no effect" (the 1 − 2α interval inside ±margin); both quantiles follow the runs' degrees of
+/// freedom. -1 when no number of runs up to the cap would.
+std::int64_t runs_needed(double mean, double sd, double margin, double alpha, int r) {
+  constexpr int kMaxRunsNeeded = 1000;
+  const double a = std::fabs(mean);
+  const bool towards_effect = a >= margin;
+  const double room = towards_effect ? a : margin - a;
+  if (!(sd > 0) || !(room > 0)) return -1;
+  for (int n = r + 1; n <= kMaxRunsNeeded; ++n) {
+    const double t = stats::t_quantile(towards_effect ? 1 - alpha / 2 : 1 - alpha, n - 1);
+    if (t * sd / std::sqrt(static_cast<double>(n)) < room) return n;
+  }
+  return -1;
+}
+
 /// The single-run skill gate applied across runs: an effect needs skill shown in every run;
 /// skill absent in every run means no effect.
 void gate_by_skill(ReplicateVerdict& v, const std::vector<std::string>& skill_states) {
@@ -120,8 +137,9 @@ ReplicateVerdict combine_verdict(const std::string& experiment, const std::vecto
     const perturb::Decision d = perturb::decide(v.interval, v.margin, alpha, v.read);
     v.outcome = perturb::to_string(d.outcome);
     v.direction = d.direction;
-    v.runs_needed = d.needed;
     v.reason = d.reason;
+    if (d.outcome == perturb::Outcome::kInconclusive)
+      v.runs_needed = runs_needed(v.interval.estimate, v.sd_between, v.margin, alpha, v.read);
   }
   gate_by_skill(v, skill_states);
   return v;
