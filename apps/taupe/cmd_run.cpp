@@ -183,7 +183,8 @@ void register_run(CLI::App& app) {
   });
 
   auto* gat = app.add_subcommand(
-      "gather", "tabulate a sweep's runs (`taupe run --seeds` / several --data): OUT/runs.json + runs.csv, one row per run");
+      "gather", "tabulate a sweep's runs (`taupe run --seeds` / several --data): OUT/runs.json + runs.csv, one row per "
+                "run; the seeds of one --data source are combined into one verdict per experiment (seed replicates)");
   auto gdir = std::make_shared<std::filesystem::path>();
   gat->add_option("out", *gdir, "the sweep's --out directory (holds sweep.json)")->required()->check(CLI::ExistingDirectory);
   set_action(gat, [gdir] { std::cout << validate::gather_sweep(*gdir).brief(); });
