@@ -5,6 +5,8 @@
 #include <fstream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "support/fixtures.h"
 
 namespace taupe {
@@ -52,6 +54,28 @@ TEST(SweepCli, JobArrayTasksRunOneMemberEachAndGatherTabulatesThem) {
   EXPECT_NE(csv.find("\nseed-4,done,4,,mechanical,"), std::string::npos) << csv;
   EXPECT_NE(csv.find("\nseed-7,done,7,,mechanical,"), std::string::npos) << csv;
   EXPECT_NE(csv.find("neighbour identity:outcome"), std::string::npos);
+  // Seeds of simulated runs change the data: they are not replicates of each other.
+  EXPECT_NE(slurp(t / "sweep/runs.json").find("\"replicates\": []"), std::string::npos);
+}
+
+TEST(SweepCli, SeedsOfOneDatasetAreCombinedIntoOneVerdict) {
+  TempDir t("taupe-sweep");
+  const std::string sim = (t / "sim").string(), reps = (t / "reps").string();
+  ASSERT_EQ(run_taupe({"--quiet", "run", "--preset", "tiny", "-o", sim}).exit_code, 0);
+  const auto r = run_taupe({"--quiet", "run", "--preset", "tiny", "--data", sim + "/data", "--seeds", "1,2", "-o", reps});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto g = run_taupe({"gather", reps});
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  EXPECT_NE(g.out.find("replicates of " + sim + "/data (2 runs, seeds differ)"), std::string::npos) << g.out;
+  const auto j = nlohmann::json::parse(slurp(t / "reps/runs.json"));
+  ASSERT_EQ(j.at("replicates").size(), 1u);
+  const auto& group = j.at("replicates")[0];
+  EXPECT_EQ(group.at("members"), nlohmann::json({"data/seed-1", "data/seed-2"}));
+  for (const auto& v : group.at("verdicts")) {
+    EXPECT_EQ(v.at("runs"), 2) << v.dump();
+    const std::string outcome = v.at("outcome");
+    EXPECT_TRUE(outcome == "effect" || outcome == "no effect" || outcome == "inconclusive") << v.dump();
+  }
 }
 
 TEST(SweepCli, GatherOfADirectoryWithoutASweepIsAnIoError) {
