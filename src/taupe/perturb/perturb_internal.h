@@ -17,8 +17,6 @@ namespace taupe::perturb::detail {
 Strata make_strata(const std::vector<PerturbItem>& items, int num_models, const PerturbConfig& cfg);
 /// The summary.json / perturb.json / verdicts.csv view of a verdict.
 report::VerdictEntry verdict_entry(const Verdict& v);
-/// NaN -> null.
-nlohmann::json num(double v);
 nlohmann::json matrix_json(const Matrix3& m);
 nlohmann::json interval_json(const Interval& v);  ///< [estimate, lo, hi]
 nlohmann::json interval_full_json(const Interval& v);  ///< {estimate, ci, se, p}

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "taupe/core/atomic_file.h"
+#include "taupe/core/json_number.h"
 #include "taupe/perturb/artifacts.h"
 #include "taupe/perturb/perturb.h"
 #include "taupe/perturb/perturb_internal.h"
@@ -52,22 +53,21 @@ report::VerdictEntry verdict_entry(const Verdict& v) {
   return e;
 }
 
-nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 nlohmann::json matrix_json(const Matrix3& m) {
   nlohmann::json j = nlohmann::json::array();
   for (const auto& row : m) {
     nlohmann::json r = nlohmann::json::array();
-    for (double v : row) r.push_back(num(v));
+    for (double v : row) r.push_back(json_number(v));
     j.push_back(r);
   }
   return j;
 }
 
-nlohmann::json interval_json(const Interval& v) { return {num(v.estimate), num(v.lo), num(v.hi)}; }
+nlohmann::json interval_json(const Interval& v) { return {json_number(v.estimate), json_number(v.lo), json_number(v.hi)}; }
 
 nlohmann::json interval_full_json(const Interval& v) {
-  return {{"estimate", num(v.estimate)}, {"ci", {num(v.lo), num(v.hi)}}, {"se", num(v.se)}, {"p", num(v.p)}};
+  return {{"estimate", json_number(v.estimate)}, {"ci", {json_number(v.lo), json_number(v.hi)}}, {"se", json_number(v.se)}, {"p", json_number(v.p)}};
 }
 
 void write_png(const std::filesystem::path& path, const report::Image& img) {
@@ -99,7 +99,6 @@ std::string fixed(double v, int digits) {
 using perturb::detail::fixed;
 using perturb::detail::interval_json;
 using perturb::detail::matrix_json;
-using perturb::detail::num;
 using perturb::detail::verdict_entry;
 
 namespace {
@@ -191,20 +190,20 @@ nlohmann::json SwitchResult::to_json() const {
                       {"delta_recall", d},
                       {"delta_recall_vs_unperturbed", dv},
                       {"normalisation_effect", dn},
-                      {"synthetic_fraction", num(synthetic_fraction)},
-                      {"synthetic_fraction_sd", num(synthetic_fraction_sd)},
-                      {"synthetic_fraction_raw", num(synthetic_fraction_raw)},
+                      {"synthetic_fraction", json_number(synthetic_fraction)},
+                      {"synthetic_fraction_sd", json_number(synthetic_fraction_sd)},
+                      {"synthetic_fraction_raw", json_number(synthetic_fraction_raw)},
                       {"gate_rejected", gate_rejected},
-                      {"max_synthetic_share", num(max_synthetic_share())},
+                      {"max_synthetic_share", json_number(max_synthetic_share())},
                       {"recognised_by", recognised_by()},
                       {"delta_recall_raw", {{kCls[1], interval_json(delta_recall_raw[1])}}},
                       {"delta_probability", {{kCls[1], interval_json(delta_apoptosis_probability)}}},
                       {"delta_probability_raw", {{kCls[1], interval_json(delta_apoptosis_probability_raw)}}},
-                      {"delta_probability_raw_se_models_fixed", {{kCls[1], num(delta_apoptosis_probability_raw_se_models_fixed)}}},
+                      {"delta_probability_raw_se_models_fixed", {{kCls[1], json_number(delta_apoptosis_probability_raw_se_models_fixed)}}},
                       {"trajectories", trajectories},
                       {"frames", frames},
-                      {"frames_per_second", num(frames_per_second)},
-                      {"seconds", num(seconds)},
+                      {"frames_per_second", json_number(frames_per_second)},
+                      {"seconds", json_number(seconds)},
                       {"examples", example_files}};
   for (int k = 0; k < 3; ++k) j["confusion"][kCond[k]] = confusion_json(confusion[static_cast<std::size_t>(k)]);
   return j;
@@ -308,22 +307,22 @@ nlohmann::json PcShiftResult::to_json() const {
   for (const auto& x : slopes) {
     const bool has = x.range.first >= 0;
     per.push_back({{"pc", x.p},
-                   {"slope_mitosis", num(x.slope[2][0])},
-                   {"slope_apoptosis", num(x.slope[2][1])},
-                   {"slope_ci_apoptosis", {num(x.slope_apoptosis.lo), num(x.slope_apoptosis.hi)}},
-                   {"slope_ci_mitosis", {num(x.slope_mitosis.lo), num(x.slope_mitosis.hi)}},
-                   {"p", num(x.slope_apoptosis.p)},
-                   {"p_models", num(x.p_models)},
+                   {"slope_mitosis", json_number(x.slope[2][0])},
+                   {"slope_apoptosis", json_number(x.slope[2][1])},
+                   {"slope_ci_apoptosis", {json_number(x.slope_apoptosis.lo), json_number(x.slope_apoptosis.hi)}},
+                   {"slope_ci_mitosis", {json_number(x.slope_mitosis.lo), json_number(x.slope_mitosis.hi)}},
+                   {"p", json_number(x.slope_apoptosis.p)},
+                   {"p_models", json_number(x.p_models)},
                    {"models_tested", x.models_tested},
-                   {"p_joint", num(x.p_joint)},
-                   {"p_adjusted", num(x.p_adjusted)},
+                   {"p_joint", json_number(x.p_joint)},
+                   {"p_adjusted", json_number(x.p_adjusted)},
                    {"significant", x.significant},
-                   {"sign_agreement", num(x.sign_agreement)},
+                   {"sign_agreement", json_number(x.sign_agreement)},
                    {"realistic_range",
-                    {has ? num(shifts[static_cast<std::size_t>(x.range.first)]) : nullptr,
-                     has ? num(shifts[static_cast<std::size_t>(x.range.second)]) : nullptr}},
+                    {has ? json_number(shifts[static_cast<std::size_t>(x.range.first)]) : nullptr,
+                     has ? json_number(shifts[static_cast<std::size_t>(x.range.second)]) : nullptr}},
                    {"rho_nuclear_area",
-                    x.p < static_cast<int>(nuclear.rho.size()) ? num(nuclear.rho[static_cast<std::size_t>(x.p)]) : nullptr}});
+                    x.p < static_cast<int>(nuclear.rho.size()) ? json_number(nuclear.rho[static_cast<std::size_t>(x.p)]) : nullptr}});
   }
   nlohmann::json rc = nlohmann::json::array();
   for (const auto& e : range_confusion)
@@ -338,7 +337,7 @@ nlohmann::json PcShiftResult::to_json() const {
           {"range_confusion", rc},
           {"decoded", decoded_files},
           {"predictions", predictions},
-          {"seconds", num(seconds)}};
+          {"seconds", json_number(seconds)}};
 }
 
 // ---- PcAblateResult ----------------------------------------------------------------------------
@@ -380,7 +379,7 @@ nlohmann::json PcAblateResult::to_json() const {
                    {"recall_drop", {{"mitosis", interval_json(recall_drop[static_cast<std::size_t>(p)][0])},
                                     {"apoptosis", interval_json(recall_drop[static_cast<std::size_t>(p)][1])}}},
                    {"confusion_mean", matrix_json(ablated[static_cast<std::size_t>(p)].mean)}});
-  return {{"baseline_confusion_mean", matrix_json(baseline.mean)}, {"per_pc", per}, {"seconds", num(seconds)}};
+  return {{"baseline_confusion_mean", matrix_json(baseline.mean)}, {"per_pc", per}, {"seconds", json_number(seconds)}};
 }
 
 // ---- PcWindowResult ----------------------------------------------------------------------------
@@ -428,13 +427,13 @@ nlohmann::json PcWindowResult::to_json() const {
   for (std::size_t l = 0; l < lengths.size(); ++l) {
     nlohmann::json row = nlohmann::json::array();
     for (std::size_t w = 0; w < shifts.size(); ++w)
-      row.push_back(num(0.5 * (mean_fraction(static_cast<int>(l), static_cast<int>(w), 0, 1) +
+      row.push_back(json_number(0.5 * (mean_fraction(static_cast<int>(l), static_cast<int>(w), 0, 1) +
                                mean_fraction(static_cast<int>(l), static_cast<int>(w), 1, 1))));
     apo.push_back(row);
   }
   for (const auto& v : slope_vs_log_length) sl.push_back(interval_json(v));
   return {{"pc", pc}, {"lengths", lengths}, {"shifts", shifts}, {"apoptosis_fraction", apo},
-          {"slope_vs_log2_length", sl}, {"seconds", num(seconds)}};
+          {"slope_vs_log2_length", sl}, {"seconds", json_number(seconds)}};
 }
 
 // ---- ShrinkNucleusResult -------------------------------------------------------------------------
@@ -475,10 +474,10 @@ nlohmann::json ShrinkNucleusResult::to_json() const {
                  area = nlohmann::json::array();
   for (std::size_t f = 0; f < factors.size(); ++f) {
     const int k = static_cast<int>(f);
-    apo.push_back(num(0.5 * (mean_fraction(k, 0, 1) + mean_fraction(k, 1, 1))));
-    syn.push_back(num(0.5 * (mean_fraction(k, 0, 2) + mean_fraction(k, 1, 2))));
-    pcc.push_back(num(pc_change[f]));
-    area.push_back(num(central_area_ratio[f]));
+    apo.push_back(json_number(0.5 * (mean_fraction(k, 0, 1) + mean_fraction(k, 1, 1))));
+    syn.push_back(json_number(0.5 * (mean_fraction(k, 0, 2) + mean_fraction(k, 1, 2))));
+    pcc.push_back(json_number(pc_change[f]));
+    area.push_back(json_number(central_area_ratio[f]));
   }
   return {{"factors", factors},
           {"pc", pc},
@@ -486,11 +485,11 @@ nlohmann::json ShrinkNucleusResult::to_json() const {
           {"synthetic_fraction", syn},
           {"pc_change", pcc},
           {"central_area_ratio", area},
-          {"apoptosis_vs_factor_slope", num(apoptosis_vs_factor_slope)},
-          {"pc_shift_apoptosis_slope", num(pc_shift_apoptosis_slope)},
+          {"apoptosis_vs_factor_slope", json_number(apoptosis_vs_factor_slope)},
+          {"pc_shift_apoptosis_slope", json_number(pc_shift_apoptosis_slope)},
           {"direction", direction},
           {"trajectories", trajectories},
-          {"seconds", num(seconds)}};
+          {"seconds", json_number(seconds)}};
 }
 
 // ---- SkillResult ---------------------------------------------------------------------------------
@@ -523,12 +522,12 @@ nlohmann::json SkillResult::to_json() const {
     per_model.push_back({{"model", m},
                          {"n_mitosis", skill.counts[k][0]},
                          {"n_apoptosis", skill.counts[k][1]},
-                         {"recall_mitosis", num(skill.recall[k][0])},
-                         {"recall_apoptosis", num(skill.recall[k][1])},
-                         {"informedness", num(skill.per_model[k])}});
+                         {"recall_mitosis", json_number(skill.recall[k][0])},
+                         {"recall_apoptosis", json_number(skill.recall[k][1])},
+                         {"informedness", json_number(skill.per_model[k])}});
   }
   return {{"informedness", perturb::detail::interval_full_json(skill.informedness)},
-          {"balanced_accuracy", num(skill.balanced_accuracy)},
+          {"balanced_accuracy", json_number(skill.balanced_accuracy)},
           {"min_informedness", skill.min_informedness},
           {"permutations", skill.permutations},
           {"trajectories", skill.trajectories},

@@ -11,6 +11,7 @@
 
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
+#include "taupe/core/json_number.h"
 #include "taupe/core/stats.h"
 #include "taupe/dataset/csv.h"
 #include "taupe/projector/model_dir.h"
@@ -123,22 +124,21 @@ std::string PcMeaningReport::brief() const {
 }
 
 void write_pc_meaning(const PcMeaningReport& report, const std::filesystem::path& model_dir) {
-  const auto num = [](double v) -> nlohmann::json { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); };
   CsvTable csv({"pc", "explained_variance_ratio", "rho_nuclear_area", "rho_cell_type"});
   nlohmann::json j;
   j["patches"] = report.patches;
   j["has_nuclear_area"] = report.has_nuclear_area;
   j["best_area_pc_top3"] = report.best_area_pc_top3;
-  j["best_area_rho_top3"] = num(report.best_area_rho_top3);
-  j["area_r2_all_pcs"] = num(report.area_r2_all_pcs);
+  j["best_area_rho_top3"] = json_number(report.best_area_rho_top3);
+  j["area_r2_all_pcs"] = json_number(report.area_r2_all_pcs);
   j["cell_type_coding"] = "wild type = 0, scrib = 1";
   j["pcs"] = nlohmann::json::array();
   for (const PcMeaning& m : report.pcs) {
     csv.add_row({cell(m.pc), cell(m.explained_variance_ratio), cell(m.rho_nuclear_area), cell(m.rho_cell_type)});
     j["pcs"].push_back({{"pc", m.pc},
-                        {"explained_variance_ratio", num(m.explained_variance_ratio)},
-                        {"rho_nuclear_area", num(m.rho_nuclear_area)},
-                        {"rho_cell_type", num(m.rho_cell_type)}});
+                        {"explained_variance_ratio", json_number(m.explained_variance_ratio)},
+                        {"rho_nuclear_area", json_number(m.rho_nuclear_area)},
+                        {"rho_cell_type", json_number(m.rho_cell_type)}});
   }
   write_csv(model_files::pc_meaning_csv(model_dir), csv);
   write_text_atomic(model_files::pc_meaning_json(model_dir), j.dump(2) + "\n");

@@ -7,6 +7,7 @@
 
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
+#include "taupe/core/json_number.h"
 #include "taupe/report/svg.h"
 
 namespace taupe::report {
@@ -26,7 +27,6 @@ const std::vector<std::string>& contract_keys() {
   return keys;
 }
 
-json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 double get_num(const json& j, const char* key) {
   const json& v = j.at(key);
   if (v.is_null()) return std::nan("");
@@ -37,7 +37,7 @@ json matrix_json(const Matrix& m) {
   json a = json::array();
   for (const auto& row : m) {
     json r = json::array();
-    for (double v : row) r.push_back(num(v));
+    for (double v : row) r.push_back(json_number(v));
     a.push_back(r);
   }
   return a;
@@ -53,7 +53,7 @@ Matrix matrix_from(const json& j) {
 }
 json pair_json(const std::array<double, 2>& p) {
   if (!std::isfinite(p[0]) && !std::isfinite(p[1])) return nullptr;
-  return json::array({num(p[0]), num(p[1])});
+  return json::array({json_number(p[0]), json_number(p[1])});
 }
 std::array<double, 2> pair_from(const json& j) {
   if (j.is_null()) return {std::nan(""), std::nan("")};
@@ -63,7 +63,7 @@ std::array<double, 2> pair_from(const json& j) {
 }  // namespace
 
 // ---- (de)serialisation ------------------------------------------------------------------------
-void to_json(json& j, const Estimate& e) { j = json::array({num(e.mean), num(e.ci_lo), num(e.ci_hi)}); }
+void to_json(json& j, const Estimate& e) { j = json::array({json_number(e.mean), json_number(e.ci_lo), json_number(e.ci_hi)}); }
 void from_json(const json& j, Estimate& e) {
   if (!j.is_array() || j.size() != 3) throw DataError("summary.json: estimate: expected [mean, ci_lo, ci_hi]");
   auto g = [](const json& v) { return v.is_null() ? std::nan("") : v.get<double>(); };
@@ -144,8 +144,8 @@ void from_json(const json& j, SwitchNeighboursSummary& s) {
 }
 
 void to_json(json& j, const SwitchCentreSummary& s) {
-  j = {{"synthetic_fraction", num(s.synthetic_fraction)},
-       {"synthetic_fraction_raw", num(s.synthetic_fraction_raw)},
+  j = {{"synthetic_fraction", json_number(s.synthetic_fraction)},
+       {"synthetic_fraction_raw", json_number(s.synthetic_fraction_raw)},
        {"gate_rejected", s.gate_rejected},
        {"trajectories", s.trajectories},
        {"recognised_by", s.recognised_by}};
@@ -160,12 +160,12 @@ void from_json(const json& j, SwitchCentreSummary& s) {
 
 void to_json(json& j, const PcShiftEntry& e) {
   j = {{"pc", e.pc},
-       {"slope_mitosis", num(e.slope_mitosis)},
-       {"slope_apoptosis", num(e.slope_apoptosis)},
+       {"slope_mitosis", json_number(e.slope_mitosis)},
+       {"slope_apoptosis", json_number(e.slope_apoptosis)},
        {"slope_ci_apoptosis", pair_json(e.slope_ci_apoptosis)},
        {"realistic_range", pair_json(e.realistic_range)},
        {"realistic_range_raw", pair_json(e.realistic_range_raw)},
-       {"rho_nuclear_area", num(e.rho_nuclear_area)}};
+       {"rho_nuclear_area", json_number(e.rho_nuclear_area)}};
 }
 void from_json(const json& j, PcShiftEntry& e) {
   e.pc = j.at("pc").get<int>();
@@ -180,7 +180,7 @@ void from_json(const json& j, PcShiftEntry& e) {
 
 void to_json(json& j, const PcShiftSummary& s) {
   json shifts = json::array();
-  for (double v : s.shifts) shifts.push_back(num(v));
+  for (double v : s.shifts) shifts.push_back(json_number(v));
   j = {{"shifts", shifts},
        {"per_pc", s.per_pc},
        {"top_pc", s.top_pc},
@@ -200,8 +200,8 @@ void to_json(json& j, const VerdictEntry& v) {
        {"claim", v.claim},
        {"outcome", v.outcome},
        {"direction", v.direction},
-       {"estimate", num(v.estimate)},
-       {"ci", json::array({num(v.ci[0]), num(v.ci[1])})},
+       {"estimate", json_number(v.estimate)},
+       {"ci", json::array({json_number(v.ci[0]), json_number(v.ci[1])})},
        {"margin", v.margin},
        {"trajectories_needed", v.trajectories_needed >= 0 ? json(v.trajectories_needed) : json(nullptr)},
        {"statistic_read", v.statistic_read},
@@ -253,7 +253,7 @@ void to_json(json& j, const RunSummary& s) {
   j["pc_shift"] = s.pc_shift;
   if (s.ground_truth) j["ground_truth"] = *s.ground_truth;
   json timings = json::object();
-  for (const auto& [k, v] : s.timings_s) timings[k] = num(v);
+  for (const auto& [k, v] : s.timings_s) timings[k] = json_number(v);
   j["timings_s"] = timings;
   if (!s.extra.is_null())
     for (const auto& [k, v] : s.extra.items()) j[k] = v;

@@ -9,10 +9,11 @@
 
 #include <toml++/toml.h>
 
+#include "taupe/core/json_number.h"
+#include "taupe/core/run_dir.h"
 #include "taupe/core/stats.h"
 #include "taupe/perturb/verdict.h"
 #include "taupe/perturb/verdict_config.h"
-#include "taupe/core/run_dir.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -22,7 +23,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 /// The t interval of the mean of `x` at 1 − alpha, with the 1 − 2·alpha bounds for the
 /// equivalence side; zero_spread when every value is equal.
@@ -199,11 +199,11 @@ json ReplicateGroup::to_json() const {
                   {"outcomes", v.outcomes},
                   {"estimates", v.estimates},
                   {"margin", v.margin},
-                  {"sd_between", num(v.sd_between)},
-                  {"mean_half_width", num(v.mean_half_width)},
+                  {"sd_between", json_number(v.sd_between)},
+                  {"mean_half_width", json_number(v.mean_half_width)},
                   {"runs_disagree", v.runs_disagree},
-                  {"estimate", num(v.interval.estimate)},
-                  {"ci", json::array({num(v.interval.lo), num(v.interval.hi)})},
+                  {"estimate", json_number(v.interval.estimate)},
+                  {"ci", json::array({json_number(v.interval.lo), json_number(v.interval.hi)})},
                   {"outcome", v.outcome},
                   {"direction", v.direction},
                   {"runs_needed", v.runs_needed >= 0 ? json(v.runs_needed) : json(nullptr)},

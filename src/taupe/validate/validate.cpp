@@ -17,6 +17,7 @@
 
 #include "taupe/core/atomic_file.h"
 #include "taupe/core/errors.h"
+#include "taupe/core/json_number.h"
 #include "taupe/core/log.h"
 #include "taupe/core/presets.h"
 #include "taupe/core/run_dir.h"
@@ -43,7 +44,6 @@ constexpr int kFormatVersion = 1;
 
 std::string seed_dir_name(std::int64_t seed) { return "seed-" + std::to_string(seed); }
 
-json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 std::string fixed(double v, int d) {
   std::ostringstream s;
@@ -428,7 +428,7 @@ namespace {
 
 json proportion_json(const std::optional<Proportion>& p) {
   if (!p) return nullptr;
-  return {{"k", p->k}, {"n", p->n}, {"value", num(p->value)}, {"ci", {num(p->lo), num(p->hi)}}};
+  return {{"k", p->k}, {"n", p->n}, {"value", json_number(p->value)}, {"ci", {json_number(p->lo), json_number(p->hi)}}};
 }
 
 }  // namespace
@@ -441,14 +441,14 @@ json Validation::to_json() const {
       vs.push_back({{"experiment", vr.experiment},
                     {"outcome", vr.outcome},
                     {"direction", vr.direction},
-                    {"estimate", num(vr.estimate)},
-                    {"ci", {num(vr.ci_lo), num(vr.ci_hi)}},
-                    {"margin", num(vr.margin)},
+                    {"estimate", json_number(vr.estimate)},
+                    {"ci", {json_number(vr.ci_lo), json_number(vr.ci_hi)}},
+                    {"margin", json_number(vr.margin)},
                     {"expected_outcome", vr.expected_outcome},
                     {"expected_direction", vr.expected_direction},
                     {"correct", vr.correct}});
     json recall = json::object();
-    for (const auto& [k, x] : r.cv_recall) recall[k] = num(x);
+    for (const auto& [k, x] : r.cv_recall) recall[k] = json_number(x);
     runs_j.push_back({{"world", r.member.world},
                       {"seed", r.member.seed},
                       {"dir", r.member.dir.string()},
@@ -463,7 +463,7 @@ json Validation::to_json() const {
   json world_stats_j = json::object();
   for (const auto& [world, stats] : world_stats)
     for (const auto& [k, w] : stats)
-      world_stats_j[world][k] = {{"n", w.n}, {"mean", num(w.mean)}, {"min", num(w.min)}, {"max", num(w.max)}};
+      world_stats_j[world][k] = {{"n", w.n}, {"mean", json_number(w.mean)}, {"min", json_number(w.min)}, {"max", json_number(w.max)}};
   json cells_j = json::array();
   for (const auto& c : cells)
     cells_j.push_back({{"world", c.world},
