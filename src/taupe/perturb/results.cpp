@@ -53,7 +53,6 @@ report::VerdictEntry verdict_entry(const Verdict& v) {
   return e;
 }
 
-
 nlohmann::json matrix_json(const Matrix3& m) {
   nlohmann::json j = nlohmann::json::array();
   for (const auto& row : m) {

@@ -23,7 +23,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-
 /// The t interval of the mean of `x` at 1 − alpha, with the 1 − 2·alpha bounds for the
 /// equivalence side; zero_spread when every value is equal.
 perturb::Interval mean_interval(const std::vector<double>& x, double alpha) {

@@ -44,7 +44,6 @@ constexpr int kFormatVersion = 1;
 
 std::string seed_dir_name(std::int64_t seed) { return "seed-" + std::to_string(seed); }
 
-
 std::string fixed(double v, int d) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(d) << v;
