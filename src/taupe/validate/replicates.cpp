@@ -87,12 +87,6 @@ void gate_by_skill(ReplicateVerdict& v, const std::vector<std::string>& skill_st
   }
 }
 
-std::string fixed(double v, int digits, bool sign = false) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(digits) << (sign ? std::showpos : std::noshowpos) << v;
-  return s.str();
-}
-
 }  // namespace
 
 ReplicateVerdict combine_verdict(const std::string& experiment, const std::vector<const VerdictRecord*>& runs,
@@ -217,7 +211,8 @@ std::string ReplicateGroup::brief() const {
     o << "  " << v.experiment << ": ";
     if (v.read >= 2)
       o << "mean " << perturb::format_interval(v.interval) << " over " << v.read << " runs, between-run sd "
-        << fixed(v.sd_between, 3) << " (a run's own half-width " << fixed(v.mean_half_width, 3) << ") → ";
+        << std::fixed << std::setprecision(3) << v.sd_between << " (a run's own half-width " << v.mean_half_width
+        << ") → ";
     o << v.outcome << direction_mark(v.outcome, v.direction) << " (" << v.reason;
     if (v.outcome == kInconclusive && v.runs_needed > 0) o << "; ≈ " << v.runs_needed << " runs would decide";
     o << "); runs:";
